@@ -1,0 +1,285 @@
+// The typed model of a keepalived.conf, with keepalived 2.2.7's defaults, that the rest of vipd reads.
+// Times are microseconds (keepalived's own unit); every item keeps the Location it came from.
+#pragma once
+
+#include "conf/diag.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace conf {
+
+// An IPv4 or IPv6 address in network byte order.
+struct Ip {
+    uint8_t family = 0;  // AF_INET or AF_INET6; 0 = unset
+    std::array<uint8_t, 16> bytes{};
+
+    static std::optional<Ip> parse(std::string_view text);
+    std::string str() const;
+    bool is_v4() const;
+    uint8_t max_prefix() const { return is_v4() ? 32 : 128; }
+    bool operator==(const Ip&) const = default;
+    auto operator<=>(const Ip&) const = default;
+};
+
+constexpr uint64_t usec_per_sec = 1000000;
+
+struct VirtualIp {
+    Ip addr;
+    uint8_t prefix = 32;
+    std::optional<Ip> broadcast;
+    std::string dev;    // empty: the instance's interface
+    std::string label;
+    std::string scope;  // empty: global
+    Location loc;
+};
+
+// Routes and rules are kept as written: vipd records them but does not install them yet.
+struct OpaqueLine {
+    std::vector<std::string> words;
+    Location loc;
+};
+
+struct VrrpScript {
+    std::string name;
+    std::string script;          // command line as written
+    uint64_t interval_us = usec_per_sec;
+    uint64_t timeout_us = 0;     // 0: same as interval
+    int weight = 0;
+    bool weight_reverse = false;
+    int rise = 1;
+    int fall = 1;
+    std::string user;            // empty: global script_user
+    std::string group;
+    bool init_fail = false;
+    bool disabled = false;       // set by validation (script not found / insecure)
+    Location loc;
+};
+
+struct TrackFile {
+    std::string name;
+    std::string path;
+    int weight = 1;
+    bool weight_reverse = false;
+    std::optional<int> init_value;
+    Location loc;
+};
+
+struct TrackRef {  // track_script / track_file / track_interface entry
+    std::string name;
+    std::optional<int> weight;
+    bool reverse = false;
+    Location loc;
+};
+
+struct Notify {
+    std::string notify, master, backup, fault, stop, deleted;
+};
+
+enum class InitialState : uint8_t { backup, master };
+enum class AuthType : uint8_t { none, pass, ah };
+
+struct VrrpInstance {
+    std::string name;
+    Location loc;
+    InitialState state = InitialState::backup;
+    bool state_set = false;
+    std::string interface;
+    Location interface_loc;
+    int vrid = -1;                 // required
+    int priority = 100;            // 255 when state MASTER and priority not given
+    bool priority_set = false;
+    uint64_t advert_int_us = usec_per_sec;
+    int version = 0;               // 0: global vrrp_version
+    bool preempt = true;
+    uint64_t preempt_delay_us = 0;
+    AuthType auth_type = AuthType::none;
+    std::string auth_pass;         // at most 8 bytes (longer is truncated, as keepalived does)
+    std::vector<VirtualIp> vips;
+    std::vector<VirtualIp> excluded_vips;
+    std::vector<OpaqueLine> routes;
+    std::vector<OpaqueLine> rules;
+    std::optional<Ip> unicast_src_ip;
+    std::vector<Ip> unicast_peers;
+    std::optional<Ip> mcast_src_ip;
+    bool use_vmac = false;
+    std::string vmac_name;
+    bool vmac_xmit_base = false;
+    std::vector<TrackRef> track_interfaces;
+    std::vector<TrackRef> track_scripts;
+    std::vector<TrackRef> track_files;
+    std::optional<uint64_t> garp_master_delay_us;     // unset: global
+    std::optional<int> garp_master_repeat;
+    std::optional<uint64_t> garp_master_refresh_us;
+    std::optional<int> garp_master_refresh_repeat;
+    Notify notify;
+    bool smtp_alert = false;
+    bool dont_track_primary = false;
+    std::optional<bool> accept;    // unset: accept unless vrrp_strict
+    std::string lvs_sync_daemon_interface;
+    std::string sync_group;        // filled by validation
+};
+
+struct SyncGroup {
+    std::string name;
+    std::vector<std::string> members;
+    std::vector<Location> member_locs;
+    Notify notify;
+    std::vector<TrackRef> track_scripts;
+    std::vector<TrackRef> track_interfaces;
+    std::vector<TrackRef> track_files;
+    bool smtp_alert = false;
+    Location loc;
+};
+
+enum class LbAlgo : uint8_t { rr, wrr, lc, wlc, lblc, lblcr, dh, sh, mh, sed, nq, fo, ovf };
+enum class LbKind : uint8_t { nat, dr, tun };
+enum class Protocol : uint8_t { tcp, udp, sctp };
+enum class CheckerType : uint8_t { http_get, ssl_get, tcp_check, misc_check, dns_check, smtp_check, udp_check, ping_check, file_check, bfd_check };
+
+struct StatusRange {
+    uint16_t lo = 0, hi = 0;
+};
+
+struct Url {
+    std::string path;
+    std::string digest;             // 32 hex digits (MD5) when set
+    std::vector<StatusRange> status;  // empty: 200-299
+    std::string virtualhost;
+    Location loc;
+};
+
+struct Checker {
+    CheckerType type = CheckerType::tcp_check;
+    Location loc;
+    std::optional<Ip> connect_ip;
+    std::optional<uint16_t> connect_port;
+    std::optional<Ip> bindto;
+    std::optional<uint16_t> bind_port;
+    uint64_t connect_timeout_us = 5 * usec_per_sec;
+    std::optional<int> retry;       // unset: checker default (1 for HTTP/SSL/SMTP, 1 otherwise)
+    std::optional<uint64_t> delay_before_retry_us;
+    std::optional<uint64_t> warmup_us;
+    std::optional<uint64_t> delay_loop_us;
+    // HTTP_GET / SSL_GET
+    std::vector<Url> urls;
+    std::string virtualhost;
+    bool enable_sni = false;
+    // MISC_CHECK
+    std::string misc_path;
+    uint64_t misc_timeout_us = 0;   // 0: delay_loop
+    bool misc_dynamic = false;
+    std::string user;
+    // SMTP_CHECK / DNS_CHECK / FILE_CHECK and the rest: the keywords keepalived knows, kept as written
+    std::vector<OpaqueLine> other;
+};
+
+struct RealServer {
+    Ip addr;
+    uint16_t port = 0;
+    int weight = 1;
+    std::optional<bool> inhibit_on_failure;  // unset: the virtual server's setting
+    std::string notify_up, notify_down;
+    uint32_t uthreshold = 0, lthreshold = 0;
+    std::optional<uint64_t> delay_loop_us;
+    std::vector<Checker> checkers;
+    Location loc;
+};
+
+struct VsGroupEntry {
+    bool is_fwmark = false;
+    uint32_t fwmark = 0;
+    Ip first;        // range first..last (the last octet or hextet may be a range end)
+    Ip last;
+    uint16_t port = 0;
+    Location loc;
+};
+
+struct VirtualServerGroup {
+    std::string name;
+    std::vector<VsGroupEntry> entries;
+    Location loc;
+};
+
+struct VirtualServer {
+    enum class By : uint8_t { address, fwmark, group } by = By::address;
+    Ip addr;
+    uint16_t port = 0;
+    uint32_t fwmark = 0;
+    std::string group;
+    Location loc;
+    uint64_t delay_loop_us = 60 * usec_per_sec;
+    LbAlgo algo = LbAlgo::wlc;
+    LbKind kind = LbKind::nat;
+    Protocol protocol = Protocol::tcp;
+    bool protocol_set = false;
+    uint32_t persistence_timeout_s = 0;  // 0: no persistence
+    std::optional<Ip> persistence_granularity;
+    uint32_t quorum = 1;
+    uint32_t hysteresis = 0;
+    std::string quorum_up, quorum_down;
+    std::optional<RealServer> sorry_server;
+    bool sorry_server_inhibit = false;
+    bool alpha = false, omega = false, ha_suspend = false;
+    bool inhibit_on_failure = false;
+    std::string virtualhost;
+    std::optional<int> retry;
+    std::optional<uint64_t> delay_before_retry_us;
+    std::optional<uint64_t> warmup_us;
+    std::optional<uint64_t> connect_timeout_us;
+    std::vector<RealServer> real_servers;
+};
+
+struct GlobalDefs {
+    std::string router_id;           // empty: the host name
+    int vrrp_version = 2;
+    std::string script_user;         // empty: keepalived_script if it exists, else root
+    std::string script_group;
+    bool enable_script_security = false;
+    bool vrrp_strict = false;
+    bool vrrp_skip_check_adv_addr = false;
+    bool vrrp_check_unicast_src = false;
+    uint64_t vrrp_garp_interval_us = 0;
+    uint64_t vrrp_gna_interval_us = 0;
+    uint64_t vrrp_garp_master_delay_us = 5 * usec_per_sec;
+    int vrrp_garp_master_repeat = 5;
+    uint64_t vrrp_garp_master_refresh_us = 0;
+    int vrrp_garp_master_refresh_repeat = 1;
+    bool vrrp_garp_lower_prio_delay_set = false;
+    Ip vrrp_mcast_group4 = *Ip::parse("224.0.0.18");
+    Ip vrrp_mcast_group6 = *Ip::parse("ff02::12");
+    std::vector<std::string> notification_email;
+    std::string notification_email_from;
+    std::string smtp_server;
+    uint64_t smtp_connect_timeout_us = 30 * usec_per_sec;
+    std::string lvs_sync_daemon;
+    std::vector<OpaqueLine> other;   // accepted global keywords vipd does not use yet
+};
+
+struct Config {
+    GlobalDefs global;
+    std::vector<VrrpScript> scripts;
+    std::vector<TrackFile> track_files;
+    std::vector<SyncGroup> sync_groups;
+    std::vector<VrrpInstance> instances;
+    std::vector<VirtualServerGroup> vs_groups;
+    std::vector<VirtualServer> virtual_servers;
+    std::vector<VirtualIp> static_ipaddress;
+    std::vector<OpaqueLine> static_routes;
+    std::vector<OpaqueLine> static_rules;
+
+    int instance_version(const VrrpInstance& vi) const { return vi.version ? vi.version : global.vrrp_version; }
+};
+
+std::string_view to_string(LbAlgo a);
+std::string_view to_string(LbKind k);
+std::string_view to_string(Protocol p);
+std::string_view to_string(CheckerType t);
+std::optional<LbAlgo> parse_lb_algo(std::string_view s);
+std::optional<LbKind> parse_lb_kind(std::string_view s);
+std::optional<Protocol> parse_protocol(std::string_view s);
+
+} // namespace conf

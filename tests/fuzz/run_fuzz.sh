@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a bounded time over seed folders; fails on any crash, leak or timeout.
+# Usage: run_fuzz.sh FUZZER SECONDS WORKDIR SEEDDIR...
+set -euo pipefail
+fuzzer=$1; seconds=$2; work=$3; shift 3
+mkdir -p "$work"
+seeds=()
+for d in "$@"; do
+  [ -d "$d" ] || continue
+  while IFS= read -r -d '' f; do seeds+=("$f"); done < <(find "$d" -type f \( -name '*.conf' -o -name 'keepalived*' \) -print0)
+done
+for f in "${seeds[@]}"; do cp -f "$f" "$work/seed-$(basename "$f")"; done
+exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  -artifact_prefix="$work/" "$work"

@@ -1,0 +1,42 @@
+// A host for config tests: which interfaces, programs and users "exist" is set by the test.
+#pragma once
+
+#include "conf/parser.h"
+
+#include <set>
+#include <string>
+
+struct FakeEnv : conf::Environment {
+    std::set<std::string> interfaces{"eth0", "eth1", "eth2", "eth3", "ens33"};
+    std::set<std::string> programs{"/bin/true", "/usr/bin/killall"};
+    std::set<std::string> users{"root"};
+
+    bool interface_exists(const std::string& n) const override { return interfaces.contains(n); }
+    std::optional<std::string> find_executable(const std::string& p) const override
+    {
+        for (const auto& prog : programs) {
+            if (prog == p || prog.ends_with("/" + p)) {
+                return prog;
+            }
+        }
+        return std::nullopt;
+    }
+    bool user_exists(const std::string& n) const override { return users.contains(n); }
+};
+
+inline conf::Loaded load(const std::string& text, const FakeEnv& env = FakeEnv(), std::string id = "node1")
+{
+    return conf::load_text("test.conf", text, {.config_id = std::move(id)}, env);
+}
+
+// All diagnostics (not notes) as "line: message", for readable assertions.
+inline std::string complaints(const conf::Loaded& l)
+{
+    std::string out;
+    for (const auto& d : l.diags.all()) {
+        if (d.severity != conf::Severity::note) {
+            out += std::to_string(d.loc.line) + ": " + d.message + "\n";
+        }
+    }
+    return out;
+}

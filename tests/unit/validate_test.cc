@@ -1,0 +1,118 @@
+// Validation: cross-references, vrrp_strict fix-ups, interfaces and script security, with a fake host.
+#include "test_env.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+const std::string vi = "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n";
+
+TEST(Validate, MissingInterfaceWarnsOnTheInterfaceLine)
+{
+    FakeEnv env;
+    env.interfaces = {"eth1"};
+    auto l = load(vi + "}\n", env);
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_TRUE(l.diags.has_line(0, 2)) << complaints(l);
+}
+
+TEST(Validate, NoInterfaceCannotRun)
+{
+    auto l = load("vrrp_instance V {\n virtual_router_id 1\n}\n");
+    EXPECT_EQ(l.exit_code(), 4) << complaints(l);
+}
+
+TEST(Validate, DuplicateVridOnOneInterfaceCannotRun)
+{
+    auto l = load(vi + "}\nvrrp_instance W {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.2 }\n}\n");
+    EXPECT_EQ(l.exit_code(), 4) << complaints(l);
+}
+
+TEST(Validate, SameVridOnTwoInterfacesIsFine)
+{
+    auto l = load(vi + "}\nvrrp_instance W {\n interface eth1\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.2 }\n}\n");
+    EXPECT_EQ(l.exit_code(), 0) << complaints(l);
+}
+
+TEST(Validate, StrictModeFixUps)
+{
+    auto l = load("global_defs { vrrp_strict }\nvrrp_instance V {\n state MASTER\n priority 100\n interface eth0\n virtual_router_id 1\n"
+                  " authentication {\n auth_type PASS\n auth_pass x\n }\n accept\n virtual_ipaddress { 10.0.0.1 }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    const auto& v = l.config.instances.at(0);
+    EXPECT_EQ(v.state, conf::InitialState::backup);
+    EXPECT_EQ(v.auth_type, conf::AuthType::none);
+    EXPECT_EQ(v.accept, false);
+}
+
+TEST(Validate, AhWithInitialMasterIsCleared)
+{
+    auto l = load("vrrp_instance V {\n state MASTER\n interface eth0\n virtual_router_id 1\n authentication {\n auth_type AH\n }\n"
+                  " virtual_ipaddress { 10.0.0.1 }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_EQ(l.config.instances.at(0).state, conf::InitialState::backup);
+}
+
+TEST(Validate, SyncGroupOfOneWarnsAndUnknownMemberIsDropped)
+{
+    auto l = load("vrrp_sync_group G {\n group {\n V\n NOPE\n }\n}\n" + vi + "}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_TRUE(l.diags.has_line(0, 4)) << complaints(l);
+    ASSERT_EQ(l.config.sync_groups.size(), 1u);
+    EXPECT_EQ(l.config.sync_groups[0].members, (std::vector<std::string>{"V"}));
+}
+
+TEST(Validate, EmptySyncGroupIsRemoved)
+{
+    auto l = load("vrrp_sync_group G {\n group {\n X\n }\n}\n" + vi + "}\n");
+    EXPECT_TRUE(l.config.sync_groups.empty());
+}
+
+TEST(Validate, RootScriptWithoutScriptSecurityIsASecurityViolation)
+{
+    auto l = load("vrrp_script s {\n script /bin/true\n}\n" + vi + " track_script {\n s\n }\n}\n");
+    EXPECT_EQ(l.exit_code(), 6) << complaints(l);
+}
+
+TEST(Validate, ScriptFoundOnPathCounts)
+{
+    auto l = load("vrrp_script s {\n script \"killall -0 sshd\"\n}\n" + vi + " track_script {\n s\n }\n}\n");
+    EXPECT_EQ(l.exit_code(), 6) << complaints(l);
+}
+
+TEST(Validate, MissingScriptIsDisabledNotInsecure)
+{
+    auto l = load("vrrp_script s {\n script /etc/keepalived/nope.sh\n}\n" + vi + " track_script {\n s\n }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_TRUE(l.config.scripts.empty());
+    EXPECT_TRUE(l.config.instances.at(0).track_scripts.empty());
+}
+
+TEST(Validate, ScriptSecurityWithoutAUserRemovesTheScript)
+{
+    auto l = load("global_defs {\n enable_script_security\n}\nvrrp_script s {\n script /bin/true\n}\n" + vi + "}\n");
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_TRUE(l.config.scripts.empty());
+}
+
+TEST(Validate, ScriptSecurityWithAUserIsClean)
+{
+    FakeEnv env;
+    env.users.insert("keepalived_script");
+    auto l = load("global_defs {\n enable_script_security\n}\nvrrp_script s {\n script /bin/true\n}\n" + vi + " track_script {\n s\n }\n}\n", env);
+    EXPECT_EQ(l.exit_code(), 0) << complaints(l);
+}
+
+TEST(Validate, FwmarkWithProtocolWarns)
+{
+    auto l = load("virtual_server fwmark 1 {\n protocol TCP\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+}
+
+TEST(Validate, UndefinedVirtualServerGroup)
+{
+    auto l = load("virtual_server group G {\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+}
+
+} // namespace
