@@ -29,7 +29,7 @@ bool Diagnostics::has(Severity sev) const
 bool Diagnostics::has_line(uint32_t file, uint32_t line) const
 {
     for (const auto& d : _diags) {
-        if (d.severity != Severity::note && d.loc.file == file && d.loc.line == line) {
+        if (d.severity > Severity::info && d.loc.file == file && d.loc.line == line) {
             return true;
         }
     }
@@ -38,15 +38,19 @@ bool Diagnostics::has_line(uint32_t file, uint32_t line) const
 
 int Diagnostics::exit_code() const
 {
-    // keepalived checks a fatal condition first, then script security, then any reported error.
-    if (has(Severity::fatal)) {
-        return exit_cannot_run;
+    // keepalived keeps the worst error class it saw, ordered "cannot run" < "fixed up" < security;
+    // a keyword missing its value stops it outright.
+    if (has(Severity::abort)) {
+        return exit_aborted;
     }
     if (has(Severity::security)) {
         return exit_security;
     }
     if (has(Severity::warning) || has(Severity::error)) {
         return exit_config_errors;
+    }
+    if (has(Severity::fatal)) {
+        return exit_cannot_run;
     }
     return exit_ok;
 }
@@ -55,6 +59,8 @@ std::string_view to_string(Severity sev)
 {
     switch (sev) {
     case Severity::note: return "note";
+    case Severity::info: return "info";
+    case Severity::abort: return "error";
     case Severity::warning: return "warning";
     case Severity::error: return "error";
     case Severity::security: return "security";

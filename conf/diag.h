@@ -18,11 +18,13 @@ struct Location {
 };
 
 enum class Severity : uint8_t {
-    note,      // vipd-only remark (e.g. accepted but not used by vipd yet): keepalived is silent, exit code unchanged
+    note,      // vipd-only remark (e.g. accepted but not used by vipd yet), shown with -D: exit code unchanged
+    info,      // keepalived logs it but does not count it (e.g. a missing include): exit code unchanged
     warning,   // keepalived complains and fixes up or ignores: exit 5
     error,     // keepalived refuses the item (drops it) but runs: exit 5
-    security,  // script security violation or missing checked include: exit 6
-    fatal,     // keepalived cannot run with this config: exit 4
+    security,  // script security violation: exit 6
+    fatal,     // keepalived cannot run with this config: exit 4 (only when nothing worse was found)
+    abort,     // keepalived stops reading at once (a keyword missing its value): exit 2
 };
 
 struct Diagnostic {
@@ -34,6 +36,7 @@ struct Diagnostic {
 // keepalived 2.2.7's `-t` exit codes (its man page says 3/4/5; the binary returns 4/5/6).
 enum ExitCode : int {
     exit_ok = 0,
+    exit_aborted = 2,
     exit_cannot_run = 4,
     exit_config_errors = 5,
     exit_security = 6,
@@ -46,6 +49,7 @@ public:
 
     void report(Severity sev, Location loc, std::string message);
     void note(Location loc, std::string m) { report(Severity::note, loc, std::move(m)); }
+    void info(Location loc, std::string m) { report(Severity::info, loc, std::move(m)); }
     void warn(Location loc, std::string m) { report(Severity::warning, loc, std::move(m)); }
     void error(Location loc, std::string m) { report(Severity::error, loc, std::move(m)); }
     void fatal(Location loc, std::string m) { report(Severity::fatal, loc, std::move(m)); }
@@ -53,7 +57,7 @@ public:
 
     const std::vector<Diagnostic>& all() const { return _diags; }
     bool has(Severity sev) const;
-    bool has_line(uint32_t file, uint32_t line) const;  // any complaint (not a note) on that line
+    bool has_line(uint32_t file, uint32_t line) const;  // any complaint (not a note or info) on that line
     int exit_code() const;                               // as keepalived -t would return
 
     // "file:line:col: warning: message", the path relative as given.

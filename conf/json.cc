@@ -203,7 +203,8 @@ std::string to_json(const Config& cfg, int indent)
     j["static_ipaddress"] = vips(cfg.static_ipaddress);
     j["static_routes"] = lines(cfg.static_routes);
     j["static_rules"] = lines(cfg.static_rules);
-    return j.dump(indent);
+    // Configs are not always UTF-8 (GBK comments and names exist in the wild): replace, never throw.
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace conf

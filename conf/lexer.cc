@@ -10,6 +10,7 @@
 #include <glob.h>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace conf {
 
@@ -42,7 +43,8 @@ std::string dir_of(const std::string& path)
     return slash == std::string::npos ? std::string(".") : path.substr(0, slash == 0 ? 1 : slash);
 }
 
-// Cuts a physical line at its first comment: `!` or `#` outside quotes, at the start of a word.
+// Cuts a physical line at its first comment: `!` or `#` anywhere outside double quotes, even glued
+// inside a word (keepalived reads `priority 10!0` as 10).
 std::string_view strip_comment(std::string_view text)
 {
     bool quoted = false;
@@ -50,7 +52,7 @@ std::string_view strip_comment(std::string_view text)
         char c = text[i];
         if (c == '"') {
             quoted = !quoted;
-        } else if (!quoted && (c == '!' || c == '#') && (i == 0 || is_space(text[i - 1]) || text[i - 1] == '{' || text[i - 1] == '}')) {
+        } else if (!quoted && (c == '!' || c == '#')) {
             return text.substr(0, i);
         }
     }
@@ -119,8 +121,9 @@ void Lexer::include(const Source& src, std::string_view pattern, Location loc)
     glob_t g{};
     int rc = ::glob(pat.c_str(), GLOB_MARK | GLOB_BRACE, nullptr, &g);
     if (rc == GLOB_NOMATCH) {
+        // keepalived 2.2.7 only logs this and exits 0 from -t.
         globfree(&g);
-        _diags.security(loc, fmt::format("No config files matched '{}'", pattern));
+        _diags.info(loc, fmt::format("Config files missing '{}'", pattern));
         return;
     }
     if (rc != 0) {
@@ -131,7 +134,11 @@ void Lexer::include(const Source& src, std::string_view pattern, Location loc)
     std::vector<std::string> files;
     for (size_t i = 0; i < g.gl_pathc; ++i) {
         std::string p = g.gl_pathv[i];
-        if (!p.empty() && p.back() != '/') {  // GLOB_MARK: directories end in '/'
+        if (!p.empty() && p.back() == '/') {  // GLOB_MARK: directories end in '/'
+            _diags.info(loc, fmt::format("Configuration file '{}' is a directory - skipping", p));
+        } else if (::access(p.c_str(), X_OK) == 0) {
+            _diags.info(loc, fmt::format("Configuration file '{}' is not a regular non-executable file - skipping", p));
+        } else {
             files.push_back(std::move(p));
         }
     }
@@ -146,6 +153,9 @@ bool Lexer::handle_definition(Source& src, std::string_view body)
 {
     // `$NAME=value`; a value ending in `\` continues on the next line.
     size_t i = 1;
+    if (i >= body.size() || (body[i] >= '0' && body[i] <= '9')) {
+        return false;
+    }
     while (i < body.size() && is_name_char(body[i])) {
         ++i;
     }
@@ -153,10 +163,7 @@ bool Lexer::handle_definition(Source& src, std::string_view body)
         return false;
     }
     std::string_view name = body.substr(1, i - 1);
-    size_t eq = i;
-    while (eq < body.size() && is_space(body[eq])) {
-        ++eq;
-    }
+    size_t eq = i;  // `$X = 1` is not a definition: the `=` must follow the name at once
     if (eq >= body.size() || body[eq] != '=') {
         return false;
     }
@@ -174,7 +181,7 @@ bool Lexer::handle_definition(Source& src, std::string_view body)
     return true;
 }
 
-std::string_view Lexer::substitute(std::string_view text, Location loc)
+std::string_view Lexer::substitute(std::string_view text)
 {
     if (_defs.empty() || text.find('$') == std::string_view::npos) {
         return text;
@@ -198,12 +205,13 @@ std::string_view Lexer::substitute(std::string_view text, Location loc)
             out += text[i++];
             continue;
         }
+        if (!braced && j < text.size() && !is_space(text[j]) && text[j] != ',' && text[j] != ')') {
+            out += text[i++];  // `$IFx` is not `$IF` followed by x
+            continue;
+        }
         auto it = _defs.find(name);
         if (name.empty() || it == _defs.end()) {
-            if (!name.empty()) {
-                _diags.warn(loc, fmt::format("Definition ${} not defined - leaving as is", name));
-            }
-            out += text[i++];
+            out += text[i++];  // undefined: left as written, as keepalived does
             continue;
         }
         out += it->second;
@@ -243,12 +251,16 @@ void Lexer::split(uint32_t file, uint32_t line, std::string_view text, uint32_t 
             ++i;
         } else if (c == '"') {
             size_t close = text.find('"', i + 1);
-            size_t end = close == std::string_view::npos ? text.size() : close;
-            cur.words.push_back({.text = text.substr(i + 1, end - i - 1), .col = col, .quoted = true});
-            i = close == std::string_view::npos ? text.size() : close + 1;
+            if (close == std::string_view::npos) {
+                std::string_view whole = text.substr(text.find_first_not_of(" \t"));
+                _diags.warn({file, line, col}, fmt::format("Unterminated quote '{}' - dropping the quoted text", whole));
+                break;
+            }
+            cur.words.push_back({.text = text.substr(i + 1, close - i - 1), .col = col, .quoted = true});
+            i = close + 1;
         } else {
             size_t j = i;
-            while (j < text.size() && !is_space(text[j]) && text[j] != '{' && text[j] != '}') {
+            while (j < text.size() && !is_space(text[j]) && text[j] != '{' && text[j] != '}' && text[j] != '"') {
                 ++j;
             }
             cur.words.push_back({.text = text.substr(i, j - i), .col = col, .quoted = false});
@@ -292,8 +304,9 @@ bool Lexer::fill()
             while (e < body.size() && !is_space(body[e])) {
                 ++e;
             }
-            bool match = body.substr(b, e - b) == _opts.config_id;
-            if (match == negate) {
+            std::string_view id = body.substr(b, e - b);
+            bool match = id == _opts.config_id;
+            if (id.empty() || match == negate) {
                 continue;
             }
             phys = phys.substr(lead + e);
@@ -303,7 +316,7 @@ bool Lexer::fill()
             continue;
         }
         std::string_view text = strip_comment(phys);
-        std::string_view expanded = substitute(text, loc);
+        std::string_view expanded = substitute(text);
         const auto before = _queue.size();
         split(src.file, src.line, expanded, expanded.data() == text.data() ? 0 : 0);
         // `include` is a lexical directive: replace the line with the files it names.

@@ -65,7 +65,7 @@ private:
     bool fill();  // reads physical lines until at least one logical line is queued
     void split(uint32_t file, uint32_t line, std::string_view text, uint32_t col_base);
     bool handle_definition(Source& src, std::string_view body);
-    std::string_view substitute(std::string_view text, Location loc);
+    std::string_view substitute(std::string_view text);
     void include(const Source& src, std::string_view pattern, Location loc);
     bool push_file(const std::string& path, Location from);
     std::string_view keep(std::string s);

@@ -212,9 +212,11 @@ struct VirtualServer {
     std::string group;
     Location loc;
     uint64_t delay_loop_us = 60 * usec_per_sec;
-    LbAlgo algo = LbAlgo::wlc;
-    LbKind kind = LbKind::nat;
-    Protocol protocol = Protocol::tcp;
+    LbAlgo algo = LbAlgo::wlc;       // keepalived warns when none is given
+    bool algo_set = false;
+    LbKind kind = LbKind::nat;       // keepalived warns when none is given
+    bool kind_set = false;
+    Protocol protocol = Protocol::udp;  // keepalived 2.2.7: "no protocol set - defaulting to UDP"
     bool protocol_set = false;
     uint32_t persistence_timeout_s = 0;  // 0: no persistence
     std::optional<Ip> persistence_granularity;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <climits>
 #include <unordered_map>
@@ -73,48 +75,68 @@ std::string format_us(uint64_t us)
 
 class Parser {
 public:
-    Parser(Lexer& lex, Diagnostics& d, Config& cfg) : _lex(lex), _d(d), _cfg(cfg) {}
+    Parser(Lexer& lex, Diagnostics& d, Config& cfg, const Environment& env) : _lex(lex), _d(d), _cfg(cfg), _env(env) {}
 
     void run();
 
     // --- block mechanics -------------------------------------------------------------------
+    // Every line is read here so braces are counted as keepalived counts them: a `}` that closes
+    // nothing is "Extra", and what stays open at the end of input is reported there.
+    bool read(Line& line)
+    {
+        if (!_lex.next(line)) {
+            return false;
+        }
+        if (line.opens_block()) {
+            ++_braces;
+        } else if (line.is_close() && --_braces < 0) {
+            _d.warn(line.at(0), "Extra '}' found");
+            _braces = 0;
+        }
+        return true;
+    }
     // True when `head` opens a block (`{` at its end or alone on the next line).
     bool enter(const Line& head)
     {
         if (head.opens_block()) {
-            ++_depth;
             return true;
         }
         const Line* next = _lex.peek();
         if (next != nullptr && next->is_open_only()) {
-            Line skip;
-            _lex.next(skip);
-            ++_depth;
+            Line brace;
+            read(brace);
             return true;
         }
         return false;
     }
-    // Requires a block after `head`, reporting its absence.
+    // A block keyword without `{`: keepalived says so and reads the following lines as its body anyway.
     bool expect_block(const Line& head)
     {
         if (enter(head)) {
             return true;
         }
-        _d.error(head.at(0), fmt::format("'{}' expects a block: missing '{{'", head.words[0].text));
-        return false;
+        const Line* next = _lex.peek();
+        _d.warn(next != nullptr ? next->loc : head.loc, fmt::format("Missing '{{' at beginning of configuration block '{}'", head.words[0].text));
+        if (_braces == 0) {
+            // keepalived then reads every line up to the block's end as a stray top-level keyword too;
+            // vipd points at each of them once, naming the block they were meant for.
+            _unbraced_block = fmt::format("{} {}", head.words[0].text, head.argc() > 1 ? head.words[1].text : std::string_view());
+        }
+        return true;
     }
     // The next line inside the current block; false at its `}` (consumed) or at the end of input.
     bool next_in_block(Line& line)
     {
-        while (_lex.next(line)) {
+        while (read(line)) {
+            if (!_unbraced_block.empty()) {
+                _d.warn(line.at(0), fmt::format("'{}' is read as part of '{}', which lacks its '{{'", line.words[0].text, _unbraced_block));
+            }
             if (line.is_close()) {
-                --_depth;
                 _block_end = line.loc;
                 return false;
             }
-            if (line.is_open_only()) {  // a stray block: skip it
-                ++_depth;
-                skip_block();
+            if (line.is_open_only()) {
+                _d.warn(line.at(0), "Unexpected '{' - ignoring");
                 continue;
             }
             return true;
@@ -122,12 +144,16 @@ public:
         _block_end = _lex.end_location();
         return false;
     }
+    // Skips the block of a keyword vipd accepts without reading (its braces still count).
     void skip_block()
     {
         Line l;
-        while (next_in_block(l)) {
-            if (enter(l)) {
-                skip_block();
+        int depth = 1;
+        while (depth > 0 && read(l)) {
+            if (l.is_close()) {
+                --depth;
+            } else if (l.opens_block()) {
+                ++depth;
             }
         }
     }
@@ -144,11 +170,13 @@ public:
             it->second(*this, l, obj);
         }
     }
+    // keepalived does not skip an unknown keyword's block: its `{` is "unexpected" and the body is read
+    // as keywords of the enclosing block, whose `}` then closes the enclosing block.
     void unknown(const Line& l)
     {
         _d.warn(l.at(0), fmt::format("Unknown keyword '{}'", l.words[0].text));
-        if (enter(l)) {
-            skip_block();
+        if (l.opens_block()) {
+            _d.warn(l.at(l.words.size() - 1), "Unexpected '{' - ignoring");
         }
     }
     // A keyword keepalived accepts that vipd records but does not act on yet.
@@ -176,7 +204,8 @@ public:
         if (i < l.argc()) {
             return l.words[i].text;
         }
-        _d.error(l.at(0), fmt::format("{}: missing value", l.words[0].text));
+        _d.report(Severity::abort, l.at(0), fmt::format("Configuration line starting '{}' is missing a parameter after keyword '{}' at word position {}",
+                                                         l.words[0].text, l.words[0].text, i));
         return std::nullopt;
     }
     // Integer in [lo, hi]; on failure reports (keepalived drops the setting) and returns nullopt.
@@ -253,6 +282,35 @@ public:
         return out;
     }
 
+    // With enable_script_security and no script_user, scripts run as keepalived_script; where that
+    // user does not exist keepalived removes every script that has no user of its own.
+    bool default_user_missing(Location at)
+    {
+        const auto& g = _cfg.global;
+        if (!g.enable_script_security || !g.script_user.empty() || _env.user_exists("keepalived_script")) {
+            return false;
+        }
+        if (!_default_user_reported) {
+            _d.error(at, "Unable to set default user keepalived_script for script");
+            _default_user_reported = true;
+        }
+        return true;
+    }
+    // Fix-up of a counter that must be at least 1, as keepalived does for repeats and timeouts.
+    template <class T>
+    void at_least_one(const Line& l, std::optional<int64_t> v, T& out, std::string_view what)
+    {
+        if (!v) {
+            return;
+        }
+        if (*v == 0) {
+            _d.warn(l.at(1), fmt::format("{} must be greater than 0, setting to 1", what));
+            out = 1;
+            return;
+        }
+        out = static_cast<T>(*v);
+    }
+
     // --- blocks ----------------------------------------------------------------------------
     void global_defs(const Line& head);
     void vrrp_script(const Line& head);
@@ -276,8 +334,10 @@ public:
     Lexer& _lex;
     Diagnostics& _d;
     Config& _cfg;
-    int _depth = 0;
-    int _extra_close = 0;
+    const Environment& _env;
+    bool _default_user_reported = false;
+    int _braces = 0;              // open `{` not yet closed
+    std::string _unbraced_block;  // set while reading the body of a top-level block that lacks its `{`
     Location _block_end;
     int _static_rule_pref = 16384;
     int _vrrp_rule_pref = 16383;
@@ -288,16 +348,16 @@ public:
 void Parser::run()
 {
     Line l;
-    while (_lex.next(l)) {
+    while (read(l)) {
         if (l.is_close()) {
-            ++_extra_close;
+            _d.warn(l.at(0), "Unknown keyword '}'");
             continue;
         }
         if (l.is_open_only()) {
-            ++_depth;
-            skip_block();
+            _d.warn(l.at(0), "Unexpected '{' - ignoring");
             continue;
         }
+        _unbraced_block.clear();
         std::string_view kw = l.words[0].text;
         if (kw == "global_defs") {
             global_defs(l);
@@ -313,6 +373,12 @@ void Parser::run()
             vs_group(l);
         } else if (kw == "virtual_server") {
             virtual_server(l);
+        } else if (kw == "linkbeat_interfaces") {
+            for (auto& [name, loc] : word_block(l)) {
+                if (!_env.interface_exists(name)) {
+                    _d.fatal(loc, fmt::format("unknown interface {} specified for linkbeat interface", name));
+                }
+            }
         } else if (kw == "static_ipaddress") {
             vip_block(l, _cfg.static_ipaddress, "static_ipaddress");
         } else if (kw == "static_routes") {
@@ -330,9 +396,8 @@ void Parser::run()
             unknown(l);
         }
     }
-    if (_depth > 0 || _extra_close > 0) {
-        int n = _depth > 0 ? _depth : _extra_close;
-        _d.warn(_lex.end_location(), fmt::format("There are {} missing '}}'s or extra '{{'s - closing them at end of file", n));
+    if (_braces > 0) {
+        _d.warn(_lex.end_location(), fmt::format("There are {} missing '}}'s or extra '{{'s - closing them at end of file", _braces));
     }
 }
 
@@ -341,14 +406,28 @@ void Parser::run()
 void Parser::global_defs(const Line& head)
 {
     static const Table<GlobalDefs> table = {
-        {"router_id", [](Parser& p, const Line& l, GlobalDefs& g) { g.router_id = str(p.text(l, 1)); }},
+        {"router_id", [](Parser& p, const Line& l, GlobalDefs& g) {
+             if (l.argc() < 2) {
+                 p._d.error(l.at(0), "routerid name missing - ignoring");
+                 return;
+             }
+             g.router_id = str(l.words[1].text);
+         }},
         {"vrrp_version", [](Parser& p, const Line& l, GlobalDefs& g) {
              if (auto v = p.integer(l, 1, 2, 3)) {
                  g.vrrp_version = static_cast<int>(*v);
              }
          }},
         {"script_user", [](Parser& p, const Line& l, GlobalDefs& g) {
-             g.script_user = str(p.text(l, 1));
+             std::string user = str(p.text(l, 1));
+             if (user.empty()) {
+                 return;
+             }
+             if (!p._env.user_exists(user)) {
+                 p._d.error(l.at(1), fmt::format("Error setting global script uid/gid: no user '{}'", user));
+                 return;
+             }
+             g.script_user = user;
              if (l.argc() > 2) {
                  g.script_group = str(l.words[2].text);
              }
@@ -368,14 +447,12 @@ void Parser::global_defs(const Line& head)
              }
          }},
         {"vrrp_garp_master_delay", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 0, 86400)) {
+             if (auto v = p.integer(l, 1, 0, UINT32_MAX / 1000000)) {
                  g.vrrp_garp_master_delay_us = static_cast<uint64_t>(*v) * usec_per_sec;
              }
          }},
         {"vrrp_garp_master_repeat", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
-                 g.vrrp_garp_master_repeat = static_cast<int>(*v);
-             }
+             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), g.vrrp_garp_master_repeat, "vrrp_garp_master_repeat");
          }},
         {"vrrp_garp_master_refresh", [](Parser& p, const Line& l, GlobalDefs& g) {
              if (auto v = p.integer(l, 1, 0, UINT32_MAX / 1000000)) {
@@ -383,9 +460,7 @@ void Parser::global_defs(const Line& head)
              }
          }},
         {"vrrp_garp_master_refresh_repeat", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
-                 g.vrrp_garp_master_refresh_repeat = static_cast<int>(*v);
-             }
+             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), g.vrrp_garp_master_refresh_repeat, "vrrp_garp_master_refresh_repeat");
          }},
         {"vrrp_mcast_group4", [](Parser& p, const Line& l, GlobalDefs& g) {
              if (auto v = p.ip(l, 1, "vrrp_mcast_group4"); v && v->is_v4()) {
@@ -402,18 +477,47 @@ void Parser::global_defs(const Line& head)
                  g.notification_email.push_back(w);
              }
          }},
-        {"notification_email_from", [](Parser& p, const Line& l, GlobalDefs& g) { g.notification_email_from = str(p.text(l, 1)); }},
-        {"smtp_server", [](Parser& p, const Line& l, GlobalDefs& g) { g.smtp_server = str(p.text(l, 1)); }},
+        {"notification_email_from", [](Parser& p, const Line& l, GlobalDefs& g) {
+             if (l.argc() < 2) {
+                 p._d.error(l.at(0), "emailfrom missing - ignoring");
+                 return;
+             }
+             g.notification_email_from = str(l.words[1].text);
+         }},
+        {"smtp_server", [](Parser& p, const Line& l, GlobalDefs& g) {
+             std::string_view host = p.text(l, 1);
+             if (host.empty()) {
+                 return;
+             }
+             if (!Ip::parse(host)) {
+                 p._d.error(l.at(1), fmt::format("Invalid smtp server {} (allowed: an IP address [port])", host));
+                 return;
+             }
+             if (l.argc() > 2 && !p.integer(l, 2, 1, 65535)) {
+                 return;
+             }
+             g.smtp_server = str(host);
+         }},
         {"smtp_connect_timeout", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 1, 3600)) {
-                 g.smtp_connect_timeout_us = static_cast<uint64_t>(*v) * usec_per_sec;
+             uint64_t secs = 0;
+             p.at_least_one(l, p.integer(l, 1, 0, 4294), secs, "smtp_connect_timeout");
+             if (secs != 0) {
+                 g.smtp_connect_timeout_us = secs * usec_per_sec;
              }
          }},
         {"lvs_sync_daemon", [](Parser& p, const Line& l, GlobalDefs& g) { g.lvs_sync_daemon = str(p.text(l, 1)); }},
+        {"smtp_alert", [](Parser& p, const Line& l, GlobalDefs&) {
+             if (l.argc() > 1) {
+                 std::string_view v = l.words[1].text;
+                 if (v != "yes" && v != "no" && v != "true" && v != "false" && v != "on" && v != "off") {
+                     p._d.error(l.at(1), fmt::format("Invalid value '{}' for global smtp_alert specified (allowed: yes, no, true, false, on, off)", v));
+                 }
+             }
+         }},
     };
     // Keywords keepalived knows in global_defs that vipd records without acting on.
     static const std::unordered_map<std::string_view, bool> known = {
-        {"smtp_helo_name", true}, {"smtp_alert", true}, {"smtp_alert_vrrp", true}, {"smtp_alert_checker", true},
+        {"smtp_helo_name", true}, {"smtp_alert_vrrp", true}, {"smtp_alert_checker", true},
         {"router_id_from_hostname", true}, {"vrrp_garp_lower_prio_delay", true}, {"vrrp_garp_lower_prio_repeat", true},
         {"vrrp_garp_interval_lower", true}, {"vrrp_lower_prio_no_advert", true}, {"vrrp_higher_prio_send_advert", true},
         {"vrrp_iptables", true}, {"vrrp_ipsets", true}, {"vrrp_no_swap", true}, {"checker_no_swap", true},
@@ -474,13 +578,17 @@ void Parser::vrrp_script(const Line& head)
     static const Table<VrrpScript> table = {
         {"script", [](Parser& p, const Line& l, VrrpScript& s) { s.script = p.command(l, 1); }},
         {"interval", [](Parser& p, const Line& l, VrrpScript& s) {
-             if (auto v = p.seconds(l, 1, usec_per_sec / 1000000, 4294ULL * usec_per_sec)) {
-                 s.interval_us = *v;
+             uint64_t secs = 0;
+             p.at_least_one(l, p.integer(l, 1, 0, 4294), secs, fmt::format("({}): vrrp script interval", s.name));
+             if (secs != 0) {
+                 s.interval_us = secs * usec_per_sec;
              }
          }},
         {"timeout", [](Parser& p, const Line& l, VrrpScript& s) {
-             if (auto v = p.seconds(l, 1, 1, 4294ULL * usec_per_sec)) {
-                 s.timeout_us = *v;
+             uint64_t secs = 0;
+             p.at_least_one(l, p.integer(l, 1, 0, UINT32_MAX / 1000000), secs, fmt::format("({}): vrrp script timeout", s.name));
+             if (secs != 0) {
+                 s.timeout_us = secs * usec_per_sec;
              }
          }},
         {"weight", [](Parser& p, const Line& l, VrrpScript& s) {
@@ -501,6 +609,10 @@ void Parser::vrrp_script(const Line& head)
          }},
         {"user", [](Parser& p, const Line& l, VrrpScript& s) {
              s.user = str(p.text(l, 1));
+             if (!s.user.empty() && !p._env.user_exists(s.user)) {
+                 p._d.error(l.at(1), fmt::format("Unable to set uid/gid for script '{}': no user '{}' - removing", s.script, s.user));
+                 s.disabled = true;
+             }
              if (l.argc() > 2) {
                  s.group = str(l.words[2].text);
              }
@@ -519,6 +631,13 @@ void Parser::vrrp_script(const Line& head)
     run_block(table, s);
     if (s.script.empty()) {
         _d.error(_block_end, fmt::format("No script set for vrrp_script {} - removing", s.name));
+        return;
+    }
+    if (s.disabled) {
+        return;
+    }
+    if (s.user.empty() && default_user_missing(_block_end)) {
+        _d.error(_block_end, fmt::format("Unable to set default user for vrrp script {} - removing", s.name));
         return;
     }
     if (s.name.empty()) {
@@ -572,7 +691,11 @@ void Parser::sync_group(const Line& head)
 {
     static const Table<SyncGroup> table = {
         {"group", [](Parser& p, const Line& l, SyncGroup& g) {
-             for (auto& [w, loc] : p.word_block(l)) {
+             auto words = p.word_block(l);
+             if (words.empty()) {
+                 p._d.warn(l.at(0), fmt::format("Warning - sync group {} has empty group block", g.name));
+             }
+             for (auto& [w, loc] : words) {
                  g.members.push_back(w);
                  g.member_locs.push_back(loc);
              }
@@ -627,10 +750,10 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
     v.prefix = ip->max_prefix();
     if (prefix) {
         if (*prefix < 0 || *prefix > ip->max_prefix()) {
-            _d.error(l.at(0), fmt::format("{}: invalid prefix in '{}' (allowed: 0-{}) - skipping", context, a, ip->max_prefix()));
-            return std::nullopt;
+            _d.error(l.at(0), fmt::format("{}: invalid address prefix len in '{}' (allowed: 0-{}) - using {}", context, a, ip->max_prefix(), ip->max_prefix()));
+        } else {
+            v.prefix = static_cast<uint8_t>(*prefix);
         }
-        v.prefix = static_cast<uint8_t>(*prefix);
     }
     for (size_t i = 1; i < l.argc(); ++i) {
         std::string_view w = l.words[i].text;
@@ -944,7 +1067,15 @@ void Parser::vrrp_instance(const Line& head)
              }
          }},
         {"vmac_xmit_base", [](Parser&, const Line&, VrrpInstance& v) { v.vmac_xmit_base = true; }},
-        {"track_interface", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_block(l, v.track_interfaces, -254, 254); }},
+        {"track_interface", [](Parser& p, const Line& l, VrrpInstance& v) {
+             p.track_block(l, v.track_interfaces, -254, 254);
+             for (auto& t : v.track_interfaces) {
+                 if (t.weight && (*t.weight == 254 || *t.weight == -254)) {
+                     p._d.warn(t.loc, fmt::format("({}) weight for {} cannot be +/-254. Setting to +/-253", v.name, t.name));
+                     t.weight = *t.weight > 0 ? 253 : -253;
+                 }
+             }
+         }},
         {"track_script", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_scripts(l, &v, v.track_scripts); }},
         {"track_file", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_block(l, v.track_files, -254, 254); }},
         {"garp_master_delay", [](Parser& p, const Line& l, VrrpInstance& v) {
@@ -953,8 +1084,10 @@ void Parser::vrrp_instance(const Line& head)
              }
          }},
         {"garp_master_repeat", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 0, INT_MAX)) {
-                 v.garp_master_repeat = static_cast<int>(*n);
+             int repeat = 0;
+             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), repeat, fmt::format("({}): garp_master_repeat", v.name));
+             if (repeat != 0) {
+                 v.garp_master_repeat = repeat;
              }
          }},
         {"garp_master_refresh", [](Parser& p, const Line& l, VrrpInstance& v) {
@@ -991,10 +1124,14 @@ void Parser::vrrp_instance(const Line& head)
         {"notify_priority_changes", true}, {"no_accept", true}, {"down_timer_adverts", true}, {"version", true},
     };
     VrrpInstance v;
-    v.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
+    v.name = head.argc() == 2 ? str(head.words[1].text) : std::string();
     v.loc = head.loc;
     if (v.name.empty()) {
-        _d.error(head.at(0), "vrrp_instance requires a name");
+        _d.error(head.at(0), "vrrp_instance must have a name (exactly one word) - skipping the block");
+        if (enter(head)) {
+            skip_block();
+        }
+        return;
     }
     if (!expect_block(head)) {
         return;
@@ -1013,7 +1150,7 @@ void Parser::vrrp_instance(const Line& head)
     }
     for (const auto& other : _cfg.instances) {
         if (!v.name.empty() && other.name == v.name) {
-            _d.error(head.at(1), fmt::format("vrrp_instance {} is defined twice - ignoring the second", v.name));
+            _d.error(head.at(1), fmt::format("vrrp instance {} already defined - ignoring the second", v.name));
             return;
         }
     }
@@ -1084,6 +1221,10 @@ void Parser::vs_group(const Line& head)
             skip_block();
         }
     }
+    if (g.entries.empty()) {
+        _d.warn(_block_end, fmt::format("virtual server group {} has no entries - removing", g.name));
+        return;
+    }
     _cfg.vs_groups.push_back(std::move(g));
 }
 
@@ -1136,7 +1277,7 @@ void Parser::url(const Line& head, Checker& c)
     }
     run_block(table, u);
     if (u.path.empty()) {
-        _d.error(_block_end, "url: no path specified - removing url");
+        _d.error(_block_end, "HTTP/SSL_GET checker url has no path - ignoring");
         return;
     }
     c.urls.push_back(std::move(u));
@@ -1151,8 +1292,8 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
              }
          }},
         {"connect_port", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.port(l, 1)) {
-                 c.connect_port = v;
+             if (auto v = p.integer(l, 1, 1, 65535)) {
+                 c.connect_port = static_cast<uint16_t>(*v);
              }
          }},
         {"bindto", [](Parser& p, const Line& l, Checker& c) {
@@ -1171,12 +1312,6 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
              }
          }},
         {"retry", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
-                 c.retry = static_cast<int>(*v);
-             }
-         }},
-        {"nb_get_retry", [](Parser& p, const Line& l, Checker& c) {
-             p._d.warn(l.at(0), "nb_get_retry is deprecated - please use 'retry'");
              if (auto v = p.integer(l, 1, 0, INT_MAX)) {
                  c.retry = static_cast<int>(*v);
              }
@@ -1206,6 +1341,12 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
         {"url", [](Parser& p, const Line& l, Checker& c) { p.url(l, c); }},
         {"virtualhost", [](Parser& p, const Line& l, Checker& c) { c.virtualhost = str(p.text(l, 1)); }},
         {"enable_sni", [](Parser&, const Line&, Checker& c) { c.enable_sni = true; }},
+        {"nb_get_retry", [](Parser& p, const Line& l, Checker& c) {
+             p._d.warn(l.at(0), "nb_get_retry is deprecated - please use 'retry'");
+             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
+                 c.retry = static_cast<int>(*v);
+             }
+         }},
         {"http_protocol", [](Parser&, const Line&, Checker&) {}},
         {"tls_compliant", [](Parser&, const Line&, Checker&) {}},
     };
@@ -1221,8 +1362,7 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
     };
     // The other checkers' own keywords: accepted and kept as written.
     static const std::unordered_map<std::string_view, CheckerType> opaque_keywords = {
-        {"helo_name", CheckerType::smtp_check}, {"host", CheckerType::smtp_check},
-        {"type", CheckerType::dns_check}, {"name", CheckerType::dns_check},
+        {"helo_name", CheckerType::smtp_check}, {"host", CheckerType::smtp_check}, {"name", CheckerType::dns_check},
         {"require_reply", CheckerType::udp_check}, {"payload", CheckerType::udp_check}, {"min_reply_length", CheckerType::udp_check},
         {"max_reply_length", CheckerType::udp_check}, {"track_file", CheckerType::file_check}, {"weight", CheckerType::file_check},
         {"default_down", CheckerType::file_check}, {"bfd_name", CheckerType::bfd_check},
@@ -1245,6 +1385,28 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
             m->second(*this, l, c);
         } else if (type == CheckerType::misc_check && (kw == "warmup" || kw == "retry" || kw == "delay_before_retry" || kw == "delay_loop")) {
             common.at(kw)(*this, l, c);
+        } else if (type == CheckerType::dns_check && kw == "type") {
+            static const std::array<std::string_view, 7> types = {"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"};
+            std::string_view t = text(l, 1);
+            if (std::find(types.begin(), types.end(), t) == types.end()) {
+                _d.error(l.at(1), fmt::format("Unknown DNS check type {} - ignoring (allowed: A NS CNAME SOA MX TXT AAAA)", t));
+            } else {
+                c.other.push_back(opaque(l));
+            }
+        } else if (type == CheckerType::file_check && kw == "track_file") {
+            std::string_view name = text(l, 1);
+            bool found = false;
+            for (const auto& t : _cfg.track_files) {
+                found = found || t.name == name;
+            }
+            if (found) {
+                c.other.push_back(opaque(l));
+            } else {
+                _d.error(l.at(1), fmt::format("track_file {} not found", name));
+            }
+        } else if (type == CheckerType::bfd_check && (kw == "name" || kw == "bfd_name")) {
+            // vipd has no BFD yet, so no bfd_instance is ever configured.
+            _d.error(l.at(1), fmt::format("([{}]:{}) BFD_CHECK - BFD {} not configured", rs.addr.str(), rs.port, text(l, 1)));
         } else if (auto o = opaque_keywords.find(kw); o != opaque_keywords.end() &&
                    (o->second == type || (kw == "name" && type == CheckerType::bfd_check) || (kw == "weight" && type == CheckerType::bfd_check))) {
             accepted(l, &c.other);
@@ -1253,7 +1415,23 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
         }
     }
     if (type == CheckerType::misc_check && c.misc_path.empty()) {
-        _d.error(_block_end, "MISC_CHECK: no misc_path specified - removing checker");
+        _d.error(_block_end, "No script path has been specified for MISC_CHECKER - skipping");
+        return;
+    }
+    if (type == CheckerType::misc_check && c.user.empty() && default_user_missing(_block_end)) {
+        _d.error(_block_end, fmt::format("Unable to set default user for misc script '{}' - removing", c.misc_path));
+        return;
+    }
+    auto names_track_file = [&] {
+        return std::any_of(c.other.begin(), c.other.end(), [](const OpaqueLine& o) { return !o.words.empty() && o.words[0] == "track_file"; });
+    };
+    if (type == CheckerType::file_check && !names_track_file()) {
+        _d.error(_block_end, "FILE_CHECK has no track_file specified - ignoring");
+        return;
+    }
+    if ((type == CheckerType::http_get || type == CheckerType::ssl_get) && c.urls.empty()) {
+        // keepalived 2.2.7 prints this and then crashes (SIGSEGV); vipd drops the checker.
+        _d.error(_block_end, "HTTP/SSL_GET checker has no urls specified - ignoring");
         return;
     }
     rs.checkers.push_back(std::move(c));
@@ -1263,7 +1441,7 @@ void Parser::real_server(const Line& head, VirtualServer& vs)
 {
     static const Table<RealServer> table = {
         {"weight", [](Parser& p, const Line& l, RealServer& r) {
-             if (auto v = p.integer(l, 1, 0, 65535)) {
+             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
                  r.weight = static_cast<int>(*v);
              }
          }},
@@ -1344,6 +1522,7 @@ void Parser::virtual_server(const Line& head)
              std::string_view s = p.text(l, 1);
              if (auto a = parse_lb_algo(s)) {
                  v.algo = *a;
+                 v.algo_set = true;
              } else if (!s.empty()) {
                  p._d.error(l.at(1), fmt::format("lb_algo '{}' is not a scheduler (allowed: rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf)", s));
              }
@@ -1351,12 +1530,14 @@ void Parser::virtual_server(const Line& head)
         {"lvs_sched", [](Parser& p, const Line& l, VirtualServer& v) {
              if (auto a = parse_lb_algo(p.text(l, 1))) {
                  v.algo = *a;
+                 v.algo_set = true;
              }
          }},
         {"lb_kind", [](Parser& p, const Line& l, VirtualServer& v) {
              std::string_view s = p.text(l, 1);
              if (auto k = parse_lb_kind(s)) {
                  v.kind = *k;
+                 v.kind_set = true;
              } else if (!s.empty()) {
                  p._d.error(l.at(1), fmt::format("lb_kind '{}' is not a forwarding method (allowed: NAT, DR, TUN)", s));
              }
@@ -1364,6 +1545,7 @@ void Parser::virtual_server(const Line& head)
         {"lvs_method", [](Parser& p, const Line& l, VirtualServer& v) {
              if (auto k = parse_lb_kind(p.text(l, 1))) {
                  v.kind = *k;
+                 v.kind_set = true;
              }
          }},
         {"protocol", [](Parser& p, const Line& l, VirtualServer& v) {
@@ -1386,9 +1568,7 @@ void Parser::virtual_server(const Line& head)
              }
          }},
         {"quorum", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.integer(l, 1, 1, UINT32_MAX)) {
-                 v.quorum = static_cast<uint32_t>(*n);
-             }
+             p.at_least_one(l, p.integer(l, 1, 0, UINT32_MAX), v.quorum, "Quorum");
          }},
         {"hysteresis", [](Parser& p, const Line& l, VirtualServer& v) {
              if (auto n = p.integer(l, 1, 0, UINT32_MAX)) {
@@ -1503,7 +1683,7 @@ std::string host_name()
 namespace {
 Loaded load(Lexer& lex, Loaded&& out, const Environment& env)
 {
-    Parser p(lex, out.diags, out.config);
+    Parser p(lex, out.diags, out.config, env);
     p.run();
     validate(out.config, out.diags, env);
     return std::move(out);

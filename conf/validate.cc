@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+
 namespace conf {
 
 bool Environment::interface_exists(const std::string& name) const
@@ -79,13 +83,16 @@ private:
     void sync_groups();
     void virtual_servers();
     void scripts();
-    // Whether a script resolves; false when keepalived would disable it.
-    bool script_runs(const std::string& cmd);
+    struct Script {
+        enum Kind { not_found, exempt, found } kind;
+        std::string path;
+    };
+    Script resolve(const std::string& cmd) const;
+    bool secure_for_root(const std::string& path) const;
 
     Config& _cfg;
     Diagnostics& _d;
     const Environment& _env;
-    bool _insecure = false;
 };
 
 void Validator::instances()
@@ -97,7 +104,7 @@ void Validator::instances()
     for (auto& vi : _cfg.instances) {
         const std::string who = fmt::format("({})", vi.name);
         if (vi.interface.empty()) {
-            _d.fatal(vi.loc, fmt::format("{} No interface specified - vrrp_instance cannot run", who));
+            _d.error(vi.loc, fmt::format("{} Unknown interface! (no 'interface' given) - removing instance", who));
             continue;
         }
         if (vi.vrid < 0) {
@@ -114,15 +121,41 @@ void Validator::instances()
                 bad_interface = true;
             }
         }
-        if (vi.vips.empty() && vi.excluded_vips.empty()) {
-            _d.note(vi.loc, fmt::format("{} has no virtual_ipaddress", who));
+        for (const auto& vip : vi.vips) {
+            if (!vip.dev.empty() && !_env.interface_exists(vip.dev)) {
+                _d.warn(vip.loc, fmt::format("WARNING - interface {} for ip address {} doesn't exist", vip.dev, vip.addr.str()));
+                bad_interface = true;
+            }
+        }
+        if (!vi.vips.empty()) {
+            // The first VIP sets the instance's address family; the others must match it.
+            const uint8_t family = vi.vips.front().addr.family;
+            std::erase_if(vi.vips, [&](const VirtualIp& v) {
+                if (v.addr.family == family) {
+                    return false;
+                }
+                _d.error(v.loc, fmt::format("{}: address family must match VRRP instance [{}] - ignoring", who, v.addr.str()));
+                return true;
+            });
+        }
+        if (vi.vips.empty()) {
+            _d.warn(vi.loc, fmt::format("{} No VIP specified; at least one is sensible", who));
         }
         int version = _cfg.instance_version(vi);
         if (version == 2 && vi.advert_int_us % usec_per_sec != 0) {
             uint64_t rounded = std::max<uint64_t>(usec_per_sec, (vi.advert_int_us + usec_per_sec / 2) / usec_per_sec * usec_per_sec);
-            _d.warn(vi.loc, fmt::format("{} advert_int {}s is fractional: VRRPv2 supports whole seconds only - rounding to {}s", who,
+            _d.warn(vi.loc, fmt::format("{} VRRPv2 advertisement interval {:.6f}s must be an integer. rounding to {}s", who,
                                         static_cast<double>(vi.advert_int_us) / usec_per_sec, rounded / usec_per_sec));
             vi.advert_int_us = rounded;
+        }
+        if (version == 3 && vi.advert_int_us > 40950000) {
+            _d.warn(vi.loc, fmt::format("{} VRRPv3 advertisement interval {:.2f}s is out of range. Must be less than 40.96s. Setting to 40.95s", who,
+                                        static_cast<double>(vi.advert_int_us) / usec_per_sec));
+            vi.advert_int_us = 40950000;
+        }
+        if (vi.auth_type != AuthType::none && vi.auth_pass.empty() && version == 2) {
+            _d.warn(vi.loc, fmt::format("{} Authentication specified but no password given. Ignoring", who));
+            vi.auth_type = AuthType::none;
         }
         if (!vi.priority_set) {
             vi.priority = vi.state == InitialState::master ? 255 : 100;
@@ -144,16 +177,10 @@ void Validator::instances()
                 _d.warn(vi.loc, fmt::format("{} Strict mode does not support authentication. Ignoring.", who));
                 vi.auth_type = AuthType::none;
             }
-            if (!vi.unicast_peers.empty()) {
-                _d.warn(vi.loc, fmt::format("{} Unicast peers are not supported in strict mode", who));
-            }
             if (vi.accept.value_or(false) && version == 2) {
                 _d.warn(vi.loc, fmt::format("{} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting", who));
                 vi.accept = false;
             }
-        }
-        if (vi.priority == 255 && !vi.preempt) {
-            _d.warn(vi.loc, fmt::format("{} Warning - nopreempt will not work with priority 255", who));
         }
         if (vi.state == InitialState::master && !vi.preempt) {
             _d.warn(vi.loc, fmt::format("{} Warning - nopreempt will not work with initial state MASTER - clearing", who));
@@ -162,7 +189,7 @@ void Validator::instances()
         auto family = !vi.vips.empty() && !vi.vips[0].addr.is_v4() ? 6 : 4;
         auto key = std::make_pair(vi.interface, family * 1000 + vi.vrid);
         if (auto it = vrids.find(key); it != vrids.end()) {
-            _d.fatal(vi.loc, fmt::format("{} VRID {} is already used by vrrp_instance {} on interface {} - cannot run", who, vi.vrid, it->second, vi.interface));
+            _d.warn(vi.loc, fmt::format("{} and {} both use VRID {} with IPv{} on interface {}", it->second, vi.name, vi.vrid, family, vi.interface));
         } else {
             vrids.emplace(key, vi.name);
         }
@@ -212,41 +239,152 @@ void Validator::sync_groups()
     _cfg.sync_groups = std::move(kept);
 }
 
+std::string vs_name(const VirtualServer& vs)
+{
+    switch (vs.by) {
+    case VirtualServer::By::fwmark: return fmt::format("FWM {}", vs.fwmark);
+    case VirtualServer::By::group: return fmt::format("group {}", vs.group);
+    case VirtualServer::By::address: break;
+    }
+    std::string proto(to_string(vs.protocol));
+    for (auto& c : proto) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return fmt::format("[{}]:{}:{}", vs.addr.str(), vs.protocol_set ? proto : "none", vs.port);
+}
+
 void Validator::virtual_servers()
 {
+    std::vector<VirtualServer> kept;
     for (auto& vs : _cfg.virtual_servers) {
-        if (vs.by == VirtualServer::By::fwmark && vs.protocol_set) {
+        const bool fwmark = vs.by == VirtualServer::By::fwmark;
+        if (fwmark && vs.protocol_set) {
             _d.warn(vs.loc, fmt::format("Warning: Virtual server FWM {}: protocol specified for fwmark - protocol will be ignored", vs.fwmark));
+        }
+        if (!fwmark && !vs.protocol_set) {
+            _d.warn(vs.loc, fmt::format("Virtual server {}: no protocol set - defaulting to UDP", vs_name(vs)));
+            vs.protocol = Protocol::udp;
+            vs.protocol_set = true;
+        }
+        const std::string name = vs_name(vs);
+        if (!vs.algo_set) {
+            _d.warn(vs.loc, fmt::format("Virtual server {}: no scheduler set, setting default 'wlc'", name));
+        }
+        if (!vs.kind_set) {
+            _d.warn(vs.loc, fmt::format("Virtual server {}: no forwarding method set, setting default NAT", name));
         }
         if (vs.by == VirtualServer::By::group) {
             bool found = false;
             for (const auto& g : _cfg.vs_groups) {
                 found = found || g.name == vs.group;
             }
-            if (!found) {
-                _d.error(vs.loc, fmt::format("Virtual server group {} specified but not configured - ignoring virtual server", vs.group));
+            if (!found) {  // keepalived 2.2.7 accepts this silently; the service then has no address
+                _d.note(vs.loc, fmt::format("virtual_server_group {} is not defined: this virtual server serves nothing", vs.group));
             }
         }
         if (vs.by == VirtualServer::By::address && vs.port == 0 && vs.persistence_timeout_s == 0) {
-            _d.warn(vs.loc, fmt::format("Virtual server {}: port 0 is only supported with persistence", vs.addr.str()));
+            _d.warn(vs.loc, fmt::format("Virtual server {}: zero port only valid for persistent services - setting", name));
+            vs.persistence_timeout_s = 360;
         }
+        // Real servers: duplicates, ports that IPVS cannot honour.
+        std::vector<RealServer> rss;
+        for (auto& rs : vs.real_servers) {
+            const std::string rs_name = fmt::format("[{}]:{}", rs.addr.str(), rs.port);
+            bool dup = false;
+            for (const auto& other : rss) {
+                dup = dup || (other.addr == rs.addr && other.port == rs.port);
+            }
+            if (dup) {
+                _d.warn(rs.loc, fmt::format("VS {}: real server {} is duplicated - removing second rs", name, rs_name));
+                continue;
+            }
+            if (fwmark && rs.port != 0) {
+                _d.warn(rs.loc, fmt::format("WARNING - fwmark virtual server {}, real server {} has port specified - clearing", name, rs_name));
+                rs.port = 0;
+            } else if (!fwmark && vs.kind != LbKind::nat && vs.port != 0 && rs.port != 0 && rs.port != vs.port) {
+                _d.warn(rs.loc, fmt::format("WARNING - virtual server {} and real server {} ports don't match - resetting", name, rs_name));
+                rs.port = vs.port;
+            }
+            rss.push_back(std::move(rs));
+        }
+        vs.real_servers = std::move(rss);
+        if (vs.real_servers.empty()) {
+            _d.warn(vs.loc, fmt::format("Virtual server {} has no real servers - ignoring", name));
+        }
+        uint64_t total = 0;
+        for (const auto& rs : vs.real_servers) {
+            total += static_cast<uint64_t>(rs.weight);
+        }
+        if (!vs.real_servers.empty() && vs.quorum > total) {
+            uint32_t reduced = static_cast<uint32_t>(std::max<uint64_t>(total, 1));
+            _d.warn(vs.loc, fmt::format("Warning - quorum {} for {} exceeds total weight of real servers {}, reducing quorum to {}", vs.quorum, name, total, reduced));
+            vs.quorum = reduced;
+        }
+        if (vs.hysteresis != 0 && vs.hysteresis >= vs.quorum) {
+            _d.warn(vs.loc, fmt::format("Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {}", name, vs.hysteresis, vs.quorum, vs.quorum - 1));
+            vs.hysteresis = vs.quorum - 1;
+        }
+        kept.push_back(std::move(vs));
     }
+    _cfg.virtual_servers = std::move(kept);
 }
 
-bool Validator::script_runs(const std::string& cmd)
+// How keepalived resolves a script: argv0 only (quotes removed); "<" then "/" is a shell test with no
+// script; no "/" means a PATH search for an executable; otherwise any existing path counts.
+Validator::Script Validator::resolve(const std::string& cmd) const
 {
-    std::string prog = first_word(cmd);
-    if (prog.empty()) {
+    std::string argv0 = first_word(cmd);
+    if (argv0.size() >= 2 && argv0.front() == '\'' && argv0.back() == '\'') {
+        argv0 = argv0.substr(1, argv0.size() - 2);
+    }
+    if (argv0.empty()) {
+        return {Script::not_found, {}};
+    }
+    if (argv0[0] == '<') {
+        size_t i = cmd.find('<') + 1;
+        while (i < cmd.size() && (cmd[i] == ' ' || cmd[i] == '\t')) {
+            ++i;
+        }
+        return {i < cmd.size() && cmd[i] == '/' ? Script::exempt : Script::not_found, {}};
+    }
+    if (argv0.find('/') == std::string::npos) {
+        auto found = _env.find_executable(argv0);
+        return found ? Script{Script::found, *found} : Script{Script::not_found, {}};
+    }
+    struct stat st {};
+    if (::stat(argv0.c_str(), &st) != 0) {
+        return {Script::not_found, {}};
+    }
+    return {Script::found, argv0};
+}
+
+// A script run as root must not be replaceable by anyone else: every component of its path owned by
+// root and not writable by group or others (sticky directories excepted), and itself a regular file.
+bool Validator::secure_for_root(const std::string& path) const
+{
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real) == nullptr) {
         return false;
     }
-    // A command the shell reads as a redirection has no program to check: keepalived lets it pass.
-    if (prog[0] == '<' || prog[0] == '>') {
-        return true;
-    }
-    if (!_env.find_executable(prog)) {
+    std::string p = real;
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         return false;
     }
-    _insecure = true;  // runs; whether as root is decided below
+    while (!p.empty()) {
+        if (::stat(p.c_str(), &st) != 0 || st.st_uid != 0) {
+            return false;
+        }
+        bool writable = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (writable && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+            return false;
+        }
+        if (p == "/") {
+            break;
+        }
+        auto slash = p.rfind('/');
+        p = slash == 0 ? "/" : p.substr(0, slash);
+    }
     return true;
 }
 
@@ -254,27 +392,29 @@ void Validator::scripts()
 {
     auto& g = _cfg.global;
     // The default script user: keepalived_script if that user exists, else root.
-    bool default_user_root = g.script_user.empty() ? !_env.user_exists("keepalived_script") : g.script_user == "root";
-    bool any_root_script = false;
-    if (!g.script_user.empty() && !_env.user_exists(g.script_user)) {
-        _d.error({}, fmt::format("script_user {} does not exist", g.script_user));
-    }
+    const bool default_root = g.script_user.empty() ? !_env.user_exists("keepalived_script") : g.script_user == "root";
+    bool vrrp_root = false, vrrp_insecure = false, check_root = false;
     std::set<std::string> disabled;
     std::vector<VrrpScript> kept;
     for (auto& s : _cfg.scripts) {
-        bool root = s.user.empty() ? default_user_root : s.user == "root";
-        if (g.enable_script_security && root && s.user.empty() && g.script_user.empty()) {
-            _d.error(s.loc, fmt::format("Unable to set default user for vrrp script {} - removing", s.name));
-            disabled.insert(s.name);
-            continue;
-        }
-        _insecure = false;
-        if (!script_runs(s.script)) {
+        const bool root = s.user.empty() ? default_root : s.user == "root";
+        auto r = resolve(s.script);
+        if (r.kind == Script::not_found) {
             _d.warn({}, fmt::format("Disabling track script {} since not found/accessible", s.name));
             disabled.insert(s.name);
             continue;
         }
-        any_root_script = any_root_script || (_insecure && root);
+        if (r.kind == Script::found && root) {
+            vrrp_root = true;
+            if (!secure_for_root(r.path)) {
+                vrrp_insecure = true;
+                if (g.enable_script_security) {
+                    _d.warn({}, fmt::format("Disabling track script {} due to insecure", s.name));
+                    disabled.insert(s.name);
+                    continue;
+                }
+            }
+        }
         kept.push_back(std::move(s));
     }
     _cfg.scripts = std::move(kept);
@@ -289,39 +429,37 @@ void Validator::scripts()
             drop(sg.track_scripts);
         }
     }
-    // Notify scripts, misc checks and quorum scripts run as the script user too.
-    auto consider = [&](const std::string& cmd) {
-        if (cmd.empty()) {
-            return;
-        }
-        _insecure = false;
-        if (script_runs(cmd) && _insecure && default_user_root) {
-            any_root_script = true;
-        }
-    };
+    // Notify, misc and quorum scripts: a missing one is dropped silently; an existing one runs as the
+    // default script user.
+    auto runs_as_root = [&](const std::string& cmd) { return !cmd.empty() && default_root && resolve(cmd).kind == Script::found; };
     for (const auto& vi : _cfg.instances) {
         for (const auto* c : {&vi.notify.notify, &vi.notify.master, &vi.notify.backup, &vi.notify.fault, &vi.notify.stop}) {
-            consider(*c);
+            vrrp_root = vrrp_root || runs_as_root(*c);
         }
     }
     for (const auto& sg : _cfg.sync_groups) {
         for (const auto* c : {&sg.notify.notify, &sg.notify.master, &sg.notify.backup, &sg.notify.fault, &sg.notify.stop}) {
-            consider(*c);
+            vrrp_root = vrrp_root || runs_as_root(*c);
         }
     }
     for (const auto& vs : _cfg.virtual_servers) {
-        consider(vs.quorum_up);
-        consider(vs.quorum_down);
+        check_root = check_root || runs_as_root(vs.quorum_up) || runs_as_root(vs.quorum_down);
         for (const auto& rs : vs.real_servers) {
-            consider(rs.notify_up);
-            consider(rs.notify_down);
+            check_root = check_root || runs_as_root(rs.notify_up) || runs_as_root(rs.notify_down);
             for (const auto& c : rs.checkers) {
-                consider(c.misc_path);
+                check_root = check_root || (c.user.empty() || c.user == "root" ? runs_as_root(c.misc_path) : false);
             }
         }
     }
-    if (any_root_script && !g.enable_script_security) {
-        _d.security({}, "SECURITY VIOLATION - scripts are being executed but script_security not enabled.");
+    if (g.enable_script_security) {
+        return;
+    }
+    if (vrrp_root) {
+        _d.security({}, fmt::format("SECURITY VIOLATION - scripts are being executed but script_security not enabled.{}",
+                                    vrrp_insecure ? " There are insecure scripts." : ""));
+    }
+    if (check_root) {
+        _d.security({}, "SECURITY VIOLATION - check scripts are being executed but script_security not enabled.");
     }
 }
 

@@ -34,9 +34,22 @@ TEST(Lexer, CommentsAfterValuesAndWholeLines)
               (V{{"state", "BACKUP"}, {"priority", "50"}}));
 }
 
-TEST(Lexer, CommentMarkInsideWordIsData)
+TEST(Lexer, CommentMarkCutsEvenInsideAWord)
 {
-    EXPECT_EQ(lines_of("auth_pass ab#cd!e\n"), (V{{"auth_pass", "ab#cd!e"}}));
+    // keepalived 2.2.7: `priority 10!0` reads as 10, `abc#def` as keyword abc.
+    EXPECT_EQ(lines_of("auth_pass ab#cd!e\npriority 10!0\n"), (V{{"auth_pass", "ab"}, {"priority", "10"}}));
+}
+
+TEST(Lexer, QuoteInsideAWordStartsANewWord)
+{
+    EXPECT_EQ(lines_of("label a\"b c\"\n"), (V{{"label", "a", "b c"}}));
+}
+
+TEST(Lexer, UnterminatedQuoteIsReportedAndDropped)
+{
+    conf::Diagnostics d;
+    EXPECT_EQ(lines_of("10.0.0.2 label \"eth0:1\n", "a", &d), (V{{"10.0.0.2", "label"}}));
+    EXPECT_EQ(d.exit_code(), 5);
 }
 
 TEST(Lexer, QuotedStringsKeepSpacesAndCommentMarks)
@@ -69,12 +82,14 @@ TEST(Lexer, MultiLineDefinition)
               (V{{"virtual_ipaddress", "{"}, {"10.0.0.1", "10.0.0.2"}, {"}"}}));
 }
 
-TEST(Lexer, UndefinedDefinitionWarnsAndStays)
+TEST(Lexer, UndefinedOrGluedNamesAreLeftAsWritten)
 {
-    conf::Diagnostics d;
-    EXPECT_EQ(lines_of("$A=1\nx $B\n", "a", &d), (V{{"x", "$B"}}));
-    ASSERT_EQ(d.all().size(), 1u);
-    EXPECT_EQ(d.all()[0].loc.line, 2u);
+    EXPECT_EQ(lines_of("$A=1\nx $B $Ax\n"), (V{{"x", "$B", "$Ax"}}));
+}
+
+TEST(Lexer, DefinitionNeedsEqualsRightAfterTheName)
+{
+    EXPECT_EQ(lines_of("$X = 1\n"), (V{{"$X", "=", "1"}}));
 }
 
 TEST(Lexer, ConditionalLines)

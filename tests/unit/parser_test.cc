@@ -49,14 +49,18 @@ TEST(Defaults, StateMasterWithoutPriorityIsOwner)
 
 TEST(Defaults, VirtualServerAndRealServer)
 {
+    // keepalived 2.2.7 warns about each of protocol (then UDP), lb_algo and lb_kind when absent.
     auto l = load("virtual_server 10.0.0.1 80 {\n real_server 10.0.1.1 80 {\n TCP_CHECK {\n }\n }\n}\n");
-    EXPECT_EQ(l.exit_code(), 0) << complaints(l);
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_NE(complaints(l).find("no protocol set - defaulting to UDP"), std::string::npos);
+    EXPECT_NE(complaints(l).find("no scheduler set, setting default 'wlc'"), std::string::npos);
+    EXPECT_NE(complaints(l).find("no forwarding method set, setting default NAT"), std::string::npos);
     ASSERT_EQ(l.config.virtual_servers.size(), 1u);
     const auto& vs = l.config.virtual_servers[0];
     EXPECT_EQ(vs.delay_loop_us, 60000000u);
     EXPECT_EQ(vs.algo, conf::LbAlgo::wlc);
     EXPECT_EQ(vs.kind, conf::LbKind::nat);
-    EXPECT_EQ(vs.protocol, conf::Protocol::tcp);
+    EXPECT_EQ(vs.protocol, conf::Protocol::udp);
     EXPECT_EQ(vs.persistence_timeout_s, 0u);
     EXPECT_EQ(vs.quorum, 1u);
     ASSERT_EQ(vs.real_servers.size(), 1u);
@@ -67,6 +71,8 @@ TEST(Defaults, VirtualServerAndRealServer)
 
 TEST(Blocks, GlobalDefs)
 {
+    FakeEnv env;
+    env.users.insert("nobody");
     auto l = load(R"(
 global_defs {
    notification_email { a@b.c
@@ -85,7 +91,7 @@ global_defs {
    vrrp_garp_master_repeat 3
    vrrp_garp_master_refresh 60
 }
-)");
+)", env);
     const auto& g = l.config.global;
     EXPECT_EQ(g.notification_email, (std::vector<std::string>{"a@b.c", "d@e.f"}));
     EXPECT_EQ(g.router_id, "LVS_DEVEL");
@@ -119,7 +125,7 @@ vrrp_instance VI_1 {
     preempt_delay 10
     virtual_ipaddress {
         192.168.1.10/24 dev eth1 label eth1:1 scope link
-        2001:db8::1/64
+        192.168.1.12
     }
     virtual_ipaddress_excluded { 192.168.1.11 }
     unicast_src_ip 192.168.1.2
@@ -157,7 +163,7 @@ vrrp_instance VI_1 {
     EXPECT_EQ(vi.vips[0].dev, "eth1");
     EXPECT_EQ(vi.vips[0].label, "eth1:1");
     EXPECT_EQ(vi.vips[0].scope, "link");
-    EXPECT_FALSE(vi.vips[1].addr.is_v4());
+    EXPECT_EQ(vi.vips[1].prefix, 32);
     EXPECT_EQ(vi.excluded_vips.size(), 1u);
     EXPECT_EQ(vi.unicast_src_ip->str(), "192.168.1.2");
     EXPECT_EQ(vi.unicast_peers.size(), 2u);
@@ -222,8 +228,10 @@ virtual_server_group VSG { 10.0.0.1 80
  fwmark 7 }
 virtual_server group VSG { lb_algo mh
  lb_kind DR
+ protocol TCP
  real_server 10.0.1.1 80 { weight 3 } }
 virtual_server fwmark 1 { lb_algo sh
+ lb_kind NAT
  real_server 10.0.1.2 { } }
 virtual_server 10.0.0.2 443 { lb_algo wrr
  lb_kind TUN
@@ -236,6 +244,7 @@ virtual_server 10.0.0.2 443 { lb_algo wrr
  alpha
  omega
  real_server 10.0.1.3 443 {
+   weight 3
    inhibit_on_failure
    HTTP_GET { url { path /health
                     status_code 200-299 404 }
@@ -269,6 +278,7 @@ virtual_server 10.0.0.2 443 { lb_algo wrr
     EXPECT_EQ(vs.sorry_server->port, 443);
     EXPECT_TRUE(vs.alpha && vs.omega);
     const auto& rs = vs.real_servers[0];
+    EXPECT_EQ(rs.weight, 3);
     EXPECT_EQ(rs.inhibit_on_failure, true);
     ASSERT_EQ(rs.checkers.size(), 2u);
     const auto& http = rs.checkers[0];
@@ -333,19 +343,51 @@ INSTANTIATE_TEST_SUITE_P(Conf, ErrorPaths, ::testing::Values(
     ErrorCase{"deprecated_lvs_sync", vi_head + " lvs_sync_daemon_interface eth0\n}\n", 5, 5}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(Blocks, VipOfTheOtherFamilyIsRefused)
+{
+    auto l = load("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n 2001:db8::1\n }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_TRUE(l.diags.has_line(0, 6)) << complaints(l);
+    EXPECT_EQ(l.config.instances.at(0).vips.size(), 1u);
+}
+
+TEST(Blocks, QuorumAboveTotalWeightIsReduced)
+{
+    auto l = load("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n quorum 5\n real_server 10.0.1.1 80 {\n weight 2\n }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_EQ(l.config.virtual_servers.at(0).quorum, 2u);
+}
+
+TEST(ErrorPaths, MissingValueStopsKeepalivedWithExitTwo)
+{
+    auto l = load(vi_head + " priority\n}\n");
+    EXPECT_EQ(l.exit_code(), 2);
+    EXPECT_TRUE(l.diags.has_line(0, 5)) << complaints(l);
+}
+
+TEST(ErrorPaths, UnknownBlockBodyIsReadAtTheEnclosingLevel)
+{
+    // keepalived 2.2.7 does not skip an unknown keyword's block: an instance inside it is real.
+    auto l = load("mystery {\n" + vi_head + "}\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    ASSERT_EQ(l.config.instances.size(), 1u);
+    EXPECT_TRUE(l.diags.has_line(0, 1));
+    EXPECT_TRUE(l.diags.has_line(0, 7)) << complaints(l);  // its `}` is an unknown keyword at top level
+}
+
+TEST(ErrorPaths, ExtraClosingBrace)
+{
+    auto l = load(vi_head + "}\n}\n");
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_NE(complaints(l).find("6: Extra '}' found"), std::string::npos) << complaints(l);
+}
+
 TEST(ErrorPaths, BadValueKeepsTheDefault)
 {
     auto l = load(vi_head + " priority 300\n advert_int -1\n}\n");
     ASSERT_EQ(l.config.instances.size(), 1u);
     EXPECT_EQ(l.config.instances[0].priority, 100);
     EXPECT_EQ(l.config.instances[0].advert_int_us, 1000000u);
-}
-
-TEST(ErrorPaths, UnknownBlockIsSkippedWhole)
-{
-    auto l = load("mystery {\n vrrp_instance X {\n }\n}\n" + vi_head + "}\n");
-    ASSERT_EQ(l.config.instances.size(), 1u);
-    EXPECT_EQ(l.config.instances[0].name, "V");
 }
 
 TEST(ErrorPaths, MessagesCarryTheOffendingTextAndTheAllowedRange)
@@ -366,6 +408,17 @@ TEST(Json, DumpIsValidAndNormalized)
     EXPECT_EQ(j["vrrp_instances"][0]["state"], "BACKUP");
     EXPECT_EQ(j["vrrp_instances"][0]["virtual_ipaddress"][0]["address"], "10.0.0.100");
     EXPECT_EQ(j["global_defs"]["vrrp_version"], 2);
+}
+
+} // namespace
+
+namespace {
+
+// Found by the fuzzer: a value that is not UTF-8 (here 0xff) made --dump-conf throw.
+TEST(Json, DumpSurvivesBytesThatAreNotUtf8)
+{
+    auto l = load("global_defs {\n router_id \xff\xfe\n}\n");
+    EXPECT_NO_THROW((void)conf::to_json(l.config));
 }
 
 } // namespace

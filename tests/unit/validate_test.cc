@@ -16,15 +16,23 @@ TEST(Validate, MissingInterfaceWarnsOnTheInterfaceLine)
     EXPECT_TRUE(l.diags.has_line(0, 2)) << complaints(l);
 }
 
-TEST(Validate, NoInterfaceCannotRun)
+TEST(Validate, NoInterfaceRemovesTheInstance)
 {
     auto l = load("vrrp_instance V {\n virtual_router_id 1\n}\n");
-    EXPECT_EQ(l.exit_code(), 4) << complaints(l);
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_TRUE(l.config.instances.empty());
 }
 
-TEST(Validate, DuplicateVridOnOneInterfaceCannotRun)
+TEST(Validate, DuplicateVridOnOneInterfaceIsReported)
 {
     auto l = load(vi + "}\nvrrp_instance W {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.2 }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_NE(complaints(l).find("V and W both use VRID 1"), std::string::npos) << complaints(l);
+}
+
+TEST(Validate, UnknownLinkbeatInterfaceCannotRun)
+{
+    auto l = load("linkbeat_interfaces {\n eth9\n}\n" + vi + "}\n");
     EXPECT_EQ(l.exit_code(), 4) << complaints(l);
 }
 
@@ -47,7 +55,7 @@ TEST(Validate, StrictModeFixUps)
 
 TEST(Validate, AhWithInitialMasterIsCleared)
 {
-    auto l = load("vrrp_instance V {\n state MASTER\n interface eth0\n virtual_router_id 1\n authentication {\n auth_type AH\n }\n"
+    auto l = load("vrrp_instance V {\n state MASTER\n interface eth0\n virtual_router_id 1\n authentication {\n auth_type AH\n auth_pass secret\n }\n"
                   " virtual_ipaddress { 10.0.0.1 }\n}\n");
     EXPECT_EQ(l.exit_code(), 5);
     EXPECT_EQ(l.config.instances.at(0).state, conf::InitialState::backup);
