@@ -57,7 +57,7 @@ json real_server(const RealServer& r)
     json checkers = json::array();
     for (const auto& c : r.checkers) {
         json urls = json::array();
-        for (const auto& u : c.urls) {
+        for (const auto& u : c.http ? c.http->urls : std::vector<Url>{}) {
             json status = json::array();
             for (const auto& s : u.status) {
                 status.push_back({s.lo, s.hi});
@@ -73,9 +73,10 @@ json real_server(const RealServer& r)
                             {"delay_before_retry", c.delay_before_retry_us ? json(secs(*c.delay_before_retry_us)) : json(nullptr)},
                             {"warmup", c.warmup_us ? json(secs(*c.warmup_us)) : json(nullptr)},
                             {"url", urls},
-                            {"misc_path", c.misc_path},
-                            {"misc_timeout", secs(c.misc_timeout_us)},
-                            {"misc_dynamic", c.misc_dynamic},
+                            {"virtualhost", c.http ? json(c.http->virtualhost) : json(nullptr)},
+                            {"misc_path", c.misc ? json(c.misc->path) : json(nullptr)},
+                            {"misc_timeout", c.misc ? json(secs(c.misc->timeout_us)) : json(nullptr)},
+                            {"misc_dynamic", c.misc ? json(c.misc->dynamic) : json(nullptr)},
                             {"other", lines(c.other)}});
     }
     return {{"address", r.addr.str()}, {"port", r.port}, {"weight", r.weight},

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <fstream>
 #include <glob.h>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,7 +79,8 @@ bool Lexer::push_file(const std::string& path, Location from)
                       fmt::format("Configuration file '{}' is not a regular file", path));
         return false;
     }
-    std::ifstream in(path, std::ios::binary);
+    // One read of exactly the file's size: configs reach megabytes and are held for the whole parse.
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) {
         if (_stack.empty() && from.line == 0) {
             _diags.add_file(path);
@@ -90,10 +90,12 @@ bool Lexer::push_file(const std::string& path, Location from)
         }
         return false;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
+    std::string text(static_cast<size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
+    in.seekg(0);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
     uint32_t idx = _diags.add_file(path);
-    _stack.push_back({.file = idx, .dir = dir_of(path), .text = keep(std::move(ss).str()), .line = 0});
+    _stack.push_back({.file = idx, .dir = dir_of(path), .text = keep(std::move(text)), .line = 0});
     return true;
 }
 

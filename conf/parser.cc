@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <iterator>
 #include <climits>
 #include <unordered_map>
 
@@ -338,6 +339,7 @@ public:
     bool _default_user_reported = false;
     int _braces = 0;              // open `{` not yet closed
     std::string _unbraced_block;  // set while reading the body of a top-level block that lacks its `{`
+    std::vector<RealServer> _rs_scratch;
     Location _block_end;
     int _static_rule_pref = 16384;
     int _vrrp_rule_pref = 16383;
@@ -1280,7 +1282,7 @@ void Parser::url(const Line& head, Checker& c)
         _d.error(_block_end, "HTTP/SSL_GET checker url has no path - ignoring");
         return;
     }
-    c.urls.push_back(std::move(u));
+    c.http->urls.push_back(std::move(u));
 }
 
 void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
@@ -1339,8 +1341,8 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
     };
     static const Table<Checker> http = {
         {"url", [](Parser& p, const Line& l, Checker& c) { p.url(l, c); }},
-        {"virtualhost", [](Parser& p, const Line& l, Checker& c) { c.virtualhost = str(p.text(l, 1)); }},
-        {"enable_sni", [](Parser&, const Line&, Checker& c) { c.enable_sni = true; }},
+        {"virtualhost", [](Parser& p, const Line& l, Checker& c) { c.http->virtualhost = str(p.text(l, 1)); }},
+        {"enable_sni", [](Parser&, const Line&, Checker& c) { c.http->enable_sni = true; }},
         {"nb_get_retry", [](Parser& p, const Line& l, Checker& c) {
              p._d.warn(l.at(0), "nb_get_retry is deprecated - please use 'retry'");
              if (auto v = p.integer(l, 1, 0, INT_MAX)) {
@@ -1351,14 +1353,14 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
         {"tls_compliant", [](Parser&, const Line&, Checker&) {}},
     };
     static const Table<Checker> misc = {
-        {"misc_path", [](Parser& p, const Line& l, Checker& c) { c.misc_path = p.command(l, 1); }},
+        {"misc_path", [](Parser& p, const Line& l, Checker& c) { c.misc->path = p.command(l, 1); }},
         {"misc_timeout", [](Parser& p, const Line& l, Checker& c) {
              if (auto v = p.integer(l, 1, 1, UINT32_MAX / 1000000)) {
-                 c.misc_timeout_us = static_cast<uint64_t>(*v) * usec_per_sec;
+                 c.misc->timeout_us = static_cast<uint64_t>(*v) * usec_per_sec;
              }
          }},
-        {"misc_dynamic", [](Parser&, const Line&, Checker& c) { c.misc_dynamic = true; }},
-        {"user", [](Parser& p, const Line& l, Checker& c) { c.user = str(p.text(l, 1)); }},
+        {"misc_dynamic", [](Parser&, const Line&, Checker& c) { c.misc->dynamic = true; }},
+        {"user", [](Parser& p, const Line& l, Checker& c) { c.misc->user = str(p.text(l, 1)); }},
     };
     // The other checkers' own keywords: accepted and kept as written.
     static const std::unordered_map<std::string_view, CheckerType> opaque_keywords = {
@@ -1370,6 +1372,11 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
     Checker c;
     c.type = type;
     c.loc = head.loc;
+    if (type == CheckerType::http_get || type == CheckerType::ssl_get) {
+        c.http.emplace();
+    } else if (type == CheckerType::misc_check) {
+        c.misc.emplace();
+    }
     if (!expect_block(head)) {
         rs.checkers.push_back(std::move(c));
         return;
@@ -1414,12 +1421,12 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
             unknown(l);
         }
     }
-    if (type == CheckerType::misc_check && c.misc_path.empty()) {
+    if (type == CheckerType::misc_check && c.misc->path.empty()) {
         _d.error(_block_end, "No script path has been specified for MISC_CHECKER - skipping");
         return;
     }
-    if (type == CheckerType::misc_check && c.user.empty() && default_user_missing(_block_end)) {
-        _d.error(_block_end, fmt::format("Unable to set default user for misc script '{}' - removing", c.misc_path));
+    if (type == CheckerType::misc_check && c.misc->user.empty() && default_user_missing(_block_end)) {
+        _d.error(_block_end, fmt::format("Unable to set default user for misc script '{}' - removing", c.misc->path));
         return;
     }
     auto names_track_file = [&] {
@@ -1429,7 +1436,7 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
         _d.error(_block_end, "FILE_CHECK has no track_file specified - ignoring");
         return;
     }
-    if ((type == CheckerType::http_get || type == CheckerType::ssl_get) && c.urls.empty()) {
+    if (c.http && c.http->urls.empty()) {
         // keepalived 2.2.7 prints this and then crashes (SIGSEGV); vipd drops the checker.
         _d.error(_block_end, "HTTP/SSL_GET checker has no urls specified - ignoring");
         return;
@@ -1663,7 +1670,14 @@ void Parser::virtual_server(const Line& head)
     if (!expect_block(head)) {
         return;
     }
+    // Real servers collect in a reused scratch vector and move into one of exact size: with tens of
+    // thousands of services, growth slack per service would cost more than the servers themselves.
+    _rs_scratch.clear();
+    std::swap(v.real_servers, _rs_scratch);
     run_block(table, v);
+    std::swap(v.real_servers, _rs_scratch);
+    v.real_servers.reserve(_rs_scratch.size());
+    std::move(_rs_scratch.begin(), _rs_scratch.end(), std::back_inserter(v.real_servers));
     if (ok) {
         _cfg.virtual_servers.push_back(std::move(v));
     }

@@ -255,7 +255,6 @@ std::string vs_name(const VirtualServer& vs)
 
 void Validator::virtual_servers()
 {
-    std::vector<VirtualServer> kept;
     for (auto& vs : _cfg.virtual_servers) {
         const bool fwmark = vs.by == VirtualServer::By::fwmark;
         if (fwmark && vs.protocol_set) {
@@ -286,28 +285,30 @@ void Validator::virtual_servers()
             _d.warn(vs.loc, fmt::format("Virtual server {}: zero port only valid for persistent services - setting", name));
             vs.persistence_timeout_s = 360;
         }
-        // Real servers: duplicates, ports that IPVS cannot honour.
-        std::vector<RealServer> rss;
-        for (auto& rs : vs.real_servers) {
-            const std::string rs_name = fmt::format("[{}]:{}", rs.addr.str(), rs.port);
+        // Real servers: duplicates, ports that IPVS cannot honour. Filtered in place: a large config
+        // must not hold two copies of its servers at once.
+        auto& rss = vs.real_servers;
+        for (size_t i = 0; i < rss.size(); ++i) {
+            auto& rs = rss[i];
+            const auto rs_name = [&] { return fmt::format("[{}]:{}", rs.addr.str(), rs.port); };
             bool dup = false;
-            for (const auto& other : rss) {
-                dup = dup || (other.addr == rs.addr && other.port == rs.port);
+            for (size_t j = 0; j < i && !dup; ++j) {
+                dup = rss[j].port == rs.port && rss[j].addr == rs.addr && rss[j].weight >= 0;
             }
             if (dup) {
-                _d.warn(rs.loc, fmt::format("VS {}: real server {} is duplicated - removing second rs", name, rs_name));
+                _d.warn(rs.loc, fmt::format("VS {}: real server {} is duplicated - removing second rs", name, rs_name()));
+                rs.weight = -1;  // marks it for removal below
                 continue;
             }
             if (fwmark && rs.port != 0) {
-                _d.warn(rs.loc, fmt::format("WARNING - fwmark virtual server {}, real server {} has port specified - clearing", name, rs_name));
+                _d.warn(rs.loc, fmt::format("WARNING - fwmark virtual server {}, real server {} has port specified - clearing", name, rs_name()));
                 rs.port = 0;
             } else if (!fwmark && vs.kind != LbKind::nat && vs.port != 0 && rs.port != 0 && rs.port != vs.port) {
-                _d.warn(rs.loc, fmt::format("WARNING - virtual server {} and real server {} ports don't match - resetting", name, rs_name));
+                _d.warn(rs.loc, fmt::format("WARNING - virtual server {} and real server {} ports don't match - resetting", name, rs_name()));
                 rs.port = vs.port;
             }
-            rss.push_back(std::move(rs));
         }
-        vs.real_servers = std::move(rss);
+        std::erase_if(rss, [](const RealServer& rs) { return rs.weight < 0; });
         if (vs.real_servers.empty()) {
             _d.warn(vs.loc, fmt::format("Virtual server {} has no real servers - ignoring", name));
         }
@@ -324,9 +325,7 @@ void Validator::virtual_servers()
             _d.warn(vs.loc, fmt::format("Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {}", name, vs.hysteresis, vs.quorum, vs.quorum - 1));
             vs.hysteresis = vs.quorum - 1;
         }
-        kept.push_back(std::move(vs));
     }
-    _cfg.virtual_servers = std::move(kept);
 }
 
 // How keepalived resolves a script: argv0 only (quotes removed); "<" then "/" is a shell test with no
@@ -447,7 +446,9 @@ void Validator::scripts()
         for (const auto& rs : vs.real_servers) {
             check_root = check_root || runs_as_root(rs.notify_up) || runs_as_root(rs.notify_down);
             for (const auto& c : rs.checkers) {
-                check_root = check_root || (c.user.empty() || c.user == "root" ? runs_as_root(c.misc_path) : false);
+                if (c.misc && (c.misc->user.empty() || c.misc->user == "root")) {
+                    check_root = check_root || runs_as_root(c.misc->path);
+                }
             }
         }
     }

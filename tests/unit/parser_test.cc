@@ -282,15 +282,17 @@ virtual_server 10.0.0.2 443 { lb_algo wrr
     EXPECT_EQ(rs.inhibit_on_failure, true);
     ASSERT_EQ(rs.checkers.size(), 2u);
     const auto& http = rs.checkers[0];
-    ASSERT_EQ(http.urls.size(), 1u);
-    ASSERT_EQ(http.urls[0].status.size(), 2u);
-    EXPECT_EQ(http.urls[0].status[0].lo, 200);
-    EXPECT_EQ(http.urls[0].status[0].hi, 299);
-    EXPECT_EQ(http.urls[0].status[1].lo, 404);
+    ASSERT_TRUE(http.http);
+    ASSERT_EQ(http.http->urls.size(), 1u);
+    ASSERT_EQ(http.http->urls[0].status.size(), 2u);
+    EXPECT_EQ(http.http->urls[0].status[0].lo, 200);
+    EXPECT_EQ(http.http->urls[0].status[0].hi, 299);
+    EXPECT_EQ(http.http->urls[0].status[1].lo, 404);
     EXPECT_EQ(http.retry, 2);
     EXPECT_EQ(http.delay_before_retry_us, 1500000u);
-    EXPECT_EQ(rs.checkers[1].misc_path, "/bin/true x");
-    EXPECT_TRUE(rs.checkers[1].misc_dynamic);
+    ASSERT_TRUE(rs.checkers[1].misc);
+    EXPECT_EQ(rs.checkers[1].misc->path, "/bin/true x");
+    EXPECT_TRUE(rs.checkers[1].misc->dynamic);
 }
 
 // --- error paths: each one reported on its line, with keepalived's consequence ----------------
