@@ -7,9 +7,10 @@ mkdir -p "$work"
 seeds=()
 for d in "$@"; do
   [ -d "$d" ] || continue
-  while IFS= read -r -d '' f; do seeds+=("$f"); done < <(find "$d" -type f \( -name '*.conf' -o -name 'keepalived*' \) -print0)
+  while IFS= read -r -d '' f; do seeds+=("$f"); done < <(find "$d" -type f -print0)
 done
-for f in "${seeds[@]}"; do cp -f "$f" "$work/seed-$(basename "$f")"; done
+n=0
+for f in "${seeds[@]}"; do n=$((n + 1)); cp -f "$f" "$work/seed-$n-$(basename "$f")"; done
 # libFuzzer reports a crash with exit 77 by default, which meson reads as "skipped": make it 1.
 exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -error_exitcode=1 -timeout_exitcode=1 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
   -artifact_prefix="$work/" "$work"
