@@ -85,7 +85,51 @@ json real_server(const RealServer& r)
             {"checkers", checkers}};
 }
 
+json instance(const Config& cfg, const VrrpInstance& vi)
+{
+    json peers = json::array();
+    for (const auto& p : vi.unicast_peers) {
+        peers.push_back(p.str());
+    }
+    return json{
+            {"name", vi.name},
+            {"state", vi.state == InitialState::master ? "MASTER" : "BACKUP"},
+            {"interface", vi.interface},
+            {"virtual_router_id", vi.vrid},
+            {"priority", vi.priority},
+            {"advert_int", secs(vi.advert_int_us)},
+            {"version", cfg.instance_version(vi)},
+            {"preempt", vi.preempt},
+            {"preempt_delay", secs(vi.preempt_delay_us)},
+            {"authentication", {{"auth_type", vi.auth_type == AuthType::pass ? "PASS" : vi.auth_type == AuthType::ah ? "AH" : "none"}, {"auth_pass", vi.auth_pass}}},
+            {"virtual_ipaddress", vips(vi.vips)},
+            {"virtual_ipaddress_excluded", vips(vi.excluded_vips)},
+            {"virtual_routes", lines(vi.routes)},
+            {"virtual_rules", lines(vi.rules)},
+            {"unicast_src_ip", opt_ip(vi.unicast_src_ip)},
+            {"unicast_peer", peers},
+            {"mcast_src_ip", opt_ip(vi.mcast_src_ip)},
+            {"use_vmac", vi.use_vmac},
+            {"track_interface", tracks(vi.track_interfaces)},
+            {"track_script", tracks(vi.track_scripts)},
+            {"track_file", tracks(vi.track_files)},
+            {"garp_master_delay", secs(vi.garp_master_delay_us.value_or(cfg.global.vrrp_garp_master_delay_us))},
+            {"garp_master_repeat", vi.garp_master_repeat.value_or(cfg.global.vrrp_garp_master_repeat)},
+            {"garp_master_refresh", secs(vi.garp_master_refresh_us.value_or(cfg.global.vrrp_garp_master_refresh_us))},
+            {"notify", notify(vi.notify)},
+            {"smtp_alert", vi.smtp_alert},
+            {"dont_track_primary", vi.dont_track_primary},
+            {"accept", vi.accept.value_or(!cfg.global.vrrp_strict)},
+            {"sync_group", vi.sync_group},
+    };
+}
+
 } // namespace
+
+std::string to_json(const Config& cfg, const VrrpInstance& vi)
+{
+    return instance(cfg, vi).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string to_json(const Config& cfg, int indent)
 {
@@ -117,41 +161,7 @@ std::string to_json(const Config& cfg, int indent)
     }
     j["vrrp_instances"] = json::array();
     for (const auto& vi : cfg.instances) {
-        json peers = json::array();
-        for (const auto& p : vi.unicast_peers) {
-            peers.push_back(p.str());
-        }
-        j["vrrp_instances"].push_back({
-            {"name", vi.name},
-            {"state", vi.state == InitialState::master ? "MASTER" : "BACKUP"},
-            {"interface", vi.interface},
-            {"virtual_router_id", vi.vrid},
-            {"priority", vi.priority},
-            {"advert_int", secs(vi.advert_int_us)},
-            {"version", cfg.instance_version(vi)},
-            {"preempt", vi.preempt},
-            {"preempt_delay", secs(vi.preempt_delay_us)},
-            {"authentication", {{"auth_type", vi.auth_type == AuthType::pass ? "PASS" : vi.auth_type == AuthType::ah ? "AH" : "none"}, {"auth_pass", vi.auth_pass}}},
-            {"virtual_ipaddress", vips(vi.vips)},
-            {"virtual_ipaddress_excluded", vips(vi.excluded_vips)},
-            {"virtual_routes", lines(vi.routes)},
-            {"virtual_rules", lines(vi.rules)},
-            {"unicast_src_ip", opt_ip(vi.unicast_src_ip)},
-            {"unicast_peer", peers},
-            {"mcast_src_ip", opt_ip(vi.mcast_src_ip)},
-            {"use_vmac", vi.use_vmac},
-            {"track_interface", tracks(vi.track_interfaces)},
-            {"track_script", tracks(vi.track_scripts)},
-            {"track_file", tracks(vi.track_files)},
-            {"garp_master_delay", secs(vi.garp_master_delay_us.value_or(cfg.global.vrrp_garp_master_delay_us))},
-            {"garp_master_repeat", vi.garp_master_repeat.value_or(cfg.global.vrrp_garp_master_repeat)},
-            {"garp_master_refresh", secs(vi.garp_master_refresh_us.value_or(cfg.global.vrrp_garp_master_refresh_us))},
-            {"notify", notify(vi.notify)},
-            {"smtp_alert", vi.smtp_alert},
-            {"dont_track_primary", vi.dont_track_primary},
-            {"accept", vi.accept.value_or(!cfg.global.vrrp_strict)},
-            {"sync_group", vi.sync_group},
-        });
+        j["vrrp_instances"].push_back(instance(cfg, vi));
     }
     j["virtual_server_groups"] = json::array();
     for (const auto& g2 : cfg.vs_groups) {

@@ -2,11 +2,15 @@
 // settings (dataplane, EAL arguments, ports) as options or an INI file, never as keepalived.conf keywords.
 #include "conf/json.h"
 #include "conf/parser.h"
+#include "control/daemon.h"
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -87,6 +91,18 @@ int main(int argc, char** argv)
         fmt::print("{}\n", conf::to_json(loaded.config));
         return 0;
     }
-    fmt::print(stderr, "vipd: the daemon is not built yet in this version: use -t or --dump-conf\n");
-    return 1;
+    const auto dataplane = vm["dataplane"].as<std::string>();
+    if (dataplane != "kernel") {
+        fmt::print(stderr, "vipd: --dataplane={} is not built yet in this version (kernel is)\n", dataplane);
+        return 1;
+    }
+    if (!vm.count("dont-fork") && ::daemon(0, 0) != 0) {
+        fmt::print(stderr, "vipd: cannot detach: {}\n", std::strerror(errno));
+        return 1;
+    }
+    return control::run_daemon({.config_path = path,
+                                .config_id = opts.config_id,
+                                .pid_file = vm.count("pid") ? vm["pid"].as<std::string>() : std::string(),
+                                .console_log = vm.count("log-console") > 0,
+                                .detail = detail});
 }

@@ -1,0 +1,430 @@
+// Kernel-mode daemon: config in, VRRP on the wire, VIPs on the interfaces; SIGTERM hands over with a
+// priority-0 advert, SIGHUP reloads and keeps unchanged instances as they are.
+#include "control/daemon.h"
+
+#include "conf/json.h"
+#include "conf/parser.h"
+#include "control/kernel/netlink.h"
+#include "control/kernel/vrrp_io.h"
+#include "control/log.h"
+#include "control/process.h"
+#include "control/vrrp/engine.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+namespace control {
+
+namespace {
+
+namespace asio = boost::asio;
+using vrrp::State;
+
+std::string script_user(const conf::Config& cfg)
+{
+    return cfg.global.script_user;  // empty: run as ourselves (root), as keepalived without keepalived_script
+}
+
+// Everything that belongs to one loaded config: replaced whole on reload.
+struct Generation {
+    std::unique_ptr<conf::Loaded> loaded;
+    std::unique_ptr<kernel::VrrpIo> io;
+    std::unique_ptr<vrrp::Engine> engine;
+    std::vector<std::unique_ptr<asio::posix::stream_descriptor>> readers;
+    std::vector<std::unique_ptr<asio::steady_timer>> script_timers;
+    // Tracking state.
+    std::map<std::string, bool> script_ok;        // vrrp_script name -> current result
+    std::map<std::string, int> script_streak;     // consecutive results against the current one
+    std::map<std::string, bool> link_up;          // interface -> up and running
+};
+
+class Daemon {
+public:
+    explicit Daemon(const DaemonOptions& opts) : _opts(opts), _timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP) {}
+
+    int run();
+
+private:
+    std::unique_ptr<conf::Loaded> load();
+    bool start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* previous);
+    void rearm();
+    void read_socket(size_t idx);
+    void watch_links();
+    void start_scripts();
+    void run_script(size_t idx);
+    void update_tracking();
+    void notify(size_t inst, State from, State to);
+    void on_signal(int sig);
+
+    DaemonOptions _opts;
+    asio::io_context _io;
+    asio::steady_timer _timer;
+    asio::signal_set _signals;
+    std::unique_ptr<kernel::Netlink> _nl;
+    std::unique_ptr<asio::posix::stream_descriptor> _link_events;
+    std::unique_ptr<Generation> _gen;
+    std::vector<std::unique_ptr<Generation>> _retired;  // kept until their async work has drained
+    int _exit_code = 0;
+};
+
+std::unique_ptr<conf::Loaded> Daemon::load()
+{
+    auto loaded = std::make_unique<conf::Loaded>(conf::load_file(_opts.config_path, {.config_id = _opts.config_id}));
+    for (const auto& d : loaded->diags.all()) {
+        if (d.severity != conf::Severity::note) {
+            vlog::warn(loaded->diags.format(d));
+        }
+    }
+    const int code = loaded->exit_code();
+    if (code == conf::exit_cannot_run || code == conf::exit_aborted) {
+        return nullptr;
+    }
+    return loaded;
+}
+
+bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* previous)
+{
+    auto gen = std::make_unique<Generation>();
+    gen->loaded = std::move(loaded);
+    const conf::Config& cfg = gen->loaded->config;
+    gen->io = std::make_unique<kernel::VrrpIo>(cfg, *_nl, [this](size_t i, State f, State t) { notify(i, f, t); });
+    std::string error;
+    if (!gen->io->open(error)) {
+        vlog::error(error);
+        return false;
+    }
+    const auto now = vrrp::Clock::now();
+    gen->engine = std::make_unique<vrrp::Engine>(cfg, *gen->io, [&](const conf::VrrpInstance& vi) { return gen->io->primary_of(vi); });
+    gen->io->attach(*gen->engine);
+    if (previous == nullptr) {
+        gen->io->remove_stale_vips();
+    }
+    for (const auto& s : cfg.scripts) {
+        gen->script_ok[s.name] = !s.init_fail;
+        if (previous != nullptr && previous->script_ok.contains(s.name)) {
+            gen->script_ok[s.name] = previous->script_ok[s.name];
+        }
+    }
+    for (const auto& vi : cfg.instances) {
+        for (const std::string* name : {&vi.interface}) {
+            auto link = _nl->link(*name);
+            gen->link_up[*name] = link && link->up && link->running;
+        }
+        for (const auto& t : vi.track_interfaces) {
+            auto link = _nl->link(t.name);
+            gen->link_up[t.name] = link && link->up && link->running;
+        }
+    }
+    if (previous != nullptr) {
+        const conf::Config& old_cfg = previous->loaded->config;
+        gen->engine->adopt(
+            *previous->engine,
+            [&](const conf::VrrpInstance& a, const conf::VrrpInstance& b) { return conf::to_json(cfg, a) == conf::to_json(old_cfg, b); }, now);
+    }
+    Generation* g = gen.get();
+    if (previous != nullptr) {
+        for (auto& r : previous->readers) {
+            r->cancel();
+        }
+        for (auto& t : previous->script_timers) {
+            t->cancel();
+        }
+        _retired.push_back(std::move(_gen));
+    }
+    _gen = std::move(gen);
+    update_tracking();  // before start: a faulted instance starts in FAULT
+    g->engine->start(now);
+    for (size_t i = 0; i < g->io->sockets().size(); ++i) {
+        g->readers.push_back(std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(g->io->sockets()[i].fd())));
+        read_socket(i);
+    }
+    start_scripts();
+    rearm();
+    return true;
+}
+
+void Daemon::rearm()
+{
+    const auto deadline = _gen->engine->deadline();
+    if (deadline == vrrp::Time::max()) {
+        _timer.cancel();
+        return;
+    }
+    _timer.expires_at(deadline);
+    _timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) {
+            return;
+        }
+        _gen->engine->on_timer(vrrp::Clock::now());
+        rearm();
+    });
+}
+
+void Daemon::read_socket(size_t idx)
+{
+    Generation* g = _gen.get();
+    g->readers[idx]->async_wait(asio::posix::stream_descriptor::wait_read, [this, g, idx](const boost::system::error_code& ec) {
+        if (ec || g != _gen.get()) {
+            return;
+        }
+        auto& sock = g->io->sockets()[idx];
+        std::array<uint8_t, 65536> buf{};
+        // Bounded: a flood cannot starve timers; the rest waits for the next turn of the loop.
+        for (int i = 0; i < 256; ++i) {
+            const size_t n = sock.receive(buf);
+            if (n == 0) {
+                break;
+            }
+            g->engine->receive(vrrp::Clock::now(), sock.link().name, std::span<const uint8_t>(buf.data(), n));
+        }
+        rearm();
+        read_socket(idx);
+    });
+}
+
+void Daemon::watch_links()
+{
+    _link_events->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+        if (ec) {
+            return;
+        }
+        bool changed = false;
+        for (const auto& link : _nl->read_link_events()) {
+            auto it = _gen->link_up.find(link.name);
+            const bool up = link.up && link.running;
+            if (it != _gen->link_up.end() && it->second != up) {
+                it->second = up;
+                changed = true;
+                vlog::info("Netlink reports {} {}", link.name, up ? "up" : "down");
+            }
+        }
+        if (changed) {
+            update_tracking();
+            rearm();
+        }
+        watch_links();
+    });
+}
+
+void Daemon::start_scripts()
+{
+    const auto& cfg = _gen->loaded->config;
+    for (size_t i = 0; i < cfg.scripts.size(); ++i) {
+        _gen->script_timers.push_back(std::make_unique<asio::steady_timer>(_io));
+        run_script(i);
+    }
+}
+
+void Daemon::run_script(size_t idx)
+{
+    Generation* g = _gen.get();
+    const auto& s = g->loaded->config.scripts[idx];
+    const auto timeout = std::chrono::microseconds(s.timeout_us ? s.timeout_us : s.interval_us);
+    const std::string user = s.user.empty() ? script_user(g->loaded->config) : s.user;
+    control::run_script(_io, s.script, user, std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, g, idx](ScriptResult r) {
+        if (g != _gen.get()) {
+            return;  // a reload replaced this generation
+        }
+        const auto& s = g->loaded->config.scripts[idx];
+        const bool ok = r.spawned && !r.timed_out && r.exit_status == 0;
+        bool& current = g->script_ok[s.name];
+        int& streak = g->script_streak[s.name];
+        if (ok == current) {
+            streak = 0;
+        } else if (++streak >= (ok ? s.rise : s.fall)) {
+            current = ok;
+            streak = 0;
+            if (ok) {
+                vlog::info("VRRP_Script({}) succeeded", s.name);
+            } else if (r.timed_out) {
+                vlog::info("VRRP_Script({}) timed out", s.name);
+            } else {
+                vlog::info("VRRP_Script({}) failed (exited with status {})", s.name, r.exit_status);
+            }
+            update_tracking();
+            rearm();
+        }
+        auto& t = *g->script_timers[idx];
+        t.expires_after(std::chrono::microseconds(s.interval_us));
+        t.async_wait([this, g, idx](const boost::system::error_code& ec) {
+            if (!ec && g == _gen.get()) {
+                run_script(idx);
+            }
+        });
+    });
+}
+
+// keepalived's tracking arithmetic: a positive weight adds while the tracked thing is up/succeeding,
+// a negative one subtracts while it is down/failing, no weight (or 0) means FAULT while it is down.
+void Daemon::update_tracking()
+{
+    const auto& cfg = _gen->loaded->config;
+    const auto now = vrrp::Clock::now();
+    for (size_t i = 0; i < _gen->engine->instances().size(); ++i) {
+        const auto& vi = *_gen->engine->instances()[i].config;
+        int sum = 0;
+        bool fault = false;
+        auto track = [&](bool good, int weight, bool reverse) {
+            if (reverse) {
+                good = !good;
+            }
+            if (weight == 0) {
+                fault = fault || !good;
+            } else if (weight > 0 && good) {
+                sum += weight;
+            } else if (weight < 0 && !good) {
+                sum += weight;
+            }
+        };
+        if (!vi.dont_track_primary) {
+            track(_gen->link_up[vi.interface], 0, false);
+        }
+        for (const auto& t : vi.track_interfaces) {
+            track(_gen->link_up[t.name], t.weight.value_or(0), t.reverse);
+        }
+        const conf::SyncGroup* sg = nullptr;
+        for (const auto& g : cfg.sync_groups) {
+            if (g.name == vi.sync_group) {
+                sg = &g;
+            }
+        }
+        for (const auto* refs : {&vi.track_scripts, sg ? &sg->track_scripts : nullptr}) {
+            if (refs == nullptr) {
+                continue;
+            }
+            for (const auto& t : *refs) {
+                for (const auto& s : cfg.scripts) {
+                    if (s.name == t.name) {
+                        track(_gen->script_ok[s.name], t.weight.value_or(s.weight), t.reverse || s.weight_reverse);
+                    }
+                }
+            }
+        }
+        _gen->engine->set_tracking(i, sum, fault, now);
+    }
+}
+
+void Daemon::notify(size_t inst, State, State to)
+{
+    const auto& cfg = _gen->loaded->config;
+    const auto& vi = *_gen->engine->instances()[inst].config;
+    const std::string user = script_user(cfg);
+    const std::string* specific = nullptr;
+    switch (to) {
+    case State::master: specific = &vi.notify.master; break;
+    case State::backup: specific = &vi.notify.backup; break;
+    case State::fault: specific = &vi.notify.fault; break;
+    case State::stop: specific = &vi.notify.stop; break;
+    case State::init: break;
+    }
+    auto spawn = [&](const std::string& cmd) {
+        control::run_script(_io, cmd, user, std::chrono::seconds(30), [](ScriptResult) {});
+    };
+    if (specific != nullptr && !specific->empty()) {
+        spawn(*specific);
+    }
+    const int prio = _gen->engine->instances()[inst].fsm->priority();
+    if (!vi.notify.notify.empty()) {
+        spawn(fmt::format("{} INSTANCE {} {} {}", vi.notify.notify, vi.name, vrrp::to_string(to), prio));
+    }
+    // A sync group notifies once all its members are in the new state.
+    for (const auto& g : cfg.sync_groups) {
+        if (g.name != vi.sync_group) {
+            continue;
+        }
+        bool all = true;
+        for (const auto& m : _gen->engine->instances()) {
+            if (m.config->sync_group == g.name && m.fsm->state() != to) {
+                all = false;
+            }
+        }
+        if (!all) {
+            continue;
+        }
+        const std::string* gs = to == State::master ? &g.notify.master : to == State::backup ? &g.notify.backup
+                              : to == State::fault  ? &g.notify.fault  : to == State::stop   ? &g.notify.stop : nullptr;
+        if (gs != nullptr && !gs->empty()) {
+            spawn(*gs);
+        }
+        if (!g.notify.notify.empty()) {
+            spawn(fmt::format("{} GROUP {} {} {}", g.notify.notify, g.name, vrrp::to_string(to), prio));
+        }
+    }
+}
+
+void Daemon::on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        vlog::line("Reloading");
+        auto loaded = load();
+        if (!loaded) {
+            vlog::error("Reload refused: the new configuration cannot run - keeping the running one");
+        } else if (!start_generation(std::move(loaded), _gen.get())) {
+            vlog::error("Reload failed - keeping the running configuration");
+        }
+        _signals.async_wait([this](const boost::system::error_code& ec, int s) {
+            if (!ec) {
+                on_signal(s);
+            }
+        });
+        return;
+    }
+    vlog::line("Stopping");
+    _gen->engine->stop(vrrp::Clock::now());
+    _timer.cancel();
+    // Give the stop notify scripts a moment, then leave.
+    _io.stop();
+}
+
+int Daemon::run()
+{
+    vlog::init(_opts.console_log, _opts.detail);
+    vlog::line(fmt::format("Starting vipd {} (kernel mode)", VIPD_VERSION));
+    auto loaded = load();
+    if (!loaded) {
+        vlog::error(fmt::format("{}: configuration cannot run - exiting", _opts.config_path));
+        return 1;
+    }
+    try {
+        _nl = std::make_unique<kernel::Netlink>();
+    } catch (const std::exception& e) {
+        vlog::error(fmt::format("netlink: {}", e.what()));
+        return 1;
+    }
+    if (!_opts.pid_file.empty()) {
+        std::ofstream(_opts.pid_file) << ::getpid() << '\n';
+    }
+    _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(_nl->monitor_fd()));
+    watch_links();
+    if (!start_generation(std::move(loaded), nullptr)) {
+        return 1;
+    }
+    _signals.async_wait([this](const boost::system::error_code& ec, int s) {
+        if (!ec) {
+            on_signal(s);
+        }
+    });
+    _io.run();
+    if (!_opts.pid_file.empty()) {
+        ::unlink(_opts.pid_file.c_str());
+    }
+    return _exit_code;
+}
+
+} // namespace
+
+int run_daemon(const DaemonOptions& opts)
+{
+    Daemon d(opts);
+    return d.run();
+}
+
+} // namespace control

@@ -1,0 +1,20 @@
+// The vipd daemon in kernel mode: one control thread running a Boost.Asio loop that owns the VRRP
+// engine, its sockets and timers, track scripts and interfaces, notify scripts, signals and reloads.
+#pragma once
+
+#include <string>
+
+namespace control {
+
+struct DaemonOptions {
+    std::string config_path;
+    std::string config_id;
+    std::string pid_file;
+    bool console_log = false;
+    bool detail = false;
+};
+
+// Runs until SIGTERM/SIGINT; returns the process exit code.
+int run_daemon(const DaemonOptions& opts);
+
+} // namespace control

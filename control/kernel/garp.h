@@ -1,0 +1,52 @@
+// After taking over a VIP the new master must tell the LAN that the VIP now lives at its MAC, or
+// neighbours keep sending to the old master until their ARP or neighbour entries expire; this file sends
+// those announcements in kernel mode, frame for frame as keepalived does.
+//
+// IPv4: a gratuitous ARP, as keepalived's vrrp_arp.c builds it (42 bytes, no padding: the NIC pads):
+//   Ethernet  dst ff:ff:ff:ff:ff:ff, src = interface MAC, type 0x0806
+//   ARP       htype 1, ptype 0x0800, hlen 6, plen 4, op 1 (REQUEST),
+//             sender MAC = interface MAC, sender IP = VIP,
+//             target MAC = ff:ff:ff:ff:ff:ff, target IP = VIP
+// IPv6: an unsolicited Neighbour Advertisement (RFC 4861 §4.4, 7.2.6), as keepalived's vrrp_ndisc.c
+// builds it (86 bytes):
+//   Ethernet  dst 33:33:00:00:00:01, src = interface MAC, type 0x86dd
+//   IPv6      traffic class 0, flow 0, payload 32, next header 58, hop limit 255, src = VIP, dst ff02::1
+//   ICMPv6    type 136, code 0, flags R (when the interface forwards IPv6) and O (override), target = VIP,
+//             option 2 (target link-layer address), length 1, interface MAC
+#pragma once
+
+#include "conf/model.h"
+#include "control/kernel/netlink.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace kernel {
+
+// A send-only AF_PACKET socket for one interface. Movable, not copyable.
+class Garp {
+public:
+    /// Opens the socket for link; nullopt when the kernel refuses (not root, no CAP_NET_RAW).
+    static std::optional<Garp> open(const Link& link);
+    ~Garp();
+    Garp(Garp&& o) noexcept;
+    Garp& operator=(Garp&& o) noexcept;
+    Garp(const Garp&) = delete;
+    Garp& operator=(const Garp&) = delete;
+
+    /// Sends one gratuitous ARP (IPv4) or unsolicited Neighbour Advertisement (IPv6) for vip.
+    std::error_code send(const conf::Ip& vip);
+
+private:
+    Garp(int fd, const Link& link) : _fd(fd), _ifindex(link.index), _ifname(link.name), _mac(link.mac) {}
+
+    int _fd = -1;
+    int _ifindex = 0;
+    std::string _ifname;
+    std::array<uint8_t, 6> _mac{};
+};
+
+} // namespace kernel

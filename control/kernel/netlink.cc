@@ -1,0 +1,428 @@
+// The rtnetlink client of kernel mode, on libmnl: VIPs in and out of the kernel, interface state, link events.
+#include "control/kernel/netlink.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <type_traits>
+
+namespace kernel {
+
+namespace {
+
+// Big enough for any single dump datagram the kernel sends (it sizes them by the receive buffer, up to 32 KiB).
+constexpr size_t buffer_size = 32768;
+
+class Category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "vipd.kernel"; }
+    std::string message(int ev) const override
+    {
+        switch (static_cast<Error>(ev)) {
+        case Error::label_not_interface_prefix:
+            return "address label must begin with the interface name";
+        case Error::label_too_long:
+            return "address label is longer than an interface name may be (15 characters)";
+        case Error::unknown_scope:
+            return "unknown address scope (allowed: global, site, link, host, nowhere)";
+        case Error::bad_address:
+            return "address family unset or prefix too long for it";
+        case Error::no_such_interface:
+            return "no such interface";
+        }
+        return "unknown vipd.kernel error";
+    }
+};
+
+std::error_code errno_code(int e) { return {e, std::generic_category()}; }
+
+std::optional<uint8_t> scope_of(const std::string& s)
+{
+    // The names of iproute2's rt_scopes, which keepalived reads the `scope` keyword through.
+    if (s.empty() || s == "global") {
+        return RT_SCOPE_UNIVERSE;
+    }
+    if (s == "site") {
+        return RT_SCOPE_SITE;
+    }
+    if (s == "link") {
+        return RT_SCOPE_LINK;
+    }
+    if (s == "host") {
+        return RT_SCOPE_HOST;
+    }
+    if (s == "nowhere") {
+        return RT_SCOPE_NOWHERE;
+    }
+    return std::nullopt;
+}
+
+size_t addr_len(const conf::Ip& ip) { return ip.is_v4() ? 4 : 16; }
+
+// libmnl's mnl_attr_for_each, which C++ cannot compile (it assigns a void* to the attribute pointer).
+template <class F>
+void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& f)
+{
+    const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+    for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
+         mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr)) {
+        f(attr);
+    }
+}
+
+// Fills a Link from an RTM_NEWLINK/RTM_DELLINK message.
+Link parse_link(const nlmsghdr* nlh)
+{
+    const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+    Link l{.index = ifi->ifi_index,
+           .up = (ifi->ifi_flags & IFF_UP) != 0,
+           .running = (ifi->ifi_flags & IFF_RUNNING) != 0};
+    if (nlh->nlmsg_type == RTM_DELLINK) {
+        l.up = false;
+        l.running = false;
+    }
+    for_each_attr(nlh, sizeof(*ifi), [&](const nlattr* attr) {
+        switch (mnl_attr_get_type(attr)) {
+        case IFLA_IFNAME:
+            if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
+                l.name = mnl_attr_get_str(attr);
+            }
+            break;
+        case IFLA_ADDRESS:
+            if (mnl_attr_get_payload_len(attr) == l.mac.size()) {
+                std::memcpy(l.mac.data(), mnl_attr_get_payload(attr), l.mac.size());
+            }
+            break;
+        case IFLA_MTU:
+            if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
+                l.mtu = mnl_attr_get_u32(attr);
+            }
+            break;
+        default:
+            break;
+        }
+    });
+    return l;
+}
+
+struct Addr {
+    int index;
+    uint8_t family;
+    uint8_t prefix;
+    uint32_t flags;
+    std::optional<conf::Ip> ip;
+};
+
+// Reads an RTM_NEWADDR message. IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on a
+// point-to-point link and the same as IFA_LOCAL elsewhere (IPv6 sends only IFA_ADDRESS unless a peer is set).
+Addr parse_addr(const nlmsghdr* nlh)
+{
+    const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
+    Addr a{.index = static_cast<int>(ifa->ifa_index), .family = ifa->ifa_family, .prefix = ifa->ifa_prefixlen,
+           .flags = ifa->ifa_flags, .ip = std::nullopt};
+    const size_t len = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
+    if (len == 0) {
+        return a;
+    }
+    std::optional<conf::Ip> local, address;
+    for_each_attr(nlh, sizeof(*ifa), [&](const nlattr* attr) {
+        const auto type = mnl_attr_get_type(attr);
+        if ((type == IFA_LOCAL || type == IFA_ADDRESS) && mnl_attr_get_payload_len(attr) == len) {
+            conf::Ip ip{.family = ifa->ifa_family};
+            std::memcpy(ip.bytes.data(), mnl_attr_get_payload(attr), len);
+            (type == IFA_LOCAL ? local : address) = ip;
+        } else if (type == IFA_FLAGS && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
+            a.flags = mnl_attr_get_u32(attr);
+        }
+    });
+    a.ip = local ? local : address;
+    return a;
+}
+
+} // namespace
+
+const std::error_category& error_category() noexcept
+{
+    static const Category c;
+    return c;
+}
+
+std::error_code make_error_code(Error e) noexcept { return {static_cast<int>(e), error_category()}; }
+
+void Netlink::SocketClose::operator()(mnl_socket* s) const noexcept { mnl_socket_close(s); }
+
+Netlink::Netlink() : _buf(buffer_size)
+{
+    _request.reset(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
+    if (!_request || mnl_socket_bind(_request.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+        throw std::system_error(errno, std::generic_category(), "rtnetlink request socket");
+    }
+    _portid = mnl_socket_get_portid(_request.get());
+    // Start from the clock, as libmnl's examples do, so a restarted daemon does not reuse the sequence
+    // numbers of a predecessor whose late answers could still be queued.
+    _seq = static_cast<uint32_t>(std::time(nullptr));
+
+    _monitor.reset(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!_monitor || mnl_socket_bind(_monitor.get(), RTMGRP_LINK | RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+        throw std::system_error(errno, std::generic_category(), "rtnetlink monitor socket");
+    }
+}
+
+Netlink::~Netlink() = default;
+Netlink::Netlink(Netlink&&) noexcept = default;
+Netlink& Netlink::operator=(Netlink&&) noexcept = default;
+
+int Netlink::monitor_fd() const noexcept { return _monitor ? mnl_socket_get_fd(_monitor.get()) : -1; }
+
+template <class OnMsg>
+std::error_code Netlink::transact(bool dump, OnMsg&& on_msg)
+{
+    auto* nlh = reinterpret_cast<nlmsghdr*>(_buf.data());
+    const uint32_t seq = nlh->nlmsg_seq = ++_seq;
+    // A dump ends with NLMSG_DONE; anything else is answered by an ACK. (NLM_F_DUMP cannot be tested
+    // for: its NLM_F_MATCH bit is NLM_F_EXCL in a NEW request.)
+    nlh->nlmsg_flags |= dump ? NLM_F_DUMP : NLM_F_ACK;
+    if (mnl_socket_sendto(_request.get(), nlh, nlh->nlmsg_len) < 0) {
+        return errno_code(errno);
+    }
+    // The callback sees every message of the answer; libmnl handles NLMSG_ERROR (ACK or errno) and NLMSG_DONE.
+    auto cb = [](const nlmsghdr* m, void* data) -> int {
+        (*static_cast<std::remove_reference_t<OnMsg>*>(data))(m);
+        return MNL_CB_OK;
+    };
+    for (;;) {
+        const ssize_t n = mnl_socket_recvfrom(_request.get(), _buf.data(), _buf.size());
+        if (n < 0) {
+            return errno_code(errno);
+        }
+        const int r = mnl_cb_run(_buf.data(), static_cast<size_t>(n), seq, _portid, cb, &on_msg);
+        if (r == MNL_CB_ERROR) {
+            return errno_code(errno);
+        }
+        if (r == MNL_CB_STOP) {
+            return {};
+        }
+    }
+}
+
+std::optional<Link> Netlink::link(int index)
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_GETLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    std::optional<Link> out;
+    if (transact(false, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type == RTM_NEWLINK) {
+                out = parse_link(m);
+            }
+        })) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<Link> Netlink::link(const std::string& name)
+{
+    if (name.empty() || name.size() >= IFNAMSIZ) {
+        return std::nullopt;
+    }
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_GETLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
+    std::optional<Link> out;
+    if (transact(false, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type == RTM_NEWLINK) {
+                out = parse_link(m);
+            }
+        })) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::vector<Link> Netlink::links()
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_GETLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    std::vector<Link> out;
+    if (transact(true, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type == RTM_NEWLINK) {
+                out.push_back(parse_link(m));
+            }
+        })) {
+        return {};
+    }
+    return out;
+}
+
+std::error_code Netlink::address_request(uint16_t type, uint16_t flags, int ifindex, const conf::VirtualIp& vip)
+{
+    const conf::Ip& ip = vip.addr;
+    if ((ip.family != AF_INET && ip.family != AF_INET6) || vip.prefix > ip.max_prefix()) {
+        return Error::bad_address;
+    }
+    const auto scope = scope_of(vip.scope);
+    if (!scope) {
+        return Error::unknown_scope;
+    }
+    // The kernel reports an IPv4 address's label as its interface alias (`ip addr` shows it, `ifconfig`
+    // lists eth0:1 as an interface), so a label must name the interface first, as keepalived requires.
+    // IPv6 has no labels: the kernel ignores IFA_LABEL there, and so does vipd.
+    const bool use_label = ip.is_v4() && !vip.label.empty();
+    if (use_label) {
+        if (vip.label.size() >= IFNAMSIZ) {
+            return Error::label_too_long;
+        }
+        const auto l = link(ifindex);
+        if (!l) {
+            return Error::no_such_interface;
+        }
+        if (!vip.label.starts_with(l->name)) {
+            return Error::label_not_interface_prefix;
+        }
+    }
+
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    ifa->ifa_family = ip.family;
+    ifa->ifa_prefixlen = vip.prefix;
+    ifa->ifa_scope = *scope;
+    ifa->ifa_index = static_cast<uint32_t>(ifindex);
+    const auto len = static_cast<uint16_t>(addr_len(ip));
+    // As iproute2 does: IFA_LOCAL is the address, IFA_ADDRESS the same (no peer).
+    mnl_attr_put(nlh, IFA_LOCAL, len, ip.bytes.data());
+    mnl_attr_put(nlh, IFA_ADDRESS, len, ip.bytes.data());
+    if (type == RTM_NEWADDR) {
+        if (vip.broadcast && ip.is_v4() && vip.broadcast->is_v4()) {
+            mnl_attr_put(nlh, IFA_BROADCAST, 4, vip.broadcast->bytes.data());
+        }
+        if (use_label) {
+            mnl_attr_put_strz(nlh, IFA_LABEL, vip.label.c_str());
+        }
+    }
+    return transact(false, [](const nlmsghdr*) {});
+}
+
+std::error_code Netlink::add_address(int ifindex, const conf::VirtualIp& vip)
+{
+    auto ec = address_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, vip);
+    if (ec == std::errc::file_exists) {
+        return {};
+    }
+    return ec;
+}
+
+std::error_code Netlink::del_address(int ifindex, const conf::VirtualIp& vip)
+{
+    // Deletion matches on address and prefix only, so the label is not checked (nor sent).
+    conf::VirtualIp match = vip;
+    match.label.clear();
+    match.broadcast.reset();
+    match.scope.clear();
+    auto ec = address_request(RTM_DELADDR, 0, ifindex, match);
+    if (ec == std::errc::address_not_available) {
+        return {};
+    }
+    return ec;
+}
+
+std::vector<std::pair<conf::Ip, uint8_t>> Netlink::addresses(int ifindex)
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_GETADDR;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    ifa->ifa_family = AF_UNSPEC;
+    std::vector<std::pair<conf::Ip, uint8_t>> out;
+    if (transact(true, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type != RTM_NEWADDR) {
+                return;
+            }
+            const Addr a = parse_addr(m);
+            if (a.index == ifindex && a.ip) {
+                out.emplace_back(*a.ip, a.prefix);
+            }
+        })) {
+        return {};
+    }
+    return out;
+}
+
+std::optional<conf::Ip> Netlink::primary_ipv4(int ifindex)
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_GETADDR;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    ifa->ifa_family = AF_INET;
+    std::optional<conf::Ip> out;
+    // The dump must be read to its end even after a match, or its tail would answer the next request.
+    if (transact(true, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type != RTM_NEWADDR || out) {
+                return;
+            }
+            const Addr a = parse_addr(m);
+            if (a.index == ifindex && a.family == AF_INET && a.ip && !(a.flags & IFA_F_SECONDARY)) {
+                out = a.ip;
+            }
+        })) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::vector<Link> Netlink::read_link_events()
+{
+    std::vector<Link> out;
+    std::vector<char> buf(buffer_size);
+    bool overflowed = false;
+    for (;;) {
+        const ssize_t n = recv(monitor_fd(), buf.data(), buf.size(), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == ENOBUFS) {  // the kernel dropped events: keep draining, then resynchronise
+                overflowed = true;
+                continue;
+            }
+            break;  // EAGAIN: drained
+        }
+        auto len = static_cast<int>(n);
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+             nlh = mnl_nlmsg_next(nlh, &len)) {
+            if ((nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK) &&
+                nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(ifinfomsg))) {
+                out.push_back(parse_link(nlh));
+            }
+        }
+    }
+    if (overflowed) {
+        auto all = links();
+        out.insert(out.end(), all.begin(), all.end());
+    }
+    return out;
+}
+
+} // namespace kernel

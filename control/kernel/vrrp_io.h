@@ -1,0 +1,77 @@
+// Kernel mode's hands: VRRP adverts through a raw IPPROTO_VRRP socket per interface (IP header built
+// by us, as keepalived does, so the v3 checksum covers the address that really goes out), VIPs through
+// rtnetlink, gratuitous ARPs through a packet socket.
+#pragma once
+
+#include "conf/model.h"
+#include "control/kernel/garp.h"
+#include "control/kernel/netlink.h"
+#include "control/vrrp/engine.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kernel {
+
+// One raw VRRP socket bound to an interface, joined to the VRRP group.
+class VrrpSocket {
+public:
+    static std::optional<VrrpSocket> open(const Link& link, const conf::Ip& group, std::string& error);
+    VrrpSocket(VrrpSocket&& o) noexcept : _fd(o._fd), _link(std::move(o._link)) { o._fd = -1; }
+    VrrpSocket& operator=(VrrpSocket&&) = delete;
+    VrrpSocket(const VrrpSocket&) = delete;
+    ~VrrpSocket();
+
+    int fd() const { return _fd; }
+    const Link& link() const { return _link; }
+    // Sends one whole IPv4 packet to `dst`.
+    bool send(std::span<const uint8_t> packet, const conf::Ip& dst);
+    // Reads one packet (IP header first); 0 when none is waiting.
+    size_t receive(std::span<uint8_t> buf);
+
+private:
+    VrrpSocket(int fd, Link link) : _fd(fd), _link(std::move(link)) {}
+    int _fd = -1;
+    Link _link;
+};
+
+class VrrpIo : public vrrp::Io {
+public:
+    using NotifyFn = std::function<void(size_t inst, vrrp::State from, vrrp::State to)>;
+
+    VrrpIo(const conf::Config& cfg, Netlink& nl, NotifyFn notify);
+
+    // Opens a socket per interface the config's instances use; false with `error` set if one fails.
+    bool open(std::string& error);
+    // The instance's source address: unicast_src_ip, mcast_src_ip, else the interface's primary IPv4.
+    conf::Ip primary_of(const conf::VrrpInstance& vi);
+    // Removes the config's VIPs where a crashed predecessor left them (before the engine starts).
+    void remove_stale_vips();
+    void attach(const vrrp::Engine& engine) { _engine = &engine; }
+
+    std::vector<VrrpSocket>& sockets() { return _sockets; }
+
+    void send_advert(size_t inst, const vrrp::Advert& advert) override;
+    void set_vips(size_t inst, bool own) override;
+    void send_garp(size_t inst, int count) override;
+    void state_changed(size_t inst, vrrp::State from, vrrp::State to) override;
+    void log(std::string_view line) override;
+
+private:
+    VrrpSocket* socket_for(const std::string& ifname);
+    Garp* garp_for(const std::string& ifname);
+    int ifindex_of(const std::string& ifname);
+
+    const conf::Config& _cfg;
+    Netlink& _nl;
+    NotifyFn _notify;
+    const vrrp::Engine* _engine = nullptr;
+    std::vector<VrrpSocket> _sockets;
+    std::map<std::string, Garp> _garps;
+    std::map<std::string, uint16_t> _ip_ids;  // keepalived numbers IP ids per instance from 1, skipping 0
+};
+
+} // namespace kernel

@@ -1,0 +1,418 @@
+// VRRP state machine driven by a fake clock: hours of protocol time in milliseconds, and the exact
+// outputs (adverts, address changes, gratuitous ARPs, log lines) of every transition.
+#include "control/vrrp/fsm.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using vrrp::Instance;
+using vrrp::Output;
+using vrrp::Outputs;
+using vrrp::State;
+using Kind = vrrp::Output::Kind;
+
+const vrrp::Time t0 = vrrp::Time{} + std::chrono::hours(1000);
+
+vrrp::InstanceConfig config(int priority = 100, int version = 2)
+{
+    vrrp::InstanceConfig c;
+    c.name = "VI_1";
+    c.vrid = 51;
+    c.version = version;
+    c.base_priority = priority;
+    c.advert_int = 1s;
+    c.primary = *conf::Ip::parse("10.0.0.1");
+    return c;
+}
+
+vrrp::Heard heard(int priority, const char* src = "10.0.0.2", vrrp::Micros interval = 1s)
+{
+    return {.priority = priority, .advert_int = interval, .src = *conf::Ip::parse(src)};
+}
+
+// Steps the machine through every deadline up to `until`, collecting outputs with their times.
+struct Driver {
+    Instance& fsm;
+    vrrp::Time now;
+    std::vector<std::pair<vrrp::Time, Output>> seen;
+
+    void run_until(vrrp::Time until)
+    {
+        while (fsm.deadline() <= until) {
+            now = fsm.deadline();
+            Outputs out;
+            fsm.on_timer(now, out);
+            for (auto& o : out) {
+                seen.emplace_back(now, o);
+            }
+        }
+        now = until;
+    }
+    size_t count(Kind k) const
+    {
+        return static_cast<size_t>(std::count_if(seen.begin(), seen.end(), [&](const auto& p) { return p.second.kind == k; }));
+    }
+};
+
+std::vector<Kind> kinds(const Outputs& out)
+{
+    std::vector<Kind> k;
+    for (const auto& o : out) {
+        k.push_back(o.kind);
+    }
+    return k;
+}
+
+const Output* find(const Outputs& out, Kind k)
+{
+    for (const auto& o : out) {
+        if (o.kind == k) {
+            return &o;
+        }
+    }
+    return nullptr;
+}
+
+TEST(VrrpFsm, SkewAndMasterDownFollowTheRfcs)
+{
+    Instance v2(config(100, 2));
+    EXPECT_EQ(v2.skew(), vrrp::Micros(609375));  // (256-100)/256 s
+    EXPECT_EQ(v2.master_down_interval(), vrrp::Micros(3609375));
+    auto c3 = config(100, 3);
+    c3.advert_int = 100ms;
+    Instance v3(c3);
+    EXPECT_EQ(v3.skew(), vrrp::Micros(60937));  // (256-100)*100ms/256
+    EXPECT_EQ(v3.master_down_interval(), vrrp::Micros(360937));
+}
+
+TEST(VrrpFsm, StartsAsBackupAndTakesOverAfterMasterDown)
+{
+    Instance fsm(config());
+    Outputs out;
+    fsm.start(t0, out);
+    EXPECT_EQ(fsm.state(), State::backup);
+    ASSERT_EQ(kinds(out), (std::vector<Kind>{Kind::state_change, Kind::log}));
+    EXPECT_EQ(out[1].text, "(VI_1) Entering BACKUP STATE (init)");
+
+    Driver d{fsm, t0, {}};
+    d.run_until(t0 + 3609374us);
+    EXPECT_TRUE(d.seen.empty());
+    d.run_until(t0 + 3609375us);
+    ASSERT_EQ(d.seen.size(), 6u);
+    EXPECT_EQ(d.seen[0].second.text, "(VI_1) Receive advertisement timeout");
+    EXPECT_EQ(d.seen[1].second, (Output{.kind = Kind::send_advert, .priority = 100}));
+    EXPECT_EQ(d.seen[2].second.kind, Kind::add_vips);
+    EXPECT_EQ(d.seen[3].second, (Output{.kind = Kind::send_garp, .count = 5}));
+    EXPECT_EQ(d.seen[4].second, (Output{.kind = Kind::state_change, .from = State::backup, .to = State::master}));
+    EXPECT_EQ(d.seen[5].second.text, "(VI_1) Entering MASTER STATE");
+    EXPECT_EQ(fsm.state(), State::master);
+}
+
+TEST(VrrpFsm, AddressOwnerIsMasterAtOnce)
+{
+    Instance fsm(config(255));
+    Outputs out;
+    fsm.start(t0, out);
+    EXPECT_EQ(fsm.state(), State::master);
+    EXPECT_EQ(*find(out, Kind::send_advert), (Output{.kind = Kind::send_advert, .priority = 255}));
+}
+
+TEST(VrrpFsm, MasterAdvertisesEveryIntervalForAnHourWithoutDrift)
+{
+    Instance fsm(config(255));
+    Outputs out;
+    fsm.start(t0, out);
+    Driver d{fsm, t0, {}};
+    d.run_until(t0 + 1h);
+    EXPECT_EQ(d.count(Kind::send_advert), 3600u);
+    for (size_t i = 0; i < d.seen.size(); ++i) {
+        if (d.seen[i].second.kind == Kind::send_advert) {
+            EXPECT_EQ((d.seen[i].first - t0) % 1s, vrrp::Micros(0));
+        }
+    }
+    // The second burst of gratuitous ARPs after garp_master_delay (5 s), and no refresh by default.
+    EXPECT_EQ(d.count(Kind::send_garp), 1u);
+}
+
+TEST(VrrpFsm, BackupHearingItsMasterNeverTakesOver)
+{
+    Instance fsm(config(100));
+    Outputs out;
+    fsm.start(t0, out);
+    Driver d{fsm, t0, {}};
+    for (auto t = t0 + 1s; t <= t0 + 1h; t += 1s) {
+        d.run_until(t);
+        Outputs o;
+        fsm.on_advert(t, heard(150), o);
+        EXPECT_TRUE(o.empty());
+    }
+    EXPECT_TRUE(d.seen.empty());
+    EXPECT_EQ(fsm.state(), State::backup);
+}
+
+TEST(VrrpFsm, PriorityZeroMeansTakeOverAfterSkew)
+{
+    Instance fsm(config(100));
+    Outputs out;
+    fsm.start(t0, out);
+    out.clear();
+    fsm.on_advert(t0 + 1s, heard(0), out);
+    EXPECT_EQ(out.at(0).text, "(VI_1) Backup received priority 0 advertisement");
+    Driver d{fsm, t0 + 1s, {}};
+    d.run_until(t0 + 1s + fsm.skew() - 1us);
+    EXPECT_EQ(fsm.state(), State::backup);
+    d.run_until(t0 + 1s + fsm.skew());
+    EXPECT_EQ(fsm.state(), State::master);
+}
+
+TEST(VrrpFsm, MasterYieldsToHigherPriorityAndReleasesTheVips)
+{
+    Instance fsm(config(255));
+    Outputs out;
+    fsm.start(t0, out);
+    auto c = config(100);
+    Instance m(c);
+    m.start(t0, out);
+    Driver d{m, t0, {}};
+    d.run_until(t0 + 4s);
+    ASSERT_EQ(m.state(), State::master);
+    out.clear();
+    m.on_advert(t0 + 4s, heard(150), out);
+    EXPECT_EQ(m.state(), State::backup);
+    EXPECT_EQ(kinds(out), (std::vector<Kind>{Kind::log, Kind::remove_vips, Kind::state_change, Kind::log}));
+    EXPECT_EQ(out[0].text, "(VI_1) Master received advert from 10.0.0.2 with higher priority 150, ours 100");
+}
+
+TEST(VrrpFsm, EqualPriorityIsWonByTheHigherAddress)
+{
+    auto run = [](const char* peer) {
+        Instance m(config(255));
+        Outputs out;
+        m.start(t0, out);
+        out.clear();
+        m.on_advert(t0 + 1s, heard(255, peer), out);
+        return m.state();
+    };
+    EXPECT_EQ(run("10.0.0.2"), State::backup);  // 10.0.0.2 > our 10.0.0.1
+    EXPECT_EQ(run("10.0.0.0"), State::master);
+}
+
+TEST(VrrpFsm, MasterAnswersALowerPriorityAtOnce)
+{
+    Instance m(config(255));
+    Outputs out;
+    m.start(t0, out);
+    out.clear();
+    m.on_advert(t0 + 500ms, heard(100), out);
+    EXPECT_EQ(out.at(0).text, "(VI_1) Received advert from 10.0.0.2 with lower priority 100, ours 255, forcing new election");
+    EXPECT_EQ(out.at(1), (Output{.kind = Kind::send_advert, .priority = 255}));
+    EXPECT_EQ(m.deadline(), t0 + 1500ms);  // the interval restarts from the forced advert
+}
+
+TEST(VrrpFsm, PreemptTakesOverFromALowerMaster)
+{
+    Instance fsm(config(150));
+    Outputs out;
+    fsm.start(t0, out);
+    Driver d{fsm, t0, {}};
+    for (auto t = t0 + 1s; t < t0 + 10s && fsm.state() == State::backup; t += 1s) {
+        d.run_until(t);
+        Outputs o;
+        fsm.on_advert(t, heard(100), o);
+        if (fsm.state() == State::backup) {
+            EXPECT_EQ(o.at(0).text, "(VI_1) received lower priority (100) advert from 10.0.0.2 - discarding");
+        }
+    }
+    d.run_until(t0 + 10s);
+    EXPECT_EQ(fsm.state(), State::master);
+    // It did not wait for the lower master to stop: master-down after its start (3 s + skew).
+    EXPECT_LE(std::find_if(d.seen.begin(), d.seen.end(), [](auto& p) { return p.second.kind == Kind::add_vips; })->first, t0 + 4s);
+}
+
+TEST(VrrpFsm, NopreemptKeepsTheLowerMaster)
+{
+    auto c = config(150);
+    c.preempt = false;
+    Instance fsm(c);
+    Outputs out;
+    fsm.start(t0, out);
+    Driver d{fsm, t0, {}};
+    for (auto t = t0 + 1s; t <= t0 + 10min; t += 1s) {
+        d.run_until(t);
+        Outputs o;
+        fsm.on_advert(t, heard(100), o);
+    }
+    EXPECT_EQ(fsm.state(), State::backup);
+}
+
+TEST(VrrpFsm, PreemptDelayHoldsOffTakeover)
+{
+    auto c = config(150);
+    c.preempt_delay = 30s;
+    Instance fsm(c);
+    Outputs out;
+    fsm.start(t0, out);
+    Driver d{fsm, t0, {}};
+    vrrp::Time took = vrrp::Time::max();
+    for (auto t = t0 + 1s; t <= t0 + 60s; t += 1s) {
+        d.run_until(t);
+        if (fsm.state() == State::master) {
+            took = std::min(took, t);
+            continue;
+        }
+        Outputs o;
+        fsm.on_advert(t, heard(100), o);
+    }
+    // First lower advert at t0+1s: accepted until t0+31s, then master-down (3.2 s for priority 150).
+    EXPECT_GE(took, t0 + 31s);
+    EXPECT_LE(took, t0 + 36s);
+}
+
+TEST(VrrpFsm, V3BackupAdoptsTheMastersInterval)
+{
+    auto c = config(100, 3);
+    c.advert_int = 1s;
+    Instance fsm(c);
+    Outputs out;
+    fsm.start(t0, out);
+    fsm.on_advert(t0 + 10ms, heard(200, "10.0.0.2", 50ms), out);
+    EXPECT_EQ(fsm.master_advert_int(), vrrp::Micros(50000));
+    EXPECT_EQ(fsm.deadline(), t0 + 10ms + 3 * 50ms + vrrp::Micros(156 * 50000 / 256));
+    // A v2 backup keeps its own interval (v2 intervals must match; vrrp::check drops mismatches).
+    Instance v2(config(100, 2));
+    v2.start(t0, out);
+    v2.on_advert(t0 + 10ms, heard(200, "10.0.0.2", 2s), out);
+    EXPECT_EQ(v2.master_advert_int(), vrrp::Micros(1000000));
+}
+
+TEST(VrrpFsm, TrackingWeightsChangeThePriorityWithinBounds)
+{
+    Instance m(config(255));
+    Instance fsm(config(100));
+    Outputs out;
+    fsm.start(t0, out);
+    out.clear();
+    fsm.set_tracking(-20, false, t0 + 1s, out);
+    EXPECT_EQ(fsm.priority(), 80);
+    EXPECT_EQ(out.at(0).text, "(VI_1) Changing effective priority from 100 to 80");
+    fsm.set_tracking(-500, false, t0 + 2s, out);
+    EXPECT_EQ(fsm.priority(), 1);
+    fsm.set_tracking(+500, false, t0 + 3s, out);
+    EXPECT_EQ(fsm.priority(), 254);
+    m.start(t0, out);
+    m.set_tracking(-50, false, t0, out);
+    EXPECT_EQ(m.priority(), 255);  // the owner's priority does not move
+}
+
+TEST(VrrpFsm, MasterChangingPriorityAdvertisesAtOnce)
+{
+    Instance m(config(100));
+    Outputs out;
+    m.start(t0, out);
+    Driver d{m, t0, {}};
+    d.run_until(t0 + 4s);
+    out.clear();
+    m.set_tracking(-30, false, t0 + 4500ms, out);
+    EXPECT_EQ(*find(out, Kind::send_advert), (Output{.kind = Kind::send_advert, .priority = 70}));
+}
+
+TEST(VrrpFsm, FaultFromMasterSendsPriorityZeroAndRecoveryReturnsToBackup)
+{
+    Instance m(config(255));
+    Outputs out;
+    m.start(t0, out);
+    out.clear();
+    m.set_tracking(0, true, t0 + 1s, out);
+    EXPECT_EQ(m.state(), State::fault);
+    EXPECT_EQ(kinds(out), (std::vector<Kind>{Kind::send_advert, Kind::log, Kind::remove_vips, Kind::state_change, Kind::log}));
+    EXPECT_EQ(out[0].priority, 0);
+    EXPECT_EQ(out.back().text, "(VI_1) Entering FAULT STATE");
+    EXPECT_EQ(m.deadline(), vrrp::Time::max());  // silent in FAULT
+    out.clear();
+    m.set_tracking(0, false, t0 + 5s, out);
+    EXPECT_EQ(m.state(), State::backup);
+    EXPECT_EQ(out.back().text, "(VI_1) Entering BACKUP STATE");
+}
+
+TEST(VrrpFsm, StopAsMasterSendsPriorityZeroAndReleasesVips)
+{
+    Instance m(config(255));
+    Outputs out;
+    m.start(t0, out);
+    out.clear();
+    m.stop(t0 + 1s, out);
+    EXPECT_EQ(out.at(0), (Output{.kind = Kind::send_advert, .priority = 0}));
+    EXPECT_EQ(out.at(1).text, "(VI_1) sent 0 priority");
+    EXPECT_EQ(out.at(2).kind, Kind::remove_vips);
+    EXPECT_EQ(m.state(), State::stop);
+    EXPECT_EQ(m.deadline(), vrrp::Time::max());
+}
+
+TEST(VrrpFsm, GarpSecondBurstAndRefresh)
+{
+    auto c = config(255);
+    c.garp_delay = 5s;
+    c.garp_repeat = 3;
+    c.garp_refresh = 60s;
+    c.garp_refresh_repeat = 2;
+    Instance m(c);
+    Outputs out;
+    m.start(t0, out);
+    EXPECT_EQ(find(out, Kind::send_garp)->count, 3);
+    Driver d{m, t0, {}};
+    d.run_until(t0 + 125s);
+    std::vector<std::pair<vrrp::Micros, int>> garps;
+    for (const auto& [t, o] : d.seen) {
+        if (o.kind == Kind::send_garp) {
+            garps.emplace_back(std::chrono::duration_cast<vrrp::Micros>(t - t0), o.count);
+        }
+    }
+    EXPECT_EQ(garps, (std::vector<std::pair<vrrp::Micros, int>>{{5s, 3}, {60s, 2}, {120s, 2}}));
+}
+
+TEST(VrrpFsm, LateTimerDoesNotBurst)
+{
+    Instance m(config(255));
+    Outputs out;
+    m.start(t0, out);
+    out.clear();
+    m.on_timer(t0 + 10500ms, out);  // the loop stalled for 10 s
+    EXPECT_EQ(std::count_if(out.begin(), out.end(), [](auto& o) { return o.kind == Kind::send_advert; }), 1);
+    EXPECT_EQ(m.deadline(), t0 + 11500ms);
+}
+
+TEST(VrrpSyncGroup, MembersMoveTogether)
+{
+    auto ca = config(100);
+    auto cb = config(100);
+    cb.name = "VI_2";
+    cb.vrid = 52;
+    Instance a(ca), b(cb);
+    vrrp::SyncGroup g("G", {&a, &b});
+    Outputs out;
+    a.start(t0, out);
+    b.start(t0, out);
+    // b keeps hearing a master; a times out alone: the group takes b to MASTER with it.
+    Driver da{a, t0, {}};
+    da.run_until(t0 + 4s);
+    ASSERT_EQ(a.state(), State::master);
+    out.clear();
+    g.on_member_change(a, t0 + 4s, out);
+    EXPECT_EQ(b.state(), State::master);
+    // b is beaten by a higher priority: the group goes BACKUP.
+    out.clear();
+    b.on_advert(t0 + 5s, heard(200), out);
+    g.on_member_change(b, t0 + 5s, out);
+    EXPECT_EQ(a.state(), State::backup);
+    // a faults (tracking): b follows into FAULT; when a recovers, b is released too.
+    a.set_tracking(0, true, t0 + 6s, out);
+    g.on_member_change(a, t0 + 6s, out);
+    EXPECT_EQ(b.state(), State::fault);
+    a.set_tracking(0, false, t0 + 7s, out);
+    g.on_member_change(a, t0 + 7s, out);
+    EXPECT_EQ(b.state(), State::backup);
+}
+
+} // namespace
