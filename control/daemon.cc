@@ -48,7 +48,7 @@ struct Generation {
 
 class Daemon {
 public:
-    explicit Daemon(const DaemonOptions& opts) : _opts(opts), _timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP) {}
+    explicit Daemon(const DaemonOptions& opts) : _opts(opts), _timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP) { _signals.add(SIGUSR2); }
 
     int run();
 
@@ -362,6 +362,15 @@ void Daemon::notify(size_t inst, State, State to)
 
 void Daemon::on_signal(int sig)
 {
+    if (sig == SIGUSR2) {
+        std::ofstream(_opts.stats_file) << _gen->engine->stats();
+        _signals.async_wait([this](const boost::system::error_code& ec, int s) {
+            if (!ec) {
+                on_signal(s);
+            }
+        });
+        return;
+    }
     if (sig == SIGHUP) {
         vlog::line("Reloading");
         auto loaded = load();

@@ -10,6 +10,7 @@ struct DaemonOptions {
     std::string config_path;
     std::string config_id;
     std::string pid_file;
+    std::string stats_file = "/tmp/vipd.stats";  // written on SIGUSR2, as keepalived writes keepalived.stats
     bool console_log = false;
     bool detail = false;
 };

@@ -48,6 +48,7 @@ int main(int argc, char** argv)
     own.add_options()
         ("dump-conf", "print the normalized configuration as JSON and exit")
         ("dataplane", po::value<std::string>()->default_value("kernel"), "dataplane: kernel | dpdk | xdp")
+        ("stats-file", po::value<std::string>()->default_value("/tmp/vipd.stats"), "where SIGUSR2 writes the VRRP statistics")
         ("settings", po::value<std::string>(), "INI file with vipd's own settings (same names as these options)");
     po::options_description all;
     all.add(general).add(own);
@@ -103,6 +104,7 @@ int main(int argc, char** argv)
     return control::run_daemon({.config_path = path,
                                 .config_id = opts.config_id,
                                 .pid_file = vm.count("pid") ? vm["pid"].as<std::string>() : std::string(),
+                                .stats_file = vm["stats-file"].as<std::string>(),
                                 .console_log = vm.count("log-console") > 0,
                                 .detail = detail});
 }

@@ -9,7 +9,7 @@
 namespace vrrp {
 
 Engine::Engine(const conf::Config& cfg, Io& io, const std::function<conf::Ip(const conf::VrrpInstance&)>& primary_of)
-    : _cfg(cfg), _io(io)
+    : _io(io)
 {
     _members.reserve(cfg.instances.size());
     for (const auto& vi : cfg.instances) {
@@ -59,6 +59,8 @@ void Engine::apply(size_t inst, Outputs& out, Time now, bool following)
             Advert a = m.advert;
             a.priority = static_cast<uint8_t>(o.priority);
             _io.send_advert(inst, a);
+            ++m.adverts_sent;
+            m.priority_zero_sent += o.priority == 0 ? 1 : 0;
             break;
         }
         case Output::Kind::add_vips: _io.set_vips(inst, true); break;
@@ -66,6 +68,8 @@ void Engine::apply(size_t inst, Outputs& out, Time now, bool following)
         case Output::Kind::send_garp: _io.send_garp(inst, o.count); break;
         case Output::Kind::state_change:
             changed = true;
+            m.became_master += o.to == State::master ? 1 : 0;
+            m.released_master += o.from == State::master ? 1 : 0;
             _io.state_changed(inst, o.from, o.to);
             break;
         case Output::Kind::log: _io.log(o.text); break;
@@ -134,12 +138,35 @@ void Engine::receive(Time now, const std::string& ifname, std::span<const uint8_
         if (d != Drop::none) {
             return;
         }
+        m.priority_zero_received += r.advert.priority == 0 ? 1 : 0;
         Outputs out;
         m.fsm->on_advert(now, Heard{.priority = r.advert.priority, .advert_int = Micros(int64_t{r.advert.interval_cs} * 10000), .src = r.src}, out);
         apply(i, out, now);
         return;
     }
     _unmatched.count(Drop::vrid_mismatch);
+}
+
+std::string Engine::stats() const
+{
+    std::string out;
+    auto counters = [&](const Counters& c) {
+        out += fmt::format("  Advertisements accepted: {}\n  Dropped:\n", c.accepted);
+        for (size_t d = 1; d < c.drops.size(); ++d) {
+            out += fmt::format("    {}: {}\n", to_string(static_cast<Drop>(d)), c.drops[d]);
+        }
+    };
+    for (const auto& m : _members) {
+        out += fmt::format("VRRP Instance: {}\n  State: {}\n  Priority: {}\n", m.config->name,
+                           m.fsm ? to_string(m.fsm->state()) : "-", m.fsm ? m.fsm->priority() : 0);
+        out += fmt::format("  Advertisements sent: {}\n  Became master: {}\n  Released master: {}\n", m.adverts_sent, m.became_master,
+                           m.released_master);
+        out += fmt::format("  Priority zero received: {}\n  Priority zero sent: {}\n", m.priority_zero_received, m.priority_zero_sent);
+        counters(m.counters);
+    }
+    out += "Unmatched (undecodable, or no instance for the VRID on that interface):\n";
+    counters(_unmatched);
+    return out;
 }
 
 void Engine::on_timer(Time now)

@@ -35,6 +35,12 @@ struct Member {
     Counters counters;
     SyncGroup* group = nullptr;
     bool adopted = false;
+    // keepalived's per-instance statistics (SIGUSR2).
+    uint64_t adverts_sent = 0;
+    uint64_t became_master = 0;
+    uint64_t released_master = 0;
+    uint64_t priority_zero_received = 0;
+    uint64_t priority_zero_sent = 0;
 };
 
 class Engine {
@@ -58,13 +64,14 @@ public:
     const std::vector<Member>& instances() const { return _members; }
     // Adverts that matched no instance on their interface (unknown VRID) or failed to decode.
     const Counters& unmatched() const { return _unmatched; }
+    // The statistics as text, one block per instance (what SIGUSR2 writes).
+    std::string stats() const;
 
 private:
     // Carries out `out` (produced by instance `inst`); when it changed state by itself, the other
     // members of its sync group follow, each with its own outputs.
     void apply(size_t inst, Outputs& out, Time now, bool following = false);
 
-    const conf::Config& _cfg;
     Io& _io;
     std::vector<Member> _members;
     std::vector<std::unique_ptr<SyncGroup>> _groups;

@@ -98,9 +98,9 @@ struct Received {
     Advert advert;
     conf::Ip src, dst;
     uint8_t ttl = 0;  // IPv4 TTL / IPv6 hop limit, as received
-    // v3 unicast advert whose checksum only holds with 224.0.0.18 in the pseudo-header: what older keepalived
-    // releases sent (its old_unicast_checksum option). keepalived 2.2.7 accepts it in unicast mode and switches
-    // to that checksum itself; the caller decides likewise.
+    // A v3 unicast advert whose checksum holds only with 224.0.0.18 in the pseudo-header, as older
+    // keepalived releases sent it (their old_unicast_checksum). keepalived 2.2.7 accepts it in unicast
+    // mode and switches its own checksum to match; the caller may do likewise.
     bool old_unicast_checksum = false;
 };
 

@@ -1,8 +1,8 @@
 // libFuzzer target: any bytes through the VRRP receive path must end in a verdict, never a crash or
 // undefined behaviour; whatever decodes re-encodes and decodes to the same advert.
-// The codec is compiled into this file so that libFuzzer's coverage instrumentation (-fsanitize=fuzzer,
-// given to this target only) sees its branches; the library's copy is then never pulled from the archive.
-#include "control/vrrp/packet.cc"
+// The fuzz build instruments every object for coverage (-fsanitize=fuzzer-no-link, top meson.build),
+// so the codec in the library is explored, not just this harness.
+#include "control/vrrp/packet.h"
 
 #include <sys/socket.h>
 
