@@ -217,21 +217,7 @@ std::error_code Netlink::transact(bool dump, OnMsg&& on_msg)
 
 std::optional<Link> Netlink::link(int index)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = index;
-    std::optional<Link> out;
-    if (transact(false, [&](const nlmsghdr* m) {
-            if (m->nlmsg_type == RTM_NEWLINK) {
-                out = parse_link(m);
-            }
-        })) {
-        return std::nullopt;
-    }
-    return out;
+    return get_link(index, {});
 }
 
 std::optional<Link> Netlink::link(const std::string& name)
@@ -239,12 +225,21 @@ std::optional<Link> Netlink::link(const std::string& name)
     if (name.empty() || name.size() >= IFNAMSIZ) {
         return std::nullopt;
     }
+    return get_link(0, name);
+}
+
+// One RTM_GETLINK, by index or (index 0) by name.
+std::optional<Link> Netlink::get_link(int index, const std::string& name)
+{
     auto* nlh = mnl_nlmsg_put_header(_buf.data());
     nlh->nlmsg_type = RTM_GETLINK;
     nlh->nlmsg_flags = NLM_F_REQUEST;
     auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
     ifi->ifi_family = AF_UNSPEC;
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
+    ifi->ifi_index = index;
+    if (!name.empty()) {
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
+    }
     std::optional<Link> out;
     if (transact(false, [&](const nlmsghdr* m) {
             if (m->nlmsg_type == RTM_NEWLINK) {

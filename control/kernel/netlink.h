@@ -85,6 +85,8 @@ private:
     };
     using Socket = std::unique_ptr<mnl_socket, SocketClose>;
 
+    // One RTM_GETLINK, by index or (index 0) by name.
+    std::optional<Link> get_link(int index, const std::string& name);
     // Sends the request in _buf (as a dump or with an ACK asked for) and reads answers until the ACK or
     // NLMSG_DONE, handing each data message to on_msg. Returns the kernel's error, if any.
     template <class OnMsg>

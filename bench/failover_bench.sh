@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Measures what a client sees when a VRRP master goes away, for a pair of vipd nodes and a pair of
+# keepalived 2.2.7 nodes in the same namespace lab, side by side: the longest silence between replies
+# of a ping every 10 ms to the VIP, for the master's link going down, SIGKILL and SIGTERM, at VRRP v2
+# advert_int 1 and v3 advert_int 0.1, 0.05 and 0.01. Then the CPU the VRRP control thread uses with
+# 100 instances advertising every 10 ms. Prints markdown tables (medians of R runs).
+# Usage: bench/failover_bench.sh   (as root)   Environment: R=3 runs per cell, CASES="v2:1 v3:0.1 ...",
+#        KILLS="linkdown sigkill sigterm", IMPLS="vipd keepalived", CPU_SECONDS=10
+#
+# SIGKILL in kernel mode leaves the dead daemon's VIP on its interface (keepalived's too), and that
+# kernel keeps answering: to measure VRRP rather than the leftover, the bench deletes the VIP from the
+# killed node at the moment of the kill, as if the node had died with its daemon.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+R=${R:-3}
+CASES=${CASES:-"v2:1 v3:0.1 v3:0.05 v3:0.01"}
+KILLS=${KILLS:-"linkdown sigkill sigterm"}
+IMPLS=${IMPLS:-"vipd keepalived"}
+CPU_SECONDS=${CPU_SECONDS:-10}
+lab=vfbench
+vip=192.168.140.100
+work=$(mktemp -d)
+pids=()
+
+[ "$(id -u)" -eq 0 ] || { echo "failover_bench: needs root" >&2; exit 1; }
+[ -x build/vipd ] || { echo "failover_bench: build vipd first (ninja -C build vipd)" >&2; exit 1; }
+
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  scripts/lab down --name "$lab" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() {  # wait_for FILE REGEX SECONDS
+  local deadline=$((SECONDS + $3))
+  until grep -qE "$2" "$1" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.02
+  done
+}
+
+conf() {  # conf NAME VERSION INTERVAL PRIORITY [COUNT]: COUNT instances on ens33
+  local name=$1 version=$2 interval=$3 prio=$4 count=${5:-1} i
+  {
+    echo "global_defs { router_id $name }"
+    for i in $(seq 1 "$count"); do
+      cat <<EOF
+vrrp_instance VI_$i {
+    state BACKUP
+    interface ens33
+    virtual_router_id $i
+    priority $prio
+    advert_int $interval
+    version $version
+    virtual_ipaddress {
+        $(if [ "$count" -eq 1 ]; then echo "$vip"; else echo "10.200.$((i / 250)).$((i % 250 + 1))"; fi)/32
+    }
+}
+EOF
+    done
+  } >"$work/$name.conf"
+}
+
+start() {  # start IMPL NODE CONF: sets $started_pid
+  local impl=$1 node=$2 cf=$3
+  : >"$work/$node.log"
+  if [ "$impl" = vipd ]; then
+    ip netns exec "$lab-$node" build/vipd -n -l -f "$cf" -p "$work/$node.pid" --stats-file "$work/$node.stats" >>"$work/$node.log" 2>&1 &
+  else
+    ip netns exec "$lab-$node" keepalived -n -l -D --vrrp -f "$cf" -p "$work/$node.kpid" -r "$work/$node.pid" >>"$work/$node.log" 2>&1 &
+  fi
+  started_pid=$!
+  pids+=("$started_pid")
+}
+
+stop() {  # stop PID
+  kill -TERM "$1" 2>/dev/null || true
+  timeout 5 tail --pid="$1" -f /dev/null 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
+}
+
+# The daemon's VRRP process: vipd is one process; keepalived's VRRP work is its child (pid file -r).
+vrrp_pid() { cat "$work/$1.pid" 2>/dev/null || true; }
+
+gap_ms() {  # gap_ms PINGFILE: the longest silence between two replies, in ms
+  python3 - "$1" <<'PY'
+import re, sys
+t = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=", open(sys.argv[1]).read(), re.M)]
+print(round(max((b - a for a, b in zip(t, t[1:])), default=float("nan")) * 1000))
+PY
+}
+
+one_run() {  # one_run IMPL VERSION INTERVAL KILL: prints the outage in ms
+  local impl=$1 version=$2 interval=$3 kill=$4
+  conf lb1 "$version" "$interval" 150
+  conf lb2 "$version" "$interval" 100
+  start "$impl" lb1 "$work/lb1.conf"; local p1=$started_pid
+  wait_for "$work/lb1.log" 'Entering MASTER STATE' 20 || { echo nan; stop "$p1"; return; }
+  start "$impl" lb2 "$work/lb2.conf"; local p2=$started_pid
+  wait_for "$work/lb2.log" 'Entering BACKUP STATE' 20 || true
+  sleep 1
+  ip netns exec "$lab-client" ping -D -n -i 0.01 -W 1 -w 8 "$vip" >"$work/ping.txt" 2>&1 &
+  local ping_pid=$!
+  pids+=("$ping_pid")
+  sleep 1.5
+  case $kill in
+    linkdown) ip -n "$lab-lb1" link set ens33 down ;;
+    sigkill)
+      # keepalived's parent first, or it restarts its VRRP child.
+      kill -KILL "$p1" 2>/dev/null || true
+      kill -KILL "$(vrrp_pid lb1)" 2>/dev/null || true
+      ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true ;;
+    sigterm) kill -TERM "$p1" ;;
+  esac
+  wait_for "$work/lb2.log" 'Entering MASTER STATE' 20 || true
+  timeout 12 tail --pid="$ping_pid" -f /dev/null || kill -KILL "$ping_pid" 2>/dev/null || true
+  gap_ms "$work/ping.txt"
+  stop "$p2"
+  stop "$p1"
+  ip -n "$lab-lb1" link set ens33 up
+  ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true
+  ip -n "$lab-lb2" addr del "$vip/32" dev ens33 2>/dev/null || true
+  timeout 5 bash -c "until ip -n $lab-lb1 link show ens33 | grep -q 'state UP'; do sleep 0.05; done" || true
+}
+
+median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="nan"]; print(round(statistics.median(v)) if v else "n/a")' "$@"; }
+
+scripts/lab up --name "$lab"
+echo "Client-side outage (longest silence between replies of a ping every 10 ms), median of $R runs, ms"
+echo
+printf '| case | kill |'; for impl in $IMPLS; do printf ' %s |' "$impl"; done; echo
+printf '|---|---|'; for _ in $IMPLS; do printf -- '---:|'; done; echo
+for c in $CASES; do
+  version=${c%%:*}; version=${version#v}; interval=${c#*:}
+  for kill in $KILLS; do
+    printf '| v%s advert_int %s | %s |' "$version" "$interval" "$kill"
+    for impl in $IMPLS; do
+      vals=()
+      for _ in $(seq 1 "$R"); do vals+=("$(one_run "$impl" "$version" "$interval" "$kill")"); done
+      printf ' %s (%s) |' "$(median "${vals[@]}")" "${vals[*]}"
+    done
+    echo
+  done
+done
+
+echo
+echo "CPU of the VRRP control process: 100 instances, v3, advert_int 0.01, all MASTER, over ${CPU_SECONDS} s"
+echo
+echo "| impl | CPU s | % of one core |"
+echo "|---|---:|---:|"
+for impl in $IMPLS; do
+  conf lb1 3 0.01 150 100
+  start "$impl" lb1 "$work/lb1.conf"; p=$started_pid
+  timeout 30 bash -c "until [ \$(grep -c 'Entering MASTER STATE' $work/lb1.log) -ge 100 ]; do sleep 0.1; done" || true
+  vp=$(vrrp_pid lb1)
+  t0=$(awk '{print $14 + $15}' "/proc/$vp/stat")
+  sleep "$CPU_SECONDS"
+  t1=$(awk '{print $14 + $15}' "/proc/$vp/stat")
+  hz=$(getconf CLK_TCK)
+  python3 -c "c=($t1-$t0)/$hz; print(f'| $impl | {c:.2f} | {100*c/$CPU_SECONDS:.1f} |')"
+  stop "$p"
+  ip -n "$lab-lb1" addr flush dev ens33 scope global 2>/dev/null || true
+  ip -n "$lab-lb1" addr add 192.168.140.10/24 dev ens33
+done
