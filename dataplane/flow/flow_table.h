@@ -1,0 +1,146 @@
+// The per-lcore connection table: which backend each client flow was scheduled to, and for how long
+// to remember it, with IPVS's TCP state tracking and timeouts.
+#pragma once
+
+#include "dataplane/flow/bucket_table.h"
+#include "dataplane/flow/key.h"
+
+#include <cstdint>
+
+namespace flow {
+
+/// Connection states, a subset of IPVS's `IP_VS_TCP_S_*` that its INPUT-ONLY transition table (the one
+/// used when the balancer sees only client→server packets, as in DR and TUN) can reach, plus one state
+/// for everything that is not TCP. The value doubles as the timeout class.
+enum class State : uint8_t {
+    none = 0,         // TCP packet with no SYN/FIN/ACK/RST seen yet (IPVS NONE, 2 s)
+    established = 1,  // ipvsadm --set <tcp>            (IPVS ESTABLISHED, 900 s)
+    syn_recv = 2,     // SYN seen                       (IPVS SYN_RECV, 60 s)
+    fin_wait = 3,     // FIN seen on an established one ipvsadm --set <tcpfin> (IPVS FIN_WAIT, 120 s)
+    time_wait = 4,    // FIN seen during the handshake  (IPVS TIME_WAIT, 120 s; not set by ipvsadm)
+    close = 5,        // RST seen                       (IPVS CLOSE, 10 s)
+    udp = 6,          // UDP and any other protocol: ipvsadm --set <udp> (IPVS UDP NORMAL, 300 s)
+};
+inline constexpr unsigned state_count = 7;
+
+const char* state_name(State s) noexcept;
+
+/// TCP header flag bits (RFC 9293 §3.1), as the classifier reads them from byte 13 of the header.
+inline constexpr uint8_t tcp_fin = 0x01;
+inline constexpr uint8_t tcp_syn = 0x02;
+inline constexpr uint8_t tcp_rst = 0x04;
+inline constexpr uint8_t tcp_ack = 0x10;
+
+/// IPVS's next state for a client→server packet, from the INPUT-ONLY rows of `tcp_states[]` in
+/// net/netfilter/ipvs/ip_vs_proto_tcp.c. Flag precedence as `tcp_state_idx()`: RST, SYN, FIN, ACK;
+/// with none of them the state stays. Non-TCP states never change.
+State next_state(State s, uint8_t tcp_flags) noexcept;
+
+/// Timeouts in the caller's time unit. Defaults are IPVS's `tcp_timeouts[]` / `udp_timeouts[]`
+/// (ip_vs_proto_tcp.c, ip_vs_proto_udp.c), which `ipvsadm -L --timeout` prints as "900 120 300".
+struct Timeouts {
+    uint64_t tcp = 0;        // ESTABLISHED                      ipvsadm --set <tcp>
+    uint64_t tcp_fin = 0;    // FIN_WAIT                         ipvsadm --set <tcpfin>
+    uint64_t udp = 0;        // UDP / other                      ipvsadm --set <udp>
+    uint64_t tcp_syn = 0;    // SYN_RECV
+    uint64_t tcp_close = 0;  // CLOSE after RST
+    uint64_t tcp_none = 0;   // NONE
+    uint64_t tcp_time_wait = 0;  // TIME_WAIT (the kernel's set_timeout() leaves it alone too)
+
+    /// IPVS defaults scaled to `units_per_second` (1 for seconds, 1e9 for ns, the TSC rate for cycles).
+    static constexpr Timeouts ipvs_defaults(uint64_t units_per_second) noexcept
+    {
+        return {.tcp = 900 * units_per_second,
+                .tcp_fin = 120 * units_per_second,
+                .udp = 300 * units_per_second,
+                .tcp_syn = 60 * units_per_second,
+                .tcp_close = 10 * units_per_second,
+                .tcp_none = 2 * units_per_second,
+                .tcp_time_wait = 120 * units_per_second};
+    }
+
+    /// `ipvsadm --set tcp tcpfin udp`: a 0 leaves that timeout as it was, as in ipvsadm.
+    constexpr Timeouts with_ipvsadm_set(uint64_t tcp_v, uint64_t tcpfin_v, uint64_t udp_v) const noexcept
+    {
+        Timeouts t = *this;
+        t.tcp = tcp_v != 0 ? tcp_v : t.tcp;
+        t.tcp_fin = tcpfin_v != 0 ? tcpfin_v : t.tcp_fin;
+        t.udp = udp_v != 0 ? udp_v : t.udp;
+        return t;
+    }
+};
+
+/// One flow: 32 bytes, so two share a cache line and none straddles two. The key fields are laid out
+/// flat (not as a Key4 member) so the state bytes use what would be Key4's tail padding.
+struct alignas(32) Entry {
+    using key_type = Key4;
+
+    uint32_t src = 0;  // key, network order
+    uint32_t dst = 0;
+    uint16_t sport = 0;
+    uint16_t dport = 0;
+    uint8_t proto = 0;
+    State state = State::none;
+    uint8_t flags = 0;      // the caller's (forwarding mode, NAT done, ...); the table never reads it
+    uint8_t reserved = 0;
+    uint32_t service = 0;   // index into the published fwd::Table's services
+    uint32_t backend = 0;   // index into that service's backends
+    uint64_t last_seen = 0; // caller's time unit
+
+    Key4 key() const noexcept { return {.src = src, .dst = dst, .sport = sport, .dport = dport, .proto = proto}; }
+
+    bool matches(const Key4& k) const noexcept
+    {
+        // One OR-chain instead of five branches: the key is compared once per signature hit.
+        return ((src ^ k.src) | (dst ^ k.dst) | static_cast<uint32_t>(sport ^ k.sport) |
+                static_cast<uint32_t>(dport ^ k.dport) | static_cast<uint32_t>(proto ^ k.proto)) == 0;
+    }
+    void set_key(const Key4& k) noexcept
+    {
+        src = k.src;
+        dst = k.dst;
+        sport = k.sport;
+        dport = k.dport;
+        proto = k.proto;
+    }
+    bool expired(uint64_t now, const uint64_t* timeouts) const noexcept
+    {
+        return aged_out(last_seen, now, timeouts[static_cast<unsigned>(state)]);
+    }
+};
+static_assert(sizeof(Entry) == 32);
+static_assert(BucketEntry<Entry>);
+
+/// The per-lcore flow table. Single writer (its lcore); see bucket_table.h for layout and guarantees.
+class FlowTable : public BucketTable<Entry> {
+public:
+    using Base = BucketTable<Entry>;
+
+    FlowTable(uint32_t capacity, const Timeouts& timeouts);
+
+    /// Creates (or resets) the flow for `key`: service and backend as scheduled, state from the first
+    /// packet's TCP flags (State::udp for any non-TCP protocol), flags as given.
+    Entry* insert(const Key4& key, uint32_t hash, uint64_t now, uint32_t service, uint32_t backend,
+                  uint8_t tcp_flags, uint8_t flags = 0) noexcept
+    {
+        Entry* e = Base::insert(key, hash, now);
+        e->service = service;
+        e->backend = backend;
+        e->flags = flags;
+        e->state = key.proto == ipproto_tcp ? next_state(State::none, tcp_flags) : State::udp;
+        return e;
+    }
+
+    /// Advances the TCP state for a packet of this flow; the new state's timeout applies from `now`.
+    void update_tcp(Entry* e, uint8_t tcp_flags, uint64_t now) noexcept
+    {
+        e->state = next_state(e->state, tcp_flags);
+        e->last_seen = now;
+    }
+
+    /// Owner thread only; applies to existing flows at their next expiry check.
+    void set_timeouts(const Timeouts& t) noexcept;
+    Timeouts timeouts() const noexcept;
+};
+
+}  // namespace flow
