@@ -133,6 +133,7 @@ struct SyncGroup {
     std::vector<TrackRef> track_interfaces;
     std::vector<TrackRef> track_files;
     bool smtp_alert = false;
+    bool tracking_weight = false;  // sync_group_tracking_weight: members keep their weighted tracking
     Location loc;
 };
 

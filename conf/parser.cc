@@ -712,7 +712,7 @@ void Parser::sync_group(const Line& head)
         {"track_interface", [](Parser& p, const Line& l, SyncGroup& g) { p.track_block(l, g.track_interfaces, -254, 254); }},
         {"track_file", [](Parser& p, const Line& l, SyncGroup& g) { p.track_block(l, g.track_files, -254, 254); }},
         {"global_tracking", [](Parser&, const Line&, SyncGroup&) {}},
-        {"sync_group_tracking_weight", [](Parser&, const Line&, SyncGroup&) {}},
+        {"sync_group_tracking_weight", [](Parser&, const Line&, SyncGroup& g) { g.tracking_weight = true; }},
     };
     SyncGroup g;
     g.name = head.argc() > 1 ? str(head.words[1].text) : std::string();

@@ -227,6 +227,33 @@ void Validator::sync_groups()
             members.push_back(m);
         }
         sg.members = std::move(members);
+        if (!sg.tracking_weight) {
+            // keepalived: weights would let one member's priority drift from the others' and the group
+            // thrash between nodes, so weighted tracking is dropped (weight-less tracking still faults).
+            for (auto& vi : _cfg.instances) {
+                if (vi.sync_group != sg.name) {
+                    continue;
+                }
+                auto weighted = [&](std::vector<TrackRef>& refs, std::string_view what, bool scripts) {
+                    std::erase_if(refs, [&](const TrackRef& t) {
+                        int w = t.weight.value_or(0);
+                        if (scripts && !t.weight) {
+                            for (const auto& s : _cfg.scripts) {
+                                w = s.name == t.name ? s.weight : w;
+                            }
+                        }
+                        if (w == 0) {
+                            return false;
+                        }
+                        _d.warn({}, fmt::format("({}) ignoring tracked {} {} with weights due to SYNC group", vi.name, what, t.name));
+                        return true;
+                    });
+                };
+                weighted(vi.track_scripts, "script", true);
+                weighted(vi.track_interfaces, "interface", false);
+                weighted(vi.track_files, "file", false);
+            }
+        }
         if (sg.members.empty()) {
             _d.warn(sg.loc, fmt::format("Sync group {} has no virtual router(s). removing", sg.name));
             continue;

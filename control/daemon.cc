@@ -15,7 +15,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <boost/asio/post.hpp>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -63,6 +68,7 @@ private:
     void update_tracking();
     void notify(size_t inst, State from, State to);
     void on_signal(int sig);
+    void write_stats();
 
     DaemonOptions _opts;
     asio::io_context _io;
@@ -138,6 +144,9 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
             t->cancel();
         }
         _retired.push_back(std::move(_gen));
+        // Its cancelled handlers are queued now; free it after they ran (they check the generation
+        // before touching it), so sockets and fds do not pile up reload after reload.
+        asio::post(_io, [this] { _retired.clear(); });
     }
     _gen = std::move(gen);
     update_tracking();  // before start: a faulted instance starts in FAULT
@@ -355,15 +364,31 @@ void Daemon::notify(size_t inst, State, State to)
             spawn(*gs);
         }
         if (!g.notify.notify.empty()) {
-            spawn(fmt::format("{} GROUP {} {} {}", g.notify.notify, g.name, vrrp::to_string(to), prio));
+            spawn(fmt::format("{} GROUP {} {} 0", g.notify.notify, g.name, vrrp::to_string(to)));  // keepalived: 0 for a group
         }
     }
+}
+
+// Written as keepalived 2.0.11+ does after CVE-2018-19044: never through a symlink, never readable by
+// others.
+void Daemon::write_stats()
+{
+    const std::string text = _gen->engine->stats();
+    int fd = ::open(_opts.stats_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        vlog::error(fmt::format("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno)));
+        return;
+    }
+    if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        vlog::error(fmt::format("short write of statistics to {}", _opts.stats_file));
+    }
+    ::close(fd);
 }
 
 void Daemon::on_signal(int sig)
 {
     if (sig == SIGUSR2) {
-        std::ofstream(_opts.stats_file) << _gen->engine->stats();
+        write_stats();
         _signals.async_wait([this](const boost::system::error_code& ec, int s) {
             if (!ec) {
                 on_signal(s);

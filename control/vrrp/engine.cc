@@ -47,6 +47,23 @@ Engine::Engine(const conf::Config& cfg, Io& io, const std::function<conf::Ip(con
             }
         }
     }
+    for (auto& m : _members) {
+        if (m.group != nullptr) {
+            set_gate(m);
+        }
+    }
+}
+
+void Engine::set_gate(Member& m)
+{
+    m.fsm->set_master_gate([this, group = m.group, self = m.fsm.get()](Time now) {
+        for (const auto& other : _members) {
+            if (other.group == group && other.fsm && other.fsm.get() != self && !other.fsm->wants_master(now)) {
+                return false;
+            }
+        }
+        return true;
+    });
 }
 
 void Engine::apply(size_t inst, Outputs& out, Time now, bool following)
@@ -102,7 +119,17 @@ void Engine::adopt(Engine& old, const std::function<bool(const conf::VrrpInstanc
         Instance* fresh = it->fsm.get();
         it->fsm = std::move(o.fsm);
         it->counters = o.counters;
+        it->adverts_sent = o.adverts_sent;
+        it->became_master = o.became_master;
+        it->released_master = o.released_master;
+        it->priority_zero_received = o.priority_zero_received;
+        it->priority_zero_sent = o.priority_zero_sent;
         it->adopted = true;
+        if (it->group != nullptr) {
+            set_gate(*it);
+        } else {
+            it->fsm->set_master_gate({});
+        }
         for (auto& g : _groups) {
             g->replace(fresh, it->fsm.get());
         }

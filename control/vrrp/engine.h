@@ -71,6 +71,7 @@ private:
     // Carries out `out` (produced by instance `inst`); when it changed state by itself, the other
     // members of its sync group follow, each with its own outputs.
     void apply(size_t inst, Outputs& out, Time now, bool following = false);
+    void set_gate(Member& m);
 
     Io& _io;
     std::vector<Member> _members;

@@ -57,6 +57,7 @@ void Instance::log(Outputs& out, std::string text) const
 
 void Instance::transition(Outputs& out, State to)
 {
+    _wants_master = false;
     out.push_back({.kind = Output::Kind::state_change, .from = _state, .to = to});
     _state = to;
 }
@@ -145,6 +146,7 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
                 _master_adv = adv.advert_int;  // RFC 5798 §6.4.2: adopt the master's interval
             }
             arm_master_down(now);
+            _wants_master = false;
             return;
         }
         log(out, fmt::format("received lower priority ({}) advert from {} - discarding", adv.priority, adv.src.str()));
@@ -200,7 +202,14 @@ void Instance::on_timer(Time now, Outputs& out)
         return;
     }
     if (_state == State::backup && now >= _master_down) {
-        log(out, "Receive advertisement timeout");
+        if (!_wants_master) {
+            log(out, "Receive advertisement timeout");
+        }
+        _wants_master = true;
+        if (_gate && !_gate(now)) {
+            arm_master_down(now);  // the group is not ready: stay BACKUP, ask again later
+            return;
+        }
         become_master(now, out);
     }
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -93,6 +94,14 @@ public:
     void force_backup(Time now, Outputs& out);
     void force_fault(Time now, Outputs& out);
     bool tracked_fault() const { return _tracked_fault; }
+    // Sync groups: a member whose master-down timer expired only goes MASTER when the gate agrees
+    // (keepalived's vrrp_sync_can_goto_master: every member wants MASTER, else stay BACKUP and do
+    // not thrash). It keeps wanting MASTER until a valid advert resets its timer.
+    void set_master_gate(std::function<bool(Time)> gate) { _gate = std::move(gate); }
+    bool wants_master(Time now) const
+    {
+        return _state == State::master || (_state == State::backup && (_wants_master || now >= _master_down));
+    }
 
     State state() const { return _state; }
     int priority() const { return _priority; }
@@ -122,6 +131,8 @@ private:
     Time _garp_refresh_due = Time::max();
     Time _preempt_after{};  // preempt_delay: lower-priority adverts are accepted until then
     bool _preempt_armed = false;
+    bool _wants_master = false;
+    std::function<bool(Time)> _gate;
 };
 
 // keepalived's vrrp_sync_group: members go MASTER, BACKUP and FAULT together.

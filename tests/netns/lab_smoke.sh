@@ -59,7 +59,7 @@ running() {  # running PID...: true when any PID is alive and not a zombie
   return 1
 }
 # shellcheck disable=SC2317  # called through check
-no_lab_ns() { ! ip netns list | grep -q -- "$NAME"; }
+no_lab_ns() { ! ip netns list | grep -- "$NAME" >/dev/null; }
 # shellcheck disable=SC2317
 no_default_route() { [ -z "$(ip -n "$NAME-client" route show default)" ] && [ -z "$(ip -n "$NAME-lb1" route show default)" ]; }
 # shellcheck disable=SC2317
@@ -133,7 +133,7 @@ check "VRRP multicast (proto 112 to 224.0.0.18) crosses the bridge lb1 -> lb2" v
 check "no default route in the lab" no_default_route
 check "no route out of the lab (1.1.1.1 unreachable)" no_way_out
 expect "arp_ignore untouched without --dr" "$(sysctl -n net.ipv4.conf.all.arp_ignore)" sysctl_in web1 net.ipv4.conf.all.arp_ignore
-check "no VIP on web1 lo without --dr" sh -c "! ip -n $NAME-web1 addr show dev lo | grep -q '$NET.100'"
+check "no VIP on web1 lo without --dr" sh -c "! ip -n $NAME-web1 addr show dev lo | grep '$NET.100'" >/dev/null
 check "status reports nginx running" sh -c "'$LAB' status --name $NAME | grep -q 'running (pid'"
 "$LAB" stop-nginx --name "$NAME" web1 || true
 expect "stop-nginx web1: nothing listens" "000" in_ns client curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$NET.21/"

@@ -124,3 +124,30 @@ TEST(Validate, UndefinedVirtualServerGroup)
 }
 
 } // namespace
+
+namespace {
+
+const std::string two = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n track_script {\n s\n }\n}\n"
+                        "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress { 10.0.0.2 }\n}\n";
+
+// keepalived 2.2.7: "(A) ignoring tracked script s with weights due to SYNC group", exit 5.
+TEST(Validate, WeightedTrackingInASyncGroupIsIgnored)
+{
+    FakeEnv env;
+    env.users.insert("keepalived_script");
+    auto l = load("vrrp_script s {\n script /bin/true\n weight -60\n}\nvrrp_sync_group G {\n group {\n A\n B\n }\n}\n" + two, env);
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_NE(complaints(l).find("(A) ignoring tracked script s with weights due to SYNC group"), std::string::npos);
+    EXPECT_TRUE(l.config.instances.at(0).track_scripts.empty());
+}
+
+TEST(Validate, SyncGroupTrackingWeightKeepsThem)
+{
+    FakeEnv env;
+    env.users.insert("keepalived_script");
+    auto l = load("vrrp_script s {\n script /bin/true\n weight -60\n}\nvrrp_sync_group G {\n group {\n A\n B\n }\n sync_group_tracking_weight\n}\n" + two, env);
+    EXPECT_EQ(l.exit_code(), 0) << complaints(l);
+    EXPECT_EQ(l.config.instances.at(0).track_scripts.size(), 1u);
+}
+
+} // namespace

@@ -416,3 +416,37 @@ TEST(VrrpSyncGroup, MembersMoveTogether)
 }
 
 } // namespace
+
+namespace {
+
+// keepalived's vrrp_sync_can_goto_master: a member whose timer expires while another member still hears
+// a live master stays BACKUP (found as a thrash between nodes every few seconds without it).
+TEST(VrrpSyncGroup, MemberDoesNotGoMasterAloneWhileAnotherHearsAMaster)
+{
+    auto ca = config(150);
+    auto cb = config(150);
+    cb.name = "VI_2";
+    Instance a(ca), b(cb);
+    auto gate_for = [](Instance& other) { return [&other](vrrp::Time now) { return other.wants_master(now); }; };
+    a.set_master_gate(gate_for(b));
+    b.set_master_gate(gate_for(a));
+    Outputs out;
+    a.start(t0, out);
+    b.start(t0, out);
+    // b hears a master every second; a hears nothing (its peer instance is gone).
+    for (auto t = t0 + 1s; t <= t0 + 60s; t += 1s) {
+        Outputs o;
+        if (a.deadline() <= t) {
+            a.on_timer(t, o);
+        }
+        b.on_advert(t, heard(200), o);
+    }
+    EXPECT_EQ(a.state(), State::backup);
+    EXPECT_TRUE(a.wants_master(t0 + 60s));
+    // When b stops hearing its master too, both want MASTER and the first to expire goes.
+    Driver db{b, t0 + 60s, {}};
+    db.run_until(t0 + 70s);
+    EXPECT_EQ(b.state(), State::master);
+}
+
+} // namespace

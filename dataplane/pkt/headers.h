@@ -1,0 +1,139 @@
+// Packed overlays of the headers the lcore parses, with their sizes asserted, and the Internet
+// checksum helpers. Callers check the length before overlaying; multi-byte fields are network order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace pkt {
+
+inline constexpr uint16_t ethertype_ipv4 = 0x0800;
+inline constexpr uint16_t ethertype_arp = 0x0806;
+inline constexpr uint8_t ipproto_icmp = 1;
+inline constexpr uint8_t ipproto_tcp = 6;
+inline constexpr uint8_t ipproto_udp = 17;
+inline constexpr uint8_t ipproto_vrrp = 112;  // RFC 5798 §5.1.1.4
+
+constexpr uint16_t bswap16(uint16_t v) noexcept { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
+// Host ↔ network order for the little-endian hosts DPDK runs vipd on.
+constexpr uint16_t net16(uint16_t v) noexcept { return bswap16(v); }
+constexpr uint32_t net32(uint32_t v) noexcept { return __builtin_bswap32(v); }
+
+struct __attribute__((packed)) EthHdr {
+    uint8_t dst[6];
+    uint8_t src[6];
+    uint16_t type;
+};
+static_assert(sizeof(EthHdr) == 14);
+
+// RFC 826, specialised to Ethernet hardware and IPv4 protocol addresses.
+struct __attribute__((packed)) ArpHdr {
+    uint16_t htype;  // 1: Ethernet
+    uint16_t ptype;  // 0x0800
+    uint8_t hlen;    // 6
+    uint8_t plen;    // 4
+    uint16_t op;     // 1 request, 2 reply
+    uint8_t sha[6];
+    uint32_t spa;
+    uint8_t tha[6];
+    uint32_t tpa;
+};
+static_assert(sizeof(ArpHdr) == 28);
+inline constexpr uint16_t arp_op_request = 1;
+inline constexpr uint16_t arp_op_reply = 2;
+
+// RFC 791 §3.1.
+struct __attribute__((packed)) Ipv4Hdr {
+    uint8_t version_ihl;
+    uint8_t tos;
+    uint16_t total_length;
+    uint16_t id;
+    uint16_t frag;  // flags (3 bits) and fragment offset (13 bits)
+    uint8_t ttl;
+    uint8_t proto;
+    uint16_t checksum;
+    uint32_t src;
+    uint32_t dst;
+
+    uint8_t version() const noexcept { return version_ihl >> 4; }
+    uint8_t ihl() const noexcept { return version_ihl & 0x0f; }
+    // MF set or a non-zero offset: the packet is a fragment (RFC 791 §3.2).
+    bool is_fragment() const noexcept { return (net16(frag) & 0x3fff) != 0; }
+};
+static_assert(sizeof(Ipv4Hdr) == 20);
+inline constexpr uint16_t ip_flag_mf = 0x2000;
+
+// RFC 9293 §3.1.
+struct __attribute__((packed)) TcpHdr {
+    uint16_t sport;
+    uint16_t dport;
+    uint32_t seq;
+    uint32_t ack;
+    uint8_t data_off;  // high nibble: header length in 32-bit words
+    uint8_t flags;
+    uint16_t window;
+    uint16_t checksum;
+    uint16_t urgent;
+
+    uint8_t doff() const noexcept { return data_off >> 4; }
+};
+static_assert(sizeof(TcpHdr) == 20);
+
+// RFC 768.
+struct __attribute__((packed)) UdpHdr {
+    uint16_t sport;
+    uint16_t dport;
+    uint16_t length;
+    uint16_t checksum;
+};
+static_assert(sizeof(UdpHdr) == 8);
+
+/// One's-complement sum of `len` bytes folded to 16 bits (RFC 1071), not inverted; `sum` carries a
+/// previous partial sum (e.g. a pseudo-header).
+inline uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept
+{
+    const auto* p = static_cast<const uint8_t*>(data);
+    for (; len > 1; len -= 2, p += 2) {
+        sum += static_cast<uint32_t>(p[0] << 8 | p[1]);
+    }
+    if (len == 1) {
+        sum += static_cast<uint32_t>(p[0] << 8);
+    }
+    return sum;
+}
+inline uint16_t csum_fold(uint32_t sum) noexcept
+{
+    while ((sum >> 16) != 0) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<uint16_t>(sum);
+}
+/// The checksum field value (host order) for `len` bytes whose checksum field is zero.
+inline uint16_t checksum(const void* data, size_t len) noexcept
+{
+    return static_cast<uint16_t>(~csum_fold(csum_add(0, data, len)));
+}
+
+/// RFC 1624 eqn. 3: the new checksum (network order) after a 16-bit word changed from `old_w` to
+/// `new_w` (both network order), without summing the header again.
+inline uint16_t csum_replace16(uint16_t csum, uint16_t old_w, uint16_t new_w) noexcept
+{
+    uint32_t s = static_cast<uint16_t>(~net16(csum));
+    s += static_cast<uint16_t>(~net16(old_w));
+    s += net16(new_w);
+    return net16(static_cast<uint16_t>(~csum_fold(s)));
+}
+
+/// ip_decrease_ttl(): TTL − 1 with the header checksum patched incrementally.
+inline void ip_decrease_ttl(Ipv4Hdr* ip) noexcept
+{
+    uint16_t old_w = 0;
+    std::memcpy(&old_w, &ip->ttl, 2);  // TTL and protocol form one 16-bit word of the sum
+    --ip->ttl;
+    uint16_t new_w = 0;
+    std::memcpy(&new_w, &ip->ttl, 2);
+    ip->checksum = csum_replace16(ip->checksum, old_w, new_w);
+}
+
+}  // namespace pkt

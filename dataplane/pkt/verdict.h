@@ -1,0 +1,93 @@
+// The verdicts and drop reasons of the packet path, in plain C++: the DPDK lcores count by them and the
+// golden fixtures (which the XDP dataplane will pass too) name them, so both dataplanes share one list.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace pkt {
+
+/// What the lcore does with a frame.
+enum class Verdict : uint8_t {
+    forward,       // rewritten in place, sent out (DR: to the backend's MAC)
+    reply,         // rewritten in place into an answer (ARP reply), sent out the port it came in on
+    to_control,    // handed to the control thread (VRRP adverts)
+    to_exception,  // handed to the kernel's stack (the exception TAP): not ours to handle here
+    drop,          // freed; `DropReason` says why
+};
+inline constexpr unsigned verdict_count = 5;
+
+/// Why a frame was dropped. Every value has a per-lcore counter; append only (the names are API:
+/// counters and metrics print them).
+enum class DropReason : uint8_t {
+    none = 0,
+    eth_truncated,       // shorter than an Ethernet header
+    arp_truncated,       // shorter than an Ethernet/IPv4 ARP packet (RFC 826)
+    arp_unsupported,     // hardware/protocol type or lengths other than Ethernet/IPv4
+    arp_not_ours,        // request for an address that is neither ours nor a VIP
+    arp_vip_not_owned,   // request for a VIP this node does not own now (VRRP backup)
+    ip_truncated,        // the frame ends before the IPv4 header or the total length
+    ip_bad_version,      // version field is not 4 (RFC 791 §3.1)
+    ip_bad_ihl,          // IHL < 5 (RFC 791 §3.1)
+    ip_bad_length,       // total length shorter than the header (RFC 1122 §3.2.1.2)
+    ip_bad_checksum,     // header checksum fails (RFC 1122 §3.2.1.2: silently discard)
+    ip_fragment,         // a fragment to a virtual service (no reassembly on the fast path)
+    ttl_exceeded,        // TTL ≤ 1 on a packet to forward (IPVS's decrement_ttl(); no ICMP sent yet)
+    l4_truncated,        // TCP/UDP header cut short, or TCP data offset < 5 (RFC 9293 §3.1)
+    kind_unsupported,    // service forwarding method not implemented yet (NAT, TUN)
+    no_backend,          // the scheduler found no backend that may take a new flow
+    backend_unresolved,  // the backend's MAC address is not known yet
+    no_table,            // no forwarding table published yet
+    control_ring_full,   // the ring to the control thread is full
+    exception_ring_full, // the ring to the exception path is full
+    tx_full,             // the port's TX queue did not take the frame
+};
+inline constexpr unsigned drop_reason_count = 21;
+
+constexpr std::string_view to_string(Verdict v) noexcept
+{
+    switch (v) {
+    case Verdict::forward: return "forward";
+    case Verdict::reply: return "reply";
+    case Verdict::to_control: return "to_control";
+    case Verdict::to_exception: return "to_exception";
+    case Verdict::drop: return "drop";
+    }
+    return "?";
+}
+
+constexpr std::string_view to_string(DropReason r) noexcept
+{
+    switch (r) {
+    case DropReason::none: return "none";
+    case DropReason::eth_truncated: return "eth_truncated";
+    case DropReason::arp_truncated: return "arp_truncated";
+    case DropReason::arp_unsupported: return "arp_unsupported";
+    case DropReason::arp_not_ours: return "arp_not_ours";
+    case DropReason::arp_vip_not_owned: return "arp_vip_not_owned";
+    case DropReason::ip_truncated: return "ip_truncated";
+    case DropReason::ip_bad_version: return "ip_bad_version";
+    case DropReason::ip_bad_ihl: return "ip_bad_ihl";
+    case DropReason::ip_bad_length: return "ip_bad_length";
+    case DropReason::ip_bad_checksum: return "ip_bad_checksum";
+    case DropReason::ip_fragment: return "ip_fragment";
+    case DropReason::ttl_exceeded: return "ttl_exceeded";
+    case DropReason::l4_truncated: return "l4_truncated";
+    case DropReason::kind_unsupported: return "kind_unsupported";
+    case DropReason::no_backend: return "no_backend";
+    case DropReason::backend_unresolved: return "backend_unresolved";
+    case DropReason::no_table: return "no_table";
+    case DropReason::control_ring_full: return "control_ring_full";
+    case DropReason::exception_ring_full: return "exception_ring_full";
+    case DropReason::tx_full: return "tx_full";
+    }
+    return "?";
+}
+
+/// The outcome of processing one frame.
+struct Result {
+    Verdict verdict = Verdict::drop;
+    DropReason reason = DropReason::none;  // set when verdict is drop
+};
+
+}  // namespace pkt

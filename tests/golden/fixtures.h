@@ -1,0 +1,41 @@
+// The golden packet fixtures: {description, input frame, expected verdict, expected output frame},
+// one table that every dataplane passes (DPDK through its lcore loop; XDP through
+// bpf_prog_test_run later). Free of DPDK and BPF types.
+//
+// The fixtures run IN ORDER on one fresh lcore with the table built from config() and node(): the
+// flow-table cases rely on the flows made by the cases before them.
+#pragma once
+
+#include "conf/model.h"
+#include "dataplane/pkt/verdict.h"
+#include "tests/golden/builder.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace golden {
+
+struct Fixture {
+    std::string description;
+    Bytes input;
+    pkt::Verdict verdict = pkt::Verdict::drop;
+    pkt::DropReason reason = pkt::DropReason::none;  // for drop
+    Bytes output;  // for forward and reply: the exact frame sent
+};
+
+/// The node the fixtures assume: one port (id 0).
+struct Node {
+    Mac port_mac;
+    uint32_t port_ip;                                // host order
+    std::vector<uint32_t> owned;                     // host order
+    std::vector<std::pair<uint32_t, Mac>> neighbours;  // host order
+};
+
+Node node();
+/// The keepalived configuration the fixtures assume (built in code; see the comment in fixtures.cc
+/// for its keepalived.conf spelling).
+conf::Config config();
+std::vector<Fixture> fixtures();
+
+}  // namespace golden

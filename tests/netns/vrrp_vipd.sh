@@ -1,0 +1,626 @@
+#!/usr/bin/env bash
+# vipd against vipd on the namespace LAN (scripts/lab, prefix vvip): two kernel-mode vipd processes in
+# vvip-lb1 and vvip-lb2 run small generated configs and must elect, fail over, preempt (or not), follow
+# track scripts and sync groups, call notify scripts, and reload, as keepalived does. Every wait is for
+# an event (a log line, an address, a counter) under a deadline. Exit 77 = skipped (not root / no netns).
+#
+#   CASES="basic reload"  run only these cases (default: all but sync_weight)
+#   STRICT=1              also run the checks for vipd bugs found and not fixed yet (they fail today):
+#                         sync_weight (a sync group thrashes when a weight outvotes one member), the
+#                         descriptors each SIGHUP leaks, and the priority in a GROUP notify (keepalived: 0)
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+
+LAB=$ROOT/scripts/lab
+VIPD=${VIPD:-$ROOT/build/vipd}
+NAME=vvip
+NET=192.168.140
+IF=ens33
+VIP=$NET.100
+VIP2=$NET.101
+VIP9=$NET.109
+LB2=$NET.11
+MARGIN_MS=${MARGIN_MS:-500}  # slack on top of the protocol's own bounds (scheduling, polling)
+STRICT=${STRICT:-0}
+pass=0 fail=0
+T0=${EPOCHREALTIME/[.,]/}
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "vrrp_vipd needs root (network namespaces)"
+command -v ip >/dev/null || skip "iproute2 (ip) not installed"
+[ -x "$VIPD" ] || skip "$VIPD not built (ninja -C build vipd)"
+probe="vvip-probe-$$"
+ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here"
+ip netns del "$probe"
+
+ok() { pass=$((pass + 1)); echo "ok   - $*"; }
+ko() { fail=$((fail + 1)); echo "FAIL - $*"; }
+check() {  # check DESCRIPTION CMD...: passes when CMD succeeds
+  local d=$1; shift
+  if "$@"; then ok "$d"; else ko "$d"; fi
+}
+
+tmp=$(mktemp -d /tmp/vvip.XXXXXX)
+declare -A PID=() LOG=() STATS=() RUNS=()
+BG=()  # helper processes (ip monitor)
+
+alive() {  # a zombie counts as gone
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  case ${s%% *} in Z | X | x) return 1 ;; esac
+  return 0
+}
+end_pid() {  # end_pid PID: TERM, up to 3 s, then KILL; reaps it when it is our child
+  local p=$1 i
+  alive "$p" || { wait "$p" 2>/dev/null; return 0; }
+  kill -TERM "$p" 2>/dev/null
+  for ((i = 0; i < 60; i++)); do alive "$p" || break; sleep 0.05; done
+  if alive "$p"; then kill -KILL "$p" 2>/dev/null; fi
+  for ((i = 0; i < 40; i++)); do alive "$p" || break; sleep 0.05; done
+  wait "$p" 2>/dev/null
+  return 0
+}
+cleanup() {
+  local k p
+  trap - INT TERM
+  for k in "${!PID[@]}"; do [ -n "${PID[$k]}" ] && end_pid "${PID[$k]}"; done
+  for p in "${BG[@]}"; do end_pid "$p"; done
+  # Also ends whatever vipd spawned there (notify and track scripts), by PID.
+  "$LAB" down --name "$NAME" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# ---- vipd processes ------------------------------------------------------------------------------
+# start_vipd KEY NODE CONF: runs vipd in NAME-NODE in the foreground mode, log in LOG[KEY] (a new file
+# per start), pid file and stats file beside it; waits (5 s) for the pid file to name the process.
+start_vipd() {
+  local key=$1 node=$2 conf=$3 n i
+  n=$((${RUNS[$key]:-0} + 1)); RUNS[$key]=$n
+  LOG[$key]=$tmp/$key.$n.log; STATS[$key]=$tmp/$key.stats
+  rm -f "$tmp/$key.pid"
+  ip netns exec "$NAME-$node" "$VIPD" -n -l -f "$conf" -p "$tmp/$key.pid" --stats-file "${STATS[$key]}" >"${LOG[$key]}" 2>&1 &
+  PID[$key]=$!
+  for ((i = 0; i < 100; i++)); do
+    [ "$(cat "$tmp/$key.pid" 2>/dev/null)" = "${PID[$key]}" ] && return 0
+    alive "${PID[$key]}" || break
+    sleep 0.05
+  done
+  echo "# vipd $key did not start:"; sed 's/^/#   /' "${LOG[$key]}"
+  return 1
+}
+# signal_vipd KEY SIG: sends SIG and, for TERM/KILL, waits (5 s) for the exit; EXIT_RC gets the status
+signal_vipd() {
+  local key=$1 sig=$2 p=${PID[$1]:-} i
+  EXIT_RC=
+  [ -n "$p" ] || return 1
+  case $sig in TERM | KILL) ;; *) kill "-$sig" "$p" 2>/dev/null; return ;; esac
+  # stderr off for the whole block: bash reports a job killed by a signal ("Killed") when it reaps it
+  {
+    kill "-$sig" "$p" || return 1
+    for ((i = 0; i < 100; i++)); do alive "$p" || break; sleep 0.05; done
+    if alive "$p"; then return 1; fi
+    wait "$p"; EXIT_RC=$?
+  } 2>/dev/null
+  PID[$key]=
+  return 0
+}
+stop_all() {
+  local k
+  for k in "${!PID[@]}"; do
+    if [ -n "${PID[$k]}" ]; then signal_vipd "$k" TERM || { end_pid "${PID[$k]}"; PID[$k]=; }; fi
+  done
+  local v
+  for k in lb1 lb2; do for v in "$VIP" "$VIP2" "$VIP9"; do ip -n "$NAME-$k" addr del "$v/24" dev "$IF" 2>/dev/null; done; done
+  rm -f "$tmp/flag"
+  return 0
+}
+
+# ---- events --------------------------------------------------------------------------------------
+log_count() { grep -cF -- "$2" "${LOG[$1]}" 2>/dev/null; }  # log_count KEY TEXT
+log_lines() { wc -l <"${LOG[$1]}"; }
+log_since() { tail -n "+$(($2 + 1))" "${LOG[$1]}"; }          # log_since KEY LINES: what came after
+# wait_log KEY TEXT MS [N]: until TEXT appears N times (default once) in KEY's log
+wait_log() {
+  local key=$1 text=$2 ms=$3 n=${4:-1} end i
+  end=$(($(now_ms) + ms))
+  for ((i = 0; i < ms / 20 + 10; i++)); do
+    [ "$(log_count "$key" "$text")" -ge "$n" ] && return 0
+    [ "$(now_ms)" -ge "$end" ] && break
+    sleep 0.02
+  done
+  [ "$(log_count "$key" "$text")" -ge "$n" ]
+}
+# wait_grep FILE REGEX MS: until a line of FILE matches REGEX (files the notify scripts write)
+wait_grep() {
+  local f=$1 re=$2 ms=$3 end i
+  end=$(($(now_ms) + ms))
+  for ((i = 0; i < ms / 20 + 10; i++)); do
+    grep -qE -- "$re" "$f" 2>/dev/null && return 0
+    [ "$(now_ms)" -ge "$end" ] && break
+    sleep 0.02
+  done
+  grep -qE -- "$re" "$f" 2>/dev/null
+}
+# has_vip NODE ADDR (no `| grep -q` under pipefail: ip flushes per line and would die of SIGPIPE)
+has_vip() { local a; a=$(ip -n "$NAME-$1" -o -4 addr show dev "$IF" 2>/dev/null) || return 1; [[ $a == *" $2/"* ]]; }
+# wait_vip NODE ADDR MS [absent]: until NODE holds ADDR (or no longer holds it); WAITED = ms taken
+wait_vip() {
+  local node=$1 addr=$2 ms=$3 want=${4:-present} start end i t
+  start=$(now_ms); end=$((start + ms))
+  for ((i = 0; i < ms / 10 + 10; i++)); do
+    if has_vip "$node" "$addr"; then [ "$want" = present ] && break; else [ "$want" = absent ] && break; fi
+    t=$(now_ms); [ "$t" -ge "$end" ] && { WAITED=$((t - start)); return 1; }
+    sleep 0.01
+  done
+  WAITED=$(($(now_ms) - start))
+  [ "$WAITED" -le "$ms" ]
+}
+vips_of() { ip -n "$NAME-$1" -o -4 addr show dev "$IF" | awk '{ print $4 }' | paste -sd ' '; }  # for messages
+holds_only() {  # holds_only NODE ADDR: NODE has ADDR, the other lb does not
+  local other=lb2
+  [ "$1" = lb2 ] && other=lb1
+  has_vip "$1" "$2" && ! has_vip "$other" "$2"
+}
+
+# stats KEY: SIGUSR2, then the statistics file as SECTION.FIELD=VALUE lines (instance name or
+# "unmatched"; spaces in field names become _). Waits (5 s) for the whole file.
+stats() {
+  local key=$1 f=${STATS[$1]} i
+  rm -f "$f"
+  kill -USR2 "${PID[$key]}" 2>/dev/null || return 1
+  for ((i = 0; i < 100; i++)); do
+    if [ -s "$f" ] && grep -q '^Unmatched' "$f" && [[ $(tail -n 1 "$f") =~ addr_missing:\ [0-9]+$ ]] && [ -z "$(tail -c 1 "$f")" ]; then
+      awk '/^VRRP Instance: / { sec = $3; next }
+           /^Unmatched/ { sec = "unmatched"; next }
+           /^  State: / { print sec ".state=" $2; next }
+           /^ +[A-Za-z_ ]+: [0-9]+$/ { l = $0; sub(/^ +/, "", l); k = l; sub(/: [0-9]+$/, "", k); v = l; sub(/.*: /, "", v)
+                                      gsub(/ /, "_", k); print sec "." k "=" v }' "$f"
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+counter() { stats "$1" | awk -F= -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "" }'; }  # counter KEY SECTION.FIELD
+# wait_stat KEY SECTION.FIELD MIN MS: until the counter reaches MIN
+wait_stat() {
+  local key=$1 field=$2 min=$3 ms=$4 end i v
+  end=$(($(now_ms) + ms))
+  for ((i = 0; i < ms / 100 + 5; i++)); do
+    v=$(counter "$key" "$field")
+    [ -n "$v" ] && [ "$v" -ge "$min" ] && return 0
+    [ "$(now_ms)" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+show_logs() {  # show_logs KEY...: the logs of a failed case, for the reader
+  local k
+  for k in "$@"; do
+    [ -n "${LOG[$k]:-}" ] && [ -f "${LOG[$k]}" ] || continue
+    echo "# --- $k (${LOG[$k]##*/}) ---"
+    tail -n 25 "${LOG[$k]}" | sed 's/^/#   /'
+  done
+}
+
+# ---- configs -------------------------------------------------------------------------------------
+# instance NAME VRID PRIORITY VIP [LINE...]: a vrrp_instance on ens33, state BACKUP, advert_int 1 unless a
+# LINE sets it; each LINE goes inside the block as written.
+instance() {
+  local name=$1 vrid=$2 prio=$3 vip=$4 l adv=1
+  shift 4
+  for l in "$@"; do case $l in advert_int*) adv=0 ;; esac; done
+  printf 'vrrp_instance %s {\n    state BACKUP\n    interface %s\n    virtual_router_id %s\n    priority %s\n' \
+    "$name" "$IF" "$vrid" "$prio"
+  if [ $adv -eq 1 ]; then printf '    advert_int 1\n'; fi
+  for l in "$@"; do printf '    %s\n' "$l"; done
+  printf '    virtual_ipaddress {\n        %s/24\n    }\n}\n' "$vip"
+}
+# vrrp_script NAME [WEIGHT]: `test -f $tmp/flag` every second; no WEIGHT = keepalived's 0 (FAULT)
+vrrp_script() {
+  printf 'vrrp_script %s {\n    script "test -f %s/flag"\n    interval 1\n' "$1" "$tmp"
+  if [ -n "${2:-}" ]; then printf '    weight %s\n' "$2"; fi
+  printf '}\n'
+}
+
+# rec.sh FILE ARGS...: appends ARGS as one line to FILE (the notify scripts' recorder)
+cat >"$tmp/rec.sh" <<'EOF'
+#!/bin/sh
+f=$1
+shift
+echo "$*" >>"$f"
+EOF
+chmod 755 "$tmp/rec.sh"
+
+# Master-down interval of RFC 3768 / 5798 (3 x interval + skew), in ms, for a priority and an interval.
+master_down_ms() { echo $((3 * $2 + (256 - $1) * $2 / 256)); }
+skew_ms() { echo $(((256 - $1) * $2 / 256)); }
+
+# ==================================================================================================
+"$LAB" down --name "$NAME" >/dev/null 2>&1 || true  # a leftover from an interrupted run
+if "$LAB" up --name "$NAME" >/dev/null; then ok "lab up --name $NAME"; else ko "lab up --name $NAME"; exit 1; fi
+
+# ---- election, failover on SIGKILL, preempt, clean SIGTERM ---------------------------------------
+case_basic() {
+  echo "# election / SIGKILL failover / preempt / SIGTERM handover (v2, advert_int 1, 150 vs 100)"
+  instance VI_1 51 150 "$VIP" >"$tmp/basic-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/basic-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/basic-lb1.conf" && start_vipd lb2 lb2 "$tmp/basic-lb2.conf" || { ko "start vipd pair"; return; }
+  if wait_log lb1 "(VI_1) Entering MASTER STATE" 8000 && wait_vip lb1 "$VIP" 2000; then
+    ok "election: priority 150 becomes MASTER"
+  else
+    ko "election: priority 150 becomes MASTER"; show_logs lb1 lb2; return
+  fi
+  check "election: lb2 entered BACKUP (init)" wait_log lb2 "(VI_1) Entering BACKUP STATE (init)" 1000
+  check "election: only lb1 holds $VIP" holds_only lb1 "$VIP"
+  check "election: lb2 never entered MASTER" test "$(log_count lb2 'Entering MASTER')" -eq 0
+  check "election: lb2's statistics say BACKUP" test "$(counter lb2 VI_1.state)" = BACKUP
+  # The backup must have heard the master before the kill, or its timer is still the init one.
+  wait_stat lb2 VI_1.Advertisements_accepted 1 3000 || true
+
+  local bound
+  bound=$(($(master_down_ms 100 1000) + MARGIN_MS))
+  local t
+  t=$(now_ms)
+  signal_vipd lb1 KILL
+  ip -n "$NAME-lb1" addr del "$VIP/24" dev "$IF" 2>/dev/null  # kernel mode leaves it behind on SIGKILL
+  if wait_vip lb2 "$VIP" 8000; then
+    local took=$(($(now_ms) - t))
+    if [ "$took" -le "$bound" ]; then ok "SIGKILL failover: lb2 holds $VIP after ${took} ms (bound $bound)"
+    else ko "SIGKILL failover: lb2 holds $VIP after ${took} ms (bound $bound)"; show_logs lb2; fi
+  else
+    ko "SIGKILL failover: lb2 takes $VIP"; show_logs lb2; return
+  fi
+  check "SIGKILL failover: lb2 logs the advert timeout" wait_log lb2 "(VI_1) Receive advertisement timeout" 1000
+
+  start_vipd lb1 lb1 "$tmp/basic-lb1.conf" || { ko "restart lb1"; return; }
+  # lb1 starts as BACKUP, discards lb2's lower priority adverts and takes over at its master-down time.
+  bound=$(($(master_down_ms 150 1000) + MARGIN_MS))
+  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 2000 absent; then
+    ok "preempt: restarted lb1 (150) takes $VIP back from lb2 (100) (lb2 released it $WAITED ms later)"
+  else
+    ko "preempt: restarted lb1 takes $VIP back"; show_logs lb1 lb2; return
+  fi
+  check "preempt: lb1 discarded the lower priority adverts first" \
+    wait_log lb1 "(VI_1) received lower priority (100) advert from $LB2 - discarding" 500
+  check "preempt: lb2 logged Entering BACKUP STATE" wait_log lb2 "(VI_1) Entering BACKUP STATE" 1000 2
+  check "preempt: only lb1 holds $VIP" holds_only lb1 "$VIP"
+
+  bound=$(($(skew_ms 100 1000) + 300))
+  t=$(now_ms)
+  signal_vipd lb1 TERM
+  local rc=$EXIT_RC
+  if wait_vip lb2 "$VIP" 5000; then
+    local took=$(($(now_ms) - t))
+    if [ "$took" -le "$bound" ]; then ok "SIGTERM: lb2 holds $VIP after ${took} ms (skew + 300 ms = $bound)"
+    else ko "SIGTERM: lb2 holds $VIP after ${took} ms (skew + 300 ms = $bound)"; show_logs lb1 lb2; fi
+  else
+    ko "SIGTERM: lb2 takes $VIP"; show_logs lb1 lb2
+  fi
+  check "SIGTERM: lb1 exited 0 (got ${rc:-none})" test "${rc:-x}" = 0
+  check "SIGTERM: lb1 released $VIP" eval "! has_vip lb1 $VIP"
+  check "SIGTERM: lb1 logged 'sent 0 priority'" wait_log lb1 "(VI_1) sent 0 priority" 100
+  check "SIGTERM: lb2 heard the priority 0 advert" wait_log lb2 "(VI_1) Backup received priority 0 advertisement" 500
+}
+
+# ---- nopreempt -----------------------------------------------------------------------------------
+case_nopreempt() {
+  echo "# nopreempt: a higher priority joining a running master stays BACKUP"
+  instance VI_1 51 150 "$VIP" nopreempt >"$tmp/np-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/np-lb2.conf"
+  start_vipd lb2 lb2 "$tmp/np-lb2.conf" || { ko "start lb2"; return; }
+  wait_vip lb2 "$VIP" 8000 || { ko "nopreempt: lb2 alone becomes MASTER"; show_logs lb2; return; }
+  start_vipd lb1 lb1 "$tmp/np-lb1.conf" || { ko "start lb1"; return; }
+  wait_log lb1 "(VI_1) Entering BACKUP STATE (init)" 3000 || { ko "nopreempt: lb1 starts as BACKUP"; show_logs lb1; return; }
+  # Watch until lb1 has heard 5 adverts (> its 3.4 s master-down interval): lb2 must keep the VIP.
+  local i held=1 heard=0 v
+  for ((i = 0; i < 60; i++)); do
+    holds_only lb2 "$VIP" || held=0
+    v=$(counter lb1 VI_1.Advertisements_accepted)
+    if [ -n "$v" ] && [ "$v" -ge 5 ]; then heard=1; break; fi
+    sleep 0.2
+  done
+  check "nopreempt: lb1 heard lb2's adverts for more than its master-down interval" test $heard -eq 1
+  check "nopreempt: lb2 (100) kept $VIP while lb1 (150, nopreempt) ran" test $held -eq 1
+  check "nopreempt: lb1 never entered MASTER" test "$(log_count lb1 'Entering MASTER')" -eq 0
+  check "nopreempt: lb1's statistics say BACKUP" test "$(counter lb1 VI_1.state)" = BACKUP
+}
+
+# ---- preempt_delay -------------------------------------------------------------------------------
+case_preempt_delay() {
+  local delay=3
+  echo "# preempt_delay $delay: the higher priority takes over no earlier than the delay"
+  instance VI_1 51 150 "$VIP" "preempt_delay $delay" >"$tmp/pd-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/pd-lb2.conf"
+  start_vipd lb2 lb2 "$tmp/pd-lb2.conf" || { ko "start lb2"; return; }
+  wait_vip lb2 "$VIP" 8000 || { ko "preempt_delay: lb2 alone becomes MASTER"; show_logs lb2; return; }
+  local t
+  t=$(now_ms)
+  start_vipd lb1 lb1 "$tmp/pd-lb1.conf" || { ko "start lb1"; return; }
+  # lb1 keeps accepting lb2's adverts until the delay is over, then its master-down timer runs out.
+  # First advert heard within 1 s of the start; the delay; the master-down interval; vipd's start-up.
+  local hi=$((delay * 1000 + 1000 + $(master_down_ms 150 1000) + MARGIN_MS + 500))
+  if wait_vip lb1 "$VIP" $((hi + 3000)); then
+    local took=$(($(now_ms) - t))
+    if [ "$took" -ge $((delay * 1000)) ] && [ "$took" -le "$hi" ]; then
+      ok "preempt_delay: lb1 took $VIP ${took} ms after start (want ${delay}000..$hi)"
+    else
+      ko "preempt_delay: lb1 took $VIP ${took} ms after start (want ${delay}000..$hi)"; show_logs lb1 lb2
+    fi
+  else
+    ko "preempt_delay: lb1 takes $VIP at all"; show_logs lb1 lb2; return
+  fi
+  check "preempt_delay: lb2 released $VIP" wait_vip lb2 "$VIP" 2000 absent
+}
+
+# ---- sync group ----------------------------------------------------------------------------------
+case_sync_group() {
+  echo "# vrrp_sync_group: VI_1 ($VIP, vrid 51) and VI_2 ($VIP2, vrid 52) move together when VI_1's track_script fails"
+  local n
+  for n in lb1 lb2; do
+    local prio=100 track=()
+    if [ $n = lb1 ]; then prio=150; track=("track_script {" "    chk" "}"); fi
+    {
+      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n    notify "%s %s"\n}\n' "$tmp/rec.sh" "$tmp/group-$n.out"
+      if [ $n = lb1 ]; then vrrp_script chk; fi
+      instance VI_1 51 "$prio" "$VIP" "${track[@]}"
+      instance VI_2 52 "$prio" "$VIP2"
+    } >"$tmp/sg-$n.conf"
+  done
+  touch "$tmp/flag"
+  start_vipd lb1 lb1 "$tmp/sg-lb1.conf" && start_vipd lb2 lb2 "$tmp/sg-lb2.conf" || { ko "start vipd pair"; return; }
+  if wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 2000; then ok "sync group: lb1 holds both VIPs"
+  else ko "sync group: lb1 holds both VIPs"; show_logs lb1 lb2; return; fi
+  check "sync group: lb2 holds neither" eval "! has_vip lb2 $VIP && ! has_vip lb2 $VIP2"
+  wait_stat lb2 VI_2.Advertisements_accepted 1 3000 || true
+
+  rm -f "$tmp/flag"
+  local bound=$((1000 + $(skew_ms 100 1000) + 1000 + MARGIN_MS))
+  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb2 "$VIP2" 500; then
+    ok "sync group: VI_1's script fails -> lb2 holds both VIPs (in ${WAITED} ms after VI_1's)"
+  else
+    ko "sync group: VI_1's script fails -> lb2 holds both VIPs"; show_logs lb1 lb2; return
+  fi
+  check "sync group: lb1 released both VIPs" eval "wait_vip lb1 $VIP 1000 absent && wait_vip lb1 $VIP2 1000 absent"
+  check "sync group: lb1 VI_1 entered FAULT" wait_log lb1 "(VI_1) Entering FAULT STATE" 500
+  check "sync group: lb1 VI_2 followed into FAULT" wait_log lb1 "(VI_2) Entering FAULT STATE" 500
+  check "sync group: lb2 VI_1 and VI_2 entered MASTER" eval 'wait_log lb2 "(VI_1) Entering MASTER STATE" 500 && wait_log lb2 "(VI_2) Entering MASTER STATE" 500'
+  check "sync group: group notify on lb1 'GROUP G1 FAULT ...'" wait_grep "$tmp/group-lb1.out" '^GROUP G1 FAULT ' 2000
+  check "sync group: group notify on lb2 'GROUP G1 MASTER ...'" wait_grep "$tmp/group-lb2.out" '^GROUP G1 MASTER ' 2000
+
+  touch "$tmp/flag"
+  bound=$((1000 + $(master_down_ms 150 1000) + 1000 + MARGIN_MS))
+  if wait_vip lb1 "$VIP" $((bound + 2000)) && wait_vip lb1 "$VIP2" 500; then
+    ok "sync group: script recovers -> lb1 takes both VIPs back"
+  else
+    ko "sync group: script recovers -> lb1 takes both VIPs back"; show_logs lb1 lb2; return
+  fi
+  check "sync group: lb2 released both VIPs" eval "wait_vip lb2 $VIP 2000 absent && wait_vip lb2 $VIP2 2000 absent"
+  echo "# group notify lines, lb1: $(paste -sd '|' "$tmp/group-lb1.out" 2>/dev/null); lb2: $(paste -sd '|' "$tmp/group-lb2.out" 2>/dev/null)"
+  if [ "$STRICT" = 1 ]; then  # keepalived's notify_script_exec: "the prio will be indicated as zero for a group"
+    check "sync group (strict): GROUP notify carries priority 0, as keepalived's" eval "! grep -v ' 0\$' '$tmp/group-lb1.out' '$tmp/group-lb2.out'"
+  fi
+}
+
+# ---- sync group with a weighted member (STRICT: a known vipd bug) --------------------------------
+case_sync_weight() {
+  echo "# vrrp_sync_group, VI_1's track_script weight -60 (150 -> 90): the group moves to lb2 once and stays"
+  local n
+  for n in lb1 lb2; do
+    local prio=100 track=()
+    if [ $n = lb1 ]; then prio=150; track=("track_script {" "    chk" "}"); fi
+    {
+      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n'
+      if [ $n = lb1 ]; then vrrp_script chk -60; fi
+      instance VI_1 51 "$prio" "$VIP" "${track[@]}"
+      instance VI_2 52 "$prio" "$VIP2"
+    } >"$tmp/sw-$n.conf"
+  done
+  touch "$tmp/flag"
+  start_vipd lb1 lb1 "$tmp/sw-lb1.conf" && start_vipd lb2 lb2 "$tmp/sw-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 2000 || { ko "sync weight: lb1 holds both VIPs"; show_logs lb1 lb2; return; }
+  rm -f "$tmp/flag"
+  if wait_vip lb2 "$VIP" $((1000 + $(master_down_ms 100 1000) + 1000 + MARGIN_MS)) && wait_vip lb2 "$VIP2" 1000; then
+    ok "sync weight: lb2 takes both VIPs"
+  else
+    ko "sync weight: lb2 takes both VIPs"; show_logs lb1 lb2; return
+  fi
+  # keepalived's vrrp_sync_can_goto_master: lb1's VI_2 (150, hearing 100) wants MASTER but VI_1 (90)
+  # does not, so the group stays BACKUP ("prefer backup state to avoid thrashing"). Watch for two
+  # master-down intervals of lb1 (VI_1 hears 8 adverts).
+  local off i held=1 acc v
+  off=$(log_lines lb1)
+  acc=$(counter lb1 VI_1.Advertisements_accepted)
+  for ((i = 0; i < 60; i++)); do
+    has_vip lb2 "$VIP" && has_vip lb2 "$VIP2" && ! has_vip lb1 "$VIP2" || held=0
+    v=$(counter lb1 VI_1.Advertisements_accepted)
+    [ -n "$v" ] && [ "$v" -ge $((${acc:-0} + 8)) ] && break
+    sleep 0.2
+  done
+  check "sync weight: the group stays on lb2 (no thrashing)" test $held -eq 1
+  check "sync weight: no 'Entering MASTER' on lb1 after the handover" eval "! log_since lb1 $off | grep -F 'Entering MASTER'"
+}
+
+# ---- track_script with weight: handover and back -------------------------------------------------
+case_track_weight() {
+  echo "# track_script weight -60 on lb1 (150 -> 90 < lb2's 100): handover to lb2 and back"
+  { vrrp_script chk -60; instance VI_1 51 150 "$VIP" "track_script {" "    chk" "}"; } >"$tmp/tw-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/tw-lb2.conf"
+  touch "$tmp/flag"
+  start_vipd lb1 lb1 "$tmp/tw-lb1.conf" && start_vipd lb2 lb2 "$tmp/tw-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "track weight: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  rm -f "$tmp/flag"
+  check "track weight: lb1 logs the script failure" wait_log lb1 "VRRP_Script(chk) failed (exited with status 1)" 3000
+  check "track weight: lb1 lowers its priority 150 -> 90" wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 500
+  local bound=$((1000 + $(master_down_ms 100 1000) + MARGIN_MS))
+  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb1 "$VIP" 2000 absent; then ok "track weight: lb2 takes over $VIP"
+  else ko "track weight: lb2 takes over $VIP"; show_logs lb1 lb2; return; fi
+  check "track weight: lb1 is BACKUP at priority 90" eval '[ "$(stats lb1 | grep -E "^VI_1\.(state|Priority)=" | sort | paste -sd,)" = "VI_1.Priority=90,VI_1.state=BACKUP" ]'
+  touch "$tmp/flag"
+  check "track weight: lb1 logs the script success" wait_log lb1 "VRRP_Script(chk) succeeded" 3000
+  bound=$((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
+  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 2000 absent; then ok "track weight: lb1 takes $VIP back"
+  else ko "track weight: lb1 takes $VIP back"; show_logs lb1 lb2; fi
+  check "track weight: lb1 back at priority 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 500
+}
+
+# ---- track_script weight 0 -> FAULT, and the notify scripts --------------------------------------
+case_fault_notify() {
+  echo "# track_script weight 0 -> FAULT; notify (INSTANCE NAME STATE PRIORITY) and notify_master/backup/fault/stop"
+  local n prio
+  for n in lb1 lb2; do
+    prio=100; [ $n = lb1 ] && prio=150
+    {
+      if [ $n = lb1 ]; then vrrp_script chk 0; fi
+      local lines=("notify \"$tmp/rec.sh $tmp/notify-$n.out\""
+        "notify_master \"$tmp/rec.sh $tmp/specific-$n.out master as written\""
+        "notify_backup \"$tmp/rec.sh $tmp/specific-$n.out backup as written\""
+        "notify_fault \"$tmp/rec.sh $tmp/specific-$n.out fault as written\""
+        "notify_stop \"$tmp/rec.sh $tmp/specific-$n.out stop as written\"")
+      if [ $n = lb1 ]; then lines+=("track_script {" "    chk" "}"); fi
+      instance VI_1 51 "$prio" "$VIP" "${lines[@]}"
+    } >"$tmp/fn-$n.conf"
+  done
+  touch "$tmp/flag"
+  start_vipd lb1 lb1 "$tmp/fn-lb1.conf" && start_vipd lb2 lb2 "$tmp/fn-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "fault: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  rm -f "$tmp/flag"
+  if wait_log lb1 "(VI_1) Entering FAULT STATE" 3000; then ok "fault: weight 0 script failure -> lb1 FAULT"
+  else ko "fault: weight 0 script failure -> lb1 FAULT"; show_logs lb1 lb2; return; fi
+  check "fault: lb1 released $VIP" wait_vip lb1 "$VIP" 1000 absent
+  check "fault: lb2 takes $VIP within its skew time (+margin)" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS + 300))
+  check "fault: lb1's statistics say FAULT" test "$(counter lb1 VI_1.state)" = FAULT
+  touch "$tmp/flag"
+  check "fault: script recovers -> lb1 BACKUP" wait_log lb1 "(VI_1) Entering BACKUP STATE" 3000 2
+  check "fault: lb1 preempts back" wait_vip lb1 "$VIP" $((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
+  check "fault: lb2 released $VIP" wait_vip lb2 "$VIP" 2000 absent
+  # The notify scripts run asynchronously: before each stop, wait for the line of the last change, or
+  # the STOP line could overtake it.
+  wait_lines() { local f=$1 n=$2 i; for ((i = 0; i < 100; i++)); do [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -ge "$n" ] && return 0; sleep 0.05; done; return 1; }
+  wait_lines "$tmp/notify-lb1.out" 5; wait_lines "$tmp/specific-lb1.out" 5
+  signal_vipd lb1 TERM
+  check "notify: lb2 takes over after lb1's SIGTERM" wait_vip lb2 "$VIP" 3000
+  wait_lines "$tmp/notify-lb2.out" 4
+  signal_vipd lb2 TERM
+  local want1 want2 got
+  want1=$'INSTANCE VI_1 BACKUP 150\nINSTANCE VI_1 MASTER 150\nINSTANCE VI_1 FAULT 150\nINSTANCE VI_1 BACKUP 150\nINSTANCE VI_1 MASTER 150\nINSTANCE VI_1 STOP 150'
+  want2=$'INSTANCE VI_1 BACKUP 100\nINSTANCE VI_1 MASTER 100\nINSTANCE VI_1 BACKUP 100\nINSTANCE VI_1 MASTER 100\nINSTANCE VI_1 STOP 100'
+  wait_lines "$tmp/notify-lb1.out" 6; wait_lines "$tmp/notify-lb2.out" 5
+  got=$(cat "$tmp/notify-lb1.out" 2>/dev/null)
+  if [ "$got" = "$want1" ]; then ok "notify lb1: BACKUP, MASTER, FAULT, BACKUP, MASTER, STOP with priority 150, in order"
+  else ko "notify lb1: want [${want1//$'\n'/|}] got [${got//$'\n'/|}]"; fi
+  got=$(cat "$tmp/notify-lb2.out" 2>/dev/null)
+  if [ "$got" = "$want2" ]; then ok "notify lb2: BACKUP, MASTER, BACKUP, MASTER, STOP with priority 100, in order"
+  else ko "notify lb2: want [${want2//$'\n'/|}] got [${got//$'\n'/|}]"; fi
+  wait_lines "$tmp/specific-lb1.out" 6
+  got=$(cat "$tmp/specific-lb1.out" 2>/dev/null)
+  want1=$'backup as written\nmaster as written\nfault as written\nbackup as written\nmaster as written\nstop as written'
+  if [ "$got" = "$want1" ]; then ok "notify_backup/master/fault/stop on lb1 run as written, in order"
+  else ko "notify_* lb1: want [${want1//$'\n'/|}] got [${got//$'\n'/|}]"; fi
+}
+
+# ---- SIGHUP --------------------------------------------------------------------------------------
+case_reload() {
+  echo "# SIGHUP: an unrelated change keeps VI_1 as it is; a broken config is refused"
+  instance VI_1 51 150 "$VIP" >"$tmp/rl-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/rl-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/rl-lb1.conf" && start_vipd lb2 lb2 "$tmp/rl-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "reload: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  wait_stat lb2 VI_1.Advertisements_accepted 1 3000 || true
+  # Any deletion of the VIP, however short, shows up here.
+  ip -n "$NAME-lb1" monitor address >"$tmp/monitor.out" 2>&1 &
+  local mon=$! fds0 fds1 off1 off2 acc
+  BG+=("$mon")
+  fds0=$(ls "/proc/${PID[lb1]}/fd" | wc -l)
+
+  { echo "# a comment that shifts every line"; echo; cat "$tmp/rl-lb1.conf"; instance VI_9 59 150 "$VIP9"; } >"$tmp/rl-lb1.new"
+  mv "$tmp/rl-lb1.new" "$tmp/rl-lb1.conf"
+  off1=$(log_lines lb1); off2=$(log_lines lb2)
+  signal_vipd lb1 HUP
+  # VI_9 is new: it goes through init and, alone on vrid 59, to MASTER after its master-down interval,
+  # which is longer than VI_1's would be: time enough to see VI_1 restart if it did.
+  if wait_log lb1 "(VI_9) Entering MASTER STATE" 10000; then ok "reload (comment + new instance): VI_9 starts and becomes MASTER"
+  else ko "reload (comment + new instance): VI_9 starts and becomes MASTER"; show_logs lb1; fi
+  check "reload: lb1 logged Reloading" eval "log_since lb1 $off1 | grep -F Reloading >/dev/null"
+  check "reload: no '(VI_1) Entering' line on lb1 after SIGHUP" eval "! log_since lb1 $off1 | grep -F '(VI_1) Entering' >/dev/null"
+  check "reload: no 'Entering' line on lb2" eval "! log_since lb2 $off2 | grep -F 'Entering' >/dev/null"
+  check "reload: VI_1 is still MASTER on lb1" test "$(counter lb1 VI_1.state)" = MASTER
+  if holds_only lb1 "$VIP" && holds_only lb1 "$VIP9"; then ok "reload: lb1 holds $VIP and $VIP9, lb2 neither"
+  else ko "reload: lb1 holds $VIP and $VIP9, lb2 neither (lb1: $(vips_of lb1); lb2: $(vips_of lb2))"; show_logs lb1 lb2; fi
+  check "reload: $VIP was never deleted on lb1 (ip monitor)" eval "! grep -F 'Deleted' '$tmp/monitor.out' | grep -F ' $VIP/' >/dev/null"
+  fds1=$(ls "/proc/${PID[lb1]}/fd" | wc -l)
+  echo "# lb1 open fds: $fds0 before the reload, $fds1 after"
+  if [ "$STRICT" = 1 ]; then
+    check "reload (strict): no descriptor leaked ($fds0 before, $fds1 after)" test "$fds1" -eq "$fds0"
+  fi
+
+  # Broken 1: a keyword without its value (keepalived aborts reading the file).
+  sed 's/^    priority 150$/    priority/' "$tmp/rl-lb1.conf" >"$tmp/rl-lb1.new" && mv "$tmp/rl-lb1.new" "$tmp/rl-lb1.conf"
+  off1=$(log_lines lb1); off2=$(log_lines lb2)
+  acc=$(counter lb2 VI_1.Advertisements_accepted)
+  signal_vipd lb1 HUP
+  check "reload (priority without a value): refused" wait_log lb1 "Reload refused" 3000
+  # The old config must keep running: lb2 goes on hearing lb1 for more than a master-down interval.
+  check "reload refused: lb1 still advertises (lb2 hears 4 more adverts)" wait_stat lb2 VI_1.Advertisements_accepted $((${acc:-0} + 4)) 8000
+  check "reload refused: no 'Entering' line on either node" eval "! log_since lb1 $off1 | grep -F Entering >/dev/null && ! log_since lb2 $off2 | grep -F Entering >/dev/null"
+  check "reload refused: VI_1 still MASTER with $VIP, VI_9 still runs" eval '[ "$(counter lb1 VI_1.state)" = MASTER ] && [ "$(counter lb1 VI_9.state)" = MASTER ] && holds_only lb1 $VIP'
+
+  # Broken 2: VI_1 on an interface that does not exist (vipd cannot open its socket).
+  { cat "$tmp/rl-lb1.conf" | sed 's/^    priority$/    priority 150/; s/^    interface ens33$/    interface ens99/'; } >"$tmp/rl-lb1.new" && mv "$tmp/rl-lb1.new" "$tmp/rl-lb1.conf"
+  off1=$(log_lines lb1); off2=$(log_lines lb2)
+  acc=$(counter lb2 VI_1.Advertisements_accepted)
+  signal_vipd lb1 HUP
+  if wait_log lb1 "Reload failed" 3000 || wait_log lb1 "Reload refused" 100; then ok "reload (interface ens99 missing): refused"
+  else ko "reload (interface ens99 missing): refused"; show_logs lb1; fi
+  check "reload refused: lb1 still advertises (lb2 hears 4 more adverts)" wait_stat lb2 VI_1.Advertisements_accepted $((${acc:-0} + 4)) 8000
+  check "reload refused: no 'Entering' line on either node" eval "! log_since lb1 $off1 | grep -F Entering >/dev/null && ! log_since lb2 $off2 | grep -F Entering >/dev/null"
+  check "reload refused: VI_1 still MASTER with $VIP" eval '[ "$(counter lb1 VI_1.state)" = MASTER ] && holds_only lb1 $VIP'
+  check "reload: $VIP was never deleted on lb1 through all three reloads" eval "! grep -F 'Deleted' '$tmp/monitor.out' | grep -F ' $VIP/' >/dev/null"
+  end_pid "$mon"
+}
+
+# ---- VRRPv3, advert_int 0.1 ----------------------------------------------------------------------
+case_v3_fast() {
+  echo "# VRRPv3, advert_int 0.1: SIGKILL failover"
+  { printf 'global_defs {\n    vrrp_version 3\n}\n'; instance VI_1 51 150 "$VIP" "advert_int 0.1"; } >"$tmp/v3-lb1.conf"
+  { printf 'global_defs {\n    vrrp_version 3\n}\n'; instance VI_1 51 100 "$VIP" "advert_int 0.1"; } >"$tmp/v3-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/v3-lb1.conf" && start_vipd lb2 lb2 "$tmp/v3-lb2.conf" || { ko "start vipd pair"; return; }
+  if wait_vip lb1 "$VIP" 3000; then ok "v3: lb1 becomes MASTER in ${WAITED} ms"
+  else ko "v3: lb1 becomes MASTER"; show_logs lb1 lb2; return; fi
+  check "v3: lb2 hears lb1's adverts" wait_stat lb2 VI_1.Advertisements_accepted 5 3000
+  check "v3: only lb1 holds $VIP" holds_only lb1 "$VIP"
+  local bound t
+  bound=$(($(master_down_ms 100 100) + MARGIN_MS))
+  t=$(now_ms)
+  signal_vipd lb1 KILL
+  ip -n "$NAME-lb1" addr del "$VIP/24" dev "$IF" 2>/dev/null
+  if wait_vip lb2 "$VIP" 5000; then
+    local took=$(($(now_ms) - t))
+    if [ "$took" -le "$bound" ]; then ok "v3 SIGKILL failover: lb2 holds $VIP after ${took} ms (bound $bound)"
+    else ko "v3 SIGKILL failover: lb2 holds $VIP after ${took} ms (bound $bound)"; show_logs lb2; fi
+  else
+    ko "v3 SIGKILL failover: lb2 takes $VIP"; show_logs lb2
+  fi
+}
+
+default_cases="basic nopreempt preempt_delay sync_group track_weight fault_notify reload v3_fast"
+[ "$STRICT" = 1 ] && default_cases+=" sync_weight"
+for c in ${CASES:-$default_cases}; do
+  s=$(now_ms)
+  "case_$c"
+  stop_all
+  echo "# ($c: $(($(now_ms) - s)) ms)"
+done
+
+if "$LAB" down --name "$NAME" >/dev/null 2>&1; then ok "lab down"; else ko "lab down"; fi
+echo "# runtime $(((${EPOCHREALTIME/[.,]/} - T0) / 1000000)) s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
