@@ -107,9 +107,11 @@ one_run() {  # one_run IMPL VERSION INTERVAL KILL: prints the outage in ms
   case $kill in
     linkdown) ip -n "$lab-lb1" link set ens33 down ;;
     sigkill)
-      # keepalived's parent first, or it restarts its VRRP child.
-      kill -KILL "$p1" 2>/dev/null || true
+      # The VRRP process first: killed after its parent, keepalived's VRRP child gets its parent-death
+      # signal and shuts down cleanly (a priority-0 handover), which is not a crash. Its parent dies
+      # right after, before it can respawn a child.
       kill -KILL "$(vrrp_pid lb1)" 2>/dev/null || true
+      kill -KILL "$p1" 2>/dev/null || true
       ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true ;;
     sigterm) kill -TERM "$p1" ;;
   esac
