@@ -40,6 +40,7 @@ std::string script_user(const conf::Config& cfg)
 
 // Everything that belongs to one loaded config: replaced whole on reload.
 struct Generation {
+    uint64_t id = 0;  // callbacks that outlive a reload compare this, never a pointer (freed memory is reused)
     std::unique_ptr<conf::Loaded> loaded;
     std::unique_ptr<kernel::VrrpIo> io;
     std::unique_ptr<vrrp::Engine> engine;
@@ -79,6 +80,7 @@ private:
     std::unique_ptr<Generation> _gen;
     std::vector<std::unique_ptr<Generation>> _retired;  // kept until their async work has drained
     int _exit_code = 0;
+    uint64_t _generations = 0;
 };
 
 std::unique_ptr<conf::Loaded> Daemon::load()
@@ -99,6 +101,7 @@ std::unique_ptr<conf::Loaded> Daemon::load()
 bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* previous)
 {
     auto gen = std::make_unique<Generation>();
+    gen->id = ++_generations;
     gen->loaded = std::move(loaded);
     const conf::Config& cfg = gen->loaded->config;
     gen->io = std::make_unique<kernel::VrrpIo>(cfg, *_nl, [this](size_t i, State f, State t) { notify(i, f, t); });
@@ -180,8 +183,8 @@ void Daemon::rearm()
 void Daemon::read_socket(size_t idx)
 {
     Generation* g = _gen.get();
-    g->readers[idx]->async_wait(asio::posix::stream_descriptor::wait_read, [this, g, idx](const boost::system::error_code& ec) {
-        if (ec || g != _gen.get()) {
+    g->readers[idx]->async_wait(asio::posix::stream_descriptor::wait_read, [this, g, gid = g->id, idx](const boost::system::error_code& ec) {
+        if (ec || gid != _gen->id) {
             return;
         }
         auto& sock = g->io->sockets()[idx];
@@ -234,14 +237,15 @@ void Daemon::start_scripts()
 
 void Daemon::run_script(size_t idx)
 {
-    Generation* g = _gen.get();
-    const auto& s = g->loaded->config.scripts[idx];
-    const auto timeout = std::chrono::microseconds(s.timeout_us ? s.timeout_us : s.interval_us);
-    const std::string user = s.user.empty() ? script_user(g->loaded->config) : s.user;
-    control::run_script(_io, s.script, user, std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, g, idx](ScriptResult r) {
-        if (g != _gen.get()) {
+    const uint64_t gid = _gen->id;
+    const auto& s0 = _gen->loaded->config.scripts[idx];
+    const auto timeout = std::chrono::microseconds(s0.timeout_us ? s0.timeout_us : s0.interval_us);
+    const std::string user = s0.user.empty() ? script_user(_gen->loaded->config) : s0.user;
+    control::run_script(_io, s0.script, user, std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, gid, idx](ScriptResult r) {
+        if (gid != _gen->id) {
             return;  // a reload replaced this generation
         }
+        Generation* g = _gen.get();
         const auto& s = g->loaded->config.scripts[idx];
         const bool ok = r.spawned && !r.timed_out && r.exit_status == 0;
         bool& current = g->script_ok[s.name];
@@ -263,8 +267,8 @@ void Daemon::run_script(size_t idx)
         }
         auto& t = *g->script_timers[idx];
         t.expires_after(std::chrono::microseconds(s.interval_us));
-        t.async_wait([this, g, idx](const boost::system::error_code& ec) {
-            if (!ec && g == _gen.get()) {
+        t.async_wait([this, gid, idx](const boost::system::error_code& ec) {
+            if (!ec && gid == _gen->id) {
                 run_script(idx);
             }
         });
