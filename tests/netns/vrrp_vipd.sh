@@ -45,23 +45,9 @@ tmp=$(mktemp -d /tmp/vvip.XXXXXX)
 declare -A PID=() LOG=() STATS=() RUNS=()
 BG=()  # helper processes (ip monitor)
 
-alive() {  # a zombie counts as gone
-  local s
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  s=${s##*) }
-  case ${s%% *} in Z | X | x) return 1 ;; esac
-  return 0
-}
-end_pid() {  # end_pid PID: TERM, up to 3 s, then KILL; reaps it when it is our child
-  local p=$1 i
-  alive "$p" || { wait "$p" 2>/dev/null; return 0; }
-  kill -TERM "$p" 2>/dev/null
-  for ((i = 0; i < 60; i++)); do alive "$p" || break; sleep 0.05; done
-  if alive "$p"; then kill -KILL "$p" 2>/dev/null; fi
-  for ((i = 0; i < 40; i++)); do alive "$p" || break; sleep 0.05; done
-  wait "$p" 2>/dev/null
-  return 0
-}
+# alive PID / end_pid PID: shared with the other netns scripts.
+# shellcheck source=tests/netns/proc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 cleanup() {
   local k p
   trap - INT TERM
