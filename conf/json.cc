@@ -42,7 +42,7 @@ json tracks(const std::vector<TrackRef>& ts)
 {
     json a = json::array();
     for (const auto& t : ts) {
-        a.push_back({{"name", t.name}, {"weight", t.weight ? json(*t.weight) : json(nullptr)}, {"reverse", t.reverse}});
+        a.push_back({{"name", t.name}, {"weight", t.weight ? json(*t.weight) : json(nullptr)}, {"reverse", t.reverse}, {"noreverse", t.noreverse}});
     }
     return a;
 }
@@ -140,6 +140,10 @@ std::string to_json(const Config& cfg, int indent)
                         {"script_user", g.script_user},
                         {"enable_script_security", g.enable_script_security},
                         {"vrrp_strict", g.vrrp_strict},
+                        {"dynamic_interfaces", g.dynamic_interfaces},
+                        {"nftables", g.nftables_table},
+                        {"nftables_priority", g.nftables_priority},
+                        {"nftables_counters", g.nftables_counters},
                         {"vrrp_garp_interval", secs(g.vrrp_garp_interval_us)},
                         {"vrrp_gna_interval", secs(g.vrrp_gna_interval_us)},
                         {"vrrp_garp_master_delay", secs(g.vrrp_garp_master_delay_us)},
@@ -155,9 +159,14 @@ std::string to_json(const Config& cfg, int indent)
                                      {"timeout", secs(s.timeout_us ? s.timeout_us : s.interval_us)}, {"weight", s.weight},
                                      {"rise", s.rise}, {"fall", s.fall}, {"user", s.user}});
     }
+    j["track_files"] = json::array();
+    for (const auto& t : cfg.track_files) {
+        j["track_files"].push_back({{"name", t.name}, {"file", t.path}, {"weight", t.weight}, {"reverse", t.weight_reverse},
+                                    {"init_file", t.init_value ? json(*t.init_value) : json(nullptr)}, {"overwrite", t.init_overwrite}});
+    }
     j["vrrp_sync_groups"] = json::array();
     for (const auto& sg : cfg.sync_groups) {
-        j["vrrp_sync_groups"].push_back({{"name", sg.name}, {"group", sg.members}, {"notify", notify(sg.notify)}, {"track_script", tracks(sg.track_scripts)}});
+        j["vrrp_sync_groups"].push_back({{"name", sg.name}, {"group", sg.members}, {"notify", notify(sg.notify)}, {"track_script", tracks(sg.track_scripts)}, {"track_file", tracks(sg.track_files)}});
     }
     j["vrrp_instances"] = json::array();
     for (const auto& vi : cfg.instances) {

@@ -65,7 +65,8 @@ struct TrackFile {
     std::string path;
     int weight = 1;
     bool weight_reverse = false;
-    std::optional<int> init_value;
+    std::optional<int> init_value;  // init_file: written at start when the file is missing (or always, with overwrite)
+    bool init_overwrite = false;
     Location loc;
 };
 
@@ -73,6 +74,7 @@ struct TrackRef {  // track_script / track_file / track_interface entry
     std::string name;
     std::optional<int> weight;
     bool reverse = false;
+    bool noreverse = false;  // written out: overrides the tracked object's own `weight N reverse`
     Location loc;
 };
 
@@ -289,6 +291,10 @@ struct GlobalDefs {
     bool vrrp_garp_lower_prio_delay_set = false;
     Ip vrrp_mcast_group4 = *Ip::parse("224.0.0.18");
     Ip vrrp_mcast_group6 = *Ip::parse("ff02::12");
+    bool dynamic_interfaces = false;  // an interface that does not exist yet faults its instance instead of stopping vipd
+    std::string nftables_table = "keepalived";  // vrrp_strict / no_accept: the nftables table that drops VIP traffic
+    int nftables_priority = -1;
+    bool nftables_counters = false;
     std::vector<std::string> notification_email;
     std::string notification_email_from;
     std::string smtp_server;
@@ -308,6 +314,9 @@ struct Config {
     std::vector<VirtualIp> static_ipaddress;
     std::vector<OpaqueLine> static_routes;
     std::vector<OpaqueLine> static_rules;
+    // An interface the config names (instance, track_interface, VIP dev) did not exist when it was read:
+    // keepalived 2.2.7 refuses to run such a config unless dynamic_interfaces is set.
+    bool nonexistent_interface = false;
 
     int instance_version(const VrrpInstance& vi) const { return vi.version ? vi.version : global.vrrp_version; }
 };

@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <iterator>
+#include <cctype>
 #include <climits>
 #include <unordered_map>
 
@@ -330,6 +331,7 @@ public:
     void rule_block(const Line& head, std::vector<OpaqueLine>& out, bool vrrp);
     void track_block(const Line& head, std::vector<TrackRef>& out, int min_weight, int max_weight);
     void track_scripts(const Line& head, VrrpInstance* vi, std::vector<TrackRef>& out);
+    void track_files(const Line& head, const std::string& who, std::vector<TrackRef>& out);
     std::vector<std::pair<std::string, Location>> word_block(const Line& head);
 
     Lexer& _lex;
@@ -508,6 +510,23 @@ void Parser::global_defs(const Line& head)
              }
          }},
         {"lvs_sync_daemon", [](Parser& p, const Line& l, GlobalDefs& g) { g.lvs_sync_daemon = str(p.text(l, 1)); }},
+        {"dynamic_interfaces", [](Parser&, const Line&, GlobalDefs& g) { g.dynamic_interfaces = true; }},
+        {"nftables", [](Parser& p, const Line& l, GlobalDefs& g) {
+             // keepalived: the table name (default "keepalived", under 256 bytes); it resets the priority.
+             if (l.argc() > 1 && l.words[1].text.size() >= 256) {
+                 p._d.error(l.at(1), "nftables table name too long - ignoring");
+                 return;
+             }
+             g.nftables_table = l.argc() > 1 ? str(l.words[1].text) : std::string("keepalived");
+             g.nftables_priority = -1;
+         }},
+        {"nftables_priority", [](Parser& p, const Line& l, GlobalDefs& g) {
+             if (auto v = p.integer(l, 1, INT32_MIN, INT32_MAX)) {
+                 g.nftables_priority = static_cast<int>(*v);
+             }
+         }},
+        {"nftables_counters", [](Parser&, const Line&, GlobalDefs& g) { g.nftables_counters = true; }},
+        {"nftables_ifindex", [](Parser&, const Line&, GlobalDefs&) {}},
         {"smtp_alert", [](Parser& p, const Line& l, GlobalDefs&) {
              if (l.argc() > 1) {
                  std::string_view v = l.words[1].text;
@@ -525,7 +544,7 @@ void Parser::global_defs(const Line& head)
         {"vrrp_iptables", true}, {"vrrp_ipsets", true}, {"vrrp_no_swap", true}, {"checker_no_swap", true},
         {"vrrp_priority", true}, {"checker_priority", true}, {"bfd_priority", true}, {"vrrp_rt_priority", true},
         {"checker_rt_priority", true}, {"max_auto_priority", true}, {"min_auto_priority_delay", true},
-        {"dynamic_interfaces", true}, {"no_email_faults", true}, {"lvs_timeouts", true}, {"lvs_flush", true},
+        {"no_email_faults", true}, {"lvs_timeouts", true}, {"lvs_flush", true},
         {"lvs_flush_onstop", true}, {"default_interface", true}, {"vrrp_notify_fifo", true}, {"vrrp_notify_fifo_script", true},
         {"lvs_notify_fifo", true}, {"lvs_notify_fifo_script", true}, {"notify_fifo", true}, {"notify_fifo_script", true},
         {"script_user_default", true}, {"vrrp_startup_delay", true}, {"vrrp_netlink_cmd_rcv_bufs", true},
@@ -665,10 +684,20 @@ void Parser::track_file(const Line& head)
              t.weight_reverse = l.argc() > 2 && l.words[2].text == "reverse";
          }},
         {"init_file", [](Parser& p, const Line& l, TrackFile& t) {
+             // keepalived: [VALUE] [overwrite] in any order; a value outside [-254, 254] is kept, with a warning.
              t.init_value = 0;
-             if (l.argc() > 1) {
-                 if (auto v = p.integer(l, 1, INT_MIN, INT_MAX)) {
-                     t.init_value = static_cast<int>(*v);
+             for (size_t i = 1; i < l.argc(); ++i) {
+                 std::string_view w = l.words[i].text;
+                 if (!w.empty() && (std::isdigit(static_cast<unsigned char>(w[0])) != 0 || w[0] == '-')) {
+                     auto v = p.integer(l, i, INT_MIN, INT_MAX);
+                     t.init_value = v ? static_cast<int>(*v) : 0;
+                     if (v && (*v < -254 || *v > 254)) {
+                         p._d.warn(l.at(i), fmt::format("Track file {} init value {} is outside sensible range [-254, 254]", t.name, *v));
+                     }
+                 } else if (w == "overwrite") {
+                     t.init_overwrite = true;
+                 } else {
+                     p._d.error(l.at(i), fmt::format("Unknown track file init option {}", w));
                  }
              }
          }},
@@ -710,7 +739,7 @@ void Parser::sync_group(const Line& head)
         {"smtp_alert", [](Parser&, const Line&, SyncGroup& g) { g.smtp_alert = true; }},
         {"track_script", [](Parser& p, const Line& l, SyncGroup& g) { p.track_scripts(l, nullptr, g.track_scripts); }},
         {"track_interface", [](Parser& p, const Line& l, SyncGroup& g) { p.track_block(l, g.track_interfaces, -254, 254); }},
-        {"track_file", [](Parser& p, const Line& l, SyncGroup& g) { p.track_block(l, g.track_files, -254, 254); }},
+        {"track_file", [](Parser& p, const Line& l, SyncGroup& g) { p.track_files(l, g.name, g.track_files); }},
         {"global_tracking", [](Parser&, const Line&, SyncGroup&) {}},
         {"sync_group_tracking_weight", [](Parser&, const Line&, SyncGroup& g) { g.tracking_weight = true; }},
     };
@@ -925,22 +954,52 @@ void Parser::track_block(const Line& head, std::vector<TrackRef>& out, int min_w
     Line l;
     while (next_in_block(l)) {
         TrackRef t{.name = str(l.words[0].text), .weight = std::nullopt, .reverse = false, .loc = l.loc};
+        bool drop = false;
         for (size_t i = 1; i < l.argc(); ++i) {
-            if (l.words[i].text == "weight") {
+            if (l.words[i].text == "weight" && i + 1 == l.argc()) {
+                // keepalived reports it and ignores the entry (a missing value elsewhere stops its parser).
+                const std::string_view kw = head.words[0].text;
+                _d.error(l.at(i), fmt::format("weight without value specified for {} {} - ignoring",
+                                              kw == "track_script" ? "track script" : kw == "track_file" ? "track file" : kw, t.name));
+                drop = true;
+            } else if (l.words[i].text == "weight") {
                 if (auto v = integer(l, i + 1, min_weight, max_weight)) {
                     t.weight = static_cast<int>(*v);
                 }
                 ++i;
             } else if (l.words[i].text == "reverse") {
                 t.reverse = true;
-            } else if (l.words[i].text != "noreverse") {
+            } else if (l.words[i].text == "noreverse") {
+                t.noreverse = true;
+            } else {
                 _d.error(l.at(i), fmt::format("{}: unknown option '{}' (allowed: weight N [reverse|noreverse])", head.words[0].text, l.words[i].text));
             }
         }
-        out.push_back(std::move(t));
+        if (!drop) {
+            out.push_back(std::move(t));
+        }
         if (enter(l)) {
             skip_block();
         }
+    }
+}
+
+void Parser::track_files(const Line& head, const std::string& who, std::vector<TrackRef>& out)
+{
+    std::vector<TrackRef> refs;
+    track_block(head, refs, -254, 254);
+    for (auto& r : refs) {
+        const bool known = std::any_of(_cfg.track_files.begin(), _cfg.track_files.end(), [&](const TrackFile& f) { return f.name == r.name; });
+        if (!known) {
+            // keepalived resolves the name when it reads it (2.2.7 then crashes on an unknown one).
+            _d.error(r.loc, fmt::format("({}) track file {} not found, ignoring...", who, r.name));
+            continue;
+        }
+        if (std::any_of(out.begin(), out.end(), [&](const TrackRef& o) { return o.name == r.name; })) {
+            _d.error(r.loc, fmt::format("({}) duplicate track_file {} - ignoring", who, r.name));
+            continue;
+        }
+        out.push_back(std::move(r));
     }
 }
 
@@ -1079,7 +1138,7 @@ void Parser::vrrp_instance(const Line& head)
              }
          }},
         {"track_script", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_scripts(l, &v, v.track_scripts); }},
-        {"track_file", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_block(l, v.track_files, -254, 254); }},
+        {"track_file", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_files(l, v.name, v.track_files); }},
         {"garp_master_delay", [](Parser& p, const Line& l, VrrpInstance& v) {
              if (auto n = p.integer(l, 1, 0, 86400)) {
                  v.garp_master_delay_us = static_cast<uint64_t>(*n) * usec_per_sec;

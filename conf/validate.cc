@@ -111,20 +111,26 @@ void Validator::instances()
             _d.error(vi.loc, fmt::format("{} the virtual router id must be set - removing instance", who));
             continue;
         }
-        if (!_env.interface_exists(vi.interface)) {
-            _d.warn(vi.interface_loc, fmt::format("WARNING - interface {} for vrrp_instance {} doesn't exist", vi.interface, vi.name));
-            bad_interface = true;
-        }
-        for (const auto& t : vi.track_interfaces) {
-            if (!_env.interface_exists(t.name)) {
-                _d.warn(t.loc, fmt::format("{} tracked interface {} doesn't exist", who, t.name));
-                bad_interface = true;
+        // With dynamic_interfaces keepalived takes interfaces that do not exist yet silently (the instance
+        // is FAULT until they appear); without it each is a warning, and the config cannot run.
+        auto missing = [&](const std::string& name, const Location& loc, std::string text) {
+            if (_env.interface_exists(name)) {
+                return;
             }
+            if (g.dynamic_interfaces) {
+                _d.note(loc, fmt::format("Configuration specifies interface {} which doesn't currently exist - will use if created", name));
+                return;
+            }
+            _d.warn(loc, std::move(text));
+            bad_interface = true;
+        };
+        missing(vi.interface, vi.interface_loc, fmt::format("WARNING - interface {} for vrrp_instance {} doesn't exist", vi.interface, vi.name));
+        for (const auto& t : vi.track_interfaces) {
+            missing(t.name, t.loc, fmt::format("{} tracked interface {} doesn't exist", who, t.name));
         }
         for (const auto& vip : vi.vips) {
-            if (!vip.dev.empty() && !_env.interface_exists(vip.dev)) {
-                _d.warn(vip.loc, fmt::format("WARNING - interface {} for ip address {} doesn't exist", vip.dev, vip.addr.str()));
-                bad_interface = true;
+            if (!vip.dev.empty()) {
+                missing(vip.dev, vip.loc, fmt::format("WARNING - interface {} for ip address {} doesn't exist", vip.dev, vip.addr.str()));
             }
         }
         if (!vi.vips.empty()) {
@@ -198,6 +204,7 @@ void Validator::instances()
     _cfg.instances = std::move(kept);
     if (bad_interface) {
         _d.warn({}, "Non-existent interface specified in configuration");
+        _cfg.nonexistent_interface = true;
     }
 }
 

@@ -402,6 +402,97 @@ TEST(ErrorPaths, MessagesCarryTheOffendingTextAndTheAllowedRange)
     EXPECT_EQ(l.diags.format(l.diags.all()[0]).substr(0, 15), "test.conf:5:11:");
 }
 
+TEST(TrackFile, BlockReferencesAndInitFile)
+{
+    auto l = load(R"(
+track_file tf1 {
+    file /run/tf1
+    weight -10 reverse
+    init_file overwrite 7
+}
+vrrp_track_file tf2 {
+    file /run/tf2
+    init_file
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    track_file {
+        tf1 weight 3 noreverse
+        tf2
+        tf1
+        nosuch
+    }
+    virtual_ipaddress {
+        10.0.0.100
+    }
+}
+)");
+    ASSERT_EQ(l.config.track_files.size(), 2u);
+    const auto& t1 = l.config.track_files[0];
+    EXPECT_EQ(t1.path, "/run/tf1");
+    EXPECT_EQ(t1.weight, -10);
+    EXPECT_TRUE(t1.weight_reverse);
+    EXPECT_EQ(t1.init_value, 7);
+    EXPECT_TRUE(t1.init_overwrite);
+    EXPECT_EQ(l.config.track_files[1].weight, 1);  // keepalived's default
+    EXPECT_EQ(l.config.track_files[1].init_value, 0);
+    EXPECT_FALSE(l.config.track_files[1].init_overwrite);
+    const auto& refs = l.config.instances.at(0).track_files;
+    ASSERT_EQ(refs.size(), 2u);
+    EXPECT_EQ(refs[0].name, "tf1");
+    EXPECT_EQ(refs[0].weight, 3);
+    EXPECT_TRUE(refs[0].noreverse);
+    EXPECT_EQ(refs[1].name, "tf2");
+    EXPECT_FALSE(refs[1].weight);
+    EXPECT_NE(complaints(l).find("(VI_1) duplicate track_file tf1 - ignoring"), std::string::npos) << complaints(l);
+    EXPECT_NE(complaints(l).find("(VI_1) track file nosuch not found, ignoring..."), std::string::npos) << complaints(l);
+}
+
+TEST(TrackFile, WeightWithoutValueIsReportedAndIgnoredNotFatal)
+{
+    // keepalived 2.2.7: "weight without value specified for track file tf1 - ignoring", exit 5 (not 2).
+    auto l = load("track_file tf1 {\n file /run/tf1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n"
+                  " track_file {\n  tf1 weight\n }\n virtual_ipaddress { 10.0.0.1 }\n}\n");
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_TRUE(l.config.instances.at(0).track_files.empty());
+}
+
+TEST(TrackFile, InitValueOutsideSensibleRangeWarns)
+{
+    auto l = load("track_file tf1 {\n file /run/tf1\n init_file 300\n}\n");
+    EXPECT_EQ(l.exit_code(), 5) << complaints(l);
+    EXPECT_EQ(l.config.track_files.at(0).init_value, 300);
+}
+
+TEST(Global, NftablesAndDynamicInterfaces)
+{
+    auto l = load("global_defs {\n nftables mytable\n nftables_priority -5\n nftables_counters\n dynamic_interfaces\n}\n");
+    EXPECT_EQ(l.exit_code(), 0) << complaints(l);
+    EXPECT_EQ(l.config.global.nftables_table, "mytable");
+    EXPECT_EQ(l.config.global.nftables_priority, -5);
+    EXPECT_TRUE(l.config.global.nftables_counters);
+    EXPECT_TRUE(l.config.global.dynamic_interfaces);
+    auto d = load("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n");
+    EXPECT_EQ(d.config.global.nftables_table, "keepalived");
+    EXPECT_EQ(d.config.global.nftables_priority, -1);
+    EXPECT_FALSE(d.config.global.dynamic_interfaces);
+}
+
+TEST(Global, DynamicInterfacesAcceptsInterfacesThatDoNotExistYet)
+{
+    const std::string body = "vrrp_instance VI_1 {\n interface eth9\n virtual_router_id 1\n track_interface {\n  eth8\n }\n"
+                             " virtual_ipaddress {\n  10.0.0.1\n  10.0.0.2 dev eth7\n }\n}\n";
+    auto strict = load(body);
+    EXPECT_EQ(strict.exit_code(), 5);
+    EXPECT_TRUE(strict.config.nonexistent_interface);
+    EXPECT_NE(complaints(strict).find("Non-existent interface specified in configuration"), std::string::npos);
+    auto dyn = load("global_defs {\n dynamic_interfaces\n}\n" + body);
+    EXPECT_EQ(dyn.exit_code(), 0) << complaints(dyn);
+    EXPECT_FALSE(dyn.config.nonexistent_interface);
+    EXPECT_EQ(dyn.config.instances.size(), 1u);
+}
+
 TEST(Json, DumpIsValidAndNormalized)
 {
     auto l = load(instance);
