@@ -74,7 +74,12 @@ class BucketTable {
 public:
     using Key = typename Entry::key_type;
     static constexpr uint32_t slots = 8;
-    static constexpr unsigned max_timeout_classes = 8;
+    static constexpr unsigned max_timeout_classes = 16;
+    /// Called with every entry that stops holding its key: expired (on lookup, sweep or insert reuse),
+    /// evicted, removed, or reset by an insert of the same key. The owner uses it to keep counts that
+    /// live outside the table (a backend's active flows) exact. Runs on the owner thread, inside the
+    /// table's call: it must not call back into the table.
+    using EndHook = void (*)(void* ctx, const Entry& e) noexcept;
     static constexpr uint32_t burst_max = 32;
 
     /// Allocates and touches all memory now (start-up may throw std::bad_alloc; nothing after does).
@@ -139,6 +144,7 @@ public:
         uint32_t idx = 0;
         if (pos != nil) {
             idx = _buckets[pos / slots].idx[pos % slots];
+            ended(_entries[idx]);
         } else {
             pos = free_slot(w);
             if (pos == nil && _free != nil) {  // with the pool exhausted a slot alone would not help
@@ -156,6 +162,7 @@ public:
                 }
                 idx = _buckets[victim / slots].idx[victim % slots];
                 bump(_entries[idx].expired(now, _timeouts) ? _ctr.expirations : _ctr.evictions, 1);
+                ended(_entries[idx]);
                 clear(victim);
                 if (pos == nil || victim / slots == w.b1) {
                     pos = victim;
@@ -199,6 +206,13 @@ public:
             bump(_ctr.expirations, n);
         }
         return n;
+    }
+
+    /// Installs the end hook (nullptr: none). Owner thread only.
+    void set_end_hook(EndHook fn, void* ctx) noexcept
+    {
+        _end_hook = fn;
+        _end_ctx = ctx;
     }
 
     /// Timeout of class `cls` (< max_timeout_classes), in the caller's time unit. Owner thread only.
@@ -445,10 +459,18 @@ private:
         bk.sig[s] = 0;
     }
 
+    void ended(const Entry& e) noexcept
+    {
+        if (_end_hook != nullptr) {
+            _end_hook(_end_ctx, e);
+        }
+    }
+
     // Takes the entry at `pos` out of the table and back to the free list.
     void release(uint32_t pos) noexcept
     {
         const uint32_t idx = _buckets[pos / slots].idx[pos % slots];
+        ended(_entries[idx]);
         clear(pos);
         _link[idx] = _free;
         _free = idx;
@@ -471,6 +493,8 @@ private:
     uint32_t _free = nil;
     uint32_t _cursor = 0;  // next bucket expire() sweeps
     uint64_t _timeouts[max_timeout_classes] = {};
+    EndHook _end_hook = nullptr;
+    void* _end_ctx = nullptr;
     std::unique_ptr<Bucket[]> _buckets;
     std::unique_ptr<Entry[]> _entries;
     // For an entry in the table: its slot (bucket * slots + slot), so remove() needs no hash.

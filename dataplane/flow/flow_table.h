@@ -9,9 +9,10 @@
 
 namespace flow {
 
-/// Connection states, a subset of IPVS's `IP_VS_TCP_S_*` that its INPUT-ONLY transition table (the one
-/// used when the balancer sees only client→server packets, as in DR and TUN) can reach, plus one state
-/// for everything that is not TCP. The value doubles as the timeout class.
+/// Connection states: IPVS's `IP_VS_TCP_S_*` plus one state for everything that is not TCP. The value
+/// doubles as the timeout class. The first seven are all that the INPUT-ONLY table (DR and TUN, where
+/// the balancer sees only client→server packets) can reach; the rest arise from server→client
+/// packets, which only NAT sees.
 enum class State : uint8_t {
     none = 0,         // TCP packet with no SYN/FIN/ACK/RST seen yet (IPVS NONE, 2 s)
     established = 1,  // ipvsadm --set <tcp>            (IPVS ESTABLISHED, 900 s)
@@ -20,8 +21,22 @@ enum class State : uint8_t {
     time_wait = 4,    // FIN seen during the handshake  (IPVS TIME_WAIT, 120 s; not set by ipvsadm)
     close = 5,        // RST seen                       (IPVS CLOSE, 10 s)
     udp = 6,          // UDP and any other protocol: ipvsadm --set <udp> (IPVS UDP NORMAL, 300 s)
+    syn_sent = 7,     // SYN from the server side       (IPVS SYN_SENT, 120 s)
+    close_wait = 8,   // FIN from the client, server still open (IPVS CLOSE_WAIT, 60 s)
+    last_ack = 9,     // (IPVS LAST_ACK, 30 s)
+    listen = 10,      // (IPVS LISTEN, 120 s)
+    synack = 11,      // (IPVS SYNACK, 120 s)
 };
-inline constexpr unsigned state_count = 7;
+inline constexpr unsigned state_count = 12;
+
+/// Which rows of IPVS's `tcp_states[]` a packet takes: client→server when the balancer also sees the
+/// replies (NAT: INPUT), server→client (NAT replies: OUTPUT), client→server when it never sees the
+/// replies (DR, TUN: INPUT-ONLY, IPVS's IP_VS_CONN_F_NOOUTPUT).
+enum class Dir : uint8_t { input = 0, output = 1, input_only = 2 };
+
+/// IPVS counts a flow as active while ESTABLISHED (ip_vs_proto_tcp.c, set_tcp_state), and a non-TCP
+/// flow as it was bound (active): ipvsadm's ActiveConn / InActConn.
+constexpr bool is_active(State s) noexcept { return s == State::established || s == State::udp; }
 
 const char* state_name(State s) noexcept;
 
@@ -31,10 +46,10 @@ inline constexpr uint8_t tcp_syn = 0x02;
 inline constexpr uint8_t tcp_rst = 0x04;
 inline constexpr uint8_t tcp_ack = 0x10;
 
-/// IPVS's next state for a client→server packet, from the INPUT-ONLY rows of `tcp_states[]` in
+/// IPVS's next state for a packet in direction `dir`, from `tcp_states[]` in
 /// net/netfilter/ipvs/ip_vs_proto_tcp.c. Flag precedence as `tcp_state_idx()`: RST, SYN, FIN, ACK;
 /// with none of them the state stays. Non-TCP states never change.
-State next_state(State s, uint8_t tcp_flags) noexcept;
+State next_state(State s, uint8_t tcp_flags, Dir dir = Dir::input_only) noexcept;
 
 /// Timeouts in the caller's time unit. Defaults are IPVS's `tcp_timeouts[]` / `udp_timeouts[]`
 /// (ip_vs_proto_tcp.c, ip_vs_proto_udp.c), which `ipvsadm -L --timeout` prints as "900 120 300".
@@ -46,6 +61,11 @@ struct Timeouts {
     uint64_t tcp_close = 0;  // CLOSE after RST
     uint64_t tcp_none = 0;   // NONE
     uint64_t tcp_time_wait = 0;  // TIME_WAIT (the kernel's set_timeout() leaves it alone too)
+    uint64_t tcp_syn_sent = 0;   // SYN_SENT (NAT only, as the rest)
+    uint64_t tcp_close_wait = 0; // CLOSE_WAIT
+    uint64_t tcp_last_ack = 0;   // LAST_ACK
+    uint64_t tcp_listen = 0;     // LISTEN
+    uint64_t tcp_synack = 0;     // SYNACK
 
     /// IPVS defaults scaled to `units_per_second` (1 for seconds, 1e9 for ns, the TSC rate for cycles).
     static constexpr Timeouts ipvs_defaults(uint64_t units_per_second) noexcept
@@ -56,7 +76,12 @@ struct Timeouts {
                 .tcp_syn = 60 * units_per_second,
                 .tcp_close = 10 * units_per_second,
                 .tcp_none = 2 * units_per_second,
-                .tcp_time_wait = 120 * units_per_second};
+                .tcp_time_wait = 120 * units_per_second,
+                .tcp_syn_sent = 120 * units_per_second,
+                .tcp_close_wait = 60 * units_per_second,
+                .tcp_last_ack = 30 * units_per_second,
+                .tcp_listen = 120 * units_per_second,
+                .tcp_synack = 120 * units_per_second};
     }
 
     /// `ipvsadm --set tcp tcpfin udp`: a 0 leaves that timeout as it was, as in ipvsadm.
@@ -121,20 +146,20 @@ public:
     /// Creates (or resets) the flow for `key`: service and backend as scheduled, state from the first
     /// packet's TCP flags (State::udp for any non-TCP protocol), flags as given.
     Entry* insert(const Key4& key, uint32_t hash, uint64_t now, uint32_t service, uint32_t backend,
-                  uint8_t tcp_flags, uint8_t flags = 0) noexcept
+                  uint8_t tcp_flags, uint8_t flags = 0, Dir dir = Dir::input_only) noexcept
     {
         Entry* e = Base::insert(key, hash, now);
         e->service = service;
         e->backend = backend;
         e->flags = flags;
-        e->state = key.proto == ipproto_tcp ? next_state(State::none, tcp_flags) : State::udp;
+        e->state = key.proto == ipproto_tcp ? next_state(State::none, tcp_flags, dir) : State::udp;
         return e;
     }
 
     /// Advances the TCP state for a packet of this flow; the new state's timeout applies from `now`.
-    void update_tcp(Entry* e, uint8_t tcp_flags, uint64_t now) noexcept
+    void update_tcp(Entry* e, uint8_t tcp_flags, uint64_t now, Dir dir = Dir::input_only) noexcept
     {
-        e->state = next_state(e->state, tcp_flags);
+        e->state = next_state(e->state, tcp_flags, dir);
         e->last_seen = now;
     }
 

@@ -30,6 +30,17 @@ std::vector<uint32_t> make_slots(size_t n)
     return std::vector<uint32_t>(std::bit_ceil(std::max<size_t>(2 * n, 2)), 0);
 }
 
+uint32_t nat_hash(uint32_t ip, uint16_t port, uint8_t proto) noexcept
+{
+    return sched::mix32(ip ^ sched::mix32((static_cast<uint32_t>(port) << 8) | proto) ^ 0x9e3779b9u);
+}
+
+uint32_t mask_of(uint8_t prefix) noexcept
+{
+    const uint32_t host = prefix == 0 ? 0 : ~uint32_t{0} << (32 - std::min<uint8_t>(prefix, 32));
+    return __builtin_bswap32(host);
+}
+
 void place(std::vector<uint32_t>& slots, uint32_t hash, uint32_t index)
 {
     const auto mask = static_cast<uint32_t>(slots.size() - 1);
@@ -49,6 +60,36 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
     std::unique_ptr<Table> t(new Table());
     t->_ports = in.ports;
     t->_generation = in.generation;
+
+    // Routes: each port's connected network, then the given ones; longest prefix first (stable, so
+    // a connected network wins over a static route of the same length).
+    for (uint16_t id = 0; id < in.ports.size(); ++id) {
+        const Port& p = in.ports[id];
+        if (p.ip != 0 && p.prefix != 0) {
+            const uint32_t m = mask_of(p.prefix);
+            t->_routes.push_back({.net = p.ip & m, .mask = m, .port = id, .gateway = 0});
+        }
+    }
+    for (const Route& rt : in.routes) {
+        if (rt.port >= in.ports.size()) {
+            r.error = "a route names port " + std::to_string(rt.port) + ", which does not exist";
+            return r;
+        }
+        const uint32_t m = mask_of(rt.prefix);
+        t->_routes.push_back({.net = rt.dst & m, .mask = m, .port = rt.port, .gateway = rt.gateway});
+    }
+    std::stable_sort(t->_routes.begin(), t->_routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
+        return std::popcount(a.mask) > std::popcount(b.mask);
+    });
+    for (const auto& n : in.neighbours) {
+        if (t->neighbour(n.first) == nullptr) {
+            t->_neighbours.push_back(n);
+            t->_neighbour_slots = make_slots(t->_neighbours.size());
+            for (uint32_t i = 0; i < t->_neighbours.size(); ++i) {
+                place(t->_neighbour_slots, sched::mix32(t->_neighbours[i].first), i);
+            }
+        }
+    }
 
     auto add_vip = [&](uint32_t a) {
         if (t->find_vip(a) != nullptr) {
@@ -95,14 +136,24 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
             }
             Backend b{.ip = v4(rs.addr),
                       .port = static_cast<uint16_t>((rs.port >> 8) | (rs.port << 8)),
-                      .mac = {},
-                      .mac_known = false,
+                      .hop = {},
                       .weight = static_cast<uint32_t>(std::clamp<int>(rs.weight, 0, sched::max_weight))};
-            for (const auto& [ip, mac] : in.neighbours) {
-                if (ip == b.ip) {
-                    b.mac = mac;
-                    b.mac_known = true;
-                }
+            b.hop = t->next_hop(b.ip);
+            if (!b.hop.routed && in.ports.size() == 1) {
+                // One port and no route: the backend is taken as on-link, as a flat lab LAN is.
+                b.hop.routed = true;
+                b.hop.port = 0;
+                b.hop.ip = b.ip;
+            }
+            if (vs.kind == conf::LbKind::dr && b.hop.routed && b.hop.ip != b.ip) {
+                // DR rewrites only the MAC: the real server must share the link (IPVS's ip_vs_dr_xmit
+                // sends to the real server's address as the next hop), whatever the routes say.
+                b.hop.ip = b.ip;
+            }
+            if (b.hop.routed) {
+                const Mac* mac = t->neighbour(b.hop.ip);
+                b.hop.mac_known = mac != nullptr;
+                b.hop.mac = mac != nullptr ? *mac : Mac{};
             }
             sb.push_back({.key = (static_cast<uint64_t>(b.ip) << 16) | b.port, .weight = b.weight});
             backends.push_back(b);
@@ -116,6 +167,8 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
                   .port = static_cast<uint16_t>((vs.port >> 8) | (vs.port << 8)),
                   .proto = static_cast<uint8_t>(vs.protocol == conf::Protocol::tcp ? 6 : 17),
                   .kind = vs.kind,
+                  .persist_s = vs.persistence_timeout_s,
+                  .persist_mask = vs.persistence_granularity ? v4(*vs.persistence_granularity) : ~0u,
                   .backends = std::move(backends),
                   .sched = std::move(*built.service)};
         uint32_t dup = 0;
@@ -124,6 +177,30 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
             continue;
         }
         add_vip(s.vip);
+        if (s.kind == conf::LbKind::nat) {
+            const auto si = static_cast<uint32_t>(t->_services.size());
+            for (const Backend& b : s.backends) {
+                NatReply* nr = const_cast<NatReply*>(t->find_nat_reply(b.ip, b.port, s.proto));
+                if (nr == nullptr) {
+                    t->_nat.push_back({.ip = b.ip, .port = b.port, .proto = s.proto, .count = 0, .service = {}});
+                    nr = &t->_nat.back();
+                    t->_nat_slots = make_slots(t->_nat.size());
+                    for (uint32_t i = 0; i < t->_nat.size(); ++i) {
+                        const NatReply& x = t->_nat[i];
+                        place(t->_nat_slots, nat_hash(x.ip, x.port, x.proto), i);
+                    }
+                }
+                if (nr->count == NatReply::max_services) {
+                    r.skipped.push_back(where(vs) + ": a real server serves more than " +
+                                        std::to_string(NatReply::max_services) +
+                                        " NAT services; its replies for this one are not translated");
+                    continue;
+                }
+                if (nr->count == 0 || nr->service[nr->count - 1] != si) {
+                    nr->service[nr->count++] = si;
+                }
+            }
+        }
         t->_services.push_back(std::move(s));
         t->_service_slots = make_slots(t->_services.size());
         for (uint32_t i = 0; i < t->_services.size(); ++i) {
@@ -152,6 +229,59 @@ const Service* Table::find_service(uint32_t vip, uint8_t proto, uint16_t port, u
             return &s;
         }
     }
+}
+
+const NatReply* Table::find_nat_reply(uint32_t ip, uint16_t port, uint8_t proto) const noexcept
+{
+    if (_nat_slots.empty()) {
+        return nullptr;
+    }
+    const auto mask = static_cast<uint32_t>(_nat_slots.size() - 1);
+    for (uint32_t i = nat_hash(ip, port, proto) & mask;; i = (i + 1) & mask) {
+        const uint32_t v = _nat_slots[i];
+        if (v == 0) {
+            return nullptr;
+        }
+        const NatReply& n = _nat[v - 1];
+        if (n.ip == ip && n.port == port && n.proto == proto) {
+            return &n;
+        }
+    }
+}
+
+const Mac* Table::neighbour(uint32_t ip) const noexcept
+{
+    if (_neighbour_slots.empty()) {
+        return nullptr;
+    }
+    const auto mask = static_cast<uint32_t>(_neighbour_slots.size() - 1);
+    for (uint32_t i = sched::mix32(ip) & mask;; i = (i + 1) & mask) {
+        const uint32_t v = _neighbour_slots[i];
+        if (v == 0) {
+            return nullptr;
+        }
+        if (_neighbours[v - 1].first == ip) {
+            return &_neighbours[v - 1].second;
+        }
+    }
+}
+
+NextHop Table::next_hop(uint32_t dst) const noexcept
+{
+    NextHop h;
+    for (const RouteEntry& rt : _routes) {
+        if ((dst & rt.mask) == rt.net) {
+            h.ip = rt.gateway != 0 ? rt.gateway : dst;
+            h.port = rt.port;
+            h.routed = true;
+            if (const Mac* mac = neighbour(h.ip)) {
+                h.mac = *mac;
+                h.mac_known = true;
+            }
+            return h;
+        }
+    }
+    return h;
 }
 
 const Vip* Table::find_vip(uint32_t addr) const noexcept

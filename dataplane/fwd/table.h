@@ -29,14 +29,32 @@ using Mac = std::array<uint8_t, 6>;
 /// This node's address on one DPDK port.
 struct Port {
     Mac mac{};
-    uint32_t ip = 0;  // network order; 0: none
+    uint32_t ip = 0;      // network order; 0: none
+    uint8_t prefix = 0;   // length of the connected network of `ip` (0: no connected route)
+    uint16_t mtu = 1500;  // IP MTU: TUN encapsulation beyond it is refused (ICMP, or too_big)
+};
+
+/// A static route (the kernel's routes of the interfaces DPDK took over, e.g. the default route).
+struct Route {
+    uint32_t dst = 0;      // network order
+    uint8_t prefix = 0;    // 0: default route
+    uint16_t port = 0;
+    uint32_t gateway = 0;  // network order; 0: on-link
+};
+
+/// Where a packet to some address leaves: the port, and the MAC of the next hop on it.
+struct NextHop {
+    uint32_t ip = 0;  // network order: the gateway, or the destination itself when on-link
+    uint16_t port = 0;
+    bool routed = false;     // a route (connected or static) matched
+    bool mac_known = false;  // `mac` is the next hop's, from the neighbour table
+    Mac mac{};
 };
 
 struct Backend {
     uint32_t ip = 0;    // network order
     uint16_t port = 0;  // network order
-    Mac mac{};          // the next hop for DR: valid when mac_known
-    bool mac_known = false;
+    NextHop hop;        // resolved at build: for DR the backend itself (on-link), for NAT/TUN by route
     uint32_t weight = 0;
 };
 
@@ -45,6 +63,8 @@ struct Service {
     uint16_t port = 0;   // network order
     uint8_t proto = 0;   // IPPROTO_TCP / IPPROTO_UDP
     conf::LbKind kind = conf::LbKind::dr;
+    uint32_t persist_s = 0;         // persistence_timeout in seconds; 0: no client affinity
+    uint32_t persist_mask = ~0u;    // persistence_granularity as a network-order netmask
     std::vector<Backend> backends;  // keepalived's order; positions index sched and flow entries
     sched::Service sched;
 };
@@ -54,11 +74,23 @@ struct Vip {
     bool owned = false;  // this node answers ARP for it (VRRP MASTER of an instance holding it)
 };
 
+/// A NAT backend address (ip, port, protocol) and the services it serves: how a reply from it finds
+/// the VIP:port to put back. Most backends serve one service; a few may serve several VIPs.
+struct NatReply {
+    static constexpr uint32_t max_services = 4;  // more are refused at build (listed in `skipped`)
+    uint32_t ip = 0;    // network order
+    uint16_t port = 0;  // network order
+    uint8_t proto = 0;
+    uint8_t count = 0;
+    std::array<uint32_t, max_services> service{};  // service positions, in config order
+};
+
 /// What the control plane knows beside the config: its ports, the VRRP outcome and its neighbours.
 struct Inputs {
     std::vector<Port> ports;                             // indexed by DPDK port id
+    std::vector<Route> routes;                           // besides the ports' connected networks
     std::vector<uint32_t> owned;                         // VIPs owned now (network order)
-    std::vector<std::pair<uint32_t, Mac>> neighbours;    // resolved backend MACs (network-order IPs)
+    std::vector<std::pair<uint32_t, Mac>> neighbours;    // ARP-resolved MACs (network-order IPs)
     uint32_t max_services = 256;    // what the lcores' per-service state has room for
     uint32_t max_backends = 256;    // per service, likewise
     uint64_t generation = 0;        // the caller's version number, for logs and tests
@@ -85,6 +117,14 @@ public:
     const Vip* find_vip(uint32_t addr) const noexcept;
     /// Hot path: this node's port, or nullptr for an unknown port id.
     const Port* port(uint16_t id) const noexcept { return id < _ports.size() ? &_ports[id] : nullptr; }
+    /// Hot path: the NAT services a reply from (ip, port, proto) may belong to, or nullptr.
+    const NatReply* find_nat_reply(uint32_t ip, uint16_t port, uint8_t proto) const noexcept;
+    /// Hot path: where a packet to `dst` leaves (longest-prefix match over the connected networks and
+    /// the routes, then the neighbour table). `routed` false: no route.
+    NextHop next_hop(uint32_t dst) const noexcept;
+    /// Hot path: the MAC of an on-link neighbour, or nullptr.
+    const Mac* neighbour(uint32_t ip) const noexcept;
+    bool has_nat() const noexcept { return !_nat.empty(); }
 
     std::span<const Service> services() const noexcept { return _services; }
     std::span<const Vip> vips() const noexcept { return _vips; }
@@ -93,9 +133,21 @@ public:
 private:
     Table() = default;
 
+    struct RouteEntry {
+        uint32_t net = 0;   // network order, masked
+        uint32_t mask = 0;  // network order
+        uint16_t port = 0;
+        uint32_t gateway = 0;
+    };
+
     std::vector<Port> _ports;
     std::vector<Service> _services;
     std::vector<Vip> _vips;
+    std::vector<RouteEntry> _routes;  // longest prefix first: a linear scan finds the best match
+    std::vector<std::pair<uint32_t, Mac>> _neighbours;
+    std::vector<NatReply> _nat;
+    std::vector<uint32_t> _neighbour_slots;
+    std::vector<uint32_t> _nat_slots;
     // Open addressing, linear probing, power-of-two sizes, at most half full; slots hold index + 1.
     std::vector<uint32_t> _service_slots;
     std::vector<uint32_t> _vip_slots;

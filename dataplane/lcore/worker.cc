@@ -12,7 +12,7 @@
 namespace lcore {
 
 Worker::Worker(const Config& cfg, const pkt::Limits& limits, const flow::Timeouts& timeouts)
-    : _cfg(cfg), _state(limits, timeouts)
+    : _cfg(cfg), _state(limits, timeouts, cfg.index, cfg.steering), _redirect(cfg.redirect_to.size())
 {
     _cfg.publisher->register_reader(_cfg.reader_id);
 }
@@ -28,6 +28,14 @@ void Worker::count(pkt::Result r) noexcept
     }
 }
 
+// Frames that got a verdict but could not be handed on: recounted as drops for `why`.
+void Worker::dropped(pkt::DropReason why, uint64_t n) noexcept
+{
+    pkt::Counters& c = _state.counters;
+    c.bump(c.drops[static_cast<unsigned>(why)], n);
+    c.bump(c.verdicts[static_cast<unsigned>(pkt::Verdict::drop)], n);
+}
+
 void Worker::hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropReason full) noexcept
 {
     if (n == 0) {
@@ -39,72 +47,135 @@ void Worker::hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropRea
         rte_pktmbuf_free(pkts[i]);
     }
     if (sent < n) {
-        pkt::Counters& c = _state.counters;
-        c.bump(c.drops[static_cast<unsigned>(full)], n - sent);
-        c.bump(c.verdicts[static_cast<unsigned>(pkt::Verdict::drop)], n - sent);
+        dropped(full, n - sent);
     }
 }
 
-uint16_t Worker::poll_once(uint64_t now) noexcept
+void Worker::flush() noexcept
+{
+    pkt::Counters& c = _state.counters;
+    for (uint16_t p = 0; p < max_port_id; ++p) {
+        Out& o = _tx[p];
+        if (o.n == 0) {
+            continue;
+        }
+        const uint16_t sent = rte_eth_tx_burst(p, _cfg.queue, o.pkts, o.n);
+        c.bump(c.tx, sent);
+        for (uint16_t i = sent; i < o.n; ++i) {
+            rte_pktmbuf_free(o.pkts[i]);
+        }
+        if (sent < o.n) {
+            dropped(pkt::DropReason::tx_full, o.n - sent);
+        }
+        o.n = 0;
+    }
+    hand_over(_cfg.to_control, _ctl.pkts, _ctl.n, pkt::DropReason::control_ring_full);
+    hand_over(_cfg.to_exception, _exc.pkts, _exc.n, pkt::DropReason::exception_ring_full);
+    _ctl.n = 0;
+    _exc.n = 0;
+    for (size_t l = 0; l < _redirect.size(); ++l) {
+        hand_over(_cfg.redirect_to[l], _redirect[l].pkts, _redirect[l].n, pkt::DropReason::redirect_ring_full);
+        _redirect[l].n = 0;
+    }
+}
+
+// rx_port < 0: redirected frames, each carrying its receive port in m->port and the NAT reply
+// candidate to resume from in m->hash.usr.
+void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx_port, uint64_t now) noexcept
+{
+    for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        pkt::Result r{.verdict = pkt::Verdict::drop, .reason = pkt::DropReason::no_table};
+        // Frames are processed in their first segment; a chained frame's tail is not parsed.
+        pkt::Frame f{.data = rte_pktmbuf_mtod(m, uint8_t*),
+                     .len = rte_pktmbuf_data_len(m),
+                     .headroom = rte_pktmbuf_headroom(m),
+                     .port = rx_port >= 0 ? static_cast<uint16_t>(rx_port) : m->port,
+                     .hop = rx_port >= 0 ? uint8_t{0} : static_cast<uint8_t>(m->hash.usr)};
+        uint8_t* const before = f.data;
+        const uint32_t before_len = f.len;
+        if (table != nullptr) {
+            r = pkt::process(*table, _state, f, now);
+        }
+        if (f.data != before || f.len != before_len) {
+            // TUN prepended its header, or the frame became an ARP request or an ICMP error.
+            m->data_off = static_cast<uint16_t>(m->data_off - (before - f.data));
+            if (f.len < before_len && m->next != nullptr) {
+                rte_pktmbuf_free(m->next);
+                m->next = nullptr;
+                m->nb_segs = 1;
+                m->pkt_len = before_len;
+            }
+            m->pkt_len = m->pkt_len - before_len + f.len;
+            m->data_len = static_cast<uint16_t>(f.len);
+        }
+        count(r);
+        switch (r.verdict) {
+        case pkt::Verdict::forward:
+        case pkt::Verdict::reply:
+        case pkt::Verdict::solicit:
+            if (r.port < max_port_id) {
+                Out& o = _tx[r.port];
+                o.pkts[o.n++] = m;
+            } else {
+                rte_pktmbuf_free(m);
+                dropped(pkt::DropReason::no_route, 1);
+            }
+            break;
+        case pkt::Verdict::to_control:
+            _ctl.pkts[_ctl.n++] = m;
+            break;
+        case pkt::Verdict::to_exception:
+            _exc.pkts[_exc.n++] = m;
+            break;
+        case pkt::Verdict::redirect:
+            if (r.lcore < _redirect.size()) {
+                m->port = f.port;
+                m->hash.usr = r.hop;
+                Out& o = _redirect[r.lcore];
+                o.pkts[o.n++] = m;
+            } else {
+                rte_pktmbuf_free(m);
+                dropped(pkt::DropReason::redirect_ring_full, 1);
+            }
+            break;
+        case pkt::Verdict::drop:
+            rte_pktmbuf_free(m);
+            break;
+        }
+    }
+    flush();
+}
+
+uint32_t Worker::poll_once(uint64_t now) noexcept
 {
     rte_mbuf* rx[burst_size];
-    rte_mbuf* tx[burst_size];
-    rte_mbuf* ctl[burst_size];
-    rte_mbuf* exc[burst_size];
-    uint16_t ntx = 0;
-    uint16_t nctl = 0;
-    uint16_t nexc = 0;
-
-    const uint16_t n = rte_eth_rx_burst(_cfg.port, _cfg.queue, rx, burst_size);
     pkt::Counters& c = _state.counters;
-    if (n != 0) {
-        c.bump(c.rx, n);
-        // Loaded once per burst; valid until the quiescent report below.
-        const fwd::Table* table = _cfg.publisher->current();
-        for (uint16_t i = 0; i < n; ++i) {
-            rte_mbuf* m = rx[i];
-            pkt::Result r{.verdict = pkt::Verdict::drop, .reason = pkt::DropReason::no_table};
-            // Frames are processed in their first segment; a chained frame's tail is not parsed.
-            if (table != nullptr) {
-                r = pkt::process(*table, _state, rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_data_len(m), _cfg.port,
-                                 now);
-            }
-            count(r);
-            switch (r.verdict) {
-            case pkt::Verdict::forward:
-            case pkt::Verdict::reply:
-                tx[ntx++] = m;  // DR and ARP replies leave by the port they came in on
-                break;
-            case pkt::Verdict::to_control:
-                ctl[nctl++] = m;
-                break;
-            case pkt::Verdict::to_exception:
-                exc[nexc++] = m;
-                break;
-            case pkt::Verdict::drop:
-                rte_pktmbuf_free(m);
-                break;
-            }
+    // Loaded once per iteration; valid until the quiescent report below.
+    const fwd::Table* table = _cfg.publisher->current();
+    uint32_t total = 0;
+    for (const uint16_t port : _cfg.ports) {
+        const uint16_t n = rte_eth_rx_burst(port, _cfg.queue, rx, burst_size);
+        if (n != 0) {
+            c.bump(c.rx, n);
+            handle(table, rx, n, port, now);
+            total += n;
         }
-        if (ntx != 0) {
-            const uint16_t sent = rte_eth_tx_burst(_cfg.port, _cfg.queue, tx, ntx);
-            c.bump(c.tx, sent);
-            for (uint16_t i = sent; i < ntx; ++i) {
-                rte_pktmbuf_free(tx[i]);
-            }
-            if (sent < ntx) {
-                c.bump(c.drops[static_cast<unsigned>(pkt::DropReason::tx_full)], ntx - sent);
-                c.bump(c.verdicts[static_cast<unsigned>(pkt::Verdict::drop)], ntx - sent);
-            }
+    }
+    if (_cfg.redirect_in != nullptr) {
+        const unsigned n = rte_ring_dequeue_burst(_cfg.redirect_in, reinterpret_cast<void**>(rx), burst_size, nullptr);
+        if (n != 0) {
+            handle(table, rx, static_cast<uint16_t>(n), -1, now);
+            total += n;
         }
-        hand_over(_cfg.to_control, ctl, nctl, pkt::DropReason::control_ring_full);
-        hand_over(_cfg.to_exception, exc, nexc, pkt::DropReason::exception_ring_full);
-        // Flow expiry, a few buckets per busy iteration: a full sweep every buckets()/8 bursts.
+    }
+    if (total != 0) {
+        // Flow expiry, a few buckets per busy iteration: a full sweep every buckets()/8 iterations.
         _state.flows.expire(now, 8);
     }
     // The table pointer is not used past this point.
     _cfg.publisher->quiescent(_cfg.reader_id);
-    return n;
+    return total;
 }
 
 int Worker::run(const std::atomic<bool>& stop) noexcept

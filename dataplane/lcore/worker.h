@@ -1,5 +1,6 @@
-// The lcore loop: burst RX from one port queue, pkt::process each frame, then one buffered TX burst,
-// the hand-overs to the control and exception rings, and an RCU quiescent report — every iteration.
+// The lcore loop: burst RX from this lcore's queue on every port, pkt::process each frame, buffered
+// burst TX per port, the hand-overs to the control and exception rings and to other lcores (NAT
+// replies whose flow they own), and an RCU quiescent report — every iteration.
 #pragma once
 
 #include "dataplane/fwd/publisher.h"
@@ -7,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 struct rte_mbuf;
 struct rte_ring;
@@ -14,12 +16,18 @@ struct rte_ring;
 namespace lcore {
 
 inline constexpr uint16_t burst_size = 32;
+inline constexpr uint16_t max_port_id = 16;  // ports this loop can send on: ids 0 … 15
+inline constexpr uint16_t max_lcores = 64;
 
 struct Config {
-    uint16_t port = 0;            // DPDK port id, also the fwd::Table port index
-    uint16_t queue = 0;           // RX and TX queue of this lcore
-    rte_ring* to_control = nullptr;    // VRRP adverts (multi-producer; control consumes, frees)
+    std::vector<uint16_t> ports{0};    // DPDK port ids (also fwd::Table port indexes) polled on `queue`
+    uint16_t queue = 0;                // RX and TX queue of this lcore on every port
+    uint16_t index = 0;                // this lcore's number: its queue, its Steering owner id
+    rte_ring* to_control = nullptr;    // VRRP adverts, ARP replies (multi-producer; control consumes, frees)
     rte_ring* to_exception = nullptr;  // everything for the kernel (multi-producer; TAP consumes)
+    rte_ring* redirect_in = nullptr;   // frames other lcores hand to this one (multi-producer, this lcore consumes)
+    std::vector<rte_ring*> redirect_to;  // indexed by lcore number: their redirect_in rings
+    const pkt::Steering* steering = nullptr;  // nullptr: a single lcore
     fwd::Publisher* publisher = nullptr;
     uint32_t reader_id = 0;       // this lcore's rte_rcu_qsbr thread id (registered by the ctor)
     uint32_t idle_polls = 256;    // empty polls before going offline for a short sleep in run()
@@ -35,25 +43,40 @@ public:
     Worker& operator=(const Worker&) = delete;
 
     /// The lcore's loop until `stop` reads true (acquire). Goes online first, offline on exit and
-    /// around idle sleeps. Returns 0 (rte_eal_remote_launch's convention).
+    /// around idle sleeps. Time is the TSC (Limits::hz should be rte_get_tsc_hz()). Returns 0
+    /// (rte_eal_remote_launch's convention).
     int run(const std::atomic<bool>& stop) noexcept;
 
-    /// One iteration: RX burst, process, TX/ring hand-over, quiescent report. The caller must be
-    /// online (run() is; a test calls online() first). Returns the frames received.
-    uint16_t poll_once(uint64_t now) noexcept;
+    /// One iteration: RX bursts, redirected frames, process, TX/ring hand-over, quiescent report.
+    /// The caller must be online (run() is; a test calls online() first). Returns the frames handled.
+    uint32_t poll_once(uint64_t now) noexcept;
 
     void online() noexcept { _cfg.publisher->online(_cfg.reader_id); }
     void offline() noexcept { _cfg.publisher->offline(_cfg.reader_id); }
 
     /// Control thread: counters to read with pkt::Counters::read (relaxed).
     const pkt::Counters& counters() const noexcept { return _state.counters; }
+    const pkt::LcoreState& state() const noexcept { return _state; }
 
 private:
+    void handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx_port, uint64_t now) noexcept;
+    void flush() noexcept;
     void count(pkt::Result r) noexcept;
+    void dropped(pkt::DropReason why, uint64_t n) noexcept;
     void hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropReason full) noexcept;
 
     Config _cfg;
     pkt::LcoreState _state;  // dataplane: rw (this lcore); control: counters ro
+
+    // Per-iteration buffers (this lcore only).
+    struct Out {
+        rte_mbuf* pkts[burst_size];
+        uint16_t n = 0;
+    };
+    Out _tx[max_port_id];
+    Out _ctl;
+    Out _exc;
+    std::vector<Out> _redirect;  // per target lcore
 };
 
 }  // namespace lcore

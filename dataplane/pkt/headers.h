@@ -11,6 +11,7 @@ namespace pkt {
 inline constexpr uint16_t ethertype_ipv4 = 0x0800;
 inline constexpr uint16_t ethertype_arp = 0x0806;
 inline constexpr uint8_t ipproto_icmp = 1;
+inline constexpr uint8_t ipproto_ipip = 4;    // RFC 2003 IP in IP
 inline constexpr uint8_t ipproto_tcp = 6;
 inline constexpr uint8_t ipproto_udp = 17;
 inline constexpr uint8_t ipproto_vrrp = 112;  // RFC 5798 §5.1.1.4
@@ -63,6 +64,19 @@ struct __attribute__((packed)) Ipv4Hdr {
 };
 static_assert(sizeof(Ipv4Hdr) == 20);
 inline constexpr uint16_t ip_flag_mf = 0x2000;
+inline constexpr uint16_t ip_flag_df = 0x4000;
+
+// RFC 792 / RFC 1191 §4: destination unreachable, with the next-hop MTU for code 4.
+struct __attribute__((packed)) IcmpHdr {
+    uint8_t type;
+    uint8_t code;
+    uint16_t checksum;
+    uint16_t unused;
+    uint16_t mtu;
+};
+static_assert(sizeof(IcmpHdr) == 8);
+inline constexpr uint8_t icmp_dest_unreach = 3;
+inline constexpr uint8_t icmp_frag_needed = 4;
 
 // RFC 9293 §3.1.
 struct __attribute__((packed)) TcpHdr {
@@ -122,6 +136,17 @@ inline uint16_t csum_replace16(uint16_t csum, uint16_t old_w, uint16_t new_w) no
     uint32_t s = static_cast<uint16_t>(~net16(csum));
     s += static_cast<uint16_t>(~net16(old_w));
     s += net16(new_w);
+    return net16(static_cast<uint16_t>(~csum_fold(s)));
+}
+
+/// RFC 1624 eqn. 3 for a 32-bit field (an address): two 16-bit words in one pass.
+inline uint16_t csum_replace32(uint16_t csum, uint32_t old_w, uint32_t new_w) noexcept
+{
+    uint32_t s = static_cast<uint16_t>(~net16(csum));
+    s += static_cast<uint16_t>(~net16(static_cast<uint16_t>(old_w)));
+    s += static_cast<uint16_t>(~net16(static_cast<uint16_t>(old_w >> 16)));
+    s += net16(static_cast<uint16_t>(new_w));
+    s += net16(static_cast<uint16_t>(new_w >> 16));
     return net16(static_cast<uint16_t>(~csum_fold(s)));
 }
 

@@ -1,43 +1,85 @@
-// Classify, ARP responder and DR rewrite: the body of the lcore loop, one frame at a time.
+// Classify, ARP responder, DR / NAT / TUN rewrite and NAT reply translation: the body of the lcore
+// loop, one frame at a time.
 #include "dataplane/pkt/process.h"
 
 #include "dataplane/flow/hash.h"
 #include "dataplane/pkt/headers.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pkt {
 
-LcoreState::LcoreState(const Limits& limits, const flow::Timeouts& timeouts) : flows(limits.flows, timeouts)
+namespace {
+
+// The flow table calls this for every flow that ends (expiry, eviction, reset): the lc schedulers'
+// per-backend counts stay exact without a scan.
+void flow_ended(void* ctx, const flow::Entry& e) noexcept
+{
+    auto* lc = static_cast<LcoreState*>(ctx);
+    if (e.service < lc->sched.size()) {
+        sched::on_flow_end(lc->sched[e.service], static_cast<int32_t>(e.backend), flow::is_active(e.state));
+    }
+}
+
+}  // namespace
+
+Steering::Steering(uint16_t n, std::span<const uint8_t> rss_key) : lcores(n), reta(128), toeplitz(rss_key)
+{
+    // DPDK's default redirection table: entry j → queue j mod queues.
+    for (size_t j = 0; j < reta.size(); ++j) {
+        reta[j] = static_cast<uint16_t>(n == 0 ? 0 : j % n);
+    }
+}
+
+LcoreState::LcoreState(const Limits& limits, const flow::Timeouts& timeouts, uint16_t self_id,
+                       const Steering* steer)
+    : flows(limits.flows, timeouts),
+      persist(std::max<uint32_t>(limits.persist, 1)),
+      backend_counters(size_t{limits.services} * limits.backends),
+      self(self_id),
+      steering(steer),
+      backends_per_service(limits.backends),
+      hz(std::max<uint64_t>(limits.hz, 1))
 {
     sched.reserve(limits.services);
     for (uint32_t i = 0; i < limits.services; ++i) {
         sched.emplace_back(limits.backends);
     }
+    flows.set_end_hook(&flow_ended, this);
 }
 
 namespace {
 
 constexpr Result drop(DropReason r) noexcept { return {.verdict = Verdict::drop, .reason = r}; }
-constexpr Result verdict(Verdict v) noexcept { return {.verdict = v, .reason = DropReason::none}; }
-
-Result arp(const fwd::Table& table, uint8_t* frame, uint32_t len, uint16_t port) noexcept
+constexpr Result verdict(Verdict v, uint16_t port = 0) noexcept
 {
-    if (len < sizeof(EthHdr) + sizeof(ArpHdr)) {
+    return {.verdict = v, .reason = DropReason::none, .port = port};
+}
+
+void bump(uint64_t& c, uint64_t n = 1) noexcept
+{
+    std::atomic_ref<uint64_t> a(c);
+    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+Result arp(const fwd::Table& table, Frame& f) noexcept
+{
+    if (f.len < sizeof(EthHdr) + sizeof(ArpHdr)) {
         return drop(DropReason::arp_truncated);
     }
-    auto* eth = reinterpret_cast<EthHdr*>(frame);
-    auto* a = reinterpret_cast<ArpHdr*>(frame + sizeof(EthHdr));
+    auto* eth = reinterpret_cast<EthHdr*>(f.data);
+    auto* a = reinterpret_cast<ArpHdr*>(f.data + sizeof(EthHdr));
     // RFC 826 "Packet Reception": only Ethernet hardware and IPv4 protocol addresses are ours.
     if (a->htype != net16(1) || a->ptype != net16(ethertype_ipv4) || a->hlen != 6 || a->plen != 4) {
         return drop(DropReason::arp_unsupported);
     }
     if (a->op != net16(arp_op_request) || a->spa == a->tpa) {
-        // Replies and gratuitous ARP: the kernel learns neighbours (backend MACs) from them, and a
-        // GARP for a VIP we hold is a conflict the control plane must hear about.
-        return verdict(Verdict::to_exception);
+        // Replies and gratuitous ARP: the control thread learns neighbours (backend and gateway MACs)
+        // from them, hears of a conflict for a VIP we hold, and passes them on to the kernel.
+        return verdict(Verdict::to_control);
     }
-    const fwd::Port* p = table.port(port);
+    const fwd::Port* p = table.port(f.port);
     const fwd::Vip* vip = table.find_vip(a->tpa);
     const bool ours = p != nullptr && p->ip != 0 && a->tpa == p->ip;
     if (!ours) {
@@ -60,16 +102,240 @@ Result arp(const fwd::Table& table, uint8_t* frame, uint32_t len, uint16_t port)
     a->tpa = a->spa;
     std::memcpy(a->sha, p->mac.data(), 6);
     a->spa = asked;
-    return verdict(Verdict::reply);
+    return verdict(Verdict::reply, f.port);
 }
 
-Result ipv4(const fwd::Table& table, LcoreState& lc, uint8_t* frame, uint32_t len, uint16_t port,
-            uint64_t now) noexcept
+// Sends the frame on to `hop`, or, when the hop's MAC is unknown, turns it into an ARP request for
+// the hop (at most one per hop per second per lcore; the others are dropped and counted).
+Result to_next_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd::NextHop& hop, uint64_t now) noexcept
 {
-    if (len < sizeof(EthHdr) + sizeof(Ipv4Hdr)) {
+    const fwd::Port* p = table.port(hop.port);
+    if (!hop.routed || p == nullptr) {
+        return drop(DropReason::no_route);
+    }
+    auto* eth = reinterpret_cast<EthHdr*>(f.data);
+    if (hop.mac_known) [[likely]] {
+        std::memcpy(eth->dst, hop.mac.data(), 6);
+        std::memcpy(eth->src, p->mac.data(), 6);
+        return verdict(Verdict::forward, hop.port);
+    }
+    LcoreState::Solicited& s = lc.solicited[sched::mix32(hop.ip) & (lc.solicited.size() - 1)];
+    if (s.ip == hop.ip && s.at != 0 && now >= s.at && now - s.at < lc.hz) {
+        return drop(DropReason::backend_unresolved);
+    }
+    s.ip = hop.ip;
+    s.at = now == 0 ? 1 : now;
+    // RFC 826 request: who has hop.ip? tell our port address. Every IPv4 frame that gets here holds
+    // at least 14 + 20 + 8 bytes, the size of the request.
+    std::memset(eth->dst, 0xff, 6);
+    std::memcpy(eth->src, p->mac.data(), 6);
+    eth->type = net16(ethertype_arp);
+    auto* a = reinterpret_cast<ArpHdr*>(f.data + sizeof(EthHdr));
+    a->htype = net16(1);
+    a->ptype = net16(ethertype_ipv4);
+    a->hlen = 6;
+    a->plen = 4;
+    a->op = net16(arp_op_request);
+    std::memcpy(a->sha, p->mac.data(), 6);
+    a->spa = p->ip;
+    std::memset(a->tha, 0, 6);
+    a->tpa = hop.ip;
+    f.len = sizeof(EthHdr) + sizeof(ArpHdr);
+    return verdict(Verdict::solicit, hop.port);
+}
+
+// ICMP destination unreachable, fragmentation needed (RFC 792, RFC 1191 §4) back to the sender of
+// the IP packet in `f`, as kernel IPVS sends when a tunnelled packet with DF would exceed the MTU.
+// Built in place: the original header and 8 bytes of its data follow the new headers.
+Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t mtu, uint64_t now) noexcept
+{
+    // The kernel's ICMP rate limit (icmp_msgs_per_sec 1000, icmp_msgs_burst 50), per lcore.
+    const uint64_t per_token = std::max<uint64_t>(lc.hz / 1000, 1);
+    if (now > lc.icmp_refilled) {
+        lc.icmp_tokens = std::min<uint64_t>(50, lc.icmp_tokens + (now - lc.icmp_refilled) / per_token);
+        lc.icmp_refilled = now;
+    }
+    if (lc.icmp_tokens == 0) {
+        return drop(DropReason::icmp_rate_limited);
+    }
+    --lc.icmp_tokens;
+
+    const fwd::Port* p = table.port(f.port);
+    if (p == nullptr) {
+        return drop(DropReason::no_route);
+    }
+    auto* eth = reinterpret_cast<EthHdr*>(f.data);
+    const auto* orig = reinterpret_cast<const Ipv4Hdr*>(f.data + sizeof(EthHdr));
+    const uint32_t quoted = std::min<uint32_t>(orig->ihl() * 4u + 8, net16(orig->total_length));
+    const uint32_t client = orig->src;
+    const uint32_t vip = orig->dst;
+    std::memmove(f.data + sizeof(EthHdr) + sizeof(Ipv4Hdr) + sizeof(IcmpHdr), orig, quoted);
+
+    std::memcpy(eth->dst, eth->src, 6);
+    std::memcpy(eth->src, p->mac.data(), 6);
+    auto* ip = reinterpret_cast<Ipv4Hdr*>(f.data + sizeof(EthHdr));
+    ip->version_ihl = 0x45;
+    ip->tos = 0xc0;  // IPTOS_PREC_INTERNETCONTROL, as the kernel's icmp_send()
+    ip->total_length = net16(static_cast<uint16_t>(sizeof(Ipv4Hdr) + sizeof(IcmpHdr) + quoted));
+    ip->id = net16(lc.ip_id++);
+    ip->frag = 0;
+    ip->ttl = 64;
+    ip->proto = ipproto_icmp;
+    ip->checksum = 0;
+    ip->src = p->ip != 0 ? p->ip : vip;  // the node's address on the port, as icmp_send() picks
+    ip->dst = client;
+    ip->checksum = net16(checksum(ip, sizeof(Ipv4Hdr)));
+    auto* icmp = reinterpret_cast<IcmpHdr*>(ip + 1);
+    icmp->type = icmp_dest_unreach;
+    icmp->code = icmp_frag_needed;
+    icmp->checksum = 0;
+    icmp->unused = 0;
+    icmp->mtu = net16(static_cast<uint16_t>(mtu));
+    icmp->checksum = net16(checksum(icmp, sizeof(IcmpHdr) + quoted));
+    f.len = static_cast<uint32_t>(sizeof(EthHdr) + sizeof(Ipv4Hdr) + sizeof(IcmpHdr) + quoted);
+    return verdict(Verdict::reply, f.port);
+}
+
+// The L4 ports and TCP flags of an unfragmented TCP/UDP datagram, or the reason it is cut short.
+struct L4 {
+    uint8_t* hdr;
+    uint16_t sport;
+    uint16_t dport;
+    uint8_t tcp_flags;
+    DropReason error;
+};
+
+L4 parse_l4(Ipv4Hdr* ip, uint32_t hlen, uint32_t total) noexcept
+{
+    L4 l{.hdr = reinterpret_cast<uint8_t*>(ip) + hlen, .sport = 0, .dport = 0, .tcp_flags = 0,
+         .error = DropReason::none};
+    const uint32_t l4len = total - hlen;
+    if (ip->proto == ipproto_tcp) {
+        // RFC 9293 §3.1: data offset ≥ 5 words, the header within the datagram.
+        if (l4len < sizeof(TcpHdr)) {
+            l.error = DropReason::l4_truncated;
+            return l;
+        }
+        const auto* th = reinterpret_cast<const TcpHdr*>(l.hdr);
+        if (th->doff() < 5 || th->doff() * 4u > l4len) {
+            l.error = DropReason::l4_truncated;
+            return l;
+        }
+        l.tcp_flags = th->flags;
+    } else if (l4len < sizeof(UdpHdr)) {  // RFC 768
+        l.error = DropReason::l4_truncated;
+        return l;
+    }
+    std::memcpy(&l.sport, l.hdr, 2);
+    std::memcpy(&l.dport, l.hdr + 2, 2);
+    return l;
+}
+
+// The L4 checksum field after an address word and a port changed (RFC 1624, incrementally; the
+// pseudo-header holds the address). UDP's 0 means "no checksum" and stays 0; a computed 0 is sent
+// as 0xffff (RFC 768).
+void l4_rewrite(uint8_t proto, uint8_t* l4, uint32_t old_addr, uint32_t new_addr, uint16_t* port_field,
+                uint16_t new_port) noexcept
+{
+    uint16_t* csum_field = reinterpret_cast<uint16_t*>(l4 + (proto == ipproto_tcp ? 16 : 6));
+    uint16_t csum = 0;
+    std::memcpy(&csum, csum_field, 2);
+    uint16_t old_port = 0;
+    std::memcpy(&old_port, port_field, 2);
+    std::memcpy(port_field, &new_port, 2);
+    if (proto == ipproto_udp && csum == 0) {
+        return;
+    }
+    csum = csum_replace32(csum, old_addr, new_addr);
+    csum = csum_replace16(csum, old_port, new_port);
+    if (proto == ipproto_udp && csum == 0) {
+        csum = 0xffff;
+    }
+    std::memcpy(csum_field, &csum, 2);
+}
+
+void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool out) noexcept
+{
+    const size_t i = size_t{si} * lc.backends_per_service + b;
+    if (i >= lc.backend_counters.size()) {
+        return;
+    }
+    BackendCounters& c = lc.backend_counters[i];
+    bump(out ? c.packets_out : c.packets_in);
+    bump(out ? c.bytes_out : c.bytes_in, bytes);
+}
+
+// Advances a flow's TCP state; a flow that enters or leaves ESTABLISHED moves between the backend's
+// active and inactive counts, as IPVS's set_tcp_state().
+void advance(LcoreState& lc, flow::Entry* e, uint8_t tcp_flags, uint64_t now, flow::Dir dir) noexcept
+{
+    const bool was = flow::is_active(e->state);
+    lc.flows.update_tcp(e, tcp_flags, now, dir);
+    const bool is = flow::is_active(e->state);
+    if (was != is && e->service < lc.sched.size()) {
+        sched::on_flow_state(lc.sched[e->service], static_cast<int32_t>(e->backend), is);
+    }
+}
+
+// A reply from a NAT backend (src = backend ip:port): back to VIP:port, from the lcore owning its flow.
+Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4,
+                 const fwd::NatReply& nr, uint64_t now) noexcept
+{
+    if (ip->ttl <= 1) {
+        return drop(DropReason::ttl_exceeded);
+    }
+    const auto services = table.services();
+    flow::Entry* e = nullptr;
+    uint32_t si = UINT32_MAX;
+    for (uint32_t i = f.hop; i < nr.count; ++i) {
+        const uint32_t cand = nr.service[i];
+        const fwd::Service& svc = services[cand];
+        const flow::Key4 key{.src = ip->dst, .dst = svc.vip, .sport = l4.dport, .dport = svc.port, .proto = ip->proto};
+        const uint16_t owner = lc.steering != nullptr ? lc.steering->owner(key) : lc.self;
+        if (owner != lc.self) {
+            return {.verdict = Verdict::redirect, .reason = DropReason::none, .port = 0, .lcore = owner,
+                    .hop = static_cast<uint8_t>(i)};
+        }
+        flow::Entry* c = lc.flows.lookup(key, flow::hash_v4(key), now);
+        if (c != nullptr && c->service == cand && c->backend < svc.backends.size() &&
+            svc.backends[c->backend].ip == ip->src && svc.backends[c->backend].port == l4.sport) {
+            e = c;
+            si = cand;
+            break;
+        }
+    }
+    if (e == nullptr) {
+        if (nr.count != 1) {
+            return drop(DropReason::nat_no_flow);
+        }
+        si = nr.service[0];  // one service: the translation needs no flow (a flow made before a failover)
+        bump(lc.counters.nat_untracked);
+    }
+    const fwd::Service& svc = services[si];
+    const uint32_t total = net16(ip->total_length);
+
+    // SNAT back to the VIP: source address and port, the IP checksum and the L4 checksum (whose
+    // pseudo-header holds the address), all incrementally.
+    const uint32_t old_src = ip->src;
+    ip->src = svc.vip;
+    ip->checksum = csum_replace32(ip->checksum, old_src, svc.vip);
+    l4_rewrite(ip->proto, l4.hdr, old_src, svc.vip, reinterpret_cast<uint16_t*>(l4.hdr), svc.port);
+    ip_decrease_ttl(ip);
+    if (e != nullptr) {
+        if (ip->proto == ipproto_tcp) {
+            advance(lc, e, l4.tcp_flags, now, flow::Dir::output);
+        }
+        count_backend(lc, si, e->backend, total, true);
+    }
+    return to_next_hop(table, lc, f, table.next_hop(ip->dst), now);
+}
+
+Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noexcept
+{
+    if (f.len < sizeof(EthHdr) + sizeof(Ipv4Hdr)) {
         return drop(DropReason::ip_truncated);
     }
-    auto* ip = reinterpret_cast<Ipv4Hdr*>(frame + sizeof(EthHdr));
+    auto* ip = reinterpret_cast<Ipv4Hdr*>(f.data + sizeof(EthHdr));
     // RFC 791 §3.1 / RFC 1122 §3.2.1.1: version 4 only.
     if (ip->version() != 4) {
         return drop(DropReason::ip_bad_version);
@@ -79,7 +345,7 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, uint8_t* frame, uint32_t le
     if (hlen < sizeof(Ipv4Hdr)) {
         return drop(DropReason::ip_bad_ihl);
     }
-    const uint32_t l3len = len - static_cast<uint32_t>(sizeof(EthHdr));
+    const uint32_t l3len = f.len - static_cast<uint32_t>(sizeof(EthHdr));
     if (l3len < hlen) {
         return drop(DropReason::ip_truncated);
     }
@@ -100,104 +366,166 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, uint8_t* frame, uint32_t le
     if (ip->proto == ipproto_vrrp) {
         return verdict(Verdict::to_control);
     }
+    const bool l4_proto = ip->proto == ipproto_tcp || ip->proto == ipproto_udp;
     const fwd::Vip* vip = table.find_vip(ip->dst);
     if (vip == nullptr) {
-        return verdict(Verdict::to_exception);  // the node's own traffic: the kernel's stack
+        // Not to a VIP: a NAT backend's reply to a client, or the node's own traffic (the kernel's).
+        if (l4_proto && table.has_nat() && !ip->is_fragment()) {
+            uint16_t sport = 0;
+            std::memcpy(&sport, reinterpret_cast<const uint8_t*>(ip) + hlen, 2);
+            if (total >= hlen + 4) {
+                if (const fwd::NatReply* nr = table.find_nat_reply(ip->src, sport, ip->proto)) {
+                    const L4 l4 = parse_l4(ip, hlen, total);
+                    if (l4.error != DropReason::none) {
+                        return drop(l4.error);
+                    }
+                    return nat_reply(table, lc, f, ip, l4, *nr, now);
+                }
+            }
+        }
+        return verdict(Verdict::to_exception);
     }
-    if (ip->proto != ipproto_tcp && ip->proto != ipproto_udp) {
+    if (!l4_proto) {
         return verdict(Verdict::to_exception);  // ICMP to a VIP: the kernel answers, as with keepalived
     }
     if (ip->is_fragment()) {
         return drop(DropReason::ip_fragment);
     }
-    const uint8_t* l4 = reinterpret_cast<const uint8_t*>(ip) + hlen;
-    const uint32_t l4len = total - hlen;
-    uint8_t tcp_flags = 0;
-    if (ip->proto == ipproto_tcp) {
-        // RFC 9293 §3.1: data offset ≥ 5 words, the header within the datagram.
-        if (l4len < sizeof(TcpHdr)) {
-            return drop(DropReason::l4_truncated);
-        }
-        const auto* th = reinterpret_cast<const TcpHdr*>(l4);
-        if (th->doff() < 5 || th->doff() * 4u > l4len) {
-            return drop(DropReason::l4_truncated);
-        }
-        tcp_flags = th->flags;
-    } else if (l4len < sizeof(UdpHdr)) {  // RFC 768
-        return drop(DropReason::l4_truncated);
+    const L4 l4 = parse_l4(ip, hlen, total);
+    if (l4.error != DropReason::none) {
+        return drop(l4.error);
     }
-    uint16_t sport = 0;
-    uint16_t dport = 0;
-    std::memcpy(&sport, l4, 2);
-    std::memcpy(&dport, l4 + 2, 2);
 
     uint32_t si = 0;
-    const fwd::Service* svc = table.find_service(ip->dst, ip->proto, dport, &si);
+    const fwd::Service* svc = table.find_service(ip->dst, ip->proto, l4.dport, &si);
     if (svc == nullptr) {
         // A VIP port with no virtual service: with keepalived the VIP sits on an interface and the
         // kernel answers (RST, port unreachable, or a local listener); the exception path does that.
         return verdict(Verdict::to_exception);
     }
-    if (svc->kind != conf::LbKind::dr) {
-        return drop(DropReason::kind_unsupported);
-    }
-    // IPVS decrements the TTL on every forwarded packet, DR included: ip_vs_dr_xmit() →
+    // IPVS decrements the TTL on every forwarded packet, whatever the method: ip_vs_*_xmit() →
     // __ip_vs_get_out_rt() → decrement_ttl() (net/netfilter/ipvs/ip_vs_xmit.c, since Linux 4.2),
-    // which drops TTL ≤ 1 (with ICMP time exceeded, not sent here yet). Checked before scheduling so
-    // a dying packet costs no flow state.
+    // which drops TTL ≤ 1 (with ICMP time exceeded, not sent here). Checked before scheduling so a
+    // dying packet costs no flow state.
     if (ip->ttl <= 1) {
         return drop(DropReason::ttl_exceeded);
     }
     if (si >= lc.sched.size()) {
         return drop(DropReason::no_backend);  // the table outgrew the lcore's limits: a control bug
     }
+    const bool nat = svc->kind == conf::LbKind::nat;
+    const flow::Dir dir = nat ? flow::Dir::input : flow::Dir::input_only;
 
-    const flow::Key4 key{.src = ip->src, .dst = ip->dst, .sport = sport, .dport = dport, .proto = ip->proto};
+    const flow::Key4 key{.src = ip->src, .dst = ip->dst, .sport = l4.sport, .dport = l4.dport, .proto = ip->proto};
     const uint32_t hash = flow::hash_v4(key);
     flow::Entry* e = lc.flows.lookup(key, hash, now);
     // A flow made for another service position (the table was republished with services moved)
     // is rescheduled rather than sent to a backend of the wrong service.
-    if (e != nullptr && e->service == si && e->backend < svc->backends.size()) {
+    if (e != nullptr && e->service == si && e->backend < svc->backends.size()) [[likely]] {
         if (ip->proto == ipproto_tcp) {
-            lc.flows.update_tcp(e, tcp_flags, now);
+            advance(lc, e, l4.tcp_flags, now, dir);
         }
     } else {
         // Scheduled on any packet of an unknown flow, not only a SYN (IPVS's sloppy_tcp): after a
         // failover or republish an established flow lands on the same backend with mh.
-        const int32_t b = sched::pick(svc->sched, lc.sched[si], hash, net32(ip->src));
-        if (b < 0) {
-            return drop(DropReason::no_backend);
+        int32_t b = -1;
+        flow::PersistEntry* pe = nullptr;
+        if (svc->persist_s != 0) {
+            // Client affinity (IPVS persistence templates): the client network's last backend, while
+            // it still takes new flows.
+            pe = lc.persist.lookup(ip->src, svc->persist_mask, si, now);
+            if (pe != nullptr && pe->backend < svc->backends.size() && svc->sched.effective_weight(pe->backend) != 0) {
+                b = static_cast<int32_t>(pe->backend);
+                sched::on_flow_start(lc.sched[si], b, true);
+            }
         }
-        e = lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), tcp_flags);
+        if (b < 0) {
+            b = sched::pick(svc->sched, lc.sched[si], hash, net32(ip->src));
+            if (b < 0) {
+                return drop(DropReason::no_backend);
+            }
+            if (svc->persist_s != 0) {
+                lc.persist.insert(ip->src, svc->persist_mask, si, static_cast<uint32_t>(b), svc->persist_s * lc.hz, now);
+            }
+        }
+        e = lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), l4.tcp_flags, 0, dir);
+        if (!flow::is_active(e->state)) {
+            sched::on_flow_state(lc.sched[si], b, false);  // pick() counted it active; a SYN is not
+        }
     }
     const fwd::Backend& be = svc->backends[e->backend];
-    const fwd::Port* p = table.port(port);
-    if (!be.mac_known || p == nullptr) {
-        return drop(DropReason::backend_unresolved);
+    count_backend(lc, si, e->backend, total, false);
+
+    switch (svc->kind) {
+    case conf::LbKind::dr:
+        // DR: the IP packet is untouched but for the TTL; only the link layer points at the backend.
+        ip_decrease_ttl(ip);
+        return to_next_hop(table, lc, f, be.hop, now);
+    case conf::LbKind::nat: {
+        // DNAT to the backend: destination address and port, IP and L4 checksums incrementally.
+        const uint32_t old_dst = ip->dst;
+        ip->dst = be.ip;
+        ip->checksum = csum_replace32(ip->checksum, old_dst, be.ip);
+        l4_rewrite(ip->proto, l4.hdr, old_dst, be.ip, reinterpret_cast<uint16_t*>(l4.hdr + 2), be.port);
+        ip_decrease_ttl(ip);
+        return to_next_hop(table, lc, f, be.hop, now);
     }
-    // DR: the IP packet is untouched but for the TTL; only the link layer points at the backend.
-    auto* eth = reinterpret_cast<EthHdr*>(frame);
-    std::memcpy(eth->dst, be.mac.data(), 6);
-    std::memcpy(eth->src, p->mac.data(), 6);
-    ip_decrease_ttl(ip);
-    return verdict(Verdict::forward);
+    case conf::LbKind::tun: {
+        // IPIP (RFC 2003) to the backend, outer source our port's address. Over the MTU with DF:
+        // ICMP fragmentation needed with the room left, as ip_vs_tunnel_xmit(); without DF the
+        // kernel would fragment the outer packet, which this fast path does not do.
+        const fwd::Port* out = table.port(be.hop.port);
+        if (!be.hop.routed || out == nullptr) {
+            return drop(DropReason::no_route);
+        }
+        if (total + sizeof(Ipv4Hdr) > out->mtu) {
+            if ((net16(ip->frag) & ip_flag_df) != 0) {
+                return frag_needed(table, lc, f, out->mtu - static_cast<uint32_t>(sizeof(Ipv4Hdr)), now);
+            }
+            return drop(DropReason::too_big);
+        }
+        if (f.headroom < sizeof(Ipv4Hdr)) {
+            return drop(DropReason::too_big);
+        }
+        ip_decrease_ttl(ip);
+        const Ipv4Hdr inner = *ip;
+        f.data -= sizeof(Ipv4Hdr);
+        f.headroom -= static_cast<uint32_t>(sizeof(Ipv4Hdr));
+        f.len += static_cast<uint32_t>(sizeof(Ipv4Hdr));
+        // The Ethernet header moves to the front; the outer IP header fills the gap.
+        std::memmove(f.data, f.data + sizeof(Ipv4Hdr), sizeof(EthHdr));
+        auto* outer = reinterpret_cast<Ipv4Hdr*>(f.data + sizeof(EthHdr));
+        outer->version_ihl = 0x45;
+        outer->tos = inner.tos;
+        outer->total_length = net16(static_cast<uint16_t>(total + sizeof(Ipv4Hdr)));
+        outer->id = inner.id;  // unique per client already; DF is copied, so most are atomic (RFC 6864)
+        outer->frag = inner.frag & net16(ip_flag_df);
+        outer->ttl = inner.ttl;
+        outer->proto = ipproto_ipip;
+        outer->checksum = 0;
+        outer->src = out->ip;
+        outer->dst = be.ip;
+        outer->checksum = net16(checksum(outer, sizeof(Ipv4Hdr)));
+        return to_next_hop(table, lc, f, be.hop, now);
+    }
+    }
+    return drop(DropReason::kind_unsupported);
 }
 
 }  // namespace
 
-Result process(const fwd::Table& table, LcoreState& lc, uint8_t* frame, uint32_t len, uint16_t port,
-               uint64_t now) noexcept
+Result process(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noexcept
 {
-    if (len < sizeof(EthHdr)) {
+    if (f.len < sizeof(EthHdr)) {
         return drop(DropReason::eth_truncated);
     }
     uint16_t type = 0;
-    std::memcpy(&type, frame + 12, 2);
+    std::memcpy(&type, f.data + 12, 2);
     if (type == net16(ethertype_ipv4)) {
-        return ipv4(table, lc, frame, len, port, now);
+        return ipv4(table, lc, f, now);
     }
     if (type == net16(ethertype_arp)) {
-        return arp(table, frame, len, port);
+        return arp(table, f);
     }
     return verdict(Verdict::to_exception);  // IPv6, VLAN tags, LLDP…: the kernel for now
 }

@@ -1,9 +1,20 @@
 // The per-packet decision of an lcore, on a frame's bytes: classify, answer ARP, schedule and
-// rewrite for DR, or hand over / drop with a reason. Plain C++ (no mbufs): the DPDK lcore loop
-// (dataplane/lcore) wraps it, and tests can call it on a byte buffer.
+// rewrite for DR, NAT and TUN, translate NAT replies, or hand over / drop with a reason. Plain C++
+// (no mbufs): the DPDK lcore loop (dataplane/lcore) wraps it, and tests call it on a byte buffer.
+//
+// NAT replies and RSS. A NIC's RSS spreads client→VIP packets over the lcores by a hash of
+// (client, VIP, ports); the flow lives on the lcore that saw its first packet. The reply,
+// backend→client, hashes differently and may land anywhere. The receiving lcore rebuilds the original
+// tuple (the backend's address names its service: fwd::NatReply), computes which lcore RSS gave it
+// (`Steering`, the same Toeplitz key and indirection table as the NIC) and, if that is another lcore,
+// redirects the frame to it over a ring; the owner finds the flow, updates its TCP state and
+// translates. No table is shared or written by two lcores. A reply whose flow no lcore has (after a
+// failover, or an expiry) is translated statelessly when its backend serves one service only.
 #pragma once
 
 #include "dataplane/flow/flow_table.h"
+#include "dataplane/flow/hash.h"
+#include "dataplane/flow/persist.h"
 #include "dataplane/fwd/table.h"
 #include "dataplane/pkt/verdict.h"
 #include "dataplane/sched/sched.h"
@@ -21,6 +32,7 @@ namespace pkt {
 struct alignas(64) Counters {
     uint64_t rx = 0;
     uint64_t tx = 0;
+    uint64_t nat_untracked = 0;  // NAT replies translated without a flow (stateless fallback)
     std::array<uint64_t, verdict_count> verdicts{};
     std::array<uint64_t, drop_reason_count> drops{};
 
@@ -37,31 +49,95 @@ struct alignas(64) Counters {
     uint64_t verdict_count_of(Verdict v) const noexcept { return read(verdicts[static_cast<unsigned>(v)]); }
 };
 
+/// Per (service, backend) on one lcore, as ipvsadm --stats: client→backend ("in") and, for NAT,
+/// backend→client ("out"). Bytes are IP lengths. Same write/read rules as Counters.
+struct BackendCounters {
+    uint64_t packets_in = 0;
+    uint64_t bytes_in = 0;
+    uint64_t packets_out = 0;
+    uint64_t bytes_out = 0;
+};
+
 struct Limits {
     uint32_t flows = 1 << 16;     // flow table capacity
     uint32_t services = 256;      // must match fwd::Inputs::max_services
     uint32_t backends = 256;      // must match fwd::Inputs::max_backends
+    uint32_t persist = 1 << 14;   // persistence templates (client affinity) per lcore
+    uint64_t hz = 1000;           // units of `now` per second (the TSC rate on an lcore)
+};
+
+/// Which lcore a client→VIP packet reaches: the NIC's RSS (Toeplitz over src, dst, sport, dport;
+/// the hash's low bits index `reta`, whose entries are lcore numbers — queue i is served by lcore i).
+/// Built at start, read-only after; shared by every lcore.
+struct Steering {
+    explicit Steering(uint16_t lcores, std::span<const uint8_t> rss_key = flow::rss_key_default);
+
+    uint16_t lcores = 1;
+    std::vector<uint16_t> reta;  // power-of-two size (128, as most NICs' default)
+    flow::Toeplitz toeplitz;
+
+    uint16_t owner(const flow::Key4& k) const noexcept
+    {
+        return lcores <= 1 ? 0 : reta[toeplitz.v4(k) & (reta.size() - 1)];
+    }
 };
 
 /// One lcore's mutable state (dataplane: rw by the owner lcore only; control: counters ro).
 /// Keep one per lcore in an array of these: alignas(64) so no two lcores share a written line.
+/// Not movable: the flow table's end hook points at it.
 ///
 /// Scheduler state is per service position. A republish that moves services to other positions
 /// leaves the rr/wrr cursors and lc counts of a position to the service now there (harmless:
 /// cursors are range-checked, counts only bias lc choices); flow entries are checked against the
 /// service they were made for (see process.cc).
 struct alignas(64) LcoreState {
-    LcoreState(const Limits& limits, const flow::Timeouts& timeouts);
+    LcoreState(const Limits& limits, const flow::Timeouts& timeouts, uint16_t self = 0,
+               const Steering* steering = nullptr);
+    LcoreState(const LcoreState&) = delete;
+    LcoreState& operator=(const LcoreState&) = delete;
 
     flow::FlowTable flows;
+    flow::PersistTable persist;
     std::vector<sched::Lcore> sched;  // one per service position, each with room for limits.backends
+    std::vector<BackendCounters> backend_counters;  // [service * backends + backend]
     Counters counters;
+
+    const uint16_t self;                // this lcore's number (Steering's)
+    const Steering* const steering;     // nullptr: one lcore
+    const uint32_t backends_per_service;
+    const uint64_t hz;
+
+    // ARP for unresolved next hops: one request per next hop per second (as the kernel's
+    // retrans_time), remembered in a small direct-mapped array.
+    struct Solicited {
+        uint32_t ip = 0;
+        uint64_t at = 0;
+    };
+    std::array<Solicited, 64> solicited{};
+    // ICMP errors: a token bucket at the kernel's icmp_msgs_per_sec / icmp_msgs_burst (1000/s, 50).
+    uint64_t icmp_tokens = 50;
+    uint64_t icmp_refilled = 0;
+    uint16_t ip_id = 0;  // IP ids of the ICMP errors this lcore builds
+
+    const BackendCounters& backend(uint32_t service, uint32_t b) const noexcept
+    {
+        return backend_counters[size_t{service} * backends_per_service + b];
+    }
 };
 
-/// Processes one frame of `len` bytes received on `port` at time `now` (the flow table's time unit),
-/// rewriting it in place for forward and reply verdicts; the output length equals `len`.
-/// Counts nothing: the caller counts the final verdict (it may still fail to send).
-Result process(const fwd::Table& table, LcoreState& lc, uint8_t* frame, uint32_t len, uint16_t port,
-               uint64_t now) noexcept;
+/// A frame to process: its bytes and how far they may grow to the front (TUN prepends 20 bytes).
+/// process() may move `data` back (and grow `len`) or shorten `len` (ARP request, ICMP error).
+struct Frame {
+    uint8_t* data = nullptr;  // the Ethernet header
+    uint32_t len = 0;
+    uint32_t headroom = 0;    // writable bytes before `data`
+    uint16_t port = 0;        // received on
+    uint8_t hop = 0;          // NAT reply: the candidate service to try first (redirected frames)
+};
+
+/// Processes one frame at time `now` (in Limits::hz units), rewriting it in place for forward,
+/// reply and solicit verdicts (`Result::port` says where it goes). Counts per-backend traffic and the
+/// flows' lc bookkeeping; the caller counts the verdict and drop reason (sending may still fail).
+Result process(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noexcept;
 
 }  // namespace pkt

@@ -11,11 +11,15 @@ namespace pkt {
 enum class Verdict : uint8_t {
     forward,       // rewritten in place, sent out (DR: to the backend's MAC)
     reply,         // rewritten in place into an answer (ARP reply), sent out the port it came in on
-    to_control,    // handed to the control thread (VRRP adverts)
+    to_control,    // handed to the control thread: VRRP adverts; ARP replies and gratuitous ARPs, from which
+                   // it learns neighbours (and which it passes on to the kernel)
     to_exception,  // handed to the kernel's stack (the exception TAP): not ours to handle here
     drop,          // freed; `DropReason` says why
+    redirect,      // handed to the lcore that owns its flow (a NAT reply RSS put elsewhere)
+    solicit,       // its next hop's MAC is unknown: the frame was rewritten into an ARP request for it
+                   // and sent; the packet itself is lost (the sender retransmits, as through a router)
 };
-inline constexpr unsigned verdict_count = 5;
+inline constexpr unsigned verdict_count = 7;
 
 /// Why a frame was dropped. Every value has a per-lcore counter; append only (the names are API:
 /// counters and metrics print them).
@@ -34,15 +38,20 @@ enum class DropReason : uint8_t {
     ip_fragment,         // a fragment to a virtual service (no reassembly on the fast path)
     ttl_exceeded,        // TTL ≤ 1 on a packet to forward (IPVS's decrement_ttl(); no ICMP sent yet)
     l4_truncated,        // TCP/UDP header cut short, or TCP data offset < 5 (RFC 9293 §3.1)
-    kind_unsupported,    // service forwarding method not implemented yet (NAT, TUN)
+    kind_unsupported,    // service forwarding method not implemented (none today: DR, NAT and TUN are)
     no_backend,          // the scheduler found no backend that may take a new flow
-    backend_unresolved,  // the backend's MAC address is not known yet
+    backend_unresolved,  // the next hop's MAC is unknown and an ARP request for it went out recently
     no_table,            // no forwarding table published yet
     control_ring_full,   // the ring to the control thread is full
     exception_ring_full, // the ring to the exception path is full
     tx_full,             // the port's TX queue did not take the frame
+    no_route,            // no route to the destination of a NAT reply or a TUN backend
+    nat_no_flow,         // a NAT reply whose flow no lcore has and whose service is ambiguous
+    redirect_ring_full,  // the ring to the lcore that owns the flow is full
+    too_big,             // over the out port's MTU without DF: the fast path does not fragment
+    icmp_rate_limited,   // would have sent ICMP fragmentation-needed, over the rate limit
 };
-inline constexpr unsigned drop_reason_count = 21;
+inline constexpr unsigned drop_reason_count = 26;
 
 constexpr std::string_view to_string(Verdict v) noexcept
 {
@@ -52,6 +61,8 @@ constexpr std::string_view to_string(Verdict v) noexcept
     case Verdict::to_control: return "to_control";
     case Verdict::to_exception: return "to_exception";
     case Verdict::drop: return "drop";
+    case Verdict::redirect: return "redirect";
+    case Verdict::solicit: return "solicit";
     }
     return "?";
 }
@@ -80,6 +91,11 @@ constexpr std::string_view to_string(DropReason r) noexcept
     case DropReason::control_ring_full: return "control_ring_full";
     case DropReason::exception_ring_full: return "exception_ring_full";
     case DropReason::tx_full: return "tx_full";
+    case DropReason::no_route: return "no_route";
+    case DropReason::nat_no_flow: return "nat_no_flow";
+    case DropReason::redirect_ring_full: return "redirect_ring_full";
+    case DropReason::too_big: return "too_big";
+    case DropReason::icmp_rate_limited: return "icmp_rate_limited";
     }
     return "?";
 }
@@ -88,6 +104,9 @@ constexpr std::string_view to_string(DropReason r) noexcept
 struct Result {
     Verdict verdict = Verdict::drop;
     DropReason reason = DropReason::none;  // set when verdict is drop
+    uint16_t port = 0;   // forward, reply, solicit: the port to send on
+    uint16_t lcore = 0;  // redirect: the lcore to hand it to
+    uint8_t hop = 0;     // redirect: the reply candidate that lcore tries first (see Frame::hop)
 };
 
 }  // namespace pkt

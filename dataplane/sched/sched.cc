@@ -452,4 +452,14 @@ void on_flow_end(Lcore& l, int32_t backend, bool active) noexcept
     store(v, v - (v != 0));
 }
 
+void on_flow_start(Lcore& l, int32_t backend, bool active) noexcept
+{
+    if (static_cast<uint32_t>(backend) >= l._capacity) {
+        return;
+    }
+    FlowCounts& c = l._counts[static_cast<uint32_t>(backend)];
+    uint32_t& v = active ? c.active : c.inactive;
+    store(v, v + 1);
+}
+
 } // namespace sched

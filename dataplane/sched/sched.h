@@ -159,6 +159,7 @@ private:
     friend int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip) noexcept;
     friend void on_flow_state(Lcore& l, int32_t backend, bool active) noexcept;
     friend void on_flow_end(Lcore& l, int32_t backend, bool active) noexcept;
+    friend void on_flow_start(Lcore& l, int32_t backend, bool active) noexcept;
 
     struct AlignedFree {
         void operator()(FlowCounts* p) const noexcept;
@@ -186,5 +187,7 @@ int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip)
 void on_flow_state(Lcore& l, int32_t backend, bool active) noexcept;
 // A flow of `backend` ended (expired or reset); `active` is the state it was counted in.
 void on_flow_end(Lcore& l, int32_t backend, bool active) noexcept;
+// A flow was bound to `backend` without pick() (a persistence template chose it).
+void on_flow_start(Lcore& l, int32_t backend, bool active) noexcept;
 
 } // namespace sched

@@ -3,6 +3,7 @@
 // in the manner of DPDK's app/test/test_rcu_qsbr.c.
 #include "dataplane/fwd/publisher.h"
 #include "dataplane/lcore/worker.h"
+#include "dataplane/pkt/headers.h"
 #include "tests/golden/fixtures.h"
 
 #include <gtest/gtest.h>
@@ -48,11 +49,14 @@ RingPort make_port(const std::string& name)
     return p;
 }
 
-fwd::Inputs inputs(uint64_t generation = 0)
+// The golden node's inputs, its one port at index `port` (the ports before it have no address).
+fwd::Inputs inputs(uint64_t generation = 0, uint16_t port = 0)
 {
     const golden::Node n = golden::node();
     fwd::Inputs in;
-    in.ports.push_back({.mac = n.port_mac, .ip = golden::net(n.port_ip)});
+    in.ports.resize(port + 1u);
+    in.ports[port] = {.mac = n.port_mac, .ip = golden::net(n.port_ip), .prefix = n.prefix, .mtu = n.mtu};
+    in.routes.push_back({.dst = 0, .prefix = 0, .port = port, .gateway = golden::net(n.gateway)});
     for (uint32_t a : n.owned) {
         in.owned.push_back(golden::net(a));
     }
@@ -120,7 +124,7 @@ TEST(GoldenDpdk, EveryFixtureThroughTheLcoreLoop)
     EXPECT_TRUE(built.skipped.empty());
     publisher.publish(std::move(built.table));
 
-    lcore::Worker worker({.port = port.id, .queue = 0, .to_control = ctl, .to_exception = exc,
+    lcore::Worker worker({.ports = {port.id}, .queue = 0, .to_control = ctl, .to_exception = exc,
                           .publisher = &publisher, .reader_id = 0},
                          limits, flow::Timeouts::ipvs_defaults(1000));
     worker.online();
@@ -144,7 +148,8 @@ TEST(GoldenDpdk, EveryFixtureThroughTheLcoreLoop)
         const pkt::Counters& after = worker.counters();
         const auto vi = static_cast<unsigned>(f.verdict);
         EXPECT_EQ(after.verdicts[vi] - before.verdicts[vi], 1u) << "verdict " << pkt::to_string(f.verdict);
-        EXPECT_EQ(sent, f.verdict == pkt::Verdict::forward || f.verdict == pkt::Verdict::reply);
+        EXPECT_EQ(sent, f.verdict == pkt::Verdict::forward || f.verdict == pkt::Verdict::reply ||
+                            f.verdict == pkt::Verdict::solicit);
         EXPECT_EQ(handed_ctl, f.verdict == pkt::Verdict::to_control);
         EXPECT_EQ(handed_exc, f.verdict == pkt::Verdict::to_exception);
         if (f.verdict == pkt::Verdict::drop) {
@@ -177,7 +182,7 @@ TEST(GoldenDpdk, NoTablePublishedDrops)
 {
     RingPort& port = golden_port();
     fwd::Publisher publisher(1);
-    lcore::Worker worker({.port = port.id, .publisher = &publisher, .reader_id = 0}, limits,
+    lcore::Worker worker({.ports = {port.id}, .publisher = &publisher, .reader_id = 0}, limits,
                          flow::Timeouts::ipvs_defaults(1000));
     worker.online();
     rte_mbuf* m = mbuf_of(golden::fixtures().front().input);
@@ -197,17 +202,14 @@ TEST(RcuDpdk, PublishWhileForwarding)
     fwd::Publisher publisher(2);
     publisher.publish(golden_table(0));
 
-    // The golden SYN to 10.0.0.100:80, on the golden port index 0: rebuild the table's port list so
-    // the ring port's id maps to the same MAC.
+    // The golden SYN to 10.0.0.100:80, with the golden node's port at this ring port's id.
     auto table_for = [&](uint64_t gen) {
-        fwd::Inputs in = inputs(gen);
-        in.ports.resize(port.id + 1u, in.ports[0]);
-        fwd::BuildResult r = fwd::Table::build(golden::config(), in);
+        fwd::BuildResult r = fwd::Table::build(golden::config(), inputs(gen, port.id));
         return std::move(r.table);
     };
     publisher.publish(table_for(1));
 
-    lcore::Worker worker({.port = port.id, .publisher = &publisher, .reader_id = 1, .idle_polls = 1024,
+    lcore::Worker worker({.ports = {port.id}, .publisher = &publisher, .reader_id = 1, .idle_polls = 1024,
                           .idle_sleep_us = 20},
                          limits, flow::Timeouts::ipvs_defaults(1000000000));
     std::atomic<bool> stop{false};
@@ -273,6 +275,144 @@ TEST(RcuDpdk, PublishWhileForwarding)
     EXPECT_EQ(publisher.current()->generation(), 1u + publishes);
 }
 
+// NAT replies land on whichever lcore RSS picks for the backend→client tuple; the flow lives on the
+// lcore RSS picked for client→VIP. Two workers on one two-queue ring port; the test plays the NIC,
+// putting each client packet on the queue Toeplitz picks and each reply on the OTHER queue. web1:80
+// serves two NAT services, so a reply that did not find its flow would be dropped (nat_no_flow):
+// every translated reply proves the owner lcore's flow table was consulted.
+TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
+{
+    rte_ring* rx[2];
+    rte_ring* tx[2];
+    rte_ring* redirect[2];
+    for (int q = 0; q < 2; ++q) {
+        const std::string n = std::to_string(q);
+        rx[q] = rte_ring_create(("nat_rx" + n).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        tx[q] = rte_ring_create(("nat_tx" + n).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        redirect[q] = rte_ring_create(("nat_redir" + n).c_str(), 1024, 0, RING_F_SC_DEQ);
+        ASSERT_NE(rx[q], nullptr);
+        ASSERT_NE(tx[q], nullptr);
+        ASSERT_NE(redirect[q], nullptr);
+    }
+    const int id = rte_eth_from_rings("nat0", rx, 2, tx, 2, 0);
+    ASSERT_GE(id, 0);
+    const auto port = static_cast<uint16_t>(id);
+    rte_eth_conf conf{};
+    ASSERT_EQ(rte_eth_dev_configure(port, 2, 2, &conf), 0);
+    for (uint16_t q = 0; q < 2; ++q) {
+        ASSERT_EQ(rte_eth_rx_queue_setup(port, q, 512, 0, nullptr, g_pool), 0);
+        ASSERT_EQ(rte_eth_tx_queue_setup(port, q, 512, 0, nullptr), 0);
+    }
+    ASSERT_EQ(rte_eth_dev_start(port), 0);
+
+    const pkt::Steering steering(2);
+    fwd::Publisher publisher(2);
+    fwd::BuildResult built = fwd::Table::build(golden::config(), inputs(0, port));
+    ASSERT_TRUE(built.table) << built.error;
+    uint32_t si = 0;
+    ASSERT_NE(built.table->find_service(golden::net(golden::ip(10, 0, 0, 100)), 6, pkt::net16(8080), &si), nullptr);
+    publisher.publish(std::move(built.table));
+    std::vector<rte_ring*> to{redirect[0], redirect[1]};
+    lcore::Worker w0({.ports = {port}, .queue = 0, .index = 0, .redirect_in = redirect[0], .redirect_to = to,
+                      .steering = &steering, .publisher = &publisher, .reader_id = 0},
+                     limits, flow::Timeouts::ipvs_defaults(1000));
+    lcore::Worker w1({.ports = {port}, .queue = 1, .index = 1, .redirect_in = redirect[1], .redirect_to = to,
+                      .steering = &steering, .publisher = &publisher, .reader_id = 1},
+                     limits, flow::Timeouts::ipvs_defaults(1000));
+    w0.online();
+    w1.online();
+
+    const golden::Node n = golden::node();
+    const golden::Mac client_mac{0x02, 0, 0, 0, 0, 0x50};
+    const golden::Mac web1_mac{0x02, 0, 0, 0, 0, 0x11};
+    const uint32_t client = golden::ip(10, 0, 0, 50);
+    const uint32_t vip = golden::ip(10, 0, 0, 100);
+    const uint32_t web1 = golden::ip(10, 0, 0, 11);
+    constexpr int flows = 64;
+    uint64_t now = 1;
+    auto run = [&](int rounds) {
+        for (int r = 0; r < rounds; ++r) {
+            w0.poll_once(now);
+            w1.poll_once(now);
+            ++now;
+        }
+    };
+    auto collect = [&] {
+        std::vector<golden::Bytes> got;
+        for (rte_ring* t : tx) {
+            void* m = nullptr;
+            while (rte_ring_dequeue(t, &m) == 0) {
+                got.push_back(bytes_of(static_cast<rte_mbuf*>(m)));
+                rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            }
+        }
+        return got;
+    };
+    auto owner = [&](uint16_t cport) {
+        const flow::Key4 k{.src = golden::net(client), .dst = golden::net(vip), .sport = pkt::net16(cport),
+                           .dport = pkt::net16(8080), .proto = 6};
+        return steering.owner(k);
+    };
+    auto send = [&](int q, const golden::Bytes& b) { ASSERT_EQ(rte_ring_enqueue(rx[q], mbuf_of(b)), 0); };
+    int owned_by[2] = {0, 0};
+    for (int i = 0; i < flows; ++i) {
+        const auto cport = static_cast<uint16_t>(42000 + i);
+        ++owned_by[owner(cport)];
+        send(owner(cport), golden::eth(n.port_mac, client_mac, 0x0800,
+                                       golden::ipv4({.src = client, .dst = vip, .proto = 6},
+                                                    golden::tcp(client, vip, cport, 8080, 0x02, 1))));
+    }
+    ASSERT_GT(owned_by[0], 0) << "Toeplitz spreads 64 flows over both lcores";
+    ASSERT_GT(owned_by[1], 0);
+    run(4);
+    EXPECT_EQ(collect().size(), static_cast<size_t>(flows));
+
+    for (int i = 0; i < flows; ++i) {
+        const auto cport = static_cast<uint16_t>(42000 + i);
+        send(1 - owner(cport), golden::eth(n.port_mac, web1_mac, 0x0800,
+                                           golden::ipv4({.src = web1, .dst = client, .proto = 6},
+                                                        golden::tcp(web1, client, 80, cport, 0x12, 5000))));
+    }
+    run(6);
+    std::vector<golden::Bytes> replies = collect();
+    ASSERT_EQ(replies.size(), static_cast<size_t>(flows)) << "every reply translated by its flow's owner";
+    for (const golden::Bytes& b : replies) {
+        const uint16_t cport = static_cast<uint16_t>(b[14 + 20 + 2] << 8 | b[14 + 20 + 3]);
+        EXPECT_EQ(b, golden::eth(client_mac, n.port_mac, 0x0800,
+                                 golden::ipv4({.src = vip, .dst = client, .proto = 6, .ttl = 63},
+                                              golden::tcp(vip, client, 8080, cport, 0x12, 5000))));
+    }
+    const pkt::Counters& c0 = w0.counters();
+    const pkt::Counters& c1 = w1.counters();
+    EXPECT_EQ(c0.verdict_count_of(pkt::Verdict::redirect) + c1.verdict_count_of(pkt::Verdict::redirect),
+              static_cast<uint64_t>(flows));
+    EXPECT_EQ(pkt::Counters::read(c0.nat_untracked) + pkt::Counters::read(c1.nat_untracked), 0u);
+    EXPECT_EQ(c0.drop_count(pkt::DropReason::nat_no_flow) + c1.drop_count(pkt::DropReason::nat_no_flow), 0u);
+
+    // The client's ACK completes each handshake on the owner: ESTABLISHED, counted active there.
+    for (int i = 0; i < flows; ++i) {
+        const auto cport = static_cast<uint16_t>(42000 + i);
+        send(owner(cport), golden::eth(n.port_mac, client_mac, 0x0800,
+                                       golden::ipv4({.src = client, .dst = vip, .proto = 6},
+                                                    golden::tcp(client, vip, cport, 8080, 0x10, 2))));
+    }
+    run(4);
+    EXPECT_EQ(collect().size(), static_cast<size_t>(flows));
+    const sched::FlowCounts a0 = w0.state().sched[si].counts(0);
+    const sched::FlowCounts a1 = w1.state().sched[si].counts(0);
+    EXPECT_EQ(a0.active, static_cast<uint32_t>(owned_by[0]));
+    EXPECT_EQ(a1.active, static_cast<uint32_t>(owned_by[1]));
+    EXPECT_EQ(a0.inactive + a1.inactive, 0u);
+    EXPECT_EQ(w0.state().backend(si, 0).packets_out + w1.state().backend(si, 0).packets_out, static_cast<uint64_t>(flows));
+
+    w0.offline();
+    w1.offline();
+    rte_eth_dev_stop(port);
+    for (int q = 0; q < 2; ++q) {
+        rte_ring_free(redirect[q]);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -282,7 +422,7 @@ int main(int argc, char** argv)
     // --in-memory would be the natural choice, but DPDK 22.11 refuses it with --no-huge (which
     // implies --legacy-mem); --no-shconf keeps the run from writing shared config files.
     const char* eal_argv[] = {"dataplane_test", "--no-huge", "--no-pci", "--no-shconf", "-l", "0",
-                              "--log-level=3", "--no-telemetry", "-m", "128", prefix.c_str()};
+                              "--log-level=3", "--no-telemetry", "-m", "256", prefix.c_str()};
     int eal_argc = static_cast<int>(sizeof(eal_argv) / sizeof(eal_argv[0]));
     if (rte_eal_init(eal_argc, const_cast<char**>(eal_argv)) < 0) {
         std::fprintf(stderr, "SKIP: rte_eal_init failed (%s): cannot start DPDK here\n", rte_strerror(rte_errno));

@@ -76,7 +76,7 @@ Bytes ipv4(const Ip4& h, const Bytes& payload)
     Bytes b;
     const std::size_t hlen = h.ihl * 4u;
     b.push_back(static_cast<uint8_t>(h.version << 4 | (h.ihl & 0x0f)));
-    b.push_back(0);
+    b.push_back(h.tos);
     put16(b, static_cast<uint16_t>((hlen < 20 ? 20 : hlen) + payload.size()));
     put16(b, h.id);
     put16(b, h.frag);
@@ -121,6 +121,17 @@ Bytes udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Byte
     put16(b, 0);
     b.insert(b.end(), payload.begin(), payload.end());
     return l4(17, src, dst, std::move(b), 6);
+}
+
+Bytes icmp_frag_needed(uint16_t mtu, const Bytes& quoted)
+{
+    Bytes b{3, 4, 0, 0, 0, 0};
+    put16(b, mtu);
+    b.insert(b.end(), quoted.begin(), quoted.end());
+    const uint16_t c = finish(sum(0, b));
+    b[2] = static_cast<uint8_t>(c >> 8);
+    b[3] = static_cast<uint8_t>(c);
+    return b;
 }
 
 }  // namespace golden

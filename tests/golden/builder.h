@@ -31,6 +31,7 @@ struct Ip4 {
     uint16_t frag = 0x4000; // flags and offset, host order (DF by default)
     uint8_t ihl = 5;        // header words; options (zeros) fill the rest
     uint8_t version = 4;
+    uint8_t tos = 0;
 };
 /// IPv4 header (checksum computed) followed by `payload`.
 Bytes ipv4(const Ip4& h, const Bytes& payload);
@@ -38,5 +39,8 @@ Bytes ipv4(const Ip4& h, const Bytes& payload);
 Bytes tcp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
           const Bytes& payload = {});
 Bytes udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Bytes& payload);
+/// ICMP destination unreachable / fragmentation needed (RFC 1191 §4) quoting `quoted` (the original
+/// IP header and the first 8 bytes of its data), checksum computed.
+Bytes icmp_frag_needed(uint16_t mtu, const Bytes& quoted);
 
 }  // namespace golden

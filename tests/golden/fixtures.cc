@@ -6,9 +6,20 @@
 //   virtual_server 10.0.0.100 80   { lb_algo rr  lb_kind DR  protocol TCP
 //                                    real_server 10.0.0.11 80 {}  real_server 10.0.0.12 80 {} }
 //   virtual_server 10.0.0.100 53   { lb_algo rr  lb_kind DR  protocol UDP  real_server 10.0.0.11 53 {} }
-//   virtual_server 10.0.0.100 8080 { lb_algo rr  lb_kind NAT protocol TCP  real_server 10.0.0.11 8080 {} }
+//   virtual_server 10.0.0.100 8080 { lb_algo rr  lb_kind NAT protocol TCP  real_server 10.0.0.11 80 {} }
 //   virtual_server 10.0.0.100 81   { lb_algo rr  lb_kind DR  protocol TCP  real_server 10.0.0.13 81 {} }  # MAC unknown
+//   virtual_server 10.0.0.100 8081 { lb_algo rr  lb_kind NAT protocol TCP  real_server 10.0.0.11 80 {} }  # same RS
+//   virtual_server 10.0.0.100 5353 { lb_algo rr  lb_kind NAT protocol UDP  real_server 10.0.0.12 53 {} }
+//   virtual_server 10.0.0.100 82   { lb_algo rr  lb_kind TUN protocol TCP  real_server 10.0.0.12 82 {} }
+//   virtual_server 10.0.0.100 8443 { lb_algo rr  lb_kind DR  protocol TCP  persistence_timeout 300
+//                                    real_server 10.0.0.11 8443 {}  real_server 10.0.0.12 8443 {} }
+//   virtual_server 10.0.0.100 9001…9008 { lb_algo wrr|fo|lc|wlc|sh|mh|sed|nq  lb_kind DR  protocol TCP
+//                                    real_server 10.0.0.11 … { weight 1 }  real_server 10.0.0.12 … { weight 3 } }
+// The node: 10.0.0.2/24 on port 0, MTU 1500, default route via 10.0.0.1; the client 10.0.0.50 is on
+// the link, 192.0.2.7 is a client behind the gateway.
 #include "tests/golden/fixtures.h"
+
+#include <tuple>
 
 namespace golden {
 namespace {
@@ -24,6 +35,7 @@ constexpr Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 constexpr Mac zero{};
 constexpr Mac vrrp_mcast{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12};
 constexpr Mac peer_mac{0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+constexpr Mac gw_mac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
 
 constexpr uint32_t node_ip = ip(10, 0, 0, 2);
 constexpr uint32_t peer_ip = ip(10, 0, 0, 3);
@@ -33,6 +45,8 @@ constexpr uint32_t vip_backup = ip(10, 0, 0, 101);
 constexpr uint32_t web1 = ip(10, 0, 0, 11);
 constexpr uint32_t web2 = ip(10, 0, 0, 12);
 constexpr uint32_t web3 = ip(10, 0, 0, 13);
+constexpr uint32_t gateway = ip(10, 0, 0, 1);
+constexpr uint32_t far_client = ip(192, 0, 2, 7);
 
 constexpr uint8_t syn = 0x02;
 constexpr uint8_t ack = 0x10;
@@ -49,21 +63,29 @@ conf::Ip cip(uint32_t host)
     return a;
 }
 
-conf::VirtualServer vs(uint16_t port, conf::Protocol proto, conf::LbKind kind, std::vector<uint32_t> reals)
+struct Real {
+    uint32_t addr;
+    uint16_t port;
+    int weight = 1;
+};
+
+conf::VirtualServer vs(uint16_t port, conf::Protocol proto, conf::LbKind kind, std::vector<Real> reals,
+                       conf::LbAlgo algo = conf::LbAlgo::rr)
 {
     conf::VirtualServer v;
     v.addr = cip(vip);
     v.port = port;
-    v.algo = conf::LbAlgo::rr;
+    v.algo = algo;
     v.algo_set = true;
     v.kind = kind;
     v.kind_set = true;
     v.protocol = proto;
     v.protocol_set = true;
-    for (uint32_t r : reals) {
+    for (const Real& r : reals) {
         conf::RealServer rs;
-        rs.addr = cip(r);
-        rs.port = port;
+        rs.addr = cip(r.addr);
+        rs.port = r.port;
+        rs.weight = r.weight;
         v.real_servers.push_back(rs);
     }
     return v;
@@ -104,8 +126,11 @@ Node node()
 {
     return {.port_mac = port_mac,
             .port_ip = node_ip,
+            .prefix = 24,
+            .mtu = 1500,
+            .gateway = gateway,
             .owned = {vip},
-            .neighbours = {{web1, web1_mac}, {web2, web2_mac}}};
+            .neighbours = {{web1, web1_mac}, {web2, web2_mac}, {client, client_mac}, {gateway, gw_mac}}};
 }
 
 conf::Config config()
@@ -123,10 +148,24 @@ conf::Config config()
     };
     c.instances.push_back(instance("VI_1", 51, vip));
     c.instances.push_back(instance("VI_2", 52, vip_backup));
-    c.virtual_servers.push_back(vs(80, conf::Protocol::tcp, conf::LbKind::dr, {web1, web2}));
-    c.virtual_servers.push_back(vs(53, conf::Protocol::udp, conf::LbKind::dr, {web1}));
-    c.virtual_servers.push_back(vs(8080, conf::Protocol::tcp, conf::LbKind::nat, {web1}));
-    c.virtual_servers.push_back(vs(81, conf::Protocol::tcp, conf::LbKind::dr, {web3}));
+    using conf::LbAlgo;
+    using conf::LbKind;
+    using conf::Protocol;
+    c.virtual_servers.push_back(vs(80, Protocol::tcp, LbKind::dr, {{web1, 80}, {web2, 80}}));
+    c.virtual_servers.push_back(vs(53, Protocol::udp, LbKind::dr, {{web1, 53}}));
+    c.virtual_servers.push_back(vs(8080, Protocol::tcp, LbKind::nat, {{web1, 80}}));
+    c.virtual_servers.push_back(vs(81, Protocol::tcp, LbKind::dr, {{web3, 81}}));
+    c.virtual_servers.push_back(vs(8081, Protocol::tcp, LbKind::nat, {{web1, 80}}));
+    c.virtual_servers.push_back(vs(5353, Protocol::udp, LbKind::nat, {{web2, 53}}));
+    c.virtual_servers.push_back(vs(82, Protocol::tcp, LbKind::tun, {{web2, 82}}));
+    c.virtual_servers.push_back(vs(8443, Protocol::tcp, LbKind::dr, {{web1, 8443}, {web2, 8443}}));
+    c.virtual_servers.back().persistence_timeout_s = 300;
+    const std::pair<uint16_t, LbAlgo> algos[] = {{9001, LbAlgo::wrr}, {9002, LbAlgo::fo}, {9003, LbAlgo::lc},
+                                                 {9004, LbAlgo::wlc}, {9005, LbAlgo::sh}, {9006, LbAlgo::mh},
+                                                 {9007, LbAlgo::sed}, {9008, LbAlgo::nq}};
+    for (const auto& [port, algo] : algos) {
+        c.virtual_servers.push_back(vs(port, Protocol::tcp, LbKind::dr, {{web1, port, 1}, {web2, port, 3}}, algo));
+    }
     return c;
 }
 
@@ -147,10 +186,10 @@ std::vector<Fixture> fixtures()
     f.push_back(drop("ARP who-has an address that is neither ours nor a VIP: no reply",
                      eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero, ip(10, 0, 0, 77))),
                      DropReason::arp_not_ours));
-    f.push_back(to("ARP reply from a backend: to the kernel, which learns the neighbour",
-                   eth(port_mac, web1_mac, 0x0806, arp(2, web1_mac, web1, port_mac, node_ip)), Verdict::to_exception));
-    f.push_back(to("gratuitous ARP from the peer for the VIP: to the kernel (conflict)",
-                   eth(bcast, peer_mac, 0x0806, arp(1, peer_mac, vip, zero, vip)), Verdict::to_exception));
+    f.push_back(to("ARP reply from a backend: to control, which learns the neighbour (and tells the kernel)",
+                   eth(port_mac, web1_mac, 0x0806, arp(2, web1_mac, web1, port_mac, node_ip)), Verdict::to_control));
+    f.push_back(to("gratuitous ARP from the peer for the VIP: to control (a conflict, or a neighbour's new MAC)",
+                   eth(bcast, peer_mac, 0x0806, arp(1, peer_mac, vip, zero, vip)), Verdict::to_control));
     {
         Bytes a = eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero, vip));
         a.resize(14 + 27);
@@ -183,11 +222,104 @@ std::vector<Fixture> fixtures()
         f.push_back(out("frame padded past the IP total length: forwarded with its padding", p, Verdict::forward, o));
     }
 
-    // Services that exist but cannot be served (yet).
-    f.push_back(drop("TCP to a NAT service: not implemented yet", tcp_frame(port_mac, client_mac, 40000, 8080, syn),
-                     DropReason::kind_unsupported));
-    f.push_back(drop("TCP to a DR service whose backend MAC is unknown",
-                     tcp_frame(port_mac, client_mac, 40000, 81, syn), DropReason::backend_unresolved));
+    // NAT (IPVS masquerading): DNAT to the real server, replies translated back; checksums patched
+    // incrementally and checked here against the builder's computed ones.
+    auto to_vip = [](uint32_t src, const Mac& from, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq) {
+        return eth(port_mac, from, 0x0800, ipv4({.src = src, .dst = vip, .proto = 6}, tcp(src, vip, sport, dport, flags, seq)));
+    };
+    auto from_web1 = [](uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq) {
+        return eth(port_mac, web1_mac, 0x0800, ipv4({.src = web1, .dst = dst, .proto = 6}, tcp(web1, dst, 80, dport, flags, seq)));
+    };
+    f.push_back(out("NAT SYN to 10.0.0.100:8080: DNAT to web1:80, TTL−1, IP and TCP checksums patched",
+                    to_vip(client, client_mac, 40000, 8080, syn, 1), Verdict::forward,
+                    eth(web1_mac, port_mac, 0x0800,
+                        ipv4({.src = client, .dst = web1, .proto = 6, .ttl = 63}, tcp(client, web1, 40000, 80, syn, 1)))));
+    f.push_back(out("NAT reply SYN-ACK from web1:80: back to VIP:8080, to the client's MAC",
+                    from_web1(client, 40000, syn | ack, 7000), Verdict::forward,
+                    eth(client_mac, port_mac, 0x0800,
+                        ipv4({.src = vip, .dst = client, .proto = 6, .ttl = 63}, tcp(vip, client, 8080, 40000, syn | ack, 7000)))));
+    f.push_back(out("NAT SYN to 10.0.0.100:8081, whose real server web1:80 also serves :8080",
+                    to_vip(client, client_mac, 40001, 8081, syn, 1), Verdict::forward,
+                    eth(web1_mac, port_mac, 0x0800,
+                        ipv4({.src = client, .dst = web1, .proto = 6, .ttl = 63}, tcp(client, web1, 40001, 80, syn, 1)))));
+    f.push_back(out("its reply: the flow table tells :8081 from :8080", from_web1(client, 40001, syn | ack, 9000),
+                    Verdict::forward,
+                    eth(client_mac, port_mac, 0x0800,
+                        ipv4({.src = vip, .dst = client, .proto = 6, .ttl = 63}, tcp(vip, client, 8081, 40001, syn | ack, 9000)))));
+    f.push_back(drop("a reply from web1:80 with no flow: two services could own it, none is guessed",
+                     from_web1(client, 40099, ack, 1), DropReason::nat_no_flow));
+    {
+        const Bytes query{0xbe, 0xef, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+        f.push_back(out("NAT UDP to 10.0.0.100:5353: DNAT to web2:53",
+                        eth(port_mac, client_mac, 0x0800, ipv4({.src = client, .dst = vip, .proto = 17}, udp(client, vip, 5353, 5353, query))),
+                        Verdict::forward,
+                        eth(web2_mac, port_mac, 0x0800,
+                            ipv4({.src = client, .dst = web2, .proto = 17, .ttl = 63}, udp(client, web2, 5353, 53, query)))));
+        Bytes in = eth(port_mac, client_mac, 0x0800, ipv4({.src = client, .dst = vip, .proto = 17}, udp(client, vip, 5354, 5353, query)));
+        Bytes o = eth(web2_mac, port_mac, 0x0800, ipv4({.src = client, .dst = web2, .proto = 17, .ttl = 63}, udp(client, web2, 5354, 53, query)));
+        in[14 + 20 + 6] = in[14 + 20 + 7] = 0;
+        o[14 + 20 + 6] = o[14 + 20 + 7] = 0;
+        f.push_back(out("NAT UDP without a checksum (0): stays 0 (RFC 768)", in, Verdict::forward, o));
+        f.push_back(out("NAT reply from web2:53 to a client behind the gateway, no flow here (made before a failover): "
+                        "its one service translates it, via the gateway's MAC",
+                        eth(port_mac, web2_mac, 0x0800,
+                            ipv4({.src = web2, .dst = far_client, .proto = 17}, udp(web2, far_client, 53, 5353, query))),
+                        Verdict::forward,
+                        eth(gw_mac, port_mac, 0x0800,
+                            ipv4({.src = vip, .dst = far_client, .proto = 17, .ttl = 63}, udp(vip, far_client, 5353, 5353, query)))));
+    }
+
+    // TUN (IPIP, RFC 2003), as ip_vs_tunnel_xmit: outer source the node's address, DF and TOS copied.
+    {
+        const Bytes inner_in = ipv4({.src = client, .dst = vip, .proto = 6}, tcp(client, vip, 40000, 82, syn, 1));
+        const Bytes inner_out = ipv4({.src = client, .dst = vip, .proto = 6, .ttl = 63}, tcp(client, vip, 40000, 82, syn, 1));
+        f.push_back(out("TUN SYN to 10.0.0.100:82: IPIP to web2, outer 10.0.0.2 → 10.0.0.12",
+                        eth(port_mac, client_mac, 0x0800, inner_in), Verdict::forward,
+                        eth(web2_mac, port_mac, 0x0800,
+                            ipv4({.src = node_ip, .dst = web2, .proto = 4, .ttl = 63}, inner_out))));
+        const Bytes big = ipv4({.src = client, .dst = vip, .proto = 6}, tcp(client, vip, 40000, 82, ack | psh, 2, Bytes(1460, 0x61)));
+        const Bytes quoted(big.begin(), big.begin() + 28);
+        f.push_back(out("TUN, 1500-byte packet with DF: ICMP fragmentation needed, MTU 1480, quoting its header",
+                        eth(port_mac, client_mac, 0x0800, big), Verdict::reply,
+                        eth(client_mac, port_mac, 0x0800,
+                            ipv4({.src = node_ip, .dst = client, .proto = 1, .ttl = 64, .id = 0, .frag = 0, .tos = 0xc0},
+                                 icmp_frag_needed(1480, quoted)))));
+        f.push_back(drop("TUN, 1500-byte packet without DF: not fragmented on the fast path",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .frag = 0},
+                                  tcp(client, vip, 40000, 82, ack | psh, 3, Bytes(1460, 0x61)))),
+                         DropReason::too_big));
+    }
+
+    // Neighbours: an unknown next hop gets an ARP request (the packet is lost, as through a router).
+    f.push_back(out("DR to a backend whose MAC is unknown: the frame becomes an ARP request for it",
+                    tcp_frame(port_mac, client_mac, 40000, 81, syn), Verdict::solicit,
+                    eth(bcast, port_mac, 0x0806, arp(1, port_mac, node_ip, zero, web3))));
+    f.push_back(drop("again within a second: no second request, dropped",
+                     tcp_frame(port_mac, client_mac, 40001, 81, syn), DropReason::backend_unresolved));
+
+    // Persistence (persistence_timeout): a client's new connection goes where its last one went.
+    f.push_back(out("persistent service: first connection, rr gives web1", tcp_frame(port_mac, client_mac, 40000, 8443, syn),
+                    Verdict::forward, tcp_frame(web1_mac, port_mac, 40000, 8443, syn, 63)));
+    f.push_back(out("second connection from the same client: web1 again (rr alone would give web2)",
+                    tcp_frame(port_mac, client_mac, 40001, 8443, syn), Verdict::forward,
+                    tcp_frame(web1_mac, port_mac, 40001, 8443, syn, 63)));
+
+    // Every scheduler's first choice between web1 (weight 1) and web2 (weight 3), IPVS's rules.
+    const std::tuple<uint16_t, const char*, Mac> firsts[] = {
+        {9001, "wrr: the heaviest first (IPVS's interleaving starts at the maximum weight)", web2_mac},
+        {9002, "fo: the heaviest available", web2_mac},
+        {9003, "lc: no connections anywhere, the first in order", web1_mac},
+        {9004, "wlc: no connections, overheads tie at 0, the first in order", web1_mac},
+        {9005, "sh: the client address's bucket (pinned: the XDP program must agree)", web2_mac},
+        {9006, "mh: the flow's Maglev entry (pinned: the XDP program and the other node must agree)", web2_mac},
+        {9007, "sed: (active + 1) / weight, the heaviest wins at 0", web2_mac},
+        {9008, "nq: an idle server first, in order", web1_mac},
+    };
+    for (const auto& [port, what, mac] : firsts) {
+        f.push_back(out(what, tcp_frame(port_mac, client_mac, 41000, port, syn), Verdict::forward,
+                        tcp_frame(mac, port_mac, 41000, port, syn, 63)));
+    }
 
     // To the kernel.
     f.push_back(to("TCP to a VIP port with no virtual service: the kernel answers (RST)",

@@ -21,13 +21,16 @@ struct Fixture {
     Bytes input;
     pkt::Verdict verdict = pkt::Verdict::drop;
     pkt::DropReason reason = pkt::DropReason::none;  // for drop
-    Bytes output;  // for forward and reply: the exact frame sent
+    Bytes output;  // for forward, reply and solicit: the exact frame sent (on port 0)
 };
 
-/// The node the fixtures assume: one port (id 0).
+/// The node the fixtures assume: one port (id 0) on 10.0.0.0/24, MTU 1500, a default route.
 struct Node {
     Mac port_mac;
     uint32_t port_ip;                                // host order
+    uint8_t prefix;                                  // the port's connected network
+    uint16_t mtu;
+    uint32_t gateway;                                // host order: the default route's next hop
     std::vector<uint32_t> owned;                     // host order
     std::vector<std::pair<uint32_t, Mac>> neighbours;  // host order
 };

@@ -133,6 +133,75 @@ TEST(FlowState, IpvsInputOnlyTransitions)
     EXPECT_EQ(next_state(State::udp, flow::tcp_rst), State::udp);
 }
 
+// NAT sees both directions: client packets take IPVS's INPUT rows, server packets its OUTPUT rows.
+TEST(FlowState, IpvsNatTransitionsBothWays)
+{
+    using flow::Dir;
+    using flow::next_state;
+    // Handshake: SYN in, SYN-ACK out, ACK in.
+    State s = next_state(State::none, flow::tcp_syn, Dir::input);
+    EXPECT_EQ(s, State::syn_recv);
+    s = next_state(s, flow::tcp_syn | flow::tcp_ack, Dir::output);
+    EXPECT_EQ(s, State::syn_recv);
+    s = next_state(s, flow::tcp_ack, Dir::input);
+    EXPECT_EQ(s, State::established);
+    // The client closes first: CLOSE_WAIT, then the server's FIN: TIME_WAIT.
+    EXPECT_EQ(next_state(s, flow::tcp_fin | flow::tcp_ack, Dir::input), State::close_wait);
+    EXPECT_EQ(next_state(State::close_wait, flow::tcp_fin | flow::tcp_ack, Dir::output), State::time_wait);
+    // The server closes first: FIN_WAIT; the client's ACK keeps it there.
+    EXPECT_EQ(next_state(s, flow::tcp_fin | flow::tcp_ack, Dir::output), State::fin_wait);
+    EXPECT_EQ(next_state(State::fin_wait, flow::tcp_ack, Dir::input), State::fin_wait);
+    // A server-side SYN first (an active open through the balancer): SYN_SENT.
+    EXPECT_EQ(next_state(State::none, flow::tcp_syn, Dir::output), State::syn_sent);
+    EXPECT_EQ(next_state(State::syn_sent, flow::tcp_syn, Dir::input), State::established);
+    // RST from the server closes; INPUT-ONLY's FIN on ESTABLISHED is FIN_WAIT, INPUT's is CLOSE_WAIT.
+    EXPECT_EQ(next_state(State::established, flow::tcp_rst, Dir::output), State::close);
+    EXPECT_EQ(next_state(State::established, flow::tcp_fin, Dir::input_only), State::fin_wait);
+    EXPECT_EQ(next_state(State::udp, flow::tcp_syn, Dir::output), State::udp);
+    EXPECT_TRUE(flow::is_active(State::established));
+    EXPECT_FALSE(flow::is_active(State::close_wait));
+}
+
+// The end hook sees every flow that stops being held: expiry (lookup and sweep), eviction, removal,
+// and an insert that resets an existing key; the lcore keeps its lc counts exact with it.
+TEST(FlowTable, EndHookSeesEveryEnd)
+{
+    struct Seen {
+        int ends = 0;
+        uint32_t last_backend = 0;
+    } seen;
+    FlowTable t(8, secs);
+    t.set_end_hook(
+        [](void* ctx, const Entry& e) noexcept {
+            auto* s = static_cast<Seen*>(ctx);
+            ++s->ends;
+            s->last_backend = e.backend;
+        },
+        &seen);
+    const Key4 a = key(1);
+    t.insert(a, flow::hash_v4(a), 0, 0, 5, flow::tcp_syn);
+    t.insert(a, flow::hash_v4(a), 1, 0, 6, flow::tcp_syn);  // reset: the flow on backend 5 ended
+    EXPECT_EQ(seen.ends, 1);
+    EXPECT_EQ(seen.last_backend, 5U);
+    EXPECT_EQ(t.lookup(a, flow::hash_v4(a), 1000), nullptr);  // SYN_RECV's 60 s passed: expired
+    EXPECT_EQ(seen.ends, 2);
+    EXPECT_EQ(seen.last_backend, 6U);
+    for (uint32_t i = 0; i < 8; ++i) {
+        t.insert(key(10 + i), flow::hash_v4(key(10 + i)), 2000 + i, 0, i, flow::tcp_syn);
+    }
+    const int before = seen.ends;
+    t.insert(key(99), flow::hash_v4(key(99)), 2010, 0, 99, flow::tcp_syn);  // full: one is evicted
+    EXPECT_EQ(seen.ends, before + 1);
+    Entry* e = t.lookup(key(99), flow::hash_v4(key(99)), 2011);
+    ASSERT_NE(e, nullptr);
+    t.remove(e);
+    EXPECT_EQ(seen.ends, before + 2);
+    EXPECT_EQ(seen.last_backend, 99U);
+    ASSERT_EQ(t.size(), 7U);
+    EXPECT_EQ(t.expire(1000000, t.buckets()), 7U);
+    EXPECT_EQ(seen.ends, before + 2 + 7);
+}
+
 TEST(FlowState, IpvsadmSetLeavesZeroesAlone)
 {
     const Timeouts t = secs.with_ipvsadm_set(0, 30, 0);
