@@ -8,6 +8,7 @@
 #include "control/kernel/vrrp_io.h"
 #include "control/log.h"
 #include "control/process.h"
+#include "control/track_file.h"
 #include "control/vrrp/engine.h"
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -24,6 +26,8 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace control {
@@ -32,6 +36,16 @@ namespace {
 
 namespace asio = boost::asio;
 using vrrp::State;
+
+const conf::TrackFile* find_track_file(const conf::Config& cfg, const std::string& name)
+{
+    for (const auto& f : cfg.track_files) {
+        if (f.name == name) {
+            return &f;
+        }
+    }
+    return nullptr;
+}
 
 std::string script_user(const conf::Config& cfg)
 {
@@ -50,6 +64,10 @@ struct Generation {
     std::map<std::string, bool> script_ok;        // vrrp_script name -> current result
     std::map<std::string, int> script_streak;     // consecutive results against the current one
     std::map<std::string, bool> link_up;          // interface -> up and running
+    // track_file: the files the instances track, watched through inotify, and their last values.
+    std::unique_ptr<TrackFileWatcher> files;
+    std::unique_ptr<asio::posix::stream_descriptor> files_reader;
+    std::map<std::string, int64_t> file_value;    // track_file name -> last value read
 };
 
 class Daemon {
@@ -65,6 +83,9 @@ private:
     void read_socket(size_t idx);
     void watch_links();
     void start_scripts();
+    void init_track_files(const conf::Config& cfg, bool reload);
+    void watch_track_files(Generation& g);
+    void read_track_files();
     void run_script(size_t idx);
     void update_tracking();
     void notify(size_t inst, State from, State to);
@@ -132,6 +153,8 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
             gen->link_up[t.name] = link && link->up && link->running;
         }
     }
+    init_track_files(cfg, previous != nullptr);
+    watch_track_files(*gen);
     if (previous != nullptr) {
         const conf::Config& old_cfg = previous->loaded->config;
         gen->engine->adopt(
@@ -146,6 +169,9 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         for (auto& t : previous->script_timers) {
             t->cancel();
         }
+        if (previous->files_reader) {
+            previous->files_reader->cancel();
+        }
         _retired.push_back(std::move(_gen));
         // Its cancelled handlers are queued now; free it after they ran (they check the generation
         // before touching it), so sockets and fds do not pile up reload after reload.
@@ -159,8 +185,132 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         read_socket(i);
     }
     start_scripts();
+    if (g->files_reader) {
+        read_track_files();
+    }
     rearm();
     return true;
+}
+
+// keepalived writes init_file values when it reads the config: a missing file is created with the
+// value; an existing one is overwritten only with `overwrite`, and never on a reload.
+void Daemon::init_track_files(const conf::Config& cfg, bool reload)
+{
+    for (const auto& t : cfg.track_files) {
+        if (!t.init_value) {
+            continue;
+        }
+        struct stat st {};
+        if (::stat(t.path.c_str(), &st) == 0) {
+            if (!t.init_overwrite) {
+                continue;
+            }
+            if (!S_ISREG(st.st_mode)) {
+                vlog::error(fmt::format("Cannot initialise track file {} - it is not a regular file", t.name));
+                continue;
+            }
+            if (reload) {
+                continue;
+            }
+        }
+        const int fd = ::open(t.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        const std::string text = fmt::format("{}\n", *t.init_value);
+        if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+            vlog::error(fmt::format("Unable to initialise track file {}", t.name));
+        }
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+}
+
+// Watches the files that an instance or a sync group tracks (keepalived forgets the others) and reads
+// their values; a file whose directory does not exist is dropped, with keepalived's message.
+void Daemon::watch_track_files(Generation& g)
+{
+    const conf::Config& cfg = g.loaded->config;
+    std::set<std::string> used;
+    for (const auto& vi : cfg.instances) {
+        for (const auto& t : vi.track_files) {
+            used.insert(t.name);
+        }
+    }
+    for (const auto& sg : cfg.sync_groups) {
+        for (const auto& t : sg.track_files) {
+            used.insert(t.name);
+        }
+    }
+    if (used.empty()) {
+        return;
+    }
+    g.files = std::make_unique<TrackFileWatcher>();
+    for (const auto& t : cfg.track_files) {
+        if (!used.contains(t.name) || g.file_value.contains(t.name)) {
+            continue;
+        }
+        std::string error;
+        if (!g.files->add(t.name, t.path, error)) {
+            vlog::error(error);
+            continue;
+        }
+        const std::string path = g.files->path_of(t.name);
+        auto v = read_track_file(path);
+        if (!v) {
+            vlog::info("Invalid number read from {} - ignoring", path);
+        }
+        g.file_value[t.name] = v.value_or(0);
+    }
+    if (g.files->ok()) {
+        g.files_reader = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(g.files->fd()));
+    }
+}
+
+void Daemon::read_track_files()
+{
+    Generation* g = _gen.get();
+    g->files_reader->async_wait(asio::posix::stream_descriptor::wait_read, [this, g, gid = g->id](const boost::system::error_code& ec) {
+        if (ec || gid != _gen->id) {
+            return;
+        }
+        const auto& cfg = g->loaded->config;
+        bool changed = false;
+        for (const auto& c : g->files->read_events()) {
+            auto it = g->file_value.find(c.name);
+            if (it == g->file_value.end()) {
+                continue;
+            }
+            if (!c.value) {
+                vlog::info("Invalid number read from {} - ignoring", g->files->path_of(c.name));
+                continue;
+            }
+            if (*c.value == it->second) {
+                continue;
+            }
+            // keepalived's (detail) lines for an instance that a file faults or releases.
+            for (const auto& vi : cfg.instances) {
+                for (const auto& t : vi.track_files) {
+                    if (t.name != c.name) {
+                        continue;
+                    }
+                    const auto* f = find_track_file(cfg, t.name);
+                    const int w = t.weight.value_or(f->weight);
+                    const bool rev = t.reverse || (!t.noreverse && f->weight_reverse);
+                    const bool was = track_file_effect(it->second, w, rev).fault;
+                    const bool now = track_file_effect(*c.value, w, rev).fault;
+                    if (was != now) {
+                        vlog::info("({}): tracked file {} {} FAULT state", vi.name, t.name, now ? "now" : "leaving");
+                    }
+                }
+            }
+            it->second = *c.value;
+            changed = true;
+        }
+        if (changed) {
+            update_tracking();
+            rearm();
+        }
+        read_track_files();
+    });
 }
 
 void Daemon::rearm()
@@ -316,9 +466,35 @@ void Daemon::update_tracking()
             for (const auto& t : *refs) {
                 for (const auto& s : cfg.scripts) {
                     if (s.name == t.name) {
-                        track(_gen->script_ok[s.name], t.weight.value_or(s.weight), t.reverse || s.weight_reverse);
+                        track(_gen->script_ok[s.name], t.weight.value_or(s.weight), t.reverse || (!t.noreverse && s.weight_reverse));
                     }
                 }
+            }
+        }
+        // track_file: the value times the weight, within keepalived's limits (see track_file.h). A sync
+        // group's files count for each member that does not track them itself.
+        for (const auto* refs : {&vi.track_files, sg ? &sg->track_files : nullptr}) {
+            if (refs == nullptr) {
+                continue;
+            }
+            for (const auto& t : *refs) {
+                auto it = _gen->file_value.find(t.name);
+                if (it == _gen->file_value.end()) {
+                    continue;  // dropped at start (its directory does not exist)
+                }
+                if (refs != &vi.track_files &&
+                    std::any_of(vi.track_files.begin(), vi.track_files.end(), [&](const conf::TrackRef& r) { return r.name == t.name; })) {
+                    continue;
+                }
+                const auto* f = find_track_file(cfg, t.name);
+                const int w = t.weight.value_or(f->weight);
+                const auto e = track_file_effect(it->second, w, t.reverse || (!t.noreverse && f->weight_reverse));
+                if (e.fault && _gen->engine->instances()[i].fsm->state() == State::init) {
+                    vlog::info("({}): entering FAULT state (tracked file {} has status {})", vi.name, t.name,
+                               w == 0 ? -254 : it->second * w * (t.reverse || (!t.noreverse && f->weight_reverse) ? -1 : 1));
+                }
+                fault = fault || e.fault;
+                sum += e.delta;
             }
         }
         _gen->engine->set_tracking(i, sum, fault, now);

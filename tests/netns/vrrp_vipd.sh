@@ -458,6 +458,61 @@ case_track_weight() {
   check "track weight: lb1 back at priority 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 500
 }
 
+# ---- track_file: value x weight, reverse, weight 0 -> FAULT; inotify, not polling -------------------
+case_track_file() {
+  echo "# track_file on lb1 (150): 'tf weight 10 reverse' (value 6 -> 90 < lb2's 100) and a weight-0 file (non-zero -> FAULT)"
+  local tfd=$tmp/tf t  # not "d": check() has a local of that name
+  mkdir -p "$tfd"
+  rm -f "$tfd/value" "$tfd/fault"
+  {
+    printf 'track_file tf {\n    file %s/value\n    weight 1\n    init_file 0\n}\n' "$tfd"
+    printf 'track_file tf0 {\n    file %s/fault\n    weight 0\n}\n' "$tfd"
+    instance VI_1 51 150 "$VIP" "track_file {" "    tf weight 10 reverse" "    tf0" "}"
+  } >"$tmp/tf-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/tf-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/tf-lb1.conf" && start_vipd lb2 lb2 "$tmp/tf-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "track_file: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  check "track_file: init_file created the missing file with 0" eval '[ "$(cat "$tfd/value" 2>/dev/null)" = 0 ]'
+  wait_stat lb2 VI_1.Advertisements_accepted 1 3000 || true
+
+  # A write is seen through inotify at once: a 1 s poll would miss this bound most of the time.
+  t=$(now_ms)
+  echo 6 >"$tfd/value"
+  if wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 500; then
+    ok "track_file: value 6 x weight 10, reversed: priority 150 -> 90 within $(($(now_ms) - t)) ms of the write"
+  else
+    ko "track_file: value 6 x weight 10, reversed: priority 150 -> 90 within 500 ms"; show_logs lb1; return
+  fi
+  local bound=$((1000 + $(master_down_ms 100 1000) + MARGIN_MS))
+  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb1 "$VIP" 2000 absent; then ok "track_file: lb2 takes over $VIP"
+  else ko "track_file: lb2 takes over $VIP"; show_logs lb1 lb2; return; fi
+  check "track_file: lb1 is BACKUP at priority 90" eval '[ "$(stats lb1 | grep -E "^VI_1\.(state|Priority)=" | sort | paste -sd,)" = "VI_1.Priority=90,VI_1.state=BACKUP" ]'
+
+  # Back: a file moved into place (IN_MOVED_TO) with 0.
+  echo 0 >"$tfd/value.new" && mv "$tfd/value.new" "$tfd/value"
+  check "track_file: value 0 moved in -> priority back to 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 500
+  bound=$((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
+  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 2000 absent; then ok "track_file: lb1 takes $VIP back"
+  else ko "track_file: lb1 takes $VIP back"; show_logs lb1 lb2; return; fi
+
+  # Weight 0: any non-zero value faults the instance; the backup takes over within its skew time.
+  echo 1 >"$tfd/fault"
+  if wait_log lb1 "(VI_1) Entering FAULT STATE" 500; then ok "track_file: weight-0 file reads 1 -> lb1 FAULT"
+  else ko "track_file: weight-0 file reads 1 -> lb1 FAULT"; show_logs lb1; return; fi
+  check "track_file: lb1 logs the tracked file's FAULT" wait_log lb1 "(VI_1): tracked file tf0 now FAULT state" 100
+  check "track_file: lb2 takes $VIP within its skew time (+margin)" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS + 300))
+  check "track_file: lb1 released $VIP" wait_vip lb1 "$VIP" 1000 absent
+  # Removing the file reads as 0 (IN_DELETE): out of FAULT, and back to MASTER by preempting.
+  rm -f "$tfd/fault"
+  check "track_file: file removed -> lb1 leaves FAULT" wait_log lb1 "(VI_1): tracked file tf0 leaving FAULT state" 500
+  check "track_file: lb1 preempts back" wait_vip lb1 "$VIP" $((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
+  check "track_file: lb2 released $VIP" wait_vip lb2 "$VIP" 2000 absent
+  # A value that is not a number fitting an int is ignored, as keepalived does.
+  echo 99999999999 >"$tfd/value"
+  check "track_file: an out-of-range number is logged and ignored" wait_log lb1 "Invalid number read from $tfd/value - ignoring" 500
+  check "track_file: lb1 still MASTER at 150" eval '[ "$(stats lb1 | grep -E "^VI_1\.(state|Priority)=" | sort | paste -sd,)" = "VI_1.Priority=150,VI_1.state=MASTER" ]'
+}
+
 # ---- track_script weight 0 -> FAULT, and the notify scripts --------------------------------------
 case_fault_notify() {
   echo "# track_script weight 0 -> FAULT; notify (INSTANCE NAME STATE PRIORITY) and notify_master/backup/fault/stop"
@@ -597,7 +652,7 @@ case_v3_fast() {
   fi
 }
 
-default_cases="basic nopreempt preempt_delay sync_group track_weight fault_notify reload v3_fast"
+default_cases="basic nopreempt preempt_delay sync_group track_weight track_file fault_notify reload v3_fast"
 [ "$STRICT" = 1 ] && default_cases+=" sync_weight"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
