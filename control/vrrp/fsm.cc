@@ -35,6 +35,7 @@ InstanceConfig InstanceConfig::from(const conf::Config& cfg, const conf::VrrpIns
         .garp_refresh = Micros(vi.garp_master_refresh_us.value_or(g.vrrp_garp_master_refresh_us)),
         .garp_refresh_repeat = vi.garp_master_refresh_repeat.value_or(g.vrrp_garp_master_refresh_repeat),
         .primary = vi.unicast_src_ip.value_or(vi.mcast_src_ip.value_or(conf::Ip{})),
+        .sole_peer = vi.unicast_peers.size() == 1,
     };
 }
 
@@ -128,9 +129,11 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
     switch (_state) {
     case State::backup:
         if (adv.priority == priority_stop) {
-            // RFC 5798 §6.4.2: the master is leaving; take over after Skew_Time only.
+            // RFC 5798 §6.4.2: the master is leaving; take over after Skew_Time only, which lets the
+            // highest of several backups answer first. A sole unicast peer leaves no other backup to
+            // wait for: take over now (the deadline is due at once; a sync group's gate still applies).
             log(out, "Backup received priority 0 advertisement");
-            _master_down = now + skew();
+            _master_down = _cfg.sole_peer ? now : now + skew();
             return;
         }
         if (_cfg.preempt_delay.count() > 0 && _cfg.preempt) {

@@ -42,6 +42,11 @@ struct InstanceConfig {
     Micros garp_refresh{0};      // periodic gratuitous ARPs while MASTER; 0 = none
     int garp_refresh_repeat = 1;
     conf::Ip primary;            // our source address: breaks ties between equal priorities
+    // Unicast with exactly one unicast_peer: the peer is the only other router this instance hears
+    // (adverts from anyone else are dropped), so a priority-0 advert from it leaves nobody to collide
+    // with, and the backup takes over at once instead of after its skew time (a deliberate divergence
+    // from RFC 3768/5798 §6.4.2 and keepalived; nothing changes on the wire).
+    bool sole_peer = false;
 
     static InstanceConfig from(const conf::Config& cfg, const conf::VrrpInstance& vi);
 };
@@ -86,7 +91,8 @@ public:
     // Tracking (scripts, interfaces, files): the sum of weights now in effect and whether anything
     // tracked without weight has failed (FAULT).
     void set_tracking(int weight_sum, bool fault, Time now, Outputs& out);
-    // Shutdown: a MASTER sends priority 0 so a backup takes over after its skew time, not 3 intervals.
+    // Shutdown: a MASTER sends priority 0 so a backup takes over after its skew time (at once with a
+    // sole unicast peer), not after 3 intervals.
     void stop(Time now, Outputs& out);
 
     // Sync groups move members together.

@@ -297,6 +297,48 @@ case_basic() {
   check "SIGTERM: lb2 heard the priority 0 advert" wait_log lb2 "(VI_1) Backup received priority 0 advertisement" 500
 }
 
+# ---- SIGTERM hand-over: at once with a sole unicast peer, after the skew time with multicast ---------
+# sigterm_handover MODE: lb1 (150) gets SIGTERM as master; TOOK = ms from the signal until lb2 holds VIP
+sigterm_handover() {
+  local mode=$1 n prio me peer lines
+  for n in lb1 lb2; do
+    prio=100 me=$NET.11 peer=$NET.10
+    if [ $n = lb1 ]; then prio=150 me=$NET.10 peer=$NET.11; fi
+    lines=()
+    if [ "$mode" = ucast ]; then lines=("unicast_src_ip $me" "unicast_peer {" "    $peer" "}"); fi
+    instance VI_1 51 "$prio" "$VIP" "${lines[@]}" >"$tmp/st-$mode-$n.conf"
+  done
+  TOOK=
+  start_vipd lb1 lb1 "$tmp/st-$mode-lb1.conf" && start_vipd lb2 lb2 "$tmp/st-$mode-lb2.conf" || { ko "$mode: start vipd pair"; return 1; }
+  wait_vip lb1 "$VIP" 8000 || { ko "$mode: lb1 becomes MASTER"; show_logs lb1 lb2; return 1; }
+  wait_stat lb2 VI_1.Advertisements_accepted 2 4000 || { ko "$mode: lb2 hears lb1"; show_logs lb2; return 1; }
+  local t p=${PID[lb1]}
+  t=$(now_ms)
+  kill -TERM "$p"
+  if wait_vip lb2 "$VIP" 3000; then TOOK=$(($(now_ms) - t)); else ko "$mode: lb2 takes $VIP after SIGTERM"; show_logs lb1 lb2; return 1; fi
+  signal_vipd lb1 TERM  # reaps it (already exiting)
+  check "$mode: lb2 heard the priority 0 advert" wait_log lb2 "(VI_1) Backup received priority 0 advertisement" 500
+  check "$mode: lb1 released $VIP" wait_vip lb1 "$VIP" 1000 absent
+  return 0
+}
+case_sigterm_handover() {
+  local skew
+  skew=$(skew_ms 100 1000)
+  echo "# SIGTERM hand-over, v2 advert_int 1, lb2 at priority 100 (skew $skew ms): unicast with one peer at once, multicast after the skew"
+  if sigterm_handover ucast; then
+    if [ "$TOOK" -le 200 ]; then ok "ucast, sole peer: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (want <= 200, well under the $skew ms skew)"
+    else ko "ucast, sole peer: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (want <= 200, well under the $skew ms skew)"; show_logs lb1 lb2; fi
+  fi
+  stop_all
+  if sigterm_handover mcast; then
+    if [ "$TOOK" -ge $((skew - 20)) ] && [ "$TOOK" -le $((skew + 300)) ]; then
+      ok "mcast: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (RFC skew: want $skew..$((skew + 300)))"
+    else
+      ko "mcast: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (RFC skew: want $skew..$((skew + 300)))"; show_logs lb1 lb2
+    fi
+  fi
+}
+
 # ---- nopreempt -----------------------------------------------------------------------------------
 case_nopreempt() {
   echo "# nopreempt: a higher priority joining a running master stays BACKUP"
@@ -652,7 +694,7 @@ case_v3_fast() {
   fi
 }
 
-default_cases="basic nopreempt preempt_delay sync_group track_weight track_file fault_notify reload v3_fast"
+default_cases="basic sigterm_handover nopreempt preempt_delay sync_group track_weight track_file fault_notify reload v3_fast"
 [ "$STRICT" = 1 ] && default_cases+=" sync_weight"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)

@@ -167,6 +167,43 @@ TEST(VrrpFsm, PriorityZeroMeansTakeOverAfterSkew)
     EXPECT_EQ(fsm.state(), State::master);
 }
 
+TEST(VrrpFsm, PriorityZeroFromTheSoleUnicastPeerMeansTakeOverAtOnce)
+{
+    auto c = config(100);
+    c.sole_peer = true;
+    Instance fsm(c);
+    Outputs out;
+    fsm.start(t0, out);
+    out.clear();
+    fsm.on_advert(t0 + 1s, heard(0), out);
+    EXPECT_EQ(out.at(0).text, "(VI_1) Backup received priority 0 advertisement");
+    EXPECT_EQ(fsm.deadline(), t0 + 1s);  // due now, not after the 609 ms skew
+    Driver d{fsm, t0 + 1s, {}};
+    d.run_until(t0 + 1s);
+    EXPECT_EQ(fsm.state(), State::master);
+    EXPECT_EQ(d.count(Kind::add_vips), 1u);
+    // Silence still costs the whole master-down interval: only priority 0 is shortened.
+    Instance quiet(c);
+    quiet.start(t0, out);
+    quiet.on_advert(t0 + 1s, heard(150), out);
+    Driver q{quiet, t0 + 1s, {}};
+    q.run_until(t0 + 1s + quiet.master_down_interval() - 1us);
+    EXPECT_EQ(quiet.state(), State::backup);
+}
+
+TEST(VrrpFsm, SolePeerComesFromExactlyOneUnicastPeer)
+{
+    conf::Config cfg;
+    conf::VrrpInstance vi;
+    vi.name = "VI_1";
+    vi.vrid = 1;
+    EXPECT_FALSE(vrrp::InstanceConfig::from(cfg, vi).sole_peer);  // multicast
+    vi.unicast_peers.push_back(*conf::Ip::parse("10.0.0.2"));
+    EXPECT_TRUE(vrrp::InstanceConfig::from(cfg, vi).sole_peer);
+    vi.unicast_peers.push_back(*conf::Ip::parse("10.0.0.3"));
+    EXPECT_FALSE(vrrp::InstanceConfig::from(cfg, vi).sole_peer);  // another backup may exist
+}
+
 TEST(VrrpFsm, MasterYieldsToHigherPriorityAndReleasesTheVips)
 {
     Instance fsm(config(255));
