@@ -58,7 +58,7 @@ struct Generation {
     std::unique_ptr<conf::Loaded> loaded;
     std::unique_ptr<kernel::VrrpIo> io;
     std::unique_ptr<vrrp::Engine> engine;
-    std::vector<std::unique_ptr<asio::posix::stream_descriptor>> readers;
+    std::map<std::string, std::unique_ptr<asio::posix::stream_descriptor>> readers;  // by interface
     std::vector<std::unique_ptr<asio::steady_timer>> script_timers;
     // Tracking state.
     std::map<std::string, bool> script_ok;        // vrrp_script name -> current result
@@ -80,8 +80,10 @@ private:
     std::unique_ptr<conf::Loaded> load();
     bool start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* previous);
     void rearm();
-    void read_socket(size_t idx);
+    void read_socket(const std::string& ifname);
     void watch_links();
+    void reconcile_links();
+    bool has_source(size_t inst) const;
     void start_scripts();
     void init_track_files(const conf::Config& cfg, bool reload);
     void watch_track_files(Generation& g);
@@ -116,6 +118,11 @@ std::unique_ptr<conf::Loaded> Daemon::load()
     if (code == conf::exit_cannot_run || code == conf::exit_aborted) {
         return nullptr;
     }
+    // keepalived 2.2.7 will not run a config naming an interface that does not exist ("Non-existent
+    // interface specified in configuration", warned above) unless dynamic_interfaces is set.
+    if (loaded->config.nonexistent_interface) {
+        return nullptr;
+    }
     return loaded;
 }
 
@@ -143,15 +150,30 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
             gen->script_ok[s.name] = previous->script_ok[s.name];
         }
     }
+    std::set<std::string> missing;
     for (const auto& vi : cfg.instances) {
         for (const std::string* name : {&vi.interface}) {
             auto link = _nl->link(*name);
             gen->link_up[*name] = link && link->up && link->running;
+            if (!link) {
+                missing.insert(*name);
+            }
+        }
+        for (const auto& v : vi.vips) {
+            if (!v.dev.empty() && !_nl->link(v.dev)) {
+                missing.insert(v.dev);
+            }
         }
         for (const auto& t : vi.track_interfaces) {
             auto link = _nl->link(t.name);
             gen->link_up[t.name] = link && link->up && link->running;
+            if (!link) {
+                missing.insert(t.name);
+            }
         }
+    }
+    for (const auto& name : missing) {
+        vlog::info("Configuration specifies interface {} which doesn't currently exist - will use if created", name);
     }
     init_track_files(cfg, previous != nullptr);
     watch_track_files(*gen);
@@ -163,7 +185,7 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     }
     Generation* g = gen.get();
     if (previous != nullptr) {
-        for (auto& r : previous->readers) {
+        for (auto& [name, r] : previous->readers) {
             r->cancel();
         }
         for (auto& t : previous->script_timers) {
@@ -180,9 +202,9 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     _gen = std::move(gen);
     update_tracking();  // before start: a faulted instance starts in FAULT
     g->engine->start(now);
-    for (size_t i = 0; i < g->io->sockets().size(); ++i) {
-        g->readers.push_back(std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(g->io->sockets()[i].fd())));
-        read_socket(i);
+    for (auto& [name, sock] : g->io->sockets()) {
+        g->readers[name] = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(sock.fd()));
+        read_socket(name);
     }
     start_scripts();
     if (g->files_reader) {
@@ -330,25 +352,28 @@ void Daemon::rearm()
     });
 }
 
-void Daemon::read_socket(size_t idx)
+void Daemon::read_socket(const std::string& ifname)
 {
     Generation* g = _gen.get();
-    g->readers[idx]->async_wait(asio::posix::stream_descriptor::wait_read, [this, g, gid = g->id, idx](const boost::system::error_code& ec) {
+    g->readers.at(ifname)->async_wait(asio::posix::stream_descriptor::wait_read, [this, g, gid = g->id, ifname](const boost::system::error_code& ec) {
         if (ec || gid != _gen->id) {
             return;
         }
-        auto& sock = g->io->sockets()[idx];
+        auto* sock = g->io->socket_for(ifname);
+        if (sock == nullptr) {
+            return;  // the interface went away (dynamic_interfaces)
+        }
         std::array<uint8_t, 65536> buf{};
         // Bounded: a flood cannot starve timers; the rest waits for the next turn of the loop.
         for (int i = 0; i < 256; ++i) {
-            const size_t n = sock.receive(buf);
+            const size_t n = sock->receive(buf);
             if (n == 0) {
                 break;
             }
-            g->engine->receive(vrrp::Clock::now(), sock.link().name, std::span<const uint8_t>(buf.data(), n));
+            g->engine->receive(vrrp::Clock::now(), ifname, std::span<const uint8_t>(buf.data(), n));
         }
         rearm();
-        read_socket(idx);
+        read_socket(ifname);
     });
 }
 
@@ -358,22 +383,74 @@ void Daemon::watch_links()
         if (ec) {
             return;
         }
-        bool changed = false;
-        for (const auto& link : _nl->read_link_events()) {
+        const auto events = _nl->read_link_events();
+        reconcile_links();
+        for (const auto& link : events) {
             auto it = _gen->link_up.find(link.name);
             const bool up = link.up && link.running;
             if (it != _gen->link_up.end() && it->second != up) {
                 it->second = up;
-                changed = true;
                 vlog::info("Netlink reports {} {}", link.name, up ? "up" : "down");
             }
         }
-        if (changed) {
-            update_tracking();
-            rearm();
-        }
+        update_tracking();  // also for an interface that appeared or went, and for address changes
+        rearm();
         watch_links();
     });
+}
+
+// dynamic_interfaces: an instance interface that appears gets its VRRP socket (and the instances their
+// source address), one that goes loses it (its instances FAULT). Asked of the kernel, not read from the
+// events, so nothing is missed when the monitor socket overflowed.
+void Daemon::reconcile_links()
+{
+    Generation* g = _gen.get();
+    const auto& cfg = g->loaded->config;
+    std::set<std::string> names;
+    for (const auto& vi : cfg.instances) {
+        names.insert(vi.interface);
+    }
+    for (const auto& name : names) {
+        auto link = _nl->link(name);
+        auto* sock = g->io->socket_for(name);
+        if (link && (sock == nullptr || sock->link().index != link->index)) {
+            vlog::info("Interface {} added", name);
+            std::string error;
+            if (!g->io->open_link(*link, error)) {
+                vlog::error(error);
+                continue;
+            }
+            g->readers[name] = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(g->io->socket_for(name)->fd()));
+            read_socket(name);
+        } else if (!link && sock != nullptr) {
+            vlog::info("Interface {} deleted", name);
+            g->readers.erase(name);  // cancels its wait
+            g->io->close_link(name);
+        }
+    }
+    // Source addresses: unicast_src_ip / mcast_src_ip stay; the interface's primary IPv4 may have changed
+    // (asked once per interface: a burst of VIP changes must not cost a dump per instance).
+    std::map<std::string, conf::Ip> primary;
+    for (size_t i = 0; i < g->engine->instances().size(); ++i) {
+        const auto& vi = *g->engine->instances()[i].config;
+        if (vi.unicast_src_ip || vi.mcast_src_ip) {
+            continue;
+        }
+        auto it = primary.find(vi.interface);
+        if (it == primary.end()) {
+            it = primary.emplace(vi.interface, g->io->primary_of(vi)).first;
+        }
+        const conf::Ip now = it->second;
+        if (now != g->engine->instances()[i].fsm->config().primary) {
+            g->engine->set_primary(i, now);
+        }
+    }
+}
+
+bool Daemon::has_source(size_t inst) const
+{
+    const conf::Ip& ip = _gen->engine->instances()[inst].fsm->config().primary;
+    return ip.family != 0 && std::any_of(ip.bytes.begin(), ip.bytes.end(), [](uint8_t b) { return b != 0; });
 }
 
 void Daemon::start_scripts()
@@ -447,8 +524,23 @@ void Daemon::update_tracking()
                 sum += weight;
             }
         };
+        const bool initial = _gen->engine->instances()[i].fsm->state() == State::init;
         if (!vi.dont_track_primary) {
             track(_gen->link_up[vi.interface], 0, false);
+        }
+        // An interface that does not exist (dynamic_interfaces) has no VRRP socket; without an IPv4
+        // address there is no source for adverts. keepalived faults the instance for either.
+        if (_gen->io->socket_for(vi.interface) == nullptr || (!vi.dont_track_primary && !_gen->link_up[vi.interface])) {
+            fault = true;
+            if (initial) {
+                vlog::info("({}): entering FAULT state (interface {} down)", vi.name, vi.interface);
+            }
+        }
+        if (!has_source(i)) {
+            fault = true;
+            if (initial) {
+                vlog::info("({}) entering FAULT state (no IPv4 address for interface)", vi.name);
+            }
         }
         for (const auto& t : vi.track_interfaces) {
             track(_gen->link_up[t.name], t.weight.value_or(0), t.reverse);
@@ -489,7 +581,7 @@ void Daemon::update_tracking()
                 const auto* f = find_track_file(cfg, t.name);
                 const int w = t.weight.value_or(f->weight);
                 const auto e = track_file_effect(it->second, w, t.reverse || (!t.noreverse && f->weight_reverse));
-                if (e.fault && _gen->engine->instances()[i].fsm->state() == State::init) {
+                if (e.fault && initial) {
                     vlog::info("({}): entering FAULT state (tracked file {} has status {})", vi.name, t.name,
                                w == 0 ? -254 : it->second * w * (t.reverse || (!t.noreverse && f->weight_reverse) ? -1 : 1));
                 }

@@ -84,26 +84,37 @@ bool VrrpIo::open(std::string& error)
         }
         auto link = _nl.link(vi.interface);
         if (!link) {
-            error = fmt::format("({}) interface {} does not exist", vi.name, vi.interface);
+            continue;  // dynamic_interfaces (the daemon refuses the config otherwise): FAULT until it appears
+        }
+        if (!open_link(*link, error)) {
             return false;
         }
-        auto s = VrrpSocket::open(*link, _cfg.global.vrrp_mcast_group4, error);
-        if (!s) {
-            return false;
-        }
-        _sockets.push_back(std::move(*s));
     }
     return true;
 }
 
+bool VrrpIo::open_link(const Link& link, std::string& error)
+{
+    _sockets.erase(link.name);
+    _garps.erase(link.name);
+    auto s = VrrpSocket::open(link, _cfg.global.vrrp_mcast_group4, error);
+    if (!s) {
+        return false;
+    }
+    _sockets.emplace(link.name, std::move(*s));
+    return true;
+}
+
+void VrrpIo::close_link(const std::string& ifname)
+{
+    _sockets.erase(ifname);
+    _garps.erase(ifname);
+}
+
 VrrpSocket* VrrpIo::socket_for(const std::string& ifname)
 {
-    for (auto& s : _sockets) {
-        if (s.link().name == ifname) {
-            return &s;
-        }
-    }
-    return nullptr;
+    auto it = _sockets.find(ifname);
+    return it == _sockets.end() ? nullptr : &it->second;
 }
 
 int VrrpIo::ifindex_of(const std::string& ifname)

@@ -44,15 +44,21 @@ public:
 
     VrrpIo(const conf::Config& cfg, Netlink& nl, NotifyFn notify);
 
-    // Opens a socket per interface the config's instances use; false with `error` set if one fails.
+    // Opens a socket per interface the config's instances use; false with `error` set if one fails. An
+    // interface that does not exist is skipped (the config only runs so with dynamic_interfaces): its
+    // instances are FAULT until open_link() gives it a socket.
     bool open(std::string& error);
+    // dynamic_interfaces: an instance interface appeared (or came back with a new index) / went away.
+    bool open_link(const Link& link, std::string& error);
+    void close_link(const std::string& ifname);
+    VrrpSocket* socket_for(const std::string& ifname);
     // The instance's source address: unicast_src_ip, mcast_src_ip, else the interface's primary IPv4.
     conf::Ip primary_of(const conf::VrrpInstance& vi);
     // Removes the config's VIPs where a crashed predecessor left them (before the engine starts).
     void remove_stale_vips();
     void attach(const vrrp::Engine& engine) { _engine = &engine; }
 
-    std::vector<VrrpSocket>& sockets() { return _sockets; }
+    std::map<std::string, VrrpSocket>& sockets() { return _sockets; }
 
     void send_advert(size_t inst, const vrrp::Advert& advert) override;
     void set_vips(size_t inst, bool own) override;
@@ -61,7 +67,6 @@ public:
     void log(std::string_view line) override;
 
 private:
-    VrrpSocket* socket_for(const std::string& ifname);
     Garp* garp_for(const std::string& ifname);
     int ifindex_of(const std::string& ifname);
 
@@ -69,7 +74,7 @@ private:
     Netlink& _nl;
     NotifyFn _notify;
     const vrrp::Engine* _engine = nullptr;
-    std::vector<VrrpSocket> _sockets;
+    std::map<std::string, VrrpSocket> _sockets;  // by interface name
     std::map<std::string, Garp> _garps;
     std::map<std::string, uint16_t> _ip_ids;  // keepalived numbers IP ids per instance from 1, skipping 0
 };

@@ -58,6 +58,7 @@ public:
     void on_timer(Time now);
     Time deadline() const;
     void set_tracking(size_t inst, int weight_sum, bool fault, Time now);
+    void set_primary(size_t inst, const conf::Ip& ip) { _members[inst].fsm->set_primary(ip); }
     void stop(Time now);
     void stop_instance(size_t inst, Time now);
 

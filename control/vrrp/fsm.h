@@ -109,6 +109,9 @@ public:
         return _state == State::master || (_state == State::backup && (_wants_master || now >= _master_down));
     }
 
+    // The source address changed (an interface that appeared, an address added or removed).
+    void set_primary(const conf::Ip& ip) { _cfg.primary = ip; }
+
     State state() const { return _state; }
     int priority() const { return _priority; }
     Micros master_advert_int() const { return _master_adv; }

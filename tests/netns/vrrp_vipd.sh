@@ -656,17 +656,78 @@ case_reload() {
   check "reload refused: no 'Entering' line on either node" eval "! log_since lb1 $off1 | grep -F Entering >/dev/null && ! log_since lb2 $off2 | grep -F Entering >/dev/null"
   check "reload refused: VI_1 still MASTER with $VIP, VI_9 still runs" eval '[ "$(counter lb1 VI_1.state)" = MASTER ] && [ "$(counter lb1 VI_9.state)" = MASTER ] && holds_only lb1 $VIP'
 
-  # Broken 2: VI_1 on an interface that does not exist (vipd cannot open its socket).
+  # Broken 2: VI_1 on an interface that does not exist, without dynamic_interfaces. Measured, keepalived
+  # 2.2.7 logs "WARNING - interface ens99 for vrrp_instance VI_1 doesn't exist" and "Non-existent
+  # interface specified in configuration", then its VRRP process exits ("permanent error CONFIG") and
+  # keepalived terminates, leaving its VIPs on the interfaces and sending no priority 0. vipd logs the
+  # same two lines and refuses the reload instead: the running config goes on (a deliberate divergence).
   { cat "$tmp/rl-lb1.conf" | sed 's/^    priority$/    priority 150/; s/^    interface ens33$/    interface ens99/'; } >"$tmp/rl-lb1.new" && mv "$tmp/rl-lb1.new" "$tmp/rl-lb1.conf"
   off1=$(log_lines lb1); off2=$(log_lines lb2)
   acc=$(counter lb2 VI_1.Advertisements_accepted)
   signal_vipd lb1 HUP
-  if wait_log lb1 "Reload failed" 3000 || wait_log lb1 "Reload refused" 100; then ok "reload (interface ens99 missing): refused"
-  else ko "reload (interface ens99 missing): refused"; show_logs lb1; fi
+  if wait_log lb1 "Reload refused" 3000; then ok "reload (interface ens99 missing, no dynamic_interfaces): refused"
+  else ko "reload (interface ens99 missing, no dynamic_interfaces): refused"; show_logs lb1; fi
+  check "reload refused: keepalived's lines for the missing interface" eval "log_since lb1 $off1 | grep -F 'WARNING - interface ens99 for vrrp_instance VI_1 doesn'\''t exist' >/dev/null && log_since lb1 $off1 | grep -F 'Non-existent interface specified in configuration' >/dev/null"
   check "reload refused: lb1 still advertises (lb2 hears 4 more adverts)" wait_stat lb2 VI_1.Advertisements_accepted $((${acc:-0} + 4)) 8000
   check "reload refused: no 'Entering' line on either node" eval "! log_since lb1 $off1 | grep -F Entering >/dev/null && ! log_since lb2 $off2 | grep -F Entering >/dev/null"
   check "reload refused: VI_1 still MASTER with $VIP" eval '[ "$(counter lb1 VI_1.state)" = MASTER ] && holds_only lb1 $VIP'
   check "reload: $VIP was never deleted on lb1 through all three reloads" eval "! grep -F 'Deleted' '$tmp/monitor.out' | grep -F ' $VIP/' >/dev/null"
+  end_pid "$mon"
+}
+
+# ---- dynamic_interfaces: an instance on a missing interface is FAULT, the others run ----------------
+case_dynamic_if() {
+  echo "# dynamic_interfaces: VI_2 on ens99 (missing) is FAULT while VI_1 runs; ens99 appears -> VI_2 runs; goes -> FAULT"
+  local d99=ens99 rc
+  ip -n "$NAME-lb1" link del "$d99" 2>/dev/null
+  # Without dynamic_interfaces, keepalived 2.2.7 (measured) will not start such a config; neither does vipd.
+  instance VI_2 52 150 "$VIP2" | sed "s/^    interface $IF\$/    interface $d99/" >"$tmp/dy-static.conf"
+  timeout 10 ip netns exec "$NAME-lb1" "$VIPD" -n -l -f "$tmp/dy-static.conf" -p "$tmp/dy-static.pid" --stats-file "$tmp/dy-static.stats" >"$tmp/dy-static.log" 2>&1
+  rc=$?
+  check "dynamic: without dynamic_interfaces, a missing interface stops vipd at start (exit $rc, keepalived's line)" \
+    eval "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -F 'Non-existent interface specified in configuration' '$tmp/dy-static.log' >/dev/null"
+  {
+    printf 'global_defs {\n    dynamic_interfaces\n}\n'
+    instance VI_1 51 150 "$VIP"
+  } >"$tmp/dy-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/dy-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/dy-lb1.conf" && start_vipd lb2 lb2 "$tmp/dy-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "dynamic: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  ip -n "$NAME-lb1" monitor address >"$tmp/dy-monitor.out" 2>&1 &
+  local mon=$! off
+  BG+=("$mon")
+  # Reload with VI_2 on ens99, which does not exist: keepalived 2.2.7 (measured) reloads, VI_2 in FAULT.
+  { cat "$tmp/dy-lb1.conf"; instance VI_2 52 150 "$VIP2" | sed "s/^    interface $IF\$/    interface $d99/"; } >"$tmp/dy-lb1.new"
+  mv "$tmp/dy-lb1.new" "$tmp/dy-lb1.conf"
+  off=$(log_lines lb1)
+  signal_vipd lb1 HUP
+  if wait_log lb1 "(VI_2) Entering FAULT STATE" 3000; then ok "dynamic (reload): VI_2 on missing $d99 enters FAULT"
+  else ko "dynamic (reload): VI_2 on missing $d99 enters FAULT"; show_logs lb1; return; fi
+  check "dynamic: keepalived's lines: will use if created / interface down / no IPv4 address" eval "
+    log_since lb1 $off | grep -F 'Configuration specifies interface $d99 which doesn'\\''t currently exist - will use if created' >/dev/null &&
+    log_since lb1 $off | grep -F '(VI_2): entering FAULT state (interface $d99 down)' >/dev/null &&
+    log_since lb1 $off | grep -F '(VI_2) entering FAULT state (no IPv4 address for interface)' >/dev/null"
+  check "dynamic: no reload refusal" eval "! log_since lb1 $off | grep -E 'Reload (refused|failed)' >/dev/null"
+  check "dynamic: VI_1 untouched by the reload (no '(VI_1) Entering' line, still MASTER)" eval "! log_since lb1 $off | grep -F '(VI_1) Entering' >/dev/null && [ \"\$(counter lb1 VI_1.state)\" = MASTER ]"
+  check "dynamic: VI_2's statistics say FAULT" test "$(counter lb1 VI_2.state)" = FAULT
+
+  # The interface appears (with an address, then up): VI_2 leaves FAULT, and alone on it, goes MASTER.
+  ip -n "$NAME-lb1" link add "$d99" type veth peer name "${d99}p" &&
+    ip -n "$NAME-lb1" addr add 10.99.0.1/24 dev "$d99" &&
+    ip -n "$NAME-lb1" link set "${d99}p" up && ip -n "$NAME-lb1" link set "$d99" up || { ko "dynamic: create $d99 in lb1"; return; }
+  check "dynamic: $d99 appears -> VI_2 BACKUP" wait_log lb1 "(VI_2) Entering BACKUP STATE" 3000
+  if wait_log lb1 "(VI_2) Entering MASTER STATE" $(($(master_down_ms 150 1000) + MARGIN_MS + 1000)); then
+    ok "dynamic: VI_2 becomes MASTER on $d99"
+  else ko "dynamic: VI_2 becomes MASTER on $d99"; show_logs lb1; fi
+  local a
+  a=$(ip -n "$NAME-lb1" -o -4 addr show dev "$d99" 2>/dev/null)
+  check "dynamic: $VIP2 is on $d99" test -n "$(grep -F " $VIP2/" <<<"$a")"
+  # The interface goes: VI_2 FAULT again, VI_1 goes on.
+  off=$(log_lines lb1)
+  ip -n "$NAME-lb1" link del "$d99"
+  check "dynamic: $d99 deleted -> VI_2 FAULT" wait_log lb1 "(VI_2) Entering FAULT STATE" 3000 2
+  check "dynamic: VI_1 still MASTER with $VIP, lb2 BACKUP" eval "[ \"\$(counter lb1 VI_1.state)\" = MASTER ] && holds_only lb1 $VIP && [ \"\$(counter lb2 VI_1.state)\" = BACKUP ]"
+  check "dynamic: $VIP was never deleted on lb1" eval "! grep -F 'Deleted' '$tmp/dy-monitor.out' | grep -F ' $VIP/' >/dev/null"
   end_pid "$mon"
 }
 
@@ -694,7 +755,7 @@ case_v3_fast() {
   fi
 }
 
-default_cases="basic sigterm_handover nopreempt preempt_delay sync_group track_weight track_file fault_notify reload v3_fast"
+default_cases="basic sigterm_handover nopreempt preempt_delay sync_group track_weight track_file fault_notify reload dynamic_if v3_fast"
 [ "$STRICT" = 1 ] && default_cases+=" sync_weight"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
