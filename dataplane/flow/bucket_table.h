@@ -34,11 +34,41 @@
 #include <memory>
 #include <type_traits>
 
+#include <new>
+#include <sys/mman.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 namespace flow {
+
+/// Zeroed, touched memory for a table's arrays, on transparent huge pages where the kernel allows
+/// (MADV_HUGEPAGE: THP in "madvise" mode, Debian's default): a random bucket access then costs no
+/// TLB miss in tables of tens of MB. Throws std::bad_alloc.
+struct HugeFree {
+    size_t bytes = 0;
+    void operator()(void* p) const noexcept { munmap(p, bytes); }
+};
+template <class T>
+using HugeArray = std::unique_ptr<T[], HugeFree>;
+
+template <class T>
+HugeArray<T> make_huge_array(size_t n)
+{
+    static_assert(std::is_trivially_copyable_v<T>);
+    const size_t bytes = std::max<size_t>(n * sizeof(T), 1);
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        throw std::bad_alloc();
+    }
+    madvise(p, bytes, MADV_HUGEPAGE);
+    T* a = static_cast<T*>(p);
+    for (size_t i = 0; i < n; ++i) {
+        new (&a[i]) T();  // value-initialised: touches every page now, not on the hot path
+    }
+    return HugeArray<T>(a, HugeFree{bytes});
+}
 
 /// True when an entry last seen at `last_seen` has outlived `timeout` at `now`. A clock that reads
 /// earlier than last_seen (a test, a skewed source) means "just seen", never "long ago".
@@ -88,9 +118,9 @@ public:
         : _capacity(std::max<uint32_t>(capacity, 1)),
           _nbuckets(std::bit_ceil(std::max<uint32_t>(2, (_capacity + 3) / 4))),
           _mask(_nbuckets - 1),
-          _buckets(new Bucket[_nbuckets]()),
-          _entries(new Entry[_capacity]()),
-          _link(new uint32_t[_capacity]())
+          _buckets(make_huge_array<Bucket>(_nbuckets)),
+          _entries(make_huge_array<Entry>(_capacity)),
+          _link(make_huge_array<uint32_t>(_capacity))
     {
         for (uint32_t i = 0; i < _capacity; ++i) {
             _link[i] = i + 1 < _capacity ? i + 1 : nil;
@@ -127,6 +157,28 @@ public:
             }
             for (uint32_t i = 0; i < m; ++i) {
                 out[base + i] = lookup_at(w[i], keys[base + i], now);
+            }
+        }
+    }
+
+    /// The first two stages of lookup_burst for callers that resolve later (the lcore loop prefetches
+    /// a burst's flows, then processes frame by frame): every primary bucket, then every entry whose
+    /// signature matches (or the alternate bucket when the primary has spilled keys).
+    void prefetch_burst(const uint32_t* hashes, uint32_t n) noexcept
+    {
+        Where w[burst_max];
+        n = std::min(n, burst_max);
+        for (uint32_t i = 0; i < n; ++i) {
+            w[i] = where(hashes[i]);
+            __builtin_prefetch(&_buckets[w[i].b1]);
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+            const Bucket& bk = _buckets[w[i].b1];
+            const uint32_t hit = match(bk, w[i].sig);
+            if (hit != 0) {
+                __builtin_prefetch(&_entries[bk.idx[std::countr_zero(hit)]]);
+            } else if (bk.spilled != 0) {
+                __builtin_prefetch(&_buckets[w[i].b2]);
             }
         }
     }
@@ -495,11 +547,11 @@ private:
     uint64_t _timeouts[max_timeout_classes] = {};
     EndHook _end_hook = nullptr;
     void* _end_ctx = nullptr;
-    std::unique_ptr<Bucket[]> _buckets;
-    std::unique_ptr<Entry[]> _entries;
+    HugeArray<Bucket> _buckets;
+    HugeArray<Entry> _entries;
     // For an entry in the table: its slot (bucket * slots + slot), so remove() needs no hash.
     // For a free entry: the next free index (nil ends the list).
-    std::unique_ptr<uint32_t[]> _link;
+    HugeArray<uint32_t> _link;
     // Written by the owner only; on its own line so the control thread's reads never share a line
     // with the fields above.
     alignas(64) Counters _ctr;

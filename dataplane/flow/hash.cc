@@ -96,26 +96,6 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t len) noexcept
     return crc32c_sw(crc, p, len);
 }
 
-uint32_t hash_v4(const Key4& key) noexcept
-{
-    // The 13 tuple bytes in wire order; the padding of Key4 is never hashed.
-    uint8_t buf[13];
-    std::memcpy(buf, &key.src, 4);
-    std::memcpy(buf + 4, &key.dst, 4);
-    std::memcpy(buf + 8, &key.sport, 2);
-    std::memcpy(buf + 10, &key.dport, 2);
-    buf[12] = key.proto;
-    uint32_t h = crc32c(0xFFFFFFFFU, buf, sizeof(buf));
-    // CRC is linear; the finaliser (murmur3's fmix32) spreads every input bit over the whole word so
-    // the table's bucket bits and signature bits are independent.
-    h ^= h >> 16;
-    h *= 0x85EBCA6BU;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35U;
-    h ^= h >> 16;
-    return h;
-}
-
 Toeplitz::Toeplitz(std::span<const uint8_t> rss_key) noexcept
 {
     for (size_t i = 0; i < max_input; ++i) {

@@ -19,15 +19,6 @@ Worker::Worker(const Config& cfg, const pkt::Limits& limits, const flow::Timeout
 
 Worker::~Worker() { _cfg.publisher->unregister_reader(_cfg.reader_id); }
 
-void Worker::count(pkt::Result r) noexcept
-{
-    pkt::Counters& c = _state.counters;
-    c.bump(c.verdicts[static_cast<unsigned>(r.verdict)]);
-    if (r.verdict == pkt::Verdict::drop) {
-        c.bump(c.drops[static_cast<unsigned>(r.reason)]);
-    }
-}
-
 // Frames that got a verdict but could not be handed on: recounted as drops for `why`.
 void Worker::dropped(pkt::DropReason why, uint64_t n) noexcept
 {
@@ -83,15 +74,22 @@ void Worker::flush() noexcept
 // candidate to resume from in m->hash.usr.
 void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx_port, uint64_t now) noexcept
 {
+    uint16_t verdicts[pkt::verdict_count] = {};  // counted once per burst, not per frame
+    // Frames are processed in their first segment; a chained frame's tail is not parsed.
+    pkt::Frame frames[burst_size];
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
-        pkt::Result r{.verdict = pkt::Verdict::drop, .reason = pkt::DropReason::no_table};
-        // Frames are processed in their first segment; a chained frame's tail is not parsed.
-        pkt::Frame f{.data = rte_pktmbuf_mtod(m, uint8_t*),
+        frames[i] = {.data = rte_pktmbuf_mtod(m, uint8_t*),
                      .len = rte_pktmbuf_data_len(m),
                      .headroom = rte_pktmbuf_headroom(m),
                      .port = rx_port >= 0 ? static_cast<uint16_t>(rx_port) : m->port,
                      .hop = rx_port >= 0 ? uint8_t{0} : static_cast<uint8_t>(m->hash.usr)};
+    }
+    pkt::prefetch_flows(_state, frames, n);
+    for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        pkt::Result r{.verdict = pkt::Verdict::drop, .reason = pkt::DropReason::no_table};
+        pkt::Frame& f = frames[i];
         uint8_t* const before = f.data;
         const uint32_t before_len = f.len;
         if (table != nullptr) {
@@ -109,7 +107,10 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
             m->pkt_len = m->pkt_len - before_len + f.len;
             m->data_len = static_cast<uint16_t>(f.len);
         }
-        count(r);
+        ++verdicts[static_cast<unsigned>(r.verdict)];
+        if (r.verdict == pkt::Verdict::drop) [[unlikely]] {
+            _state.counters.bump(_state.counters.drops[static_cast<unsigned>(r.reason)]);
+        }
         switch (r.verdict) {
         case pkt::Verdict::forward:
         case pkt::Verdict::reply:
@@ -142,6 +143,12 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
         case pkt::Verdict::drop:
             rte_pktmbuf_free(m);
             break;
+        }
+    }
+    pkt::Counters& c = _state.counters;
+    for (unsigned v = 0; v < pkt::verdict_count; ++v) {
+        if (verdicts[v] != 0) {
+            c.bump(c.verdicts[v], verdicts[v]);
         }
     }
     flush();

@@ -61,7 +61,6 @@ public:
 private:
     void handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx_port, uint64_t now) noexcept;
     void flush() noexcept;
-    void count(pkt::Result r) noexcept;
     void dropped(pkt::DropReason why, uint64_t n) noexcept;
     void hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropReason full) noexcept;
 

@@ -150,15 +150,33 @@ inline uint16_t csum_replace32(uint16_t csum, uint32_t old_w, uint32_t new_w) no
     return net16(static_cast<uint16_t>(~csum_fold(s)));
 }
 
-/// ip_decrease_ttl(): TTL − 1 with the header checksum patched incrementally.
+/// The kernel's ip_decrease_ttl(): TTL − 1, and the checksum + 0x0100 (the TTL is the high byte of
+/// its 16-bit word) with the end-around carry — RFC 1624's update specialised to this one change.
 inline void ip_decrease_ttl(Ipv4Hdr* ip) noexcept
 {
-    uint16_t old_w = 0;
-    std::memcpy(&old_w, &ip->ttl, 2);  // TTL and protocol form one 16-bit word of the sum
+    uint32_t check = ip->checksum;
+    check += net16(0x0100);
+    ip->checksum = static_cast<uint16_t>(check + (check >= 0xFFFF));
     --ip->ttl;
-    uint16_t new_w = 0;
-    std::memcpy(&new_w, &ip->ttl, 2);
-    ip->checksum = csum_replace16(ip->checksum, old_w, new_w);
+}
+
+/// True when an IPv4 header of `hlen` bytes (a multiple of 4, ≥ 20) sums to 0xffff (RFC 1071): the
+/// one's-complement sum taken 32 bits at a time and folded, which equals the 16-bit sum (RFC 1071
+/// §2(C): the sum is independent of word size and byte order, and 0xffff is its own swap).
+inline bool ipv4_checksum_ok(const void* hdr, uint32_t hlen) noexcept
+{
+    const auto* p = static_cast<const uint8_t*>(hdr);
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < hlen; i += 4) {
+        uint32_t w = 0;
+        std::memcpy(&w, p + i, 4);
+        sum += w;
+    }
+    sum = (sum & 0xFFFFFFFFU) + (sum >> 32);
+    sum = (sum & 0xFFFFFFFFU) + (sum >> 32);
+    sum = (sum & 0xFFFFU) + (sum >> 16);
+    sum = (sum & 0xFFFFU) + (sum >> 16);
+    return sum == 0xFFFFU;
 }
 
 }  // namespace pkt

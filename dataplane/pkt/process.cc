@@ -6,6 +6,7 @@
 #include "dataplane/pkt/headers.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace pkt {
@@ -24,7 +25,8 @@ void flow_ended(void* ctx, const flow::Entry& e) noexcept
 
 }  // namespace
 
-Steering::Steering(uint16_t n, std::span<const uint8_t> rss_key) : lcores(n), reta(128), toeplitz(rss_key)
+Steering::Steering(uint16_t n, std::span<const uint8_t> rss_key, uint16_t reta_size)
+    : lcores(n), reta(std::bit_ceil(std::max<uint16_t>(reta_size, 1))), toeplitz(rss_key)
 {
     // DPDK's default redirection table: entry j → queue j mod queues.
     for (size_t j = 0; j < reta.size(); ++j) {
@@ -277,6 +279,9 @@ void advance(LcoreState& lc, flow::Entry* e, uint8_t tcp_flags, uint64_t now, fl
     }
 }
 
+Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4, const fwd::Service& service,
+             uint32_t si, uint32_t total, uint64_t now) noexcept;
+
 // A reply from a NAT backend (src = backend ip:port): back to VIP:port, from the lcore owning its flow.
 Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4,
                  const fwd::NatReply& nr, uint64_t now) noexcept
@@ -358,7 +363,7 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
         return drop(DropReason::ip_truncated);
     }
     // RFC 1122 §3.2.1.2: a datagram whose header checksum fails is silently discarded.
-    if (csum_fold(csum_add(0, ip, hlen)) != 0xffff) {
+    if (!ipv4_checksum_ok(ip, hlen)) {
         return drop(DropReason::ip_bad_checksum);
     }
     // VRRP (RFC 5798 §5.1.1.4): every advert goes to the control thread, which validates it
@@ -367,20 +372,28 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
         return verdict(Verdict::to_control);
     }
     const bool l4_proto = ip->proto == ipproto_tcp || ip->proto == ipproto_udp;
+    // The fast path first: an unfragmented TCP/UDP datagram to a virtual service (one lookup).
+    if (l4_proto && !ip->is_fragment()) [[likely]] {
+        const L4 l4 = parse_l4(ip, hlen, total);
+        uint32_t si = 0;
+        if (l4.error == DropReason::none) [[likely]] {
+            if (const fwd::Service* svc = table.find_service(ip->dst, ip->proto, l4.dport, &si)) [[likely]] {
+                return serve(table, lc, f, ip, l4, *svc, si, total, now);
+            }
+        }
+    }
     const fwd::Vip* vip = table.find_vip(ip->dst);
     if (vip == nullptr) {
         // Not to a VIP: a NAT backend's reply to a client, or the node's own traffic (the kernel's).
-        if (l4_proto && table.has_nat() && !ip->is_fragment()) {
+        if (l4_proto && table.has_nat() && !ip->is_fragment() && total >= hlen + 4) {
             uint16_t sport = 0;
             std::memcpy(&sport, reinterpret_cast<const uint8_t*>(ip) + hlen, 2);
-            if (total >= hlen + 4) {
-                if (const fwd::NatReply* nr = table.find_nat_reply(ip->src, sport, ip->proto)) {
-                    const L4 l4 = parse_l4(ip, hlen, total);
-                    if (l4.error != DropReason::none) {
-                        return drop(l4.error);
-                    }
-                    return nat_reply(table, lc, f, ip, l4, *nr, now);
+            if (const fwd::NatReply* nr = table.find_nat_reply(ip->src, sport, ip->proto)) {
+                const L4 l4 = parse_l4(ip, hlen, total);
+                if (l4.error != DropReason::none) {
+                    return drop(l4.error);
                 }
+                return nat_reply(table, lc, f, ip, l4, *nr, now);
             }
         }
         return verdict(Verdict::to_exception);
@@ -391,18 +404,19 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     if (ip->is_fragment()) {
         return drop(DropReason::ip_fragment);
     }
-    const L4 l4 = parse_l4(ip, hlen, total);
-    if (l4.error != DropReason::none) {
+    if (const L4 l4 = parse_l4(ip, hlen, total); l4.error != DropReason::none) {
         return drop(l4.error);
     }
+    // A VIP port with no virtual service: with keepalived the VIP sits on an interface and the kernel
+    // answers (RST, port unreachable, or a local listener); the exception path does that.
+    return verdict(Verdict::to_exception);
+}
 
-    uint32_t si = 0;
-    const fwd::Service* svc = table.find_service(ip->dst, ip->proto, l4.dport, &si);
-    if (svc == nullptr) {
-        // A VIP port with no virtual service: with keepalived the VIP sits on an interface and the
-        // kernel answers (RST, port unreachable, or a local listener); the exception path does that.
-        return verdict(Verdict::to_exception);
-    }
+// A packet to virtual service `svc` (position `si`): find or make its flow, then DR, NAT or TUN.
+Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4, const fwd::Service& service,
+             uint32_t si, uint32_t total, uint64_t now) noexcept
+{
+    const fwd::Service* svc = &service;
     // IPVS decrements the TTL on every forwarded packet, whatever the method: ip_vs_*_xmit() →
     // __ip_vs_get_out_rt() → decrement_ttl() (net/netfilter/ipvs/ip_vs_xmit.c, since Linux 4.2),
     // which drops TTL ≤ 1 (with ICMP time exceeded, not sent here). Checked before scheduling so a
@@ -422,7 +436,10 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     // A flow made for another service position (the table was republished with services moved)
     // is rescheduled rather than sent to a backend of the wrong service.
     if (e != nullptr && e->service == si && e->backend < svc->backends.size()) [[likely]] {
-        if (ip->proto == ipproto_tcp) {
+        // An ESTABLISHED flow stays so on anything but SYN, FIN or RST (every table's ack row); the
+        // lookup already refreshed it.
+        if (ip->proto == ipproto_tcp &&
+            (e->state != flow::State::established || (l4.tcp_flags & (flow::tcp_syn | flow::tcp_fin | flow::tcp_rst)) != 0)) {
             advance(lc, e, l4.tcp_flags, now, dir);
         }
     } else {
@@ -513,6 +530,29 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
 }
 
 }  // namespace
+
+void prefetch_flows(LcoreState& lc, const Frame* frames, uint32_t n) noexcept
+{
+    uint32_t hashes[flow::FlowTable::burst_max];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n && k < flow::FlowTable::burst_max; ++i) {
+        const Frame& f = frames[i];
+        if (f.len < sizeof(EthHdr) + sizeof(Ipv4Hdr) + 4 || f.data[12] != 0x08 || f.data[13] != 0x00) {
+            continue;
+        }
+        const auto* ip = reinterpret_cast<const Ipv4Hdr*>(f.data + sizeof(EthHdr));
+        const uint32_t hlen = ip->ihl() * 4u;
+        if ((ip->proto != ipproto_tcp && ip->proto != ipproto_udp) || ip->is_fragment() || hlen < sizeof(Ipv4Hdr) ||
+            f.len < sizeof(EthHdr) + hlen + 4) {
+            continue;
+        }
+        flow::Key4 key{.src = ip->src, .dst = ip->dst, .sport = 0, .dport = 0, .proto = ip->proto};
+        std::memcpy(&key.sport, f.data + sizeof(EthHdr) + hlen, 2);
+        std::memcpy(&key.dport, f.data + sizeof(EthHdr) + hlen + 2, 2);
+        hashes[k++] = flow::hash_v4(key);
+    }
+    lc.flows.prefetch_burst(hashes, k);
+}
 
 Result process(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noexcept
 {

@@ -70,7 +70,9 @@ struct Limits {
 /// the hash's low bits index `reta`, whose entries are lcore numbers — queue i is served by lcore i).
 /// Built at start, read-only after; shared by every lcore.
 struct Steering {
-    explicit Steering(uint16_t lcores, std::span<const uint8_t> rss_key = flow::rss_key_default);
+    /// `reta_size`: the port's redirection table size (port::Info::reta_size), a power of two.
+    explicit Steering(uint16_t lcores, std::span<const uint8_t> rss_key = flow::rss_key_default,
+                      uint16_t reta_size = 128);
 
     uint16_t lcores = 1;
     std::vector<uint16_t> reta;  // power-of-two size (128, as most NICs' default)
@@ -134,6 +136,11 @@ struct Frame {
     uint16_t port = 0;        // received on
     uint8_t hop = 0;          // NAT reply: the candidate service to try first (redirected frames)
 };
+
+/// Stage one of a burst: the flows of the frames that look like unfragmented IPv4 TCP/UDP are
+/// prefetched (bucket, then entry), so that process() on each frame after it finds them in cache and
+/// the burst's DRAM misses overlap instead of queueing. Reads only; validates nothing.
+void prefetch_flows(LcoreState& lc, const Frame* frames, uint32_t n) noexcept;
 
 /// Processes one frame at time `now` (in Limits::hz units), rewriting it in place for forward,
 /// reply and solicit verdicts (`Result::port` says where it goes). Counts per-backend traffic and the
