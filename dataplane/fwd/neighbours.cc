@@ -1,0 +1,64 @@
+// Neighbour learning from ARP (RFC 826 "Packet Reception", merge rule bounded; see neighbours.h).
+#include "dataplane/fwd/neighbours.h"
+
+#include "dataplane/pkt/headers.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace fwd {
+
+bool Neighbours::learn(const uint8_t* frame, uint32_t len, uint64_t now)
+{
+    if (len < sizeof(pkt::EthHdr) + sizeof(pkt::ArpHdr)) {
+        return false;
+    }
+    pkt::EthHdr eth{};
+    pkt::ArpHdr a{};
+    std::memcpy(&eth, frame, sizeof(eth));
+    std::memcpy(&a, frame + sizeof(eth), sizeof(a));
+    if (eth.type != pkt::net16(pkt::ethertype_arp) || a.htype != pkt::net16(1) ||
+        a.ptype != pkt::net16(pkt::ethertype_ipv4) || a.hlen != 6 || a.plen != 4) {
+        return false;
+    }
+    Mac mac{};
+    std::memcpy(mac.data(), a.sha, 6);
+    // Nobody's address: 0.0.0.0 (a probe), a broadcast or multicast sender MAC, or an all-zero one.
+    if (a.spa == 0U || (mac[0] & 1) != 0 || mac == Mac{}) {
+        return false;
+    }
+    const uint32_t spa = a.spa;
+    const uint32_t tpa = a.tpa;
+    auto it = _table.find(spa);
+    if (it == _table.end()) {
+        if (!_ours.contains(tpa) && !_wanted.contains(spa)) {
+            return false;
+        }
+        _table.emplace(spa, Entry{.mac = mac, .seen = now});
+        return true;
+    }
+    it->second.seen = now;
+    if (it->second.mac == mac) {
+        return false;
+    }
+    it->second.mac = mac;
+    return true;
+}
+
+bool Neighbours::expire(uint64_t now, uint64_t max_age)
+{
+    return std::erase_if(_table, [&](const auto& kv) { return now > kv.second.seen && now - kv.second.seen > max_age; }) != 0;
+}
+
+std::vector<std::pair<uint32_t, Mac>> Neighbours::entries() const
+{
+    std::vector<std::pair<uint32_t, Mac>> v;
+    v.reserve(_table.size());
+    for (const auto& [ip, e] : _table) {
+        v.emplace_back(ip, e.mac);
+    }
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+}  // namespace fwd

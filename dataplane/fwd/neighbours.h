@@ -1,0 +1,50 @@
+// The control thread's neighbour table: IPv4 → MAC, learned from the ARP frames the lcores hand to
+// control (replies to the requests they send for unknown next hops, and gratuitous ARPs). A change
+// means a new fwd::Table: the caller passes entries() as fwd::Inputs::neighbours and republishes.
+//
+// What is learned follows RFC 826's merge rule, bounded: a sender already known is updated; a new
+// sender is added only when the frame is addressed to one of our addresses (a reply to our request)
+// or the address is one we want (a backend or a gateway). A LAN full of chatter or a flood of forged
+// GARPs cannot grow the table past what the config names. Plain C++; control thread only.
+#pragma once
+
+#include "dataplane/fwd/table.h"
+
+#include <cstdint>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace fwd {
+
+class Neighbours {
+public:
+    /// Addresses (network order) to learn from any ARP that names them: the backends and gateways.
+    void want(uint32_t ip) { _wanted.insert(ip); }
+    /// Our own addresses (network order): an ARP sent to one of them is a reply to us.
+    void ours(uint32_t ip) { _ours.insert(ip); }
+
+    /// Learns from one Ethernet frame (anything but Ethernet/IPv4 ARP is ignored) at `now` (any
+    /// monotonic unit). True when an entry was added or its MAC changed: republish.
+    bool learn(const uint8_t* frame, uint32_t len, uint64_t now);
+
+    /// Forgets entries not confirmed for `max_age` (the dataplane asks again on the next packet).
+    /// True when any went.
+    bool expire(uint64_t now, uint64_t max_age);
+
+    /// For fwd::Inputs::neighbours.
+    std::vector<std::pair<uint32_t, Mac>> entries() const;
+    size_t size() const { return _table.size(); }
+
+private:
+    struct Entry {
+        Mac mac{};
+        uint64_t seen = 0;
+    };
+    std::unordered_map<uint32_t, Entry> _table;
+    std::unordered_set<uint32_t> _wanted;
+    std::unordered_set<uint32_t> _ours;
+};
+
+}  // namespace fwd

@@ -1,0 +1,171 @@
+// The forwarding table's control-side pieces, driven through pkt::process on byte buffers (no DPDK):
+// neighbour learning (solicit → reply → learn → republish → forward), and the lc schedulers'
+// per-backend counts kept exact by the flow table's end hook.
+#include "dataplane/fwd/neighbours.h"
+#include "dataplane/fwd/table.h"
+#include "dataplane/pkt/process.h"
+#include "tests/golden/builder.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using golden::Bytes;
+using golden::eth;
+using golden::ip;
+using golden::net;
+
+constexpr golden::Mac port_mac{0x02, 0, 0, 0, 0, 0x01};
+constexpr golden::Mac client_mac{0x02, 0, 0, 0, 0, 0x50};
+constexpr golden::Mac web3_mac{0x02, 0, 0, 0, 0, 0x13};
+constexpr golden::Mac stranger_mac{0x02, 0, 0, 0, 0, 0x77};
+constexpr golden::Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+constexpr golden::Mac zero{};
+constexpr uint32_t node = ip(10, 0, 0, 2);
+constexpr uint32_t client = ip(10, 0, 0, 50);
+constexpr uint32_t vip = ip(10, 0, 0, 100);
+constexpr uint32_t web1 = ip(10, 0, 0, 11);
+constexpr uint32_t web2 = ip(10, 0, 0, 12);
+constexpr uint32_t web3 = ip(10, 0, 0, 13);
+
+conf::Ip cip(uint32_t host)
+{
+    conf::Ip a;
+    a.family = 2;
+    for (int i = 0; i < 4; ++i) {
+        a.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(host >> (24 - 8 * i));
+    }
+    return a;
+}
+
+conf::Config config(conf::LbAlgo algo, std::vector<uint32_t> reals)
+{
+    conf::Config c;
+    conf::VirtualServer v;
+    v.addr = cip(vip);
+    v.port = 80;
+    v.algo = algo;
+    v.kind = conf::LbKind::dr;
+    v.protocol = conf::Protocol::tcp;
+    for (uint32_t r : reals) {
+        conf::RealServer rs;
+        rs.addr = cip(r);
+        rs.port = 80;
+        v.real_servers.push_back(rs);
+    }
+    c.virtual_servers.push_back(v);
+    return c;
+}
+
+fwd::Inputs inputs(const std::vector<std::pair<uint32_t, fwd::Mac>>& neighbours)
+{
+    fwd::Inputs in;
+    in.ports.push_back({.mac = port_mac, .ip = net(node), .prefix = 24, .mtu = 1500});
+    in.owned.push_back(net(vip));
+    in.neighbours = neighbours;
+    in.max_services = 4;
+    in.max_backends = 4;
+    return in;
+}
+
+constexpr pkt::Limits limits{.flows = 1024, .services = 4, .backends = 4, .persist = 64, .hz = 1000};
+
+pkt::Result run(const fwd::Table& t, pkt::LcoreState& lc, Bytes& frame, uint64_t now)
+{
+    pkt::Frame f{.data = frame.data(), .len = static_cast<uint32_t>(frame.size()), .headroom = 0, .port = 0, .hop = 0};
+    const pkt::Result r = pkt::process(t, lc, f, now);
+    frame.resize(f.len);
+    return r;
+}
+
+Bytes syn(uint16_t sport, uint8_t flags = 0x02)
+{
+    return eth(port_mac, client_mac, 0x0800,
+               golden::ipv4({.src = client, .dst = vip, .proto = 6}, golden::tcp(client, vip, sport, 80, flags, 1)));
+}
+
+TEST(Neighbours, LearnsRepliesToUsAndWantedAddressesOnly)
+{
+    fwd::Neighbours n;
+    n.ours(net(node));
+    n.want(net(web1));
+    const Bytes reply = eth(port_mac, web3_mac, 0x0806, golden::arp(2, web3_mac, web3, port_mac, node));
+    EXPECT_TRUE(n.learn(reply.data(), static_cast<uint32_t>(reply.size()), 1)) << "a reply to our request";
+    EXPECT_FALSE(n.learn(reply.data(), static_cast<uint32_t>(reply.size()), 2)) << "nothing changed";
+    const Bytes chatter = eth(bcast, stranger_mac, 0x0806, golden::arp(1, stranger_mac, ip(10, 0, 0, 77), zero, ip(10, 0, 0, 78)));
+    EXPECT_FALSE(n.learn(chatter.data(), static_cast<uint32_t>(chatter.size()), 3)) << "someone else's business";
+    const Bytes garp = eth(bcast, stranger_mac, 0x0806, golden::arp(1, stranger_mac, web1, zero, web1));
+    EXPECT_TRUE(n.learn(garp.data(), static_cast<uint32_t>(garp.size()), 4)) << "a wanted backend announcing itself";
+    const Bytes moved = eth(bcast, client_mac, 0x0806, golden::arp(1, client_mac, web3, zero, web3));
+    EXPECT_TRUE(n.learn(moved.data(), static_cast<uint32_t>(moved.size()), 5)) << "a known address with a new MAC";
+    const Bytes probe = eth(bcast, stranger_mac, 0x0806, golden::arp(1, stranger_mac, 0, zero, web1));
+    EXPECT_FALSE(n.learn(probe.data(), static_cast<uint32_t>(probe.size()), 6)) << "an RFC 5227 probe names nobody";
+    Bytes cut = reply;
+    cut.resize(30);
+    EXPECT_FALSE(n.learn(cut.data(), static_cast<uint32_t>(cut.size()), 7));
+    ASSERT_EQ(n.size(), 2u);
+    const auto e = n.entries();
+    EXPECT_EQ(e[0].first, std::min(net(web1), net(web3)));
+    EXPECT_FALSE(n.expire(10, 100));
+    EXPECT_TRUE(n.expire(1000, 100));
+    EXPECT_EQ(n.size(), 0u);
+}
+
+// The whole loop: a DR backend whose MAC nobody knows gets an ARP request from the dataplane; its
+// reply goes to control, which learns it and republishes; the client's retransmission goes through.
+TEST(Neighbours, SolicitLearnRepublishForward)
+{
+    const conf::Config cfg = config(conf::LbAlgo::rr, {web3});
+    fwd::BuildResult b = fwd::Table::build(cfg, inputs({}));
+    ASSERT_TRUE(b.table) << b.error;
+    pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
+
+    Bytes first = syn(40000);
+    ASSERT_EQ(run(*b.table, lc, first, 10).verdict, pkt::Verdict::solicit);
+    EXPECT_EQ(first, eth(bcast, port_mac, 0x0806, golden::arp(1, port_mac, node, zero, web3)));
+
+    Bytes reply = eth(port_mac, web3_mac, 0x0806, golden::arp(2, web3_mac, web3, port_mac, node));
+    ASSERT_EQ(run(*b.table, lc, reply, 11).verdict, pkt::Verdict::to_control);
+    fwd::Neighbours n;
+    n.ours(net(node));
+    ASSERT_TRUE(n.learn(reply.data(), static_cast<uint32_t>(reply.size()), 11));
+
+    fwd::BuildResult next = fwd::Table::build(cfg, inputs(n.entries()));
+    ASSERT_TRUE(next.table) << next.error;
+    Bytes again = syn(40000);
+    ASSERT_EQ(run(*next.table, lc, again, 1000).verdict, pkt::Verdict::forward);
+    EXPECT_EQ(again, eth(web3_mac, port_mac, 0x0800,
+                         golden::ipv4({.src = client, .dst = vip, .proto = 6, .ttl = 63},
+                                      golden::tcp(client, vip, 40000, 80, 0x02, 1))));
+}
+
+// lc picks by active/inactive counts; flows that end (expire) must leave them, or lc drifts.
+TEST(LcCounts, ExactThroughHandshakeAndExpiry)
+{
+    const auto mac = [](uint8_t x) { return fwd::Mac{0x02, 0, 0, 0, 0, x}; };
+    fwd::BuildResult b = fwd::Table::build(config(conf::LbAlgo::lc, {web1, web2}),
+                                           inputs({{net(web1), mac(0x11)}, {net(web2), mac(0x12)}}));
+    ASSERT_TRUE(b.table) << b.error;
+    pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
+    for (uint16_t p = 0; p < 10; ++p) {
+        Bytes s = syn(static_cast<uint16_t>(41000 + p));
+        ASSERT_EQ(run(*b.table, lc, s, 1).verdict, pkt::Verdict::forward);
+    }
+    // Ten SYNs: SYN_RECV, inactive; lc alternates (inactive overhead 1 each).
+    EXPECT_EQ(lc.sched[0].counts(0).inactive + lc.sched[0].counts(1).inactive, 10u);
+    EXPECT_EQ(lc.sched[0].counts(0).active + lc.sched[0].counts(1).active, 0u);
+    EXPECT_EQ(lc.sched[0].counts(0).inactive, 5u);
+    for (uint16_t p = 0; p < 10; ++p) {
+        Bytes a = syn(static_cast<uint16_t>(41000 + p), 0x10);
+        ASSERT_EQ(run(*b.table, lc, a, 2).verdict, pkt::Verdict::forward);
+    }
+    EXPECT_EQ(lc.sched[0].counts(0).active + lc.sched[0].counts(1).active, 10u);
+    EXPECT_EQ(lc.sched[0].counts(0).inactive + lc.sched[0].counts(1).inactive, 0u);
+    EXPECT_EQ(lc.backend(0, 0).packets_in + lc.backend(0, 1).packets_in, 20u);
+    // 900 s of ESTABLISHED later every flow has gone, and so have the counts.
+    EXPECT_EQ(lc.flows.expire(2 + 901 * 1000, lc.flows.buckets()), 10u);
+    EXPECT_EQ(lc.sched[0].counts(0).active + lc.sched[0].counts(1).active, 0u);
+    EXPECT_EQ(lc.sched[0].counts(0).inactive + lc.sched[0].counts(1).inactive, 0u);
+}
+
+}  // namespace
