@@ -4,6 +4,7 @@
 
 #include "conf/json.h"
 #include "conf/parser.h"
+#include "control/kernel/firewall.h"
 #include "control/kernel/netlink.h"
 #include "control/kernel/vrrp_io.h"
 #include "control/log.h"
@@ -99,6 +100,7 @@ private:
     asio::steady_timer _timer;
     asio::signal_set _signals;
     std::unique_ptr<kernel::Netlink> _nl;
+    std::unique_ptr<kernel::Firewall> _firewall;  // vrrp_strict's drop rules: outlive reloads
     std::unique_ptr<asio::posix::stream_descriptor> _link_events;
     std::unique_ptr<Generation> _gen;
     std::vector<std::unique_ptr<Generation>> _retired;  // kept until their async work has drained
@@ -133,6 +135,10 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     gen->loaded = std::move(loaded);
     const conf::Config& cfg = gen->loaded->config;
     gen->io = std::make_unique<kernel::VrrpIo>(cfg, *_nl, [this](size_t i, State f, State t) { notify(i, f, t); });
+    gen->io->use_firewall(_firewall.get());
+    if (cfg.global.nftables_table != _firewall->table()) {
+        vlog::warn(fmt::format("nftables table {} kept: a new table name takes effect at the next start", _firewall->table()));
+    }
     std::string error;
     if (!gen->io->open(error)) {
         vlog::error(error);
@@ -685,6 +691,7 @@ void Daemon::on_signal(int sig)
     }
     vlog::line("Stopping");
     _gen->engine->stop(vrrp::Clock::now());
+    _firewall->remove_tables();
     _timer.cancel();
     // Give the stop notify scripts a moment, then leave.
     _io.stop();
@@ -708,6 +715,11 @@ int Daemon::run()
     if (!_opts.pid_file.empty()) {
         std::ofstream(_opts.pid_file) << ::getpid() << '\n';
     }
+    // A predecessor killed with SIGKILL may have left its drop rules: they would keep this node from
+    // answering for VIPs it is about to own. Deleted before anything starts.
+    const auto& g = loaded->config.global;
+    _firewall = std::make_unique<kernel::Firewall>(g.nftables_table, g.nftables_priority, g.nftables_counters);
+    _firewall->remove_stale();
     _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(_nl->monitor_fd()));
     watch_links();
     if (!start_generation(std::move(loaded), nullptr)) {

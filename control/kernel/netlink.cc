@@ -315,6 +315,11 @@ std::error_code Netlink::address_request(uint16_t type, uint16_t flags, int ifin
         if (use_label) {
             mnl_attr_put_strz(nlh, IFA_LABEL, vip.label.c_str());
         }
+        if (!ip.is_v4()) {
+            // As keepalived (ip shows its IPv6 VIPs "nodad"): a VIP taken over must answer at once,
+            // not after a second of duplicate address detection against the master that just left.
+            ifa->ifa_flags = IFA_F_NODAD;
+        }
     }
     return transact(false, [](const nlmsghdr*) {});
 }

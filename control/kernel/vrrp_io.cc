@@ -202,6 +202,17 @@ void VrrpIo::send_advert(size_t inst, const vrrp::Advert& advert)
 void VrrpIo::set_vips(size_t inst, bool own)
 {
     const auto& vi = *_engine->instances()[inst].config;
+    // keepalived's order: the drop rule before the VIPs come, and after they went.
+    const bool fw = _firewall != nullptr && needs_firewall(_cfg, vi);
+    if (fw && own) {
+        vlog::info("({}) setting firewall drop rule", vi.name);
+        std::vector<conf::VirtualIp> all(vi.vips);
+        all.insert(all.end(), vi.excluded_vips.begin(), vi.excluded_vips.end());
+        std::string error;
+        if (!_firewall->hold(vi.name, all, vi.interface, error)) {
+            vlog::error(fmt::format("({}) cannot set the firewall drop rule: {}", vi.name, error));
+        }
+    }
     for (const auto* list : {&vi.vips, &vi.excluded_vips}) {
         for (const auto& vip : *list) {
             const std::string& dev = vip.dev.empty() ? vi.interface : vip.dev;
@@ -210,6 +221,13 @@ void VrrpIo::set_vips(size_t inst, bool own)
             if (ec) {
                 vlog::error(fmt::format("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message()));
             }
+        }
+    }
+    if (_firewall != nullptr && !own && _firewall->holds(vi.name)) {
+        vlog::info("({}) removing firewall drop rule", vi.name);
+        std::string error;
+        if (!_firewall->release(vi.name, error)) {
+            vlog::error(fmt::format("({}) cannot remove the firewall drop rule: {}", vi.name, error));
         }
     }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "conf/model.h"
+#include "control/kernel/firewall.h"
 #include "control/kernel/garp.h"
 #include "control/kernel/netlink.h"
 #include "control/vrrp/engine.h"
@@ -57,6 +58,9 @@ public:
     // Removes the config's VIPs where a crashed predecessor left them (before the engine starts).
     void remove_stale_vips();
     void attach(const vrrp::Engine& engine) { _engine = &engine; }
+    // vrrp_strict / no_accept: the instances without accept drop their VIPs' traffic while MASTER.
+    void use_firewall(Firewall* fw) { _firewall = fw; }
+    static bool needs_firewall(const conf::Config& cfg, const conf::VrrpInstance& vi) { return !vi.accept.value_or(!cfg.global.vrrp_strict); }
 
     std::map<std::string, VrrpSocket>& sockets() { return _sockets; }
 
@@ -74,6 +78,7 @@ private:
     Netlink& _nl;
     NotifyFn _notify;
     const vrrp::Engine* _engine = nullptr;
+    Firewall* _firewall = nullptr;
     std::map<std::string, VrrpSocket> _sockets;  // by interface name
     std::map<std::string, Garp> _garps;
     std::map<std::string, uint16_t> _ip_ids;  // keepalived numbers IP ids per instance from 1, skipping 0

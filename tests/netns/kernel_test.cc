@@ -214,7 +214,8 @@ TEST_F(KernelTest, AddAndDeleteIpv6Vip)
 {
     const conf::VirtualIp vip{.addr = ip("2001:db8::10"), .prefix = 64};
     ASSERT_FALSE(nl.add_address(veth_a.index, vip));
-    EXPECT_TRUE(has_line(ip_addr_lines("veth-a", "inet6"), "inet6 2001:db8::10/64 scope global"))
+    // nodad, as keepalived: no second of duplicate address detection before a taken-over VIP answers.
+    EXPECT_TRUE(has_line(ip_addr_lines("veth-a", "inet6"), "inet6 2001:db8::10/64 scope global nodad"))
         << ::testing::PrintToString(ip_addr_lines("veth-a", "inet6"));
     EXPECT_FALSE(nl.add_address(veth_a.index, vip)) << "adding twice is success";
     auto addrs = nl.addresses(veth_a.index);
