@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The dataplane figures of bench/RESULTS.md: dp_bench over every case, R runs each (interleaved, so
+# a noisy neighbour hits every case alike), printing the median Mpps per lcore and TSC cycles per
+# packet of each case as one JSON line. Usage: R=3 SECONDS=3 bench/dp_matrix.sh [BUILD_DIR]
+set -euo pipefail
+build=${1:-build}
+R=${R:-3}
+SECS=${SECONDS_PER_RUN:-3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cases=(
+  "io|--mode io"
+  "dr_hit_1k|--mode dr --flows 1024"
+  "dr_hit_64k|--mode dr --flows 65536"
+  "nat_hit_1k|--mode nat --flows 1024"
+  "nat_hit_64k|--mode nat --flows 65536"
+  "tun_hit_1k|--mode tun --flows 1024"
+  "dr_new|--mode dr --new-flows"
+  "nat_new|--mode nat --new-flows"
+  "tun_new|--mode tun --new-flows"
+  "io_2lcores|--mode io --lcores 2"
+  "dr_hit_1k_2lcores|--mode dr --flows 1024 --lcores 2"
+)
+for ((r = 0; r < R; r++)); do
+  for c in "${cases[@]}"; do
+    name=${c%%|*}
+    # shellcheck disable=SC2086
+    "$build/bench/dp_bench" ${c#*|} --seconds "$SECS" >>"$tmp/$name"
+  done
+done
+for c in "${cases[@]}"; do
+  name=${c%%|*}
+  python3 - "$tmp/$name" "$name" "${c#*|}" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+med = lambda k: statistics.median(r[k] for r in runs)
+print(json.dumps({"case": sys.argv[2], "args": sys.argv[3], "runs": len(runs),
+                  "mpps_per_lcore": round(med("mpps_per_lcore"), 2),
+                  "tsc_cycles_per_packet": round(med("tsc_cycles_per_packet"), 1),
+                  "drops": max(r["drops"] for r in runs)}))
+PY
+done
