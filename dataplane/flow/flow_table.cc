@@ -17,13 +17,12 @@ constexpr State sSS = State::syn_sent;
 constexpr State sCW = State::close_wait;
 constexpr State sLA = State::last_ack;
 constexpr State sLI = State::listen;
-constexpr State sSA = State::synack;
 
 using Row = std::array<State, state_count>;
 // tcp_states[] of net/netfilter/ipvs/ip_vs_proto_tcp.c, three blocks (INPUT, OUTPUT, INPUT-ONLY) of
 // four rows (syn, fin, ack, rst). The kernel orders its columns sNO sES sSS sSR sFW sTW sCL sCW sLA
 // sLI sSA; here the columns are State values (below), so each kernel row is permuted, not changed.
-// A non-TCP flow (sUD) never moves.
+// A non-TCP flow (sUD) never moves; no row leads to SYNACK (only IPVS's secure_tcp table does).
 //                          sNO  sES  sSR  sFW  sTW  sCL  sUD  sSS  sCW  sLA  sLI  sSA
 constexpr std::array<std::array<Row, 4>, 3> transitions = {{
     {{
