@@ -710,7 +710,7 @@ void Parser::track_file(const Line& head)
     }
     run_block(table, t);
     if (t.path.empty()) {
-        _d.error(_block_end, fmt::format("No file set for track_file {} - removing", t.name));
+        _d.error(_block_end, fmt::format("No file set for track_file {} - ignoring", t.name));
         return;
     }
     _cfg.track_files.push_back(std::move(t));
