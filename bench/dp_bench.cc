@@ -117,15 +117,7 @@ constexpr uint8_t client_mac[6] = {0x02, 0, 0, 0, 0, 0x50};
 
 uint32_t be32(uint32_t host) { return __builtin_bswap32(host); }
 
-conf::Ip cip(uint32_t host)
-{
-    conf::Ip a;
-    a.family = 2;
-    for (int i = 0; i < 4; ++i) {
-        a.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(host >> (24 - 8 * i));
-    }
-    return a;
-}
+conf::Ip cip(uint32_t host) { return conf::Ip::v4(host); }
 
 constexpr uint32_t vip_host = 0x0a000064;    // 10.0.0.100
 constexpr uint32_t node_host = 0x0a000002;   // 10.0.0.2

@@ -19,6 +19,17 @@ struct Ip {
     std::array<uint8_t, 16> bytes{};
 
     static std::optional<Ip> parse(std::string_view text);
+    /// An IPv4 address from its host-order value (0x0a000001 is 10.0.0.1).
+    static constexpr Ip v4(uint32_t host) noexcept
+    {
+        Ip a;
+        a.family = 2;  // AF_INET
+        a.bytes[0] = static_cast<uint8_t>(host >> 24);
+        a.bytes[1] = static_cast<uint8_t>(host >> 16);
+        a.bytes[2] = static_cast<uint8_t>(host >> 8);
+        a.bytes[3] = static_cast<uint8_t>(host);
+        return a;
+    }
     std::string str() const;
     bool is_v4() const;
     uint8_t max_prefix() const { return is_v4() ? 32 : 128; }

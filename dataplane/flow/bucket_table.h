@@ -142,19 +142,7 @@ public:
         Where w[burst_max];
         for (uint32_t base = 0; base < n; base += burst_max) {
             const uint32_t m = std::min(n - base, burst_max);
-            for (uint32_t i = 0; i < m; ++i) {
-                w[i] = where(hashes[base + i]);
-                __builtin_prefetch(&_buckets[w[i].b1]);
-            }
-            for (uint32_t i = 0; i < m; ++i) {
-                const Bucket& bk = _buckets[w[i].b1];
-                const uint32_t hit = match(bk, w[i].sig);
-                if (hit != 0) {
-                    __builtin_prefetch(&_entries[bk.idx[std::countr_zero(hit)]]);
-                } else if (bk.spilled != 0) {
-                    __builtin_prefetch(&_buckets[w[i].b2]);
-                }
-            }
+            prefetch_stages(hashes + base, m, w);
             for (uint32_t i = 0; i < m; ++i) {
                 out[base + i] = lookup_at(w[i], keys[base + i], now);
             }
@@ -162,25 +150,11 @@ public:
     }
 
     /// The first two stages of lookup_burst for callers that resolve later (the lcore loop prefetches
-    /// a burst's flows, then processes frame by frame): every primary bucket, then every entry whose
-    /// signature matches (or the alternate bucket when the primary has spilled keys).
+    /// a burst's flows, then processes frame by frame). At most burst_max hashes are used.
     void prefetch_burst(const uint32_t* hashes, uint32_t n) noexcept
     {
         Where w[burst_max];
-        n = std::min(n, burst_max);
-        for (uint32_t i = 0; i < n; ++i) {
-            w[i] = where(hashes[i]);
-            __builtin_prefetch(&_buckets[w[i].b1]);
-        }
-        for (uint32_t i = 0; i < n; ++i) {
-            const Bucket& bk = _buckets[w[i].b1];
-            const uint32_t hit = match(bk, w[i].sig);
-            if (hit != 0) {
-                __builtin_prefetch(&_entries[bk.idx[std::countr_zero(hit)]]);
-            } else if (bk.spilled != 0) {
-                __builtin_prefetch(&_buckets[w[i].b2]);
-            }
-        }
+        prefetch_stages(hashes, std::min(n, burst_max), w);
     }
 
     /// Brings the key's primary bucket towards the cache, for callers that pipeline themselves.
@@ -386,6 +360,25 @@ private:
             return pos;
         }
         return find_in(w.b2, w.sig, key);
+    }
+
+    // Every primary bucket first, then every entry whose signature matches (or the alternate bucket
+    // when the primary has spilled keys), so that the n DRAM misses of each stage overlap.
+    void prefetch_stages(const uint32_t* hashes, uint32_t n, Where* w) const noexcept
+    {
+        for (uint32_t i = 0; i < n; ++i) {
+            w[i] = where(hashes[i]);
+            __builtin_prefetch(&_buckets[w[i].b1]);
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+            const Bucket& bk = _buckets[w[i].b1];
+            const uint32_t hit = match(bk, w[i].sig);
+            if (hit != 0) {
+                __builtin_prefetch(&_entries[bk.idx[std::countr_zero(hit)]]);
+            } else if (bk.spilled != 0) {
+                __builtin_prefetch(&_buckets[w[i].b2]);
+            }
+        }
     }
 
     Entry* lookup_at(const Where& w, const Key& key, uint64_t now) noexcept

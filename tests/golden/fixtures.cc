@@ -52,16 +52,7 @@ constexpr uint8_t syn = 0x02;
 constexpr uint8_t ack = 0x10;
 constexpr uint8_t psh = 0x08;
 
-conf::Ip cip(uint32_t host)
-{
-    conf::Ip a;
-    a.family = 2;  // AF_INET
-    a.bytes[0] = static_cast<uint8_t>(host >> 24);
-    a.bytes[1] = static_cast<uint8_t>(host >> 16);
-    a.bytes[2] = static_cast<uint8_t>(host >> 8);
-    a.bytes[3] = static_cast<uint8_t>(host);
-    return a;
-}
+conf::Ip cip(uint32_t host) { return conf::Ip::v4(host); }
 
 struct Real {
     uint32_t addr;

@@ -28,15 +28,7 @@ constexpr uint32_t web1 = ip(10, 0, 0, 11);
 constexpr uint32_t web2 = ip(10, 0, 0, 12);
 constexpr uint32_t web3 = ip(10, 0, 0, 13);
 
-conf::Ip cip(uint32_t host)
-{
-    conf::Ip a;
-    a.family = 2;
-    for (int i = 0; i < 4; ++i) {
-        a.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(host >> (24 - 8 * i));
-    }
-    return a;
-}
+conf::Ip cip(uint32_t host) { return conf::Ip::v4(host); }
 
 conf::Config config(conf::LbAlgo algo, std::vector<uint32_t> reals)
 {
