@@ -1,10 +1,13 @@
 // Measures what the schedulers cost the control plane (Maglev table builds) and the hot path (one
 // pick() per new flow), printing one JSON line per figure for bench/RESULTS.md.
+// Usage: `sched_bench` (every figure) or `sched_bench maglev N M [equal|weighted|skewed] [RUNS]`
+// (one Maglev build, RUNS times).
 #include "dataplane/sched/sched.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,11 +31,14 @@ std::vector<sched::Backend> backends(size_t n, bool weighted)
     return b;
 }
 
-void maglev_build(size_t n, uint32_t m, bool weighted, int runs)
+// Maglev table build. weights: "equal" (all 1), "weighted" (1, 2, 3, 4, 1, …) or "skewed" (the
+// first backend 100, the others 1: 11 turns a round, which maglev_fill schedules by calendar).
+void maglev_build(size_t n, uint32_t m, const std::string& weights, int runs)
 {
     std::vector<sched::MaglevBackend> mb;
-    for (const auto& b : backends(n, weighted)) {
-        mb.push_back({.key = b.key, .weight = b.weight});
+    for (const auto& b : backends(n, weights == "weighted")) {
+        const bool heavy = weights == "skewed" && mb.empty();
+        mb.push_back({.key = b.key, .weight = heavy ? 100u : b.weight});
     }
     std::vector<int16_t> table(m);
     std::vector<double> ms;
@@ -42,9 +48,10 @@ void maglev_build(size_t n, uint32_t m, bool weighted, int runs)
         const auto t1 = clock_type::now();
         ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
-    std::printf("{\"bench\":\"maglev_build\",\"backends\":%zu,\"M\":%u,\"weighted\":%s,\"runs\":%d,"
-                "\"median_ms\":%.3f,\"min_ms\":%.3f,\"target_ms\":1.8}\n",
-                n, m, weighted ? "true" : "false", runs, median(ms), *std::min_element(ms.begin(), ms.end()));
+    std::printf("{\"bench\":\"maglev_build\",\"backends\":%zu,\"M\":%u,\"weighted\":%s,\"weights\":\"%s\","
+                "\"runs\":%d,\"median_ms\":%.3f,\"min_ms\":%.3f,\"target_ms\":1.8}\n",
+                n, m, weights == "equal" ? "false" : "true", weights.c_str(), runs, median(ms),
+                *std::min_element(ms.begin(), ms.end()));
 }
 
 // Whole Service::build for mh (validation, table allocation and fill), what a publish really pays.
@@ -102,12 +109,22 @@ void pick_cost(sched::Algo a, size_t n)
 
 } // namespace
 
-int main()
+int main(int argc, char** argv)
 {
+    // `sched_bench maglev N M [equal|weighted|skewed] [RUNS]`: one Maglev figure alone, e.g. under
+    // callgrind with RUNS = 1 and `--toggle-collect='sched::maglev_fill(*)'` to count one build.
+    if (argc >= 4 && std::string(argv[1]) == "maglev") {
+        const std::string weights = argc >= 5 ? argv[4] : "equal";
+        const int runs = argc >= 6 ? std::atoi(argv[5]) : 15;
+        maglev_build(std::strtoul(argv[2], nullptr, 10), static_cast<uint32_t>(std::strtoul(argv[3], nullptr, 10)),
+                     weights, std::max(runs, 1));
+        return 0;
+    }
     const int runs = 15;
-    maglev_build(1000, 65537, false, runs);
-    maglev_build(1000, 131071, false, runs);
-    maglev_build(1000, 131071, true, runs);
+    maglev_build(1000, 65537, "equal", runs);
+    maglev_build(1000, 131071, "equal", runs);
+    maglev_build(1000, 131071, "weighted", runs);
+    maglev_build(1000, 131071, "skewed", runs);
     mh_service_build(1000, runs);
     for (size_t n : {10u, 1000u}) {
         for (sched::Algo a : {sched::Algo::rr, sched::Algo::wrr, sched::Algo::lc, sched::Algo::wlc, sched::Algo::sed,

@@ -503,6 +503,72 @@ TEST(SchedMh, FastFillEqualsThePaperAlgorithm)
     }
 }
 
+// Tables as Pseudocode 1 with turns by weight built them (the implementation of commit f1b8068,
+// before the fill was made faster), pinned by an FNV-1a hash of every entry and a few entries in the
+// clear: the XDP program and the other nodes of a cluster must reproduce the table bit for bit, so
+// no optimisation may move an entry. The cases cover each way maglev_fill() finds entries and
+// schedules turns: equal weights, weights dense (every backend checked each round) and sparse (a
+// few heavy backends among many light ones), zero weights, small and large M.
+TEST(SchedMh, TablesArePinned)
+{
+    auto fnv = [](const std::vector<int16_t>& t) {
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (int16_t e : t) {
+            for (int k = 0; k < 2; ++k) {
+                h ^= (static_cast<uint16_t>(e) >> (8 * k)) & 0xff;
+                h *= 0x100000001b3ull;
+            }
+        }
+        return h;
+    };
+    enum class W { equal, one_to_four, zero_to_four, extreme, random_keys, one_heavy, some_heavy };
+    struct Case {
+        size_t n;
+        uint32_t m;
+        W w;
+        uint64_t hash;
+        int16_t first, second, middle, last;  // entries 0, 1, M/2 and M-1
+    };
+    const Case cases[] = {
+        {1000, 131071, W::equal, 0xeb1c9e54ca18eb9eull, 616, 435, 677, 284},
+        {1000, 65537, W::equal, 0x45d627f5a64ff717ull, 832, 586, 831, 202},
+        {1000, 131071, W::one_to_four, 0xda72bf7b35f6253aull, 135, 435, 859, 686},
+        {10, 1009, W::zero_to_four, 0x0173ed9abab74238ull, 4, 9, 2, 2},
+        {3, 7, W::equal, 0xc1b3e1b628801f05ull, 1, 1, 0, 2},
+        {100, 65537, W::extreme, 0x71a510ae24e28661ull, 14, 56, 31, 12},
+        {1000, 131071, W::random_keys, 0xc10e1d4d9ad52312ull, 691, 202, 11, 680},
+        {5000, 524309, W::equal, 0xf2941ad53adba451ull, 1984, 1920, 2341, 123},
+        {1000, 131071, W::one_heavy, 0x3dd9443430e4b696ull, 0, 975, 677, 284},
+        {1000, 65537, W::some_heavy, 0x3cdd3f2bb3fc8f64ull, 500, 640, 960, 720},
+    };
+    for (const Case& k : cases) {
+        std::vector<sched::MaglevBackend> b;
+        std::mt19937_64 rng(7);
+        for (size_t i = 0; i < k.n; ++i) {
+            uint64_t key = (0x0a000000ull + i) << 16 | 80;
+            uint32_t w = 1;
+            switch (k.w) {
+            case W::equal: break;
+            case W::one_to_four: w = static_cast<uint32_t>(1 + i % 4); break;
+            case W::zero_to_four: w = static_cast<uint32_t>(i % 5); break;
+            case W::extreme: w = static_cast<uint32_t>(i * 7919 % 65536); break;  // 0 … 65535
+            case W::random_keys: key = rng(); break;
+            case W::one_heavy: w = i == 0 ? 100 : 1; break;          // 11 turns a round
+            case W::some_heavy: w = i % 20 == 0 ? 100 : 1; break;    // 60 turns a round
+            }
+            b.push_back({.key = key, .weight = w});
+        }
+        std::vector<int16_t> t(k.m);
+        sched::maglev_fill(b, t);
+        const auto where = ::testing::Message() << "N=" << k.n << " M=" << k.m << " case " << int(k.w);
+        EXPECT_EQ(fnv(t), k.hash) << where;
+        EXPECT_EQ(t[0], k.first) << where;
+        EXPECT_EQ(t[1], k.second) << where;
+        EXPECT_EQ(t[k.m / 2], k.middle) << where;
+        EXPECT_EQ(t[k.m - 1], k.last) << where;
+    }
+}
+
 TEST(SchedMh, EveryShareWithinOnePercentOfFair)
 {
     for (size_t n : {10u, 100u, 1000u}) {
