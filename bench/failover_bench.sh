@@ -2,10 +2,13 @@
 # Measures what a client sees when a VRRP master goes away, for a pair of vipd nodes and a pair of
 # keepalived 2.2.7 nodes in the same namespace lab, side by side: the longest silence between replies
 # of a ping every 10 ms to the VIP, for the master's link going down, SIGKILL and SIGTERM, at VRRP v2
-# advert_int 1 and v3 advert_int 0.1, 0.05 and 0.01. Then the CPU the VRRP control thread uses with
-# 100 instances advertising every 10 ms. Prints markdown tables (medians of R runs).
-# Usage: bench/failover_bench.sh   (as root)   Environment: R=3 runs per cell, CASES="v2:1 v3:0.1 ...",
-#        KILLS="linkdown sigkill sigterm", IMPLS="vipd keepalived", CPU_SECONDS=10
+# advert_int 1 and v3 advert_int 0.1, 0.05 and 0.01, multicast or unicast with one peer. Then the CPU
+# the VRRP control thread uses with 100 instances advertising every 10 ms. Prints markdown tables
+# (medians of R runs, each run's figure in brackets).
+# Usage: bench/failover_bench.sh   (as root)   Environment: R=3 runs per cell,
+#        CASES="v2:1 v3:0.1 v2:1:ucast ..." (VERSION:ADVERT_INT[:ucast]; ucast = unicast_src_ip and one
+#        unicast_peer on each node), KILLS="linkdown sigkill sigterm", IMPLS="vipd keepalived",
+#        CPU_SECONDS=10 (0 skips the CPU table), VIPD=build/vipd
 #
 # SIGKILL in kernel mode leaves the dead daemon's VIP on its interface (keepalived's too), and that
 # kernel keeps answering: to measure VRRP rather than the leftover, the bench deletes the VIP from the
@@ -24,7 +27,8 @@ work=$(mktemp -d)
 pids=()
 
 [ "$(id -u)" -eq 0 ] || { echo "failover_bench: needs root" >&2; exit 1; }
-[ -x build/vipd ] || { echo "failover_bench: build vipd first (ninja -C build vipd)" >&2; exit 1; }
+VIPD=${VIPD:-build/vipd}
+[ -x "$VIPD" ] || { echo "failover_bench: build vipd first (ninja -C build vipd), or set VIPD" >&2; exit 1; }
 
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
@@ -41,8 +45,16 @@ wait_for() {  # wait_for FILE REGEX SECONDS
   done
 }
 
-conf() {  # conf NAME VERSION INTERVAL PRIORITY [COUNT]: COUNT instances on ens33
-  local name=$1 version=$2 interval=$3 prio=$4 count=${5:-1} i
+conf() {  # conf NAME VERSION INTERVAL PRIORITY [COUNT [MODE]]: COUNT instances on ens33; MODE ucast: unicast
+  local name=$1 version=$2 interval=$3 prio=$4 count=${5:-1} mode=${6:-mcast} i me peer ucast=""
+  if [ "$mode" = ucast ]; then
+    me=192.168.140.10 peer=192.168.140.11
+    if [ "$name" = lb2 ]; then me=192.168.140.11 peer=192.168.140.10; fi
+    ucast="unicast_src_ip $me
+    unicast_peer {
+        $peer
+    }"
+  fi
   {
     echo "global_defs { router_id $name }"
     for i in $(seq 1 "$count"); do
@@ -54,6 +66,7 @@ vrrp_instance VI_$i {
     priority $prio
     advert_int $interval
     version $version
+    $ucast
     virtual_ipaddress {
         $(if [ "$count" -eq 1 ]; then echo "$vip"; else echo "10.200.$((i / 250)).$((i % 250 + 1))"; fi)/32
     }
@@ -67,7 +80,7 @@ start() {  # start IMPL NODE CONF: sets $started_pid
   local impl=$1 node=$2 cf=$3
   : >"$work/$node.log"
   if [ "$impl" = vipd ]; then
-    ip netns exec "$lab-$node" build/vipd -n -l -f "$cf" -p "$work/$node.pid" --stats-file "$work/$node.stats" >>"$work/$node.log" 2>&1 &
+    ip netns exec "$lab-$node" "$VIPD" -n -l -f "$cf" -p "$work/$node.pid" --stats-file "$work/$node.stats" >>"$work/$node.log" 2>&1 &
   else
     ip netns exec "$lab-$node" keepalived -n -l -D --vrrp -f "$cf" -p "$work/$node.kpid" -r "$work/$node.pid" >>"$work/$node.log" 2>&1 &
   fi
@@ -91,10 +104,10 @@ print(round(max((b - a for a, b in zip(t, t[1:])), default=float("nan")) * 1000)
 PY
 }
 
-one_run() {  # one_run IMPL VERSION INTERVAL KILL: prints the outage in ms
-  local impl=$1 version=$2 interval=$3 kill=$4
-  conf lb1 "$version" "$interval" 150
-  conf lb2 "$version" "$interval" 100
+one_run() {  # one_run IMPL VERSION INTERVAL KILL MODE: prints the outage in ms
+  local impl=$1 version=$2 interval=$3 kill=$4 mode=$5
+  conf lb1 "$version" "$interval" 150 1 "$mode"
+  conf lb2 "$version" "$interval" 100 1 "$mode"
   start "$impl" lb1 "$work/lb1.conf"; local p1=$started_pid
   wait_for "$work/lb1.log" 'Entering MASTER STATE' 20 || { echo nan; stop "$p1"; return; }
   start "$impl" lb2 "$work/lb2.conf"; local p2=$started_pid
@@ -134,18 +147,20 @@ echo
 printf '| case | kill |'; for impl in $IMPLS; do printf ' %s |' "$impl"; done; echo
 printf '|---|---|'; for _ in $IMPLS; do printf -- '---:|'; done; echo
 for c in $CASES; do
-  version=${c%%:*}; version=${version#v}; interval=${c#*:}
+  IFS=: read -r version interval mode <<<"$c"
+  version=${version#v}; mode=${mode:-mcast}
   for kill in $KILLS; do
-    printf '| v%s advert_int %s | %s |' "$version" "$interval" "$kill"
+    printf '| v%s advert_int %s%s | %s |' "$version" "$interval" "$([ "$mode" = ucast ] && echo ', unicast 1 peer')" "$kill"
     for impl in $IMPLS; do
       vals=()
-      for _ in $(seq 1 "$R"); do vals+=("$(one_run "$impl" "$version" "$interval" "$kill")"); done
+      for _ in $(seq 1 "$R"); do vals+=("$(one_run "$impl" "$version" "$interval" "$kill" "$mode")"); done
       printf ' %s (%s) |' "$(median "${vals[@]}")" "${vals[*]}"
     done
     echo
   done
 done
 
+[ "$CPU_SECONDS" -gt 0 ] || exit 0
 echo
 echo "CPU of the VRRP control process: 100 instances, v3, advert_int 0.01, all MASTER, over ${CPU_SECONDS} s"
 echo
