@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -71,7 +72,7 @@ struct TempDir {
         char tmpl[] = "/tmp/vipd-trackfile-XXXXXX";
         path = ::mkdtemp(tmpl);
     }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+    ~TempDir() { std::filesystem::remove_all(path); }
 };
 
 void write(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
