@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace fwd {
 namespace {
@@ -54,6 +56,22 @@ void place(std::vector<uint32_t>& slots, uint32_t hash, uint32_t index)
     }
 }
 
+// The open-addressing index of `items` (built once, when the vector is complete).
+template <class T, class Hash>
+std::vector<uint32_t> index_of(const std::vector<T>& items, Hash hash)
+{
+    std::vector<uint32_t> slots = make_slots(items.size());
+    for (uint32_t i = 0; i < items.size(); ++i) {
+        place(slots, hash(items[i]), i);
+    }
+    return slots;
+}
+
+uint64_t service_key(uint32_t vip, uint8_t proto, uint16_t port) noexcept
+{
+    return (uint64_t{vip} << 32) | (uint64_t{port} << 8) | proto;
+}
+
 }  // namespace
 
 BuildResult Table::build(const conf::Config& config, const Inputs& in)
@@ -83,27 +101,26 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
     std::stable_sort(t->_routes.begin(), t->_routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
         return std::popcount(a.mask) > std::popcount(b.mask);
     });
+    // Every vector is filled first (duplicates found with these maps) and indexed once at the end:
+    // a config of 10,000 virtual servers builds in linear time, which matters as every health-check
+    // change republishes. The neighbours are indexed now: next_hop() below reads them.
+    std::unordered_set<uint32_t> seen_neighbours;
     for (const auto& n : in.neighbours) {
-        if (t->neighbour(n.first) == nullptr) {
+        if (seen_neighbours.insert(n.first).second) {
             t->_neighbours.push_back(n);
-            t->_neighbour_slots = make_slots(t->_neighbours.size());
-            for (uint32_t i = 0; i < t->_neighbours.size(); ++i) {
-                place(t->_neighbour_slots, sched::mix32(t->_neighbours[i].first), i);
-            }
         }
     }
+    t->_neighbour_slots = index_of(t->_neighbours, [](const auto& n) { return sched::mix32(n.first); });
+    std::unordered_set<uint32_t> seen_vips;
+    std::unordered_set<uint64_t> seen_services;
+    std::unordered_map<uint64_t, uint32_t> nat_index;  // service_key(ip, proto, port) → _nat position
 
     auto add_vip = [&](uint32_t a) {
-        if (t->find_vip(a) != nullptr) {
+        if (!seen_vips.insert(a).second) {
             return;
         }
         const bool owned = std::find(in.owned.begin(), in.owned.end(), a) != in.owned.end();
         t->_vips.push_back({.addr = a, .owned = owned});
-        // Rebuild as we go: VIP counts are small and this is the control thread.
-        t->_vip_slots = make_slots(t->_vips.size());
-        for (uint32_t i = 0; i < t->_vips.size(); ++i) {
-            place(t->_vip_slots, sched::mix32(t->_vips[i].addr), i);
-        }
     };
     for (const auto& inst : config.instances) {
         for (const auto& v : inst.vips) {
@@ -173,8 +190,7 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
                   .persist_mask = vs.persistence_granularity ? v4(*vs.persistence_granularity) : ~0u,
                   .backends = std::move(backends),
                   .sched = std::move(*built.service)};
-        uint32_t dup = 0;
-        if (t->find_service(s.vip, s.proto, s.port, &dup) != nullptr) {
+        if (!seen_services.insert(service_key(s.vip, s.proto, s.port)).second) {
             r.skipped.push_back(where(vs) + ": duplicate virtual server");
             continue;
         }
@@ -182,16 +198,12 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
         if (s.kind == conf::LbKind::nat) {
             const auto si = static_cast<uint32_t>(t->_services.size());
             for (const Backend& b : s.backends) {
-                NatReply* nr = const_cast<NatReply*>(t->find_nat_reply(b.ip, b.port, s.proto));
-                if (nr == nullptr) {
+                const auto [it, fresh] =
+                    nat_index.try_emplace(service_key(b.ip, s.proto, b.port), static_cast<uint32_t>(t->_nat.size()));
+                if (fresh) {
                     t->_nat.push_back({.ip = b.ip, .port = b.port, .proto = s.proto, .count = 0, .service = {}});
-                    nr = &t->_nat.back();
-                    t->_nat_slots = make_slots(t->_nat.size());
-                    for (uint32_t i = 0; i < t->_nat.size(); ++i) {
-                        const NatReply& x = t->_nat[i];
-                        place(t->_nat_slots, nat_hash(x.ip, x.port, x.proto), i);
-                    }
                 }
+                NatReply* nr = &t->_nat[it->second];
                 if (nr->count == NatReply::max_services) {
                     r.skipped.push_back(where(vs) + ": a real server serves more than " +
                                         std::to_string(NatReply::max_services) +
@@ -204,12 +216,10 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
             }
         }
         t->_services.push_back(std::move(s));
-        t->_service_slots = make_slots(t->_services.size());
-        for (uint32_t i = 0; i < t->_services.size(); ++i) {
-            const Service& x = t->_services[i];
-            place(t->_service_slots, service_hash(x.vip, x.proto, x.port), i);
-        }
     }
+    t->_vip_slots = index_of(t->_vips, [](const Vip& v) { return sched::mix32(v.addr); });
+    t->_service_slots = index_of(t->_services, [](const Service& x) { return service_hash(x.vip, x.proto, x.port); });
+    t->_nat_slots = index_of(t->_nat, [](const NatReply& x) { return nat_hash(x.ip, x.port, x.proto); });
     r.table = std::move(t);
     return r;
 }

@@ -96,15 +96,15 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
             r = pkt::process(*table, _state, f, now);
         }
         if (f.data != before || f.len != before_len) {
-            // TUN prepended its header, or the frame became an ARP request or an ICMP error.
+            // TUN prepended its header (the segments after the first stay), or the frame became an
+            // ARP request or an ICMP error (built in the first segment: the rest is freed).
             m->data_off = static_cast<uint16_t>(m->data_off - (before - f.data));
             if (f.len < before_len && m->next != nullptr) {
                 rte_pktmbuf_free(m->next);
                 m->next = nullptr;
                 m->nb_segs = 1;
-                m->pkt_len = before_len;
             }
-            m->pkt_len = m->pkt_len - before_len + f.len;
+            m->pkt_len = m->nb_segs == 1 ? f.len : m->pkt_len + (f.len - before_len);
             m->data_len = static_cast<uint16_t>(f.len);
         }
         ++verdicts[static_cast<unsigned>(r.verdict)];

@@ -59,12 +59,6 @@ constexpr Result verdict(Verdict v, uint16_t port = 0) noexcept
     return {.verdict = v, .reason = DropReason::none, .port = port};
 }
 
-void bump(uint64_t& c, uint64_t n = 1) noexcept
-{
-    std::atomic_ref<uint64_t> a(c);
-    a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
 Result arp(const fwd::Table& table, Frame& f) noexcept
 {
     if (f.len < sizeof(EthHdr) + sizeof(ArpHdr)) {
@@ -263,8 +257,8 @@ void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool
         return;
     }
     BackendCounters& c = lc.backend_counters[i];
-    bump(out ? c.packets_out : c.packets_in);
-    bump(out ? c.bytes_out : c.bytes_in, bytes);
+    Counters::bump(out ? c.packets_out : c.packets_in);
+    Counters::bump(out ? c.bytes_out : c.bytes_in, bytes);
 }
 
 // Advances a flow's TCP state; a flow that enters or leaves ESTABLISHED moves between the backend's
@@ -314,7 +308,7 @@ Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip,
             return drop(DropReason::nat_no_flow);
         }
         si = nr.service[0];  // one service: the translation needs no flow (a flow made before a failover)
-        bump(lc.counters.nat_untracked);
+        Counters::bump(lc.counters.nat_untracked);
     }
     const fwd::Service& svc = services[si];
     const uint32_t total = net16(ip->total_length);
@@ -372,9 +366,11 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
         return verdict(Verdict::to_control);
     }
     const bool l4_proto = ip->proto == ipproto_tcp || ip->proto == ipproto_udp;
+    const bool whole = l4_proto && !ip->is_fragment();
     // The fast path first: an unfragmented TCP/UDP datagram to a virtual service (one lookup).
-    if (l4_proto && !ip->is_fragment()) [[likely]] {
-        const L4 l4 = parse_l4(ip, hlen, total);
+    L4 l4{};
+    if (whole) [[likely]] {
+        l4 = parse_l4(ip, hlen, total);
         uint32_t si = 0;
         if (l4.error == DropReason::none) [[likely]] {
             if (const fwd::Service* svc = table.find_service(ip->dst, ip->proto, l4.dport, &si)) [[likely]] {
@@ -382,18 +378,13 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
             }
         }
     }
-    const fwd::Vip* vip = table.find_vip(ip->dst);
-    if (vip == nullptr) {
+    if (table.find_vip(ip->dst) == nullptr) {
         // Not to a VIP: a NAT backend's reply to a client, or the node's own traffic (the kernel's).
-        if (l4_proto && table.has_nat() && !ip->is_fragment() && total >= hlen + 4) {
+        if (whole && table.has_nat() && total >= hlen + 4) {
             uint16_t sport = 0;
             std::memcpy(&sport, reinterpret_cast<const uint8_t*>(ip) + hlen, 2);
             if (const fwd::NatReply* nr = table.find_nat_reply(ip->src, sport, ip->proto)) {
-                const L4 l4 = parse_l4(ip, hlen, total);
-                if (l4.error != DropReason::none) {
-                    return drop(l4.error);
-                }
-                return nat_reply(table, lc, f, ip, l4, *nr, now);
+                return l4.error != DropReason::none ? drop(l4.error) : nat_reply(table, lc, f, ip, l4, *nr, now);
             }
         }
         return verdict(Verdict::to_exception);
@@ -401,10 +392,10 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     if (!l4_proto) {
         return verdict(Verdict::to_exception);  // ICMP to a VIP: the kernel answers, as with keepalived
     }
-    if (ip->is_fragment()) {
+    if (!whole) {
         return drop(DropReason::ip_fragment);
     }
-    if (const L4 l4 = parse_l4(ip, hlen, total); l4.error != DropReason::none) {
+    if (l4.error != DropReason::none) {
         return drop(l4.error);
     }
     // A VIP port with no virtual service: with keepalived the VIP sits on an interface and the kernel
@@ -416,7 +407,7 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
 Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4, const fwd::Service& service,
              uint32_t si, uint32_t total, uint64_t now) noexcept
 {
-    const fwd::Service* svc = &service;
+    const fwd::Service* const svc = &service;
     // IPVS decrements the TTL on every forwarded packet, whatever the method: ip_vs_*_xmit() →
     // __ip_vs_get_out_rt() → decrement_ttl() (net/netfilter/ipvs/ip_vs_xmit.c, since Linux 4.2),
     // which drops TTL ≤ 1 (with ICMP time exceeded, not sent here). Checked before scheduling so a

@@ -36,7 +36,7 @@ struct alignas(64) Counters {
     std::array<uint64_t, verdict_count> verdicts{};
     std::array<uint64_t, drop_reason_count> drops{};
 
-    void bump(uint64_t& c, uint64_t n = 1) noexcept
+    static void bump(uint64_t& c, uint64_t n = 1) noexcept
     {
         std::atomic_ref<uint64_t> a(c);
         a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
