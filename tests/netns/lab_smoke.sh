@@ -9,22 +9,12 @@ LAB=scripts/lab
 NAME=vlsmoke
 NET=192.168.140
 PY=$(command -v python3 || true)
-pass=0 fail=0
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "lab_smoke needs root (network namespaces)"
-for t in ip nginx curl ping; do command -v "$t" >/dev/null || skip "$t not installed (run scripts/setup)"; done
-[ -n "$PY" ] || skip "python3 not installed (run scripts/setup)"
-probe="vlsmoke-probe-$$"
-ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns del "$probe"
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {  # check DESCRIPTION CMD...: passes when CMD succeeds
-  local d=$1; shift
-  if "$@" >/dev/null 2>&1; then ok "$d"; else ko "$d"; fi
-}
+# shellcheck source=tests/netns/report.sh
+source tests/netns/report.sh
+lib_require_root
+lib_require_cmds ip nginx curl ping python3
+lib_require_netns
 expect() {  # expect DESCRIPTION WANT CMD...: passes when CMD prints exactly WANT
   local d=$1 want=$2 got; shift 2
   got=$("$@" 2>/dev/null) || true
@@ -126,15 +116,15 @@ expect "client -> web1 serves 'web1'" web1 in_ns client curl -s --max-time 2 "ht
 expect "client -> web2 serves 'web2'" web2 in_ns client curl -s --max-time 2 "http://$NET.22/"
 expect "web1 /health is ok" ok in_ns client curl -s --max-time 2 "http://$NET.21/health"
 expect "web2 /health answers 200" 200 in_ns client curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$NET.22/health"
-check "lb1 pings lb2" in_ns lb1 ping -c1 -W1 "$NET.11"
-check "lb1 has ens33 with $NET.10/24" sh -c "ip -n $NAME-lb1 -4 addr show dev ens33 | grep -q 'inet $NET.10/24'"
-check "br0 has multicast snooping off" sh -c "ip -n $NAME-lan -d link show br0 | grep -q 'mcast_snooping 0'"
-check "VRRP multicast (proto 112 to 224.0.0.18) crosses the bridge lb1 -> lb2" vrrp_multicast
-check "no default route in the lab" no_default_route
-check "no route out of the lab (1.1.1.1 unreachable)" no_way_out
+check_quiet "lb1 pings lb2" in_ns lb1 ping -c1 -W1 "$NET.11"
+check_quiet "lb1 has ens33 with $NET.10/24" sh -c "ip -n $NAME-lb1 -4 addr show dev ens33 | grep -q 'inet $NET.10/24'"
+check_quiet "br0 has multicast snooping off" sh -c "ip -n $NAME-lan -d link show br0 | grep -q 'mcast_snooping 0'"
+check_quiet "VRRP multicast (proto 112 to 224.0.0.18) crosses the bridge lb1 -> lb2" vrrp_multicast
+check_quiet "no default route in the lab" no_default_route
+check_quiet "no route out of the lab (1.1.1.1 unreachable)" no_way_out
 expect "arp_ignore untouched without --dr" "$(sysctl -n net.ipv4.conf.all.arp_ignore)" sysctl_in web1 net.ipv4.conf.all.arp_ignore
-check "no VIP on web1 lo without --dr" sh -c "! ip -n $NAME-web1 addr show dev lo | grep '$NET.100'" >/dev/null
-check "status reports nginx running" sh -c "'$LAB' status --name $NAME | grep -q 'running (pid'"
+check_quiet "no VIP on web1 lo without --dr" sh -c "! ip -n $NAME-web1 addr show dev lo | grep '$NET.100'" >/dev/null
+check_quiet "status reports nginx running" sh -c "'$LAB' status --name $NAME | grep -q 'running (pid'"
 "$LAB" stop-nginx --name "$NAME" web1 || true
 expect "stop-nginx web1: nothing listens" "000" in_ns client curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$NET.21/"
 "$LAB" start-nginx --name "$NAME" web1 || true
@@ -144,41 +134,41 @@ expect "exec runs in the node's namespace" "$NAME-lb2" "$LAB" exec --name "$NAME
 
 mapfile -t pids < <(lab_pids)
 if "$LAB" down --name "$NAME"; then ok "lab down"; else ko "lab down"; fi
-check "down leaves no namespace" no_lab_ns
-check "down removes /run/$NAME" test ! -e "/run/$NAME"
+check_quiet "down leaves no namespace" no_lab_ns
+check_quiet "down removes /run/$NAME" test ! -e "/run/$NAME"
 if [ ${#pids[@]} -gt 0 ] && running "${pids[@]}"; then ko "down ends the lab's processes (${pids[*]})"; else ok "down ends the lab's processes"; fi
 if "$LAB" down --name "$NAME"; then ok "second down is harmless"; else ko "second down is harmless"; fi
 
 # ---- DR lab -------------------------------------------------------------------------------------
 if "$LAB" up --name "$NAME" --dr; then ok "lab up --dr"; else ko "lab up --dr"; exit 1; fi
 for w in web1 web2; do
-  check "$w holds VIP $NET.100/32 on lo" sh -c "ip -n $NAME-$w -4 addr show dev lo | grep -q 'inet $NET.100/32'"
+  check_quiet "$w holds VIP $NET.100/32 on lo" sh -c "ip -n $NAME-$w -4 addr show dev lo | grep -q 'inet $NET.100/32'"
   expect "$w arp_ignore=1 (all)" 1 sysctl_in "$w" net.ipv4.conf.all.arp_ignore
   expect "$w arp_announce=2 (all)" 2 sysctl_in "$w" net.ipv4.conf.all.arp_announce
   expect "$w arp_ignore=1 (eth0)" 1 sysctl_in "$w" net.ipv4.conf.eth0.arp_ignore
   expect "$w arp_announce=2 (eth0)" 2 sysctl_in "$w" net.ipv4.conf.eth0.arp_announce
 done
 expect "lb1 arp_ignore untouched with --dr" "$(sysctl -n net.ipv4.conf.all.arp_ignore)" sysctl_in lb1 net.ipv4.conf.all.arp_ignore
-check "client gets no ARP answer for the VIP (no LB yet)" sh -c "! ip netns exec $NAME-client ping -c1 -W1 $NET.100"
+check_quiet "client gets no ARP answer for the VIP (no LB yet)" sh -c "! ip netns exec $NAME-client ping -c1 -W1 $NET.100"
 expect "DR: client -> web1 still serves" web1 in_ns client curl -s --max-time 2 "http://$NET.21/"
 mapfile -t pids < <(lab_pids)
 if "$LAB" down --name "$NAME"; then ok "lab down (dr)"; else ko "lab down (dr)"; fi
 if "$LAB" down --name "$NAME"; then ok "second down (dr) is harmless"; else ko "second down (dr) is harmless"; fi
-check "down (dr) leaves no namespace" no_lab_ns
-check "down (dr) removes /run/$NAME" test ! -e "/run/$NAME"
+check_quiet "down (dr) leaves no namespace" no_lab_ns
+check_quiet "down (dr) removes /run/$NAME" test ! -e "/run/$NAME"
 if [ ${#pids[@]} -gt 0 ] && running "${pids[@]}"; then ko "down (dr) ends the lab's processes"; else ok "down (dr) ends the lab's processes"; fi
-check "no nginx of the lab remains" no_lab_nginx
+check_quiet "no nginx of the lab remains" no_lab_nginx
 
 # ---- failures and leftovers ---------------------------------------------------------------------
 if "$LAB" up --name "$NAME" --lb-if 'bad/name' 2>/dev/null; then ko "up rejects a bad interface name"; else ok "up rejects a bad interface name"; fi
-check "a rejected up leaves nothing" no_lab_ns
+check_quiet "a rejected up leaves nothing" no_lab_ns
 # An nginx that fails makes `up` fail after the namespaces exist: its trap must tear them down.
 mkdir -p "$tmp/bin"
 printf '#!/bin/sh\nexit 1\n' >"$tmp/bin/nginx"
 chmod +x "$tmp/bin/nginx"
 if PATH="$tmp/bin:$PATH" "$LAB" up --name "$NAME" 2>/dev/null; then ko "up fails when nginx fails"; else ok "up fails when nginx fails"; fi
-check "a failed up tears itself down (namespaces)" no_lab_ns
-check "a failed up tears itself down (/run/$NAME)" test ! -e "/run/$NAME"
+check_quiet "a failed up tears itself down (namespaces)" no_lab_ns
+check_quiet "a failed up tears itself down (/run/$NAME)" test ! -e "/run/$NAME"
 # A half-built lab with a stray process: down must end it and delete what exists.
 ip netns add "$NAME-lan"
 ip netns add "$NAME-lb1"
@@ -189,8 +179,7 @@ for ((i = 0; i < 20; i++)); do [ -n "$(ip netns pids "$NAME-lb1")" ] && break; s
 if "$LAB" down --name "$NAME"; then ok "down on a half-built lab"; else ko "down on a half-built lab"; fi
 wait "$stray" 2>/dev/null || true
 if running "$stray"; then ko "down ends a stray process in the lab"; else ok "down ends a stray process in the lab"; fi
-check "down on a half-built lab leaves no namespace" no_lab_ns
-check "down on a half-built lab removes /run/$NAME" test ! -e "/run/$NAME"
+check_quiet "down on a half-built lab leaves no namespace" no_lab_ns
+check_quiet "down on a half-built lab removes /run/$NAME" test ! -e "/run/$NAME"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+lib_summary

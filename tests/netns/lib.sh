@@ -30,8 +30,6 @@ LAB="$LIB_ROOT/scripts/lab"
 VIPD=${VIPD:-$LIB_ROOT/build/vipd}
 LAB_NAME=""
 LIB_TMP=""
-LIB_PASS=0
-LIB_FAIL=0
 LIB_LAB_UP=0
 LIB_PIDS=()                 # processes this test started (children of this shell), in start order
 declare -A LIB_KA_DIR=()    # keepalived parent PID -> its pid-file directory
@@ -43,36 +41,12 @@ LAST_RC=""
 LIB_SEQ=0
 LIB_LOCK_FD=""
 
-# ---- results -----------------------------------------------------------------------------------
+# ---- results and preconditions: report.sh (ok, ko, note, check, lib_summary, lib_skip, lib_die,
+# lib_require_root, lib_require_cmds, lib_require_netns) --------------------------------------------
 
-ok() { LIB_PASS=$((LIB_PASS + 1)); echo "ok   - $*"; }
-ko() { LIB_FAIL=$((LIB_FAIL + 1)); echo "FAIL - $*"; }
-note() { echo "     # $*"; }
-check() {  # check DESCRIPTION CMD...: passes when CMD succeeds
-  local d=$1
-  shift
-  if "$@"; then ok "$d"; else ko "$d"; fi
-}
-lib_summary() {
-  echo "$LIB_PASS passed, $LIB_FAIL failed"
-  [ "$LIB_FAIL" -eq 0 ] && [ "$LIB_PASS" -gt 0 ]
-}
+# shellcheck source=tests/netns/report.sh
+source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
 
-lib_skip() { echo "SKIP: $*"; exit 77; }
-lib_die() { echo "ERROR: $*" >&2; exit 1; }
-
-# ---- preconditions -----------------------------------------------------------------------------
-
-lib_require_root() { [ "$(id -u)" -eq 0 ] || lib_skip "$(basename "$0") needs root (network namespaces)"; }
-lib_require_cmds() {
-  local c
-  for c in "$@"; do command -v "$c" >/dev/null 2>&1 || lib_skip "$c not installed (run scripts/setup)"; done
-}
-lib_require_netns() {
-  local probe="${LAB_NAME:-lib}-probe-$$"
-  ip netns add "$probe" >/dev/null 2>&1 || lib_skip "cannot create network namespaces here"
-  ip netns del "$probe" >/dev/null 2>&1 || true
-}
 lib_require_vipd() { [ -x "$VIPD" ] || lib_die "$VIPD is not built (ninja -C build vipd), or set VIPD=/path/to/vipd"; }
 
 # ---- time --------------------------------------------------------------------------------------

@@ -24,24 +24,14 @@ N=${N:-10}               # packets per hostile kind
 FLOOD=${FLOOD:-100000}   # random packets in each flood
 FLOOD_S=${FLOOD_S:-30}   # the flood's time limit
 PY=$(command -v python3 || true)
-pass=0 fail=0
 T0=${EPOCHREALTIME/[.,]/}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "vrrp_hostile needs root (network namespaces, raw sockets)"
-command -v ip >/dev/null || skip "iproute2 (ip) not installed"
-[ -n "$PY" ] || skip "python3 not installed (run scripts/setup)"
-[ -x "$VIPD" ] || skip "$VIPD not built (ninja -C build vipd)"
-probe="vhost-probe-$$"
-ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns del "$probe"
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {  # check DESCRIPTION CMD...: passes when CMD succeeds
-  local d=$1; shift
-  if "$@"; then ok "$d"; else ko "$d"; fi
-}
+# shellcheck source=tests/netns/report.sh
+source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+lib_require_root
+lib_require_cmds ip python3
+[ -x "$VIPD" ] || lib_skip "$VIPD not built (ninja -C build vipd)"
+lib_require_netns
 
 tmp=$(mktemp -d /tmp/vhost.XXXXXX)
 declare -A PID=() LOG=() STATS=()
@@ -399,7 +389,7 @@ phase() {
   check "$mode: lb1 still MASTER, lb2 still BACKUP" eval "snap lb1 $tmp/b1 && snap lb2 $tmp/b2 && [ \"\$(grep -h '^VI_1.state=' $tmp/b1 $tmp/b2 | paste -sd ,)\" = VI_1.state=MASTER,VI_1.state=BACKUP ]"
   check "$mode: lb1 holds $VIP, lb2 does not" eval "has_vip lb1 $VIP && ! has_vip lb2 $VIP"
   check "$mode: the VIP never moved (ip monitor on lb1 and lb2)" eval "! grep -F ' $VIP/' $tmp/$mode-mon1.out $tmp/$mode-mon2.out"
-  if [ "$fail" -gt 0 ]; then show_logs lb1 lb2; fi
+  if [ "$LIB_FAIL" -gt 0 ]; then show_logs lb1 lb2; fi
   end_pid "$mon1"; end_pid "$mon2"
   stop_vipd lb1; check "$mode: lb1 exits 0 on SIGTERM" test "${EXIT_RC:-x}" = 0
   stop_vipd lb2; check "$mode: lb2 exits 0 on SIGTERM" test "${EXIT_RC:-x}" = 0
@@ -415,5 +405,4 @@ for m in ${MODES:-multicast unicast}; do
 done
 if "$LAB" down --name "$NAME" >/dev/null 2>&1; then ok "lab down"; else ko "lab down"; fi
 echo "# runtime $(((${EPOCHREALTIME/[.,]/} - T0) / 1000000)) s"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+lib_summary

@@ -23,23 +23,14 @@ VIP9=$NET.109
 LB2=$NET.11
 MARGIN_MS=${MARGIN_MS:-500}  # slack on top of the protocol's own bounds (scheduling, polling)
 STRICT=${STRICT:-0}
-pass=0 fail=0
 T0=${EPOCHREALTIME/[.,]/}
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "vrrp_vipd needs root (network namespaces)"
-command -v ip >/dev/null || skip "iproute2 (ip) not installed"
-[ -x "$VIPD" ] || skip "$VIPD not built (ninja -C build vipd)"
-probe="vvip-probe-$$"
-ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here"
-ip netns del "$probe"
-
-ok() { pass=$((pass + 1)); echo "ok   - $*"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $*"; }
-check() {  # check DESCRIPTION CMD...: passes when CMD succeeds
-  local d=$1; shift
-  if "$@"; then ok "$d"; else ko "$d"; fi
-}
+# shellcheck source=tests/netns/report.sh
+source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+lib_require_root
+lib_require_cmds ip
+[ -x "$VIPD" ] || lib_skip "$VIPD not built (ninja -C build vipd)"
+lib_require_netns
 
 tmp=$(mktemp -d /tmp/vvip.XXXXXX)
 declare -A PID=() LOG=() STATS=() RUNS=()
@@ -766,5 +757,4 @@ done
 
 if "$LAB" down --name "$NAME" >/dev/null 2>&1; then ok "lab down"; else ko "lab down"; fi
 echo "# runtime $(((${EPOCHREALTIME/[.,]/} - T0) / 1000000)) s"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+lib_summary
