@@ -1,0 +1,233 @@
+// HTTP_GET / SSL_GET: each url fetched in turn (HTTP/1.0, as keepalived asks), its status code checked
+// against the url's ranges and its body's MD5 against the digest; certificates are not verified.
+#include "control/check/probe.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+// GCC 12 reports Boost 1.74's coroutine frame allocator as mismatched new/delete (a false positive:
+// the frame's operator new and delete are a pair, GCC sees only one of them after inlining).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace check {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+
+std::string md5_hex(std::string_view data)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += fmt::format("{:02x}", md[i]);
+    }
+    return out;
+}
+
+asio::ip::address to_asio(const conf::Ip& ip)
+{
+    if (ip.is_v4()) {
+        return asio::ip::address_v4({ip.bytes[0], ip.bytes[1], ip.bytes[2], ip.bytes[3]});
+    }
+    asio::ip::address_v6::bytes_type b;
+    std::copy(ip.bytes.begin(), ip.bytes.end(), b.begin());
+    return asio::ip::address_v6(b);
+}
+
+namespace {
+
+bool status_ok(unsigned code, const std::vector<conf::StatusRange>& ranges)
+{
+    if (ranges.empty()) {
+        return code >= 200 && code <= 299;
+    }
+    for (const auto& r : ranges) {
+        if (code >= r.lo && code <= r.hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
+class HttpProbe : public Probe, public std::enable_shared_from_this<HttpProbe> {
+public:
+    HttpProbe(asio::io_context& io, Target t, HttpSpec spec, Done done)
+        : _io(io), _sock(io), _timer(io), _ctx(asio::ssl::context::tls_client), _target(std::move(t)),
+          _spec(std::move(spec)), _done(std::move(done))
+    {
+        _ctx.set_verify_mode(asio::ssl::verify_none);
+    }
+
+    void start()
+    {
+        asio::co_spawn(_io, run(shared_from_this()), asio::detached);
+    }
+
+    void cancel() override
+    {
+        _cancelled = true;
+        _timer.cancel();
+        boost::system::error_code ignored;
+        _sock.close(ignored);
+    }
+
+private:
+    static asio::awaitable<void> run(std::shared_ptr<HttpProbe> self)
+    {
+        Outcome o;
+        o.ok = true;
+        for (const auto& url : self->_spec.urls) {
+            Outcome one = co_await self->fetch(url);
+            if (self->_cancelled) {
+                co_return;
+            }
+            if (!one.ok) {
+                o = std::move(one);
+                break;
+            }
+            o.successes.insert(o.successes.end(), one.successes.begin(), one.successes.end());
+        }
+        if (self->_cancelled) {
+            co_return;
+        }
+        self->_cancelled = true;
+        auto done = std::move(self->_done);
+        done(std::move(o));
+    }
+
+    asio::awaitable<Outcome> fetch(const HttpUrl& url)
+    {
+        Outcome o;
+        boost::system::error_code ec;
+        _sock = tcp::socket(_io);
+        _sock.open(_target.dst.protocol(), ec);
+        if (!ec && _target.bind) {
+            _sock.set_option(asio::socket_base::reuse_address(true), ec);
+            _sock.bind(*_target.bind, ec);
+        }
+        if (ec) {
+            o.reason = "Error connecting";
+            o.detail = ec.message();
+            co_return o;
+        }
+        _timed_out = false;
+        _timer.expires_after(_target.timeout);
+        std::weak_ptr<HttpProbe> weak = shared_from_this();
+        _timer.async_wait([weak](const boost::system::error_code& e) {
+            if (auto self = weak.lock(); self && !e) {
+                self->_timed_out = true;
+                boost::system::error_code ignored;
+                self->_sock.close(ignored);
+            }
+        });
+        const char* stage = "Error connecting";
+        try {
+            co_await _sock.async_connect(_target.dst, asio::use_awaitable);
+            http::request<http::empty_body> req{http::verb::get, url.path, 10};
+            req.set(http::field::user_agent, "KeepAliveClient");
+            req.set(http::field::host, url.host);
+            boost::beast::flat_buffer buf;
+            http::response_parser<http::string_body> parser;
+            parser.body_limit(16 * 1024 * 1024);
+            if (_spec.ssl) {
+                asio::ssl::stream<tcp::socket&> tls(_sock, _ctx);
+                if (!_spec.sni.empty()) {
+                    SSL_set_tlsext_host_name(tls.native_handle(), _spec.sni.c_str());
+                }
+                stage = "SSL handshake/communication error connecting to";
+                co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+                stage = "Cannot send get request to";
+                co_await http::async_write(tls, req, asio::use_awaitable);
+                stage = "Read error with";
+                auto [rec] = co_await read_response(tls, buf, parser);
+                if (rec && !(rec == asio::ssl::error::stream_truncated && parser.is_done())) {
+                    throw boost::system::system_error(rec);
+                }
+            } else {
+                stage = "Cannot send get request to";
+                co_await http::async_write(_sock, req, asio::use_awaitable);
+                stage = "Read error with";
+                auto [rec] = co_await read_response(_sock, buf, parser);
+                if (rec) {
+                    throw boost::system::system_error(rec);
+                }
+            }
+            _timer.cancel();
+            boost::system::error_code ignored;
+            _sock.close(ignored);
+            const auto& res = parser.get();
+            unsigned code = res.result_int();
+            if (!status_ok(code, url.status)) {
+                o.reason = "HTTP status code error to";
+                o.detail = fmt::format("url({}), status_code [{}]", url.path, code);
+                co_return o;
+            }
+            if (!url.digest.empty()) {
+                std::string got = md5_hex(res.body());
+                if (got != url.digest) {
+                    o.reason = "MD5 digest error to";
+                    o.detail = fmt::format("url({}), digest [{}]", url.path, got);
+                    co_return o;
+                }
+                o.successes.emplace_back("MD5 digest", url.path);
+            } else {
+                o.successes.emplace_back("HTTP status code", url.path);
+            }
+            o.ok = true;
+            co_return o;
+        } catch (const boost::system::system_error& e) {
+            _timer.cancel();
+            boost::system::error_code ignored;
+            _sock.close(ignored);
+            o.reason = _timed_out ? "Timeout connecting" : stage;
+            o.detail = fmt::format("url({}): {}", url.path, _timed_out ? "timeout" : e.code().message());
+            co_return o;
+        }
+    }
+
+    template <class Stream>
+    static asio::awaitable<std::tuple<boost::system::error_code>> read_response(Stream& s, boost::beast::flat_buffer& buf,
+                                                                                http::response_parser<http::string_body>& p)
+    {
+        try {
+            co_await http::async_read(s, buf, p, asio::use_awaitable);
+        } catch (const boost::system::system_error& e) {
+            co_return std::tuple{e.code()};
+        }
+        co_return std::tuple{boost::system::error_code{}};
+    }
+
+    asio::io_context& _io;
+    tcp::socket _sock;
+    asio::steady_timer _timer;
+    asio::ssl::context _ctx;
+    Target _target;
+    HttpSpec _spec;
+    Done _done;
+    bool _timed_out = false;
+    bool _cancelled = false;
+};
+
+} // namespace
+
+std::shared_ptr<Probe> probe_http(asio::io_context& io, const Target& t, const HttpSpec& spec, Done done)
+{
+    auto p = std::make_shared<HttpProbe>(io, t, spec, std::move(done));
+    p->start();
+    return p;
+}
+
+} // namespace check

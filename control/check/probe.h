@@ -1,0 +1,66 @@
+// The probes behind the checkers: one attempt each (a TCP connect, the GETs of an HTTP_GET/SSL_GET,
+// a MISC_CHECK script run), reporting an Outcome; the retry, delay and up/down logic is manager.cc's.
+#pragma once
+
+#include "conf/model.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace check {
+
+struct Target {
+    boost::asio::ip::tcp::endpoint dst;
+    std::optional<boost::asio::ip::tcp::endpoint> bind;  // bindto / bind_port
+    std::chrono::microseconds timeout{};                  // connect_timeout: a whole connect or request
+};
+
+struct Outcome {
+    bool ok = false;
+    std::optional<int> weight;  // misc_dynamic: the weight the exit status asks for
+    std::string reason;         // on failure: keepalived's phrase ("HTTP status code error to", "timed out"...)
+    std::string detail;         // on failure: what was seen (status code, digest, error text)
+    std::vector<std::pair<std::string, std::string>> successes;  // HTTP: {"HTTP status code" | "MD5 digest", path}
+};
+
+using Done = std::function<void(Outcome)>;
+
+// A probe in flight. cancel() aborts it; `done` is not called after cancel().
+class Probe {
+public:
+    virtual ~Probe() = default;
+    virtual void cancel() = 0;
+};
+
+struct HttpUrl {
+    std::string path;
+    std::string host;                 // the Host header
+    std::vector<conf::StatusRange> status;  // empty: 200-299
+    std::string digest;               // lower-case hex MD5 of the body, or empty
+};
+
+struct HttpSpec {
+    std::vector<HttpUrl> urls;
+    bool ssl = false;
+    std::string sni;                  // SSL_GET with enable_sni: the server name to send
+};
+
+std::shared_ptr<Probe> probe_tcp(boost::asio::io_context& io, const Target& t, Done done);
+std::shared_ptr<Probe> probe_http(boost::asio::io_context& io, const Target& t, const HttpSpec& spec, Done done);
+// MISC_CHECK: exit 0 up; with `dynamic`, 2..255 up with weight status-2; anything else down.
+void probe_misc(boost::asio::io_context& io, const std::string& command, const std::string& user,
+                std::chrono::microseconds timeout, bool dynamic, Done done);
+
+// 32 lower-case hex digits: the MD5 of `data` (OpenSSL EVP).
+std::string md5_hex(std::string_view data);
+boost::asio::ip::address to_asio(const conf::Ip& ip);
+
+} // namespace check

@@ -1,0 +1,484 @@
+// The health checkers against real servers on 127.0.0.1 (TCP, HTTP, HTTPS with a certificate made
+// here) and real /bin/sh scripts, with configs written as a user would write keepalived.conf.
+#include "control/check/check.h"
+
+#include "control/check/probe.h"
+
+#include "control/log.h"
+#include "test_env.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+// GCC 12 reports Boost 1.74's coroutine frame allocator as mismatched new/delete (a false positive:
+// the frame's operator new and delete are a pair, GCC sees only one of them after inlining).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Runs the loop until `pred` holds or `limit` passes.
+template <class Pred>
+bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds limit = 5000ms)
+{
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) {
+            return true;
+        }
+        io.run_for(10ms);
+    }
+    return pred();
+}
+
+// Accepts and closes connections; close() stops listening, listen() starts again on the same port.
+class TcpServer {
+public:
+    explicit TcpServer(asio::io_context& io) : _io(io) { listen(0); }
+    uint16_t port() const { return _port; }
+    void listen(uint16_t port)
+    {
+        _acc = std::make_unique<tcp::acceptor>(_io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port ? port : _port));
+        _port = _acc->local_endpoint().port();
+        accept();
+    }
+    void close() { _acc.reset(); }
+
+private:
+    void accept()
+    {
+        _acc->async_accept([this, acc = _acc.get()](const boost::system::error_code& ec, tcp::socket) {
+            if (!ec && _acc.get() == acc) {
+                accept();
+            }
+        });
+    }
+    asio::io_context& _io;
+    std::unique_ptr<tcp::acceptor> _acc;
+    uint16_t _port = 0;
+};
+
+struct Page {
+    unsigned status;
+    std::string body;
+};
+
+// A self-signed certificate for "localhost", made with OpenSSL's API.
+void make_cert(asio::ssl::context& ctx)
+{
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_sign(x, key, EVP_sha256());
+    SSL_CTX_use_certificate(ctx.native_handle(), x);
+    SSL_CTX_use_PrivateKey(ctx.native_handle(), key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+// HTTP/1.0 (optionally over TLS) with fixed pages; records the Host headers and SNI names it saw.
+class HttpServer {
+public:
+    HttpServer(asio::io_context& io, std::map<std::string, Page> pages, bool tls = false)
+        : _io(io), _acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), _ctx(asio::ssl::context::tls_server),
+          _pages(std::move(pages)), _tls(tls)
+    {
+        if (tls) {
+            make_cert(_ctx);
+        }
+        accept();
+    }
+    uint16_t port() const { return _acc.local_endpoint().port(); }
+    std::set<std::string> hosts, snis;
+
+private:
+    void accept()
+    {
+        _acc.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+            if (ec) {
+                return;
+            }
+            asio::co_spawn(_io, serve(std::move(s)), asio::detached);
+            accept();
+        });
+    }
+    http::response<http::string_body> answer(const http::request<http::string_body>& req)
+    {
+        hosts.insert(std::string(req[http::field::host]));
+        auto it = _pages.find(std::string(req.target()));
+        Page p = it == _pages.end() ? Page{404, "not found"} : it->second;
+        http::response<http::string_body> res{static_cast<http::status>(p.status), req.version()};
+        res.body() = p.body;
+        res.prepare_payload();
+        return res;
+    }
+    asio::awaitable<void> serve(tcp::socket s)
+    {
+        try {
+            boost::beast::flat_buffer buf;
+            http::request<http::string_body> req;
+            if (_tls) {
+                asio::ssl::stream<tcp::socket&> tls(s, _ctx);
+                co_await tls.async_handshake(asio::ssl::stream_base::server, asio::use_awaitable);
+                if (const char* sni = SSL_get_servername(tls.native_handle(), TLSEXT_NAMETYPE_host_name)) {
+                    snis.insert(sni);
+                }
+                co_await http::async_read(tls, buf, req, asio::use_awaitable);
+                auto res = answer(req);
+                co_await http::async_write(tls, res, asio::use_awaitable);
+                co_await tls.async_shutdown(asio::use_awaitable);
+            } else {
+                co_await http::async_read(s, buf, req, asio::use_awaitable);
+                auto res = answer(req);
+                co_await http::async_write(s, res, asio::use_awaitable);
+            }
+        } catch (const std::exception&) {
+        }
+    }
+    asio::io_context& _io;
+    tcp::acceptor _acc;
+    asio::ssl::context _ctx;
+    std::map<std::string, Page> _pages;
+    bool _tls;
+};
+
+class CheckTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        vlog::init(true, false);
+        _dir = std::filesystem::temp_directory_path() / ("vipd-check-" + std::to_string(::getpid()) + "-" +
+                                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::create_directories(_dir);
+    }
+    void TearDown() override { std::filesystem::remove_all(_dir); }
+
+    std::string script(const std::string& name, const std::string& body)
+    {
+        auto p = _dir / name;
+        std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+        std::filesystem::permissions(p, std::filesystem::perms::owner_all);
+        _env.programs.insert(p.string());
+        return p.string();
+    }
+    std::string path(const std::string& name) const { return (_dir / name).string(); }
+
+    conf::Config config(const std::string& text)
+    {
+        auto l = load(text, _env);
+        for (const auto& vs : l.config.virtual_servers) {
+            EXPECT_FALSE(vs.real_servers.empty()) << text;
+        }
+        return l.config;
+    }
+
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> _work = asio::make_work_guard(io);
+    std::filesystem::path _dir;
+    FakeEnv _env;
+};
+
+std::string vs_head(const std::string& extra = "")
+{
+    return "virtual_server 10.0.0.100 80 {\n delay_loop 0.2\n lb_algo rr\n lb_kind NAT\n protocol TCP\n" + extra;
+}
+
+std::string tcp_rs(const std::string& ip, uint16_t port, int weight, const std::string& extra = "")
+{
+    return fmt::format("real_server {} {} {{\n weight {}\n {}\n TCP_CHECK {{\n connect_timeout 1\n retry 1\n"
+                       " delay_before_retry 0.1\n warmup 0\n }}\n}}\n",
+                       ip, port, weight, extra);
+}
+
+} // namespace
+
+TEST_F(CheckTest, TcpCheckRemovesAfterRetriesAndAddsBack)
+{
+    TcpServer srv(io);
+    auto cfg = config(vs_head() + tcp_rs("127.0.0.1", srv.port(), 3) + "}\n");
+    int changes = 0;
+    check::Manager m(io, cfg, [&] { ++changes; });
+    ASSERT_EQ(m.live().size(), 1u);
+    ASSERT_EQ(m.live()[0].rs.size(), 1u);
+    testing::internal::CaptureStderr();
+    m.start();
+    EXPECT_TRUE(m.live()[0].rs[0].up);
+    EXPECT_EQ(m.live()[0].rs[0].weight, 3u);
+    io.run_for(300ms);  // a success or two
+
+    srv.close();
+    ASSERT_TRUE(run_until(io, [&] { return !m.live()[0].rs[0].up; }));
+    EXPECT_EQ(m.live()[0].rs[0].weight, 0u);
+    EXPECT_GE(changes, 1);
+    int after_down = changes;
+
+    srv.listen(srv.port());
+    ASSERT_TRUE(run_until(io, [&] { return m.live()[0].rs[0].up; }));
+    EXPECT_EQ(m.live()[0].rs[0].weight, 3u);
+    EXPECT_GT(changes, after_down);
+    m.stop();
+    std::string log = testing::internal::GetCapturedStderr();
+    std::string rs = fmt::format("[127.0.0.1]:tcp:{}", srv.port());
+    EXPECT_NE(log.find("Activating healthchecker for service " + rs + " for VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("TCP connection to " + rs + " success."), std::string::npos) << log;
+    EXPECT_NE(log.find("TCP_CHECK on service " + rs + " failed after 1 retries."), std::string::npos) << log;
+    EXPECT_NE(log.find("Removing service " + rs + " from VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("Adding service " + rs + " to VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("Shutting down service " + rs + " from VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+}
+
+TEST_F(CheckTest, HttpGetStatusRangesDigestAndVirtualhost)
+{
+    HttpServer srv(io, {{"/ok", {200, "hello"}}, {"/teapot", {418, "short and stout"}}});
+    auto web = [&](const std::string& ip, const std::string& url) {
+        return fmt::format("real_server {} 80 {{\n HTTP_GET {{\n connect_ip 127.0.0.1\n connect_port {}\n"
+                           " connect_timeout 1\n retry 0\n warmup 0\n {}\n }}\n}}\n",
+                           ip, srv.port(), url);
+    };
+    std::string md5_hello = "5d41402abc4b2a76b9719d911017c592";
+    auto cfg = config(vs_head(" alpha\n virtualhost vs.example\n") +
+                      web("10.1.0.1", "url {\n path /ok\n }\n virtualhost www.example.com") +   // 200 in 200-299
+                      web("10.1.0.2", "url {\n path /missing\n }") +                             // 404 not in 200-299
+                      web("10.1.0.3", "url {\n path /missing\n status_code 404\n }") +
+                      web("10.1.0.4", "url {\n path /ok\n digest " + md5_hello + "\n }") +
+                      web("10.1.0.5", "url {\n path /ok\n digest 00000000000000000000000000000000\n }") +
+                      web("10.1.0.6", "url {\n path /teapot\n status_code 400-499\n }") +
+                      web("10.1.0.7", "url {\n path /ok\n }\n url {\n path /teapot\n }") +     // one of two fails
+                      "}\n");
+    ASSERT_EQ(cfg.virtual_servers.at(0).real_servers.size(), 7u);
+    check::Manager m(io, cfg, [] {});
+    for (const auto& rs : m.live()[0].rs) {
+        EXPECT_FALSE(rs.up);  // alpha: down until a check succeeds
+    }
+    testing::internal::CaptureStderr();
+    m.start();
+    std::vector<bool> want = {true, false, true, true, false, true, false};
+    auto matches = [&] {
+        for (size_t i = 0; i < want.size(); ++i) {
+            if (m.live()[0].rs[i].up != want[i]) {
+                return false;
+            }
+        }
+        return true;
+    };
+    ASSERT_TRUE(run_until(io, matches));
+    io.run_for(500ms);  // and it stays so
+    EXPECT_TRUE(matches());
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("HTTP status code success to [10.1.0.1]:tcp:80 url(/ok)"), std::string::npos) << log;
+    EXPECT_NE(log.find("MD5 digest success to [10.1.0.4]:tcp:80 url(/ok)"), std::string::npos) << log;
+    EXPECT_NE(log.find("Remote Web server [10.1.0.3]:tcp:80 succeed on service."), std::string::npos) << log;
+    EXPECT_NE(log.find("Adding service [10.1.0.6]:tcp:80 to VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_TRUE(srv.hosts.contains("www.example.com"));  // the checker's virtualhost over the VS's
+    EXPECT_TRUE(srv.hosts.contains("vs.example"));
+}
+
+TEST_F(CheckTest, SslGetWithSni)
+{
+    HttpServer srv(io, {{"/health", {200, "fine"}}}, true);
+    auto cfg = config(vs_head(" alpha\n") +
+                      fmt::format("real_server 127.0.0.1 {} {{\n SSL_GET {{\n connect_timeout 2\n warmup 0\n"
+                                  " enable_sni\n virtualhost sni.example\n url {{\n path /health\n digest {}\n }}\n }}\n}}\n",
+                                  srv.port(), check::md5_hex("fine")) +
+                      fmt::format("real_server 127.0.0.2 {} {{\n SSL_GET {{\n connect_ip 127.0.0.1\n connect_timeout 2\n"
+                                  " retry 0\n warmup 0\n url {{\n path /nothing\n }}\n }}\n}}\n",
+                                  srv.port()) +
+                      "}\n");
+    check::Manager m(io, cfg, [] {});
+    m.start();
+    ASSERT_TRUE(run_until(io, [&] { return m.live()[0].rs[0].up; }));
+    io.run_for(300ms);
+    EXPECT_FALSE(m.live()[0].rs[1].up);  // 404 over TLS
+    EXPECT_TRUE(srv.snis.contains("sni.example"));
+    EXPECT_TRUE(srv.hosts.contains("sni.example"));
+}
+
+TEST_F(CheckTest, MiscCheckAndDynamicWeights)
+{
+    std::string up = script("up.sh", "exit 0");
+    std::string down = script("down.sh", "exit 1");
+    std::ofstream(path("code")) << "9\n";
+    std::string dyn = script("dyn.sh", "exit $(cat " + path("code") + ")");
+    auto misc = [](const std::string& ip, const std::string& body) {
+        return fmt::format("real_server {} 80 {{\n weight 1\n MISC_CHECK {{\n {}\n retry 0\n delay_loop 0.1\n warmup 0\n }}\n}}\n", ip, body);
+    };
+    auto cfg = config(vs_head() + misc("10.2.0.1", "misc_path " + up) + misc("10.2.0.2", "misc_path \"" + down + " arg\"") +
+                      misc("10.2.0.3", "misc_path " + dyn + "\n misc_dynamic") + "}\n");
+    ASSERT_EQ(cfg.virtual_servers.at(0).real_servers.size(), 3u);
+    ASSERT_EQ(cfg.virtual_servers[0].real_servers[2].checkers.size(), 1u);
+    check::Manager m(io, cfg, [] {});
+    testing::internal::CaptureStderr();
+    m.start();
+    const auto& rs = m.live()[0].rs;
+    ASSERT_TRUE(run_until(io, [&] { return !rs[1].up && rs[2].weight == 7; }));
+    EXPECT_TRUE(rs[0].up);
+    EXPECT_EQ(rs[0].weight, 1u);
+    EXPECT_TRUE(rs[2].up);
+
+    std::ofstream(path("code")) << "1\n";  // misc_dynamic: 1 is down
+    ASSERT_TRUE(run_until(io, [&] { return !rs[2].up; }));
+    std::ofstream(path("code")) << "2\n";  // up with weight 0
+    ASSERT_TRUE(run_until(io, [&] { return rs[2].up; }));
+    EXPECT_EQ(rs[2].weight, 0u);
+    std::ofstream(path("code")) << "0\n";  // 0: up, weight unchanged
+    io.run_for(300ms);
+    EXPECT_TRUE(rs[2].up);
+    EXPECT_EQ(rs[2].weight, 0u);
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("Misc check to [10.2.0.2] for [" + down + "] failed (exited with status 1)."), std::string::npos) << log;
+    EXPECT_NE(log.find("Changing weight from 1 to 7 for active service [10.2.0.3]:tcp:80 of VS [10.0.0.100]:tcp:80"),
+              std::string::npos) << log;
+    EXPECT_NE(log.find("Misc check to [10.2.0.3] for [" + dyn + "] succeeded."), std::string::npos) << log;
+}
+
+TEST_F(CheckTest, InhibitOnFailureKeepsWeightZero)
+{
+    TcpServer srv(io);
+    uint16_t port = srv.port();
+    srv.close();
+    auto cfg = config(vs_head() + tcp_rs("127.0.0.1", port, 5, "inhibit_on_failure") + "}\n");
+    check::Manager m(io, cfg, [] {});
+    testing::internal::CaptureStderr();
+    m.start();
+    ASSERT_TRUE(run_until(io, [&] { return m.live()[0].rs[0].weight == 0; }));
+    EXPECT_TRUE(m.live()[0].rs[0].up);
+    srv.listen(port);
+    ASSERT_TRUE(run_until(io, [&] { return m.live()[0].rs[0].weight == 5; }));
+    std::string log = testing::internal::GetCapturedStderr();
+    std::string rs = fmt::format("[127.0.0.1]:tcp:{}", port);
+    EXPECT_NE(log.find("TCP_CHECK on service " + rs + " failed."), std::string::npos) << log;
+    EXPECT_NE(log.find("Disabling service " + rs + " of VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("Enabling service " + rs + " of VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+}
+
+TEST_F(CheckTest, QuorumHysteresisSorryServerAndOmega)
+{
+    TcpServer a(io), b(io);
+    std::string qup = script("qup.sh", "echo up >> " + path("quorum"));
+    std::string qdown = script("qdown.sh", "echo down >> " + path("quorum"));
+    auto cfg = config(vs_head(" quorum 3\n hysteresis 1\n omega\n sorry_server 192.168.0.9 80\n quorum_up " + qup +
+                              "\n quorum_down " + qdown + "\n") +
+                      tcp_rs("127.0.0.1", a.port(), 2) + tcp_rs("127.0.0.1", b.port(), 2) + "}\n");
+    check::Manager m(io, cfg, [] {});
+    testing::internal::CaptureStderr();
+    m.start();
+    const auto& vs = m.live()[0];
+    auto quorum_file = [&] {
+        std::ifstream f(path("quorum"));
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    };
+    EXPECT_TRUE(vs.quorum);  // 4 >= 3+1
+    EXPECT_FALSE(vs.sorry);
+    ASSERT_TRUE(run_until(io, [&] { return quorum_file() == "up\n"; }));
+
+    a.close();
+    ASSERT_TRUE(run_until(io, [&] { return !vs.rs[0].up; }));
+    io.run_for(200ms);
+    EXPECT_TRUE(vs.quorum);  // 2 is not < 3-1
+    EXPECT_FALSE(vs.sorry);
+    EXPECT_TRUE(vs.rs[1].up);
+
+    b.close();
+    ASSERT_TRUE(run_until(io, [&] { return vs.sorry; }));
+    EXPECT_FALSE(vs.quorum);
+    EXPECT_FALSE(vs.rs[1].up);
+    ASSERT_TRUE(run_until(io, [&] { return quorum_file() == "up\ndown\n"; }));
+
+    a.listen(a.port());  // 2 < 3+1: still no quorum, the sorry server stays
+    io.run_for(700ms);
+    EXPECT_FALSE(vs.quorum);
+    EXPECT_TRUE(vs.sorry);
+    EXPECT_FALSE(vs.rs[0].up);  // alive, but out of the pool while the sorry server serves
+
+    b.listen(b.port());
+    ASSERT_TRUE(run_until(io, [&] { return vs.quorum; }));
+    EXPECT_FALSE(vs.sorry);
+    EXPECT_TRUE(vs.rs[0].up);
+    EXPECT_TRUE(vs.rs[1].up);
+    ASSERT_TRUE(run_until(io, [&] { return quorum_file() == "up\ndown\nup\n"; }));
+
+    m.stop();  // omega: quorum_down at shutdown
+    ASSERT_TRUE(run_until(io, [&] { return quorum_file() == "up\ndown\nup\ndown\n"; }));
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("Gained quorum 3+1=4 <= 4 for VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("Lost quorum 3-1=2 > 0 for VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("Adding sorry server [192.168.0.9]:tcp:80 to VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+    EXPECT_NE(log.find("Removing sorry server [192.168.0.9]:tcp:80 from VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
+}
+
+TEST_F(CheckTest, AlphaStartsDown)
+{
+    TcpServer srv(io);
+    auto cfg = config(vs_head(" alpha\n") + tcp_rs("127.0.0.1", srv.port(), 1) + "real_server 10.3.0.1 80 {\n weight 2\n}\n}\n");
+    check::Manager m(io, cfg, [] {});
+    m.start();
+    EXPECT_FALSE(m.live()[0].rs[0].up);
+    EXPECT_TRUE(m.live()[0].rs[1].up);  // no checkers: always up
+    EXPECT_EQ(m.live()[0].rs[1].weight, 2u);
+    ASSERT_TRUE(run_until(io, [&] { return m.live()[0].rs[0].up; }));
+}
+
+TEST_F(CheckTest, AdoptKeepsStateOfUnchangedServers)
+{
+    TcpServer live_srv(io), dead_srv(io);
+    uint16_t dead = dead_srv.port();
+    dead_srv.close();
+    std::ofstream(path("code")) << "9\n";
+    std::string dyn = script("dyn.sh", "exit $(cat " + path("code") + ")");
+    std::string text = vs_head() + tcp_rs("127.0.0.1", live_srv.port(), 1) + tcp_rs("127.0.0.1", dead, 1) +
+                       "real_server 10.4.0.1 80 {\n weight 1\n MISC_CHECK {\n misc_path " + dyn +
+                       "\n misc_dynamic\n warmup 0\n }\n}\n}\n";
+    auto cfg = config(text);
+    auto m1 = std::make_unique<check::Manager>(io, cfg, [] {});
+    m1->start();
+    ASSERT_TRUE(run_until(io, [&] { return !m1->live()[0].rs[1].up && m1->live()[0].rs[2].weight == 7; }));
+
+    // The same config, plus a changed checker on the first server: that one starts afresh.
+    auto cfg2 = cfg;
+    cfg2.virtual_servers[0].real_servers[0].checkers[0].connect_port = live_srv.port();
+    check::Manager m2(io, cfg2, [] {});
+    EXPECT_TRUE(m2.live()[0].rs[1].up);  // before adopt: a new server starts up
+    m2.adopt(*m1);
+    EXPECT_FALSE(m2.live()[0].rs[1].up);
+    EXPECT_EQ(m2.live()[0].rs[2].weight, 7u);
+    EXPECT_TRUE(m2.live()[0].rs[0].up);
+    m1.reset();
+    testing::internal::CaptureStderr();
+    m2.start();
+    io.run_for(400ms);
+    EXPECT_FALSE(m2.live()[0].rs[1].up);
+    EXPECT_EQ(m2.live()[0].rs[2].weight, 7u);
+    std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(log.find("Removing service"), std::string::npos) << log;  // no flap through "up"
+}
