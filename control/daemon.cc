@@ -4,6 +4,7 @@
 
 #include "conf/json.h"
 #include "conf/parser.h"
+#include "control/check/check.h"
 #include "control/kernel/firewall.h"
 #include "control/kernel/netlink.h"
 #include "control/kernel/vrrp_io.h"
@@ -69,11 +70,17 @@ struct Generation {
     std::unique_ptr<TrackFileWatcher> files;
     std::unique_ptr<asio::posix::stream_descriptor> files_reader;
     std::map<std::string, int64_t> file_value;    // track_file name -> last value read
+    // The health checkers (with a dataplane only: kernel mode has no IPVS to tell).
+    std::unique_ptr<check::Manager> checks;
 };
 
 class Daemon {
 public:
-    explicit Daemon(const DaemonOptions& opts) : _opts(opts), _timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP) { _signals.add(SIGUSR2); }
+    explicit Daemon(const DaemonOptions& opts)
+        : _opts(opts), _dp(opts.dataplane), _timer(_io), _dp_timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP)
+    {
+        _signals.add(SIGUSR2);
+    }
 
     int run();
 
@@ -94,10 +101,14 @@ private:
     void notify(size_t inst, State from, State to);
     void on_signal(int sig);
     void write_stats();
+    void publish();
+    void poll_dataplane();
 
     DaemonOptions _opts;
+    Dataplane* _dp = nullptr;  // null in kernel mode
     asio::io_context _io;
     asio::steady_timer _timer;
+    asio::steady_timer _dp_timer;  // the dataplane's exception path and VRRP hand-over, every millisecond
     asio::signal_set _signals;
     std::unique_ptr<kernel::Netlink> _nl;
     std::unique_ptr<kernel::Firewall> _firewall;  // vrrp_strict's drop rules: outlive reloads
@@ -136,6 +147,9 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     const conf::Config& cfg = gen->loaded->config;
     gen->io = std::make_unique<kernel::VrrpIo>(cfg, *_nl, [this](size_t i, State f, State t) { notify(i, f, t); });
     gen->io->use_firewall(_firewall.get());
+    if (_dp != nullptr) {
+        gen->io->use_dataplane(_dp, [this] { publish(); });
+    }
     if (cfg.global.nftables_table != _firewall->table()) {
         vlog::warn(fmt::format("nftables table {} kept: a new table name takes effect at the next start", _firewall->table()));
     }
@@ -205,7 +219,18 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         // before touching it), so sockets and fds do not pile up reload after reload.
         asio::post(_io, [this] { _retired.clear(); });
     }
+    if (_dp != nullptr) {
+        g->checks = std::make_unique<check::Manager>(_io, cfg, [this, gid = g->id] {
+            if (_gen && _gen->id == gid) {
+                publish();
+            }
+        });
+        if (previous != nullptr && previous->checks) {
+            g->checks->adopt(*previous->checks);
+        }
+    }
     _gen = std::move(gen);
+    publish();  // the new config's table, before the old generation (and its config) is freed
     update_tracking();  // before start: a faulted instance starts in FAULT
     g->engine->start(now);
     for (auto& [name, sock] : g->io->sockets()) {
@@ -213,6 +238,9 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         read_socket(name);
     }
     start_scripts();
+    if (g->checks) {
+        g->checks->start();
+    }
     if (g->files_reader) {
         read_track_files();
     }
@@ -417,6 +445,9 @@ void Daemon::reconcile_links()
         names.insert(vi.interface);
     }
     for (const auto& name : names) {
+        if (_dp != nullptr && _dp->holds(name)) {
+            continue;  // the dataplane carries its VRRP
+        }
         auto link = _nl->link(name);
         auto* sock = g->io->socket_for(name);
         if (link && (sock == nullptr || sock->link().index != link->index)) {
@@ -536,7 +567,7 @@ void Daemon::update_tracking()
         }
         // An interface that does not exist (dynamic_interfaces) has no VRRP socket; without an IPv4
         // address there is no source for adverts. keepalived faults the instance for either.
-        if (_gen->io->socket_for(vi.interface) == nullptr || (!vi.dont_track_primary && !_gen->link_up[vi.interface])) {
+        if (!_gen->io->has_transport(vi.interface) || (!vi.dont_track_primary && !_gen->link_up[vi.interface])) {
             fault = true;
             if (initial) {
                 vlog::info("({}): entering FAULT state (interface {} down)", vi.name, vi.interface);
@@ -649,9 +680,49 @@ void Daemon::notify(size_t inst, State, State to)
 
 // Written as keepalived 2.0.11+ does after CVE-2018-19044: never through a symlink, never readable by
 // others.
+// The forwarding table for what is true now: the config, the checkers' view and the VIPs of the
+// instances that are MASTER.
+void Daemon::publish()
+{
+    if (_dp == nullptr || !_gen) {
+        return;
+    }
+    std::vector<conf::Ip> owned;
+    if (_gen->engine) {
+        for (const auto& m : _gen->engine->instances()) {
+            if (m.fsm->state() == State::master) {
+                for (const auto& v : m.config->vips) {
+                    owned.push_back(v.addr);
+                }
+            }
+        }
+    }
+    static const std::vector<check::VsLive> as_configured;
+    _dp->update(_gen->loaded->config, _gen->checks ? _gen->checks->live() : as_configured, owned);
+}
+
+void Daemon::poll_dataplane()
+{
+    const size_t n = _dp->poll([this](const std::string& ifname, std::span<const uint8_t> packet) {
+        _gen->engine->receive(vrrp::Clock::now(), ifname, packet);
+    });
+    if (n != 0) {
+        rearm();
+    }
+    _dp_timer.expires_after(n != 0 ? std::chrono::microseconds(200) : std::chrono::milliseconds(1));
+    _dp_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            poll_dataplane();
+        }
+    });
+}
+
 void Daemon::write_stats()
 {
-    const std::string text = _gen->engine->stats();
+    std::string text = _gen->engine->stats();
+    if (_dp != nullptr) {
+        text += _dp->stats();
+    }
     int fd = ::open(_opts.stats_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         vlog::error(fmt::format("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno)));
@@ -690,9 +761,13 @@ void Daemon::on_signal(int sig)
         return;
     }
     vlog::line("Stopping");
+    if (_gen->checks) {
+        _gen->checks->stop();
+    }
     _gen->engine->stop(vrrp::Clock::now());
     _firewall->remove_tables();
     _timer.cancel();
+    _dp_timer.cancel();
     // Give the stop notify scripts a moment, then leave.
     _io.stop();
 }
@@ -700,7 +775,7 @@ void Daemon::on_signal(int sig)
 int Daemon::run()
 {
     vlog::init(_opts.console_log, _opts.detail);
-    vlog::line(fmt::format("Starting vipd {} (kernel mode)", VIPD_VERSION));
+    vlog::line(fmt::format("Starting vipd {} ({})", VIPD_VERSION, _dp != nullptr ? _dp->name() + " dataplane" : std::string("kernel mode")));
     auto loaded = load();
     if (!loaded) {
         vlog::error(fmt::format("{}: configuration cannot run - exiting", _opts.config_path));
@@ -720,10 +795,24 @@ int Daemon::run()
     const auto& g = loaded->config.global;
     _firewall = std::make_unique<kernel::Firewall>(g.nftables_table, g.nftables_priority, g.nftables_counters);
     _firewall->remove_stale();
+    if (_dp != nullptr) {
+        std::string error;
+        if (!_dp->start(loaded->config, error)) {
+            vlog::error(fmt::format("{} dataplane: {}", _dp->name(), error));
+            _dp->stop();
+            return 1;
+        }
+    }
     _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(_nl->monitor_fd()));
     watch_links();
     if (!start_generation(std::move(loaded), nullptr)) {
+        if (_dp != nullptr) {
+            _dp->stop();
+        }
         return 1;
+    }
+    if (_dp != nullptr) {
+        poll_dataplane();
     }
     _signals.async_wait([this](const boost::system::error_code& ec, int s) {
         if (!ec) {
@@ -731,6 +820,9 @@ int Daemon::run()
         }
     });
     _io.run();
+    if (_dp != nullptr) {
+        _dp->stop();
+    }
     if (!_opts.pid_file.empty()) {
         ::unlink(_opts.pid_file.c_str());
     }

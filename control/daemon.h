@@ -1,6 +1,8 @@
-// The vipd daemon in kernel mode: one control thread running a Boost.Asio loop that owns the VRRP
+// The vipd daemon: one control thread running a Boost.Asio loop that owns the VRRP
 // engine, its sockets and timers, track scripts and interfaces, notify scripts, signals and reloads.
 #pragma once
+
+#include "control/dataplane.h"
 
 #include <string>
 
@@ -13,6 +15,7 @@ struct DaemonOptions {
     std::string stats_file = "/tmp/vipd.stats";  // written on SIGUSR2, as keepalived writes keepalived.stats
     bool console_log = false;
     bool detail = false;
+    Dataplane* dataplane = nullptr;  // null: kernel mode (VIPs in the kernel, VRRP on raw sockets)
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

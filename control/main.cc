@@ -3,6 +3,9 @@
 #include "conf/json.h"
 #include "conf/parser.h"
 #include "control/daemon.h"
+#ifdef VIPD_HAVE_DPDK
+#include "dataplane/node/dpdk_node.h"
+#endif
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -12,6 +15,8 @@
 #include <cstring>
 #include <unistd.h>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 namespace po = boost::program_options;
 
@@ -50,6 +55,18 @@ int main(int argc, char** argv)
         ("dataplane", po::value<std::string>()->default_value("kernel"), "dataplane: kernel | dpdk | xdp")
         ("stats-file", po::value<std::string>()->default_value("/tmp/vipd.stats"), "where SIGUSR2 writes the VRRP statistics")
         ("settings", po::value<std::string>(), "INI file with vipd's own settings (same names as these options)");
+    po::options_description dpdk("DPDK dataplane options (--dataplane=dpdk)");
+    dpdk.add_options()
+        ("pmd", po::value<std::string>()->default_value("af_xdp"), "how a kernel interface is taken: af_xdp | af_packet")
+        ("port-map", po::value<std::vector<std::string>>()->composing(), "IFNAME=PCI: that interface of the config is this NIC (repeatable)")
+        ("interface", po::value<std::vector<std::string>>()->composing(), "take this interface too (repeatable)")
+        ("lcores", po::value<unsigned>()->default_value(1), "forwarding lcores (on CPUs 1..N)")
+        ("eal", po::value<std::string>()->default_value(""), "extra DPDK EAL arguments (space-separated)")
+        ("hugepages", po::value<std::string>()->default_value("auto"), "yes | no | auto (use hugepages when 512 MB are free)")
+        ("flows", po::value<unsigned>()->default_value(1u << 18), "flow-table entries per lcore")
+        ("idle-sleep-us", po::value<unsigned>()->default_value(50), "an idle lcore sleeps this long; 0: busy-poll (benchmarks)")
+        ("state-dir", po::value<std::string>()->default_value("/run/vipd"), "where the held interfaces' addresses are saved");
+    own.add(dpdk);
     po::options_description all;
     all.add(general).add(own);
 
@@ -93,8 +110,45 @@ int main(int argc, char** argv)
         return 0;
     }
     const auto dataplane = vm["dataplane"].as<std::string>();
-    if (dataplane != "kernel") {
-        fmt::print(stderr, "vipd: --dataplane={} is not built yet in this version (kernel is)\n", dataplane);
+    std::unique_ptr<control::Dataplane> dp;
+    if (dataplane == "dpdk") {
+#ifdef VIPD_HAVE_DPDK
+        node::DpdkOptions o;
+        o.pmd = vm["pmd"].as<std::string>();
+        if (vm.count("port-map")) {
+            for (const auto& m : vm["port-map"].as<std::vector<std::string>>()) {
+                const auto eq = m.find('=');
+                if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+                    fmt::print(stderr, "vipd: --port-map {}: expected IFNAME=PCI-ADDRESS\n", m);
+                    return 2;
+                }
+                o.port_map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+            }
+        }
+        if (vm.count("interface")) {
+            o.interfaces = vm["interface"].as<std::vector<std::string>>();
+        }
+        std::istringstream eal(vm["eal"].as<std::string>());
+        for (std::string w; eal >> w;) {
+            o.eal.push_back(w);
+        }
+        const unsigned lcores = vm["lcores"].as<unsigned>();
+        if (lcores == 0 || lcores > 64) {
+            fmt::print(stderr, "vipd: --lcores {}: 1 to 64\n", lcores);
+            return 2;
+        }
+        o.lcores = static_cast<uint16_t>(lcores);
+        o.hugepages = vm["hugepages"].as<std::string>();
+        o.flows = vm["flows"].as<unsigned>();
+        o.idle_sleep_us = vm["idle-sleep-us"].as<unsigned>();
+        o.state_dir = vm["state-dir"].as<std::string>();
+        dp = node::make_dpdk(o);
+#else
+        fmt::print(stderr, "vipd: this build has no DPDK (libdpdk-dev was not found when it was configured)\n");
+        return 1;
+#endif
+    } else if (dataplane != "kernel") {
+        fmt::print(stderr, "vipd: --dataplane={} is not built yet in this version (kernel and dpdk are)\n", dataplane);
         return 1;
     }
     if (!vm.count("dont-fork") && ::daemon(0, 0) != 0) {
@@ -106,5 +160,6 @@ int main(int argc, char** argv)
                                 .pid_file = vm.count("pid") ? vm["pid"].as<std::string>() : std::string(),
                                 .stats_file = vm["stats-file"].as<std::string>(),
                                 .console_log = vm.count("log-console") > 0,
-                                .detail = detail});
+                                .detail = detail,
+                                .dataplane = dp.get()});
 }

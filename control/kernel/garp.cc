@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <span>
@@ -23,7 +24,7 @@ constexpr size_t arp_frame_len = eth_len + 28;
 constexpr size_t ip6_len = 40;
 constexpr size_t na_len = 24 + 8;  // ICMPv6 NA header + target link-layer address option
 constexpr size_t na_frame_len = eth_len + ip6_len + na_len;
-static_assert(arp_frame_len == 42 && na_frame_len == 86);
+static_assert(arp_frame_len == 42 && na_frame_len == 86 && na_frame_len == max_announcement_len);
 
 void put16(uint8_t* p, uint16_t v)
 {
@@ -100,13 +101,15 @@ Garp& Garp::operator=(Garp&& o) noexcept
     return *this;
 }
 
-std::error_code Garp::send(const conf::Ip& vip)
+size_t announcement_frame(const std::array<uint8_t, 6>& mac, const conf::Ip& vip, bool router,
+                          std::array<uint8_t, max_announcement_len>& out)
 {
-    std::array<uint8_t, na_frame_len> f{};
+    std::array<uint8_t, max_announcement_len>& f = out;
+    std::fill(f.begin(), f.end(), uint8_t{0});
     size_t len = 0;
     if (vip.family == AF_INET) {
         std::memset(&f[0], 0xff, 6);                   // broadcast destination
-        std::memcpy(&f[6], _mac.data(), 6);
+        std::memcpy(&f[6], mac.data(), 6);
         put16(&f[12], ETHERTYPE_ARP);
         uint8_t* arp = &f[eth_len];                    // RFC 826
         put16(&arp[0], 1);                             // hardware: Ethernet
@@ -114,7 +117,7 @@ std::error_code Garp::send(const conf::Ip& vip)
         arp[4] = 6;
         arp[5] = 4;
         put16(&arp[6], 1);                             // REQUEST, as keepalived sends it
-        std::memcpy(&arp[8], _mac.data(), 6);          // sender MAC
+        std::memcpy(&arp[8], mac.data(), 6);          // sender MAC
         std::memcpy(&arp[14], vip.bytes.data(), 4);    // sender IP
         std::memset(&arp[18], 0xff, 6);                // target MAC: keepalived writes broadcast here
         std::memcpy(&arp[24], vip.bytes.data(), 4);    // target IP
@@ -123,7 +126,7 @@ std::error_code Garp::send(const conf::Ip& vip)
         // RFC 2464 §7: ff02::1 maps to 33:33:00:00:00:01.
         const uint8_t dst_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
         std::memcpy(&f[0], dst_mac, 6);
-        std::memcpy(&f[6], _mac.data(), 6);
+        std::memcpy(&f[6], mac.data(), 6);
         put16(&f[12], ETHERTYPE_IPV6);
         uint8_t* ip6 = &f[eth_len];
         ip6[0] = 0x60;                                 // version 6, traffic class and flow label 0
@@ -136,14 +139,25 @@ std::error_code Garp::send(const conf::Ip& vip)
         ip6[39] = 0x01;
         uint8_t* na = &ip6[ip6_len];                   // RFC 4861 §4.4
         na[0] = 136;
-        na[4] = static_cast<uint8_t>((ipv6_forwarding(_ifname) ? 0x80 : 0) | 0x20);  // R, O; never S: unsolicited
+        na[4] = static_cast<uint8_t>((router ? 0x80 : 0) | 0x20);  // R, O; never S: unsolicited
         std::memcpy(&na[8], vip.bytes.data(), 16);
         na[24] = 2;                                    // target link-layer address option
         na[25] = 1;                                    // in units of 8 bytes
-        std::memcpy(&na[26], _mac.data(), 6);
+        std::memcpy(&na[26], mac.data(), 6);
         put16(&na[2], icmp6_checksum(&ip6[8], &ip6[24], {na, na_len}));
         len = na_frame_len;
     } else {
+        return 0;
+    }
+    return len;
+
+}
+
+std::error_code Garp::send(const conf::Ip& vip)
+{
+    std::array<uint8_t, max_announcement_len> f{};
+    const size_t len = announcement_frame(_mac, vip, vip.family == AF_INET6 && ipv6_forwarding(_ifname), f);
+    if (len == 0) {
         return std::make_error_code(std::errc::address_family_not_supported);
     }
 

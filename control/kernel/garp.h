@@ -26,6 +26,14 @@
 
 namespace kernel {
 
+inline constexpr size_t max_announcement_len = 86;
+
+/// Builds the announcement above for `vip` from `mac` into `out`: a gratuitous ARP (IPv4, 42 bytes) or
+/// an unsolicited Neighbour Advertisement (IPv6, 86 bytes; `router` sets its R flag). Returns the
+/// length, 0 for an address of another family. The dataplanes send the same frames.
+size_t announcement_frame(const std::array<uint8_t, 6>& mac, const conf::Ip& vip, bool router,
+                          std::array<uint8_t, max_announcement_len>& out);
+
 // A send-only AF_PACKET socket for one interface. Movable, not copyable.
 class Garp {
 public:

@@ -392,6 +392,107 @@ std::optional<conf::Ip> Netlink::primary_ipv4(int ifindex)
     return out;
 }
 
+std::error_code Netlink::set_up(int ifindex)
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_NEWLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    ifi->ifi_flags = IFF_UP;
+    ifi->ifi_change = IFF_UP;
+    return transact(false, [](const nlmsghdr*) {});
+}
+
+std::vector<Route4> Netlink::routes4(int ifindex)
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = RTM_GETROUTE;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = AF_INET;
+    std::vector<Route4> out;
+    if (transact(true, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type != RTM_NEWROUTE) {
+                return;
+            }
+            const auto* rt = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(m));
+            if (rt->rtm_family != AF_INET || rt->rtm_table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST) {
+                return;
+            }
+            Route4 r{.dst = *conf::Ip::parse("0.0.0.0"), .prefix = rt->rtm_dst_len, .gateway = std::nullopt,
+                     .prefsrc = std::nullopt, .metric = 0, .protocol = rt->rtm_protocol, .scope = rt->rtm_scope};
+            int oif = 0;
+            auto v4 = [](const nlattr* a) {
+                conf::Ip ip{.family = AF_INET};
+                std::memcpy(ip.bytes.data(), mnl_attr_get_payload(a), 4);
+                return ip;
+            };
+            for_each_attr(m, sizeof(*rt), [&](const nlattr* a) {
+                const auto type = mnl_attr_get_type(a);
+                const bool four = mnl_attr_get_payload_len(a) == 4;
+                if (type == RTA_DST && four) {
+                    r.dst = v4(a);
+                } else if (type == RTA_GATEWAY && four) {
+                    r.gateway = v4(a);
+                } else if (type == RTA_PREFSRC && four) {
+                    r.prefsrc = v4(a);
+                } else if (type == RTA_PRIORITY && four) {
+                    r.metric = mnl_attr_get_u32(a);
+                } else if (type == RTA_OIF && four) {
+                    oif = static_cast<int>(mnl_attr_get_u32(a));
+                }
+            });
+            if (oif == ifindex) {
+                out.push_back(r);
+            }
+        })) {
+        return {};
+    }
+    return out;
+}
+
+std::error_code Netlink::route_request(uint16_t type, uint16_t flags, int ifindex, const Route4& r)
+{
+    auto* nlh = mnl_nlmsg_put_header(_buf.data());
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = AF_INET;
+    rtm->rtm_dst_len = r.prefix;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = r.protocol != 0 ? r.protocol : RTPROT_BOOT;
+    rtm->rtm_scope = r.scope;
+    rtm->rtm_type = RTN_UNICAST;
+    if (r.prefix != 0) {
+        mnl_attr_put(nlh, RTA_DST, 4, r.dst.bytes.data());
+    }
+    if (r.gateway) {
+        mnl_attr_put(nlh, RTA_GATEWAY, 4, r.gateway->bytes.data());
+    }
+    if (r.prefsrc) {
+        mnl_attr_put(nlh, RTA_PREFSRC, 4, r.prefsrc->bytes.data());
+    }
+    if (r.metric != 0) {
+        mnl_attr_put_u32(nlh, RTA_PRIORITY, r.metric);
+    }
+    mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(ifindex));
+    return transact(false, [](const nlmsghdr*) {});
+}
+
+std::error_code Netlink::add_route4(int ifindex, const Route4& r)
+{
+    auto ec = route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex, r);
+    return ec == std::errc::file_exists ? std::error_code{} : ec;
+}
+
+std::error_code Netlink::del_route4(int ifindex, const Route4& r)
+{
+    auto ec = route_request(RTM_DELROUTE, 0, ifindex, r);
+    return ec == std::errc::no_such_process ? std::error_code{} : ec;
+}
+
 std::vector<Link> Netlink::read_link_events()
 {
     std::vector<Link> out;

@@ -33,6 +33,17 @@ struct Link {
     unsigned mtu = 0;
 };
 
+// An IPv4 route of the main table through one interface (what a dataplane moves to its TAP).
+struct Route4 {
+    conf::Ip dst;        // network
+    uint8_t prefix = 0;  // 0: the default route
+    std::optional<conf::Ip> gateway;
+    std::optional<conf::Ip> prefsrc;
+    uint32_t metric = 0;
+    uint8_t protocol = 0;  // RTPROT_*: RTPROT_KERNEL routes come and go with their address
+    uint8_t scope = 0;
+};
+
 // Reasons of vipd's own, beside the kernel's errno values, for refusing an address.
 enum class Error {
     label_not_interface_prefix = 1,  // the kernel names an address by its label: it must begin with the interface name
@@ -72,6 +83,14 @@ public:
     /// The first IPv4 address on ifindex not flagged secondary: the source address of VRRP adverts.
     std::optional<conf::Ip> primary_ipv4(int ifindex);
 
+    /// Sets the interface administratively up (IFF_UP).
+    std::error_code set_up(int ifindex);
+    /// The IPv4 unicast routes of the main table whose output interface is ifindex.
+    std::vector<Route4> routes4(int ifindex);
+    /// Adds (or deletes) an IPv4 route of the main table through ifindex. Adding one already there and
+    /// deleting one not there are success.
+    std::error_code add_route4(int ifindex, const Route4& r);
+    std::error_code del_route4(int ifindex, const Route4& r);
     /// The non-blocking monitor socket, for the event loop to wait on (readable = events queued).
     int monitor_fd() const noexcept;
     /// Drains the monitor socket without blocking and returns each link change in arrival order; a deleted
@@ -92,6 +111,7 @@ private:
     template <class OnMsg>
     std::error_code transact(bool dump, OnMsg&& on_msg);
     std::error_code address_request(uint16_t type, uint16_t flags, int ifindex, const conf::VirtualIp& vip);
+    std::error_code route_request(uint16_t type, uint16_t flags, int ifindex, const Route4& r);
 
     Socket _request;
     Socket _monitor;

@@ -79,7 +79,7 @@ VrrpIo::VrrpIo(const conf::Config& cfg, Netlink& nl, NotifyFn notify) : _cfg(cfg
 bool VrrpIo::open(std::string& error)
 {
     for (const auto& vi : _cfg.instances) {
-        if (socket_for(vi.interface) != nullptr) {
+        if (socket_for(vi.interface) != nullptr || held(vi.interface)) {
             continue;
         }
         auto link = _nl.link(vi.interface);
@@ -122,7 +122,7 @@ int VrrpIo::ifindex_of(const std::string& ifname)
     if (auto* s = socket_for(ifname)) {
         return s->link().index;
     }
-    auto link = _nl.link(ifname);
+    auto link = _nl.link(_dp != nullptr ? _dp->kernel_name(ifname) : ifname);
     return link ? link->index : 0;
 }
 
@@ -177,7 +177,8 @@ void VrrpIo::send_advert(size_t inst, const vrrp::Advert& advert)
 {
     const auto& vi = *_engine->instances()[inst].config;
     VrrpSocket* s = socket_for(vi.interface);
-    if (s == nullptr) {
+    const bool dp = held(vi.interface);
+    if (s == nullptr && !dp) {
         return;
     }
     const conf::Ip src = _engine->instances()[inst].fsm->config().primary;
@@ -186,7 +187,8 @@ void VrrpIo::send_advert(size_t inst, const vrrp::Advert& advert)
     auto send_to = [&](const conf::Ip& dst) {
         id = static_cast<uint16_t>(id + 1) == 0 ? 1 : static_cast<uint16_t>(id + 1);
         const size_t n = vrrp::encode_ipv4(advert, src, dst, buf, id);
-        if (n == 0 || !s->send(std::span<const uint8_t>(buf.data(), n), dst)) {
+        const std::span<const uint8_t> packet(buf.data(), n);
+        if (n == 0 || !(dp ? _dp->send_vrrp(vi.interface, packet, dst) : s->send(packet, dst))) {
             vlog::warn(fmt::format("({}) failed to send an advert to {}: {}", vi.name, dst.str(), std::strerror(errno)));
         }
     };
@@ -209,7 +211,8 @@ void VrrpIo::set_vips(size_t inst, bool own)
         std::vector<conf::VirtualIp> all(vi.vips);
         all.insert(all.end(), vi.excluded_vips.begin(), vi.excluded_vips.end());
         std::string error;
-        if (!_firewall->hold(vi.name, all, vi.interface, error)) {
+        const std::string dev = _dp != nullptr ? _dp->kernel_name(vi.interface) : vi.interface;
+        if (!_firewall->hold(vi.name, all, dev, error)) {
             vlog::error(fmt::format("({}) cannot set the firewall drop rule: {}", vi.name, error));
         }
     }
@@ -217,11 +220,18 @@ void VrrpIo::set_vips(size_t inst, bool own)
         for (const auto& vip : *list) {
             const std::string& dev = vip.dev.empty() ? vi.interface : vip.dev;
             const int ifindex = ifindex_of(dev);
-            auto ec = own ? _nl.add_address(ifindex, vip) : _nl.del_address(ifindex, vip);
+            conf::VirtualIp v = vip;
+            if (held(dev) && v.label.starts_with(dev)) {
+                v.label = _dp->kernel_name(dev) + v.label.substr(dev.size());  // ens33:2 → vd-ens33:2
+            }
+            auto ec = own ? _nl.add_address(ifindex, v) : _nl.del_address(ifindex, v);
             if (ec) {
                 vlog::error(fmt::format("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message()));
             }
         }
+    }
+    if (_owned_changed) {
+        _owned_changed();
     }
     if (_firewall != nullptr && !own && _firewall->holds(vi.name)) {
         vlog::info("({}) removing firewall drop rule", vi.name);
@@ -240,6 +250,13 @@ void VrrpIo::send_garp(size_t inst, int count)
             continue;
         }
         const std::string& dev = vip.dev.empty() ? vi.interface : vip.dev;
+        if (held(dev)) {
+            vlog::info("({}) Sending/queueing gratuitous ARPs on {} for {}", vi.name, dev, vip.addr.str());
+            for (int i = 0; i < count; ++i) {
+                _dp->send_garp(dev, vip.addr);
+            }
+            continue;
+        }
         Garp* g = garp_for(dev);
         if (g == nullptr) {
             continue;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "conf/model.h"
+#include "control/dataplane.h"
 #include "control/kernel/firewall.h"
 #include "control/kernel/garp.h"
 #include "control/kernel/netlink.h"
@@ -62,6 +63,17 @@ public:
     void use_firewall(Firewall* fw) { _firewall = fw; }
     static bool needs_firewall(const conf::Config& cfg, const conf::VrrpInstance& vi) { return !vi.accept.value_or(!cfg.global.vrrp_strict); }
 
+    // A dataplane (DPDK, XDP) that holds some interfaces: their adverts and gratuitous ARPs go through
+    // it, their VIPs go on its kernel-side interface, and `owned_changed` runs after each VIP change
+    // (the daemon republishes the forwarding table with the new owned set).
+    void use_dataplane(control::Dataplane* dp, std::function<void()> owned_changed)
+    {
+        _dp = dp;
+        _owned_changed = std::move(owned_changed);
+    }
+    // VRRP can be sent and received on `ifname`: a socket is open, or a dataplane holds it.
+    bool has_transport(const std::string& ifname) { return socket_for(ifname) != nullptr || held(ifname); }
+
     std::map<std::string, VrrpSocket>& sockets() { return _sockets; }
 
     void send_advert(size_t inst, const vrrp::Advert& advert) override;
@@ -72,6 +84,7 @@ public:
 
 private:
     Garp* garp_for(const std::string& ifname);
+    bool held(const std::string& ifname) const { return _dp != nullptr && _dp->holds(ifname); }
     int ifindex_of(const std::string& ifname);
 
     const conf::Config& _cfg;
@@ -79,6 +92,8 @@ private:
     NotifyFn _notify;
     const vrrp::Engine* _engine = nullptr;
     Firewall* _firewall = nullptr;
+    control::Dataplane* _dp = nullptr;
+    std::function<void()> _owned_changed;
     std::map<std::string, VrrpSocket> _sockets;  // by interface name
     std::map<std::string, Garp> _garps;
     std::map<std::string, uint16_t> _ip_ids;  // keepalived numbers IP ids per instance from 1, skipping 0

@@ -33,6 +33,14 @@ public:
     /// True when any went.
     bool expire(uint64_t now, uint64_t max_age);
 
+    /// Takes over what `old` has learned (a new config wants other addresses; known MACs stay).
+    void adopt(const Neighbours& old) { _table.insert(old._table.begin(), old._table.end()); }
+    /// The MAC learned for `ip` (network order), or nullptr.
+    const Mac* find(uint32_t ip) const
+    {
+        auto it = _table.find(ip);
+        return it == _table.end() ? nullptr : &it->second.mac;
+    }
     /// For fwd::Inputs::neighbours.
     std::vector<std::pair<uint32_t, Mac>> entries() const;
     size_t size() const { return _table.size(); }

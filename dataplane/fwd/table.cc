@@ -130,7 +130,9 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
         }
     }
 
-    for (const auto& vs : config.virtual_servers) {
+    for (size_t vsi = 0; vsi < config.virtual_servers.size(); ++vsi) {
+        const auto& vs = config.virtual_servers[vsi];
+        const VirtualServerHealth* health = vsi < in.health.size() ? &in.health[vsi] : nullptr;
         if (vs.by != conf::VirtualServer::By::address || !vs.addr.is_v4()) {
             r.skipped.push_back(where(vs) + ": only IPv4 virtual servers by address are served");
             continue;
@@ -143,20 +145,23 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
             r.error = "more than " + std::to_string(in.max_services) + " virtual servers";
             return r;
         }
-        if (vs.real_servers.size() > in.max_backends) {
+        if (vs.real_servers.size() + (vs.sorry_server ? 1 : 0) > in.max_backends) {
             r.error = where(vs) + ": more than " + std::to_string(in.max_backends) + " real servers";
             return r;
         }
         std::vector<Backend> backends;
         std::vector<sched::Backend> sb;
-        for (const auto& rs : vs.real_servers) {
+        const bool sorry = health != nullptr && health->sorry && vs.sorry_server.has_value();
+        auto add_backend = [&](const conf::RealServer& rs, uint32_t weight, bool available) {
             if (!rs.addr.is_v4()) {
-                continue;  // a mixed-family service: keepalived refuses it at validation
+                return;  // a mixed-family service: keepalived refuses it at validation
             }
+            // keepalived's real_server port may be omitted (0): the virtual server's port.
+            const uint16_t port = rs.port != 0 ? rs.port : vs.port;
             Backend b{.ip = v4(rs.addr),
-                      .port = static_cast<uint16_t>((rs.port >> 8) | (rs.port << 8)),
+                      .port = static_cast<uint16_t>((port >> 8) | (port << 8)),
                       .hop = {},
-                      .weight = static_cast<uint32_t>(std::clamp<int>(rs.weight, 0, sched::max_weight))};
+                      .weight = std::min<uint32_t>(weight, sched::max_weight)};
             b.hop = t->next_hop(b.ip);
             if (!b.hop.routed && in.ports.size() == 1) {
                 // One port and no route: the backend is taken as on-link, as a flat lab LAN is.
@@ -174,8 +179,18 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
                 b.hop.mac_known = mac != nullptr;
                 b.hop.mac = mac != nullptr ? *mac : Mac{};
             }
-            sb.push_back({.key = (static_cast<uint64_t>(b.ip) << 16) | b.port, .weight = b.weight});
+            sb.push_back({.key = (static_cast<uint64_t>(b.ip) << 16) | b.port, .weight = b.weight, .available = available});
             backends.push_back(b);
+        };
+        for (size_t i = 0; i < vs.real_servers.size(); ++i) {
+            const auto& rs = vs.real_servers[i];
+            const auto configured = static_cast<uint32_t>(std::clamp<int>(rs.weight, 0, sched::max_weight));
+            const RealServerHealth h = health != nullptr && i < health->real.size() ? health->real[i]
+                                                                                     : RealServerHealth{configured, true};
+            add_backend(rs, h.weight, h.up && !sorry);
+        }
+        if (sorry) {
+            add_backend(*vs.sorry_server, std::max(1, vs.sorry_server->weight), true);
         }
         auto built = sched::Service::build(static_cast<sched::Algo>(vs.algo), sb);
         if (!built) {

@@ -85,12 +85,26 @@ struct NatReply {
     std::array<uint32_t, max_services> service{};  // service positions, in config order
 };
 
+/// What the health checkers say about one real server (control/check): the weight to publish and
+/// whether it is in service. A server out of service keeps its position (its flows end as IPVS's do).
+struct RealServerHealth {
+    uint32_t weight = 0;
+    bool up = true;
+};
+/// Per virtual server, in config order: its real servers (config order) and whether its sorry_server
+/// is in service (then the real servers take no new flows and the sorry server, appended last, does).
+struct VirtualServerHealth {
+    std::vector<RealServerHealth> real;
+    bool sorry = false;
+};
+
 /// What the control plane knows beside the config: its ports, the VRRP outcome and its neighbours.
 struct Inputs {
     std::vector<Port> ports;                             // indexed by DPDK port id
     std::vector<Route> routes;                           // besides the ports' connected networks
     std::vector<uint32_t> owned;                         // VIPs owned now (network order)
     std::vector<std::pair<uint32_t, Mac>> neighbours;    // ARP-resolved MACs (network-order IPs)
+    std::vector<VirtualServerHealth> health;             // by virtual server; empty: all as configured
     uint32_t max_services = 256;    // what the lcores' per-service state has room for
     uint32_t max_backends = 256;    // per service, likewise
     uint64_t generation = 0;        // the caller's version number, for logs and tests

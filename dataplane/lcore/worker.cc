@@ -154,6 +154,30 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
     flush();
 }
 
+// Control's frames go out unprocessed, on this lcore's TX queue (the only one there is for them).
+uint32_t Worker::send_from_control() noexcept
+{
+    rte_mbuf* pkts[burst_size];
+    const unsigned n = rte_ring_dequeue_burst(_cfg.from_control, reinterpret_cast<void**>(pkts), burst_size, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (m->port >= max_port_id) {
+            rte_pktmbuf_free(m);
+            dropped(pkt::DropReason::no_route, 1);
+            continue;
+        }
+        Out& o = _tx[m->port];
+        if (o.n == burst_size) {
+            flush();
+        }
+        o.pkts[o.n++] = m;
+    }
+    if (n != 0) {
+        flush();
+    }
+    return n;
+}
+
 uint32_t Worker::poll_once(uint64_t now) noexcept
 {
     rte_mbuf* rx[burst_size];
@@ -175,6 +199,9 @@ uint32_t Worker::poll_once(uint64_t now) noexcept
             handle(table, rx, static_cast<uint16_t>(n), -1, now);
             total += n;
         }
+    }
+    if (_cfg.from_control != nullptr) {
+        total += send_from_control();
     }
     if (total != 0) {
         // Flow expiry, a few buckets per busy iteration: a full sweep every buckets()/8 iterations.

@@ -25,6 +25,8 @@ struct Config {
     uint16_t index = 0;                // this lcore's number: its queue, its Steering owner id
     rte_ring* to_control = nullptr;    // VRRP adverts, ARP replies (multi-producer; control consumes, frees)
     rte_ring* to_exception = nullptr;  // everything for the kernel (multi-producer; TAP consumes)
+    rte_ring* from_control = nullptr;  // frames to send as they are (VRRP, GARP, the kernel's traffic from the
+                                       // exception TAP); m->port is the port to send on. Control produces.
     rte_ring* redirect_in = nullptr;   // frames other lcores hand to this one (multi-producer, this lcore consumes)
     std::vector<rte_ring*> redirect_to;  // indexed by lcore number: their redirect_in rings
     const pkt::Steering* steering = nullptr;  // nullptr: a single lcore
@@ -61,6 +63,7 @@ public:
 private:
     void handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx_port, uint64_t now) noexcept;
     void flush() noexcept;
+    uint32_t send_from_control() noexcept;
     void dropped(pkt::DropReason why, uint64_t n) noexcept;
     void hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropReason full) noexcept;
 
