@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# vipd --dataplane=dpdk as a whole node, in the namespace lab (prefix dpdknode): DPDK takes each LB's
+# ens33 through net_af_xdp, the kernel keeps the node's address on a TAP, VRRP and ARP run over the
+# dataplane, the health checkers publish tables, and DR traffic is forwarded in user space.
+#
+#   1. DR exactly as ../shared/corpus/seeds/seed001-lvs-dr-{master,backup}.conf (unmodified): web1 and
+#      web2 are 192.168.235.12/.13 with the VIP on lo (arp_ignore=1, arp_announce=2); lb1 MASTER, lb2
+#      BACKUP (hearing lb1's adverts through its dataplane); the node's address moved to vd-ens33;
+#      curl from the client reaches web1 and web2 in turn (rr); the client resolves the VIP to lb1's MAC;
+#      the node still answers ping on its own address (exception path); HTTP_GET checks see both up.
+#   2. SIGKILL lb1: lb2 takes over (GARP: the client's neighbour entry moves to lb2's MAC), curl goes on.
+#      Crash safety: lb1 answers nothing for the VIP (its TAP and every address on it died with it).
+#   3. lb1 restarts: it finds its address in the state file, preempts, and curl goes through it.
+#   4. Health checks under load (a config of this test: HTTP_GET every second): nginx stops on web1 →
+#      "Removing service" within delay_loop + connect_timeout × retry, no new connection reaches web1
+#      and wrk sees no failed request after that; nginx back → "Adding service", web1 serves again.
+#   5. SIGHUP with an unrelated change during a wrk run: zero failed requests, flows kept.
+#   6. Flows survive failover with lb_algo mh: a keep-alive wrk run through the VIP sees no connection
+#      error when the MASTER is SIGKILLed, the backup sending mid-flow packets by the same Maglev table.
+#   7. SIGTERM: both exit 0, ens33 gets its address back, no TAP is left.
+# Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces, no AF_XDP, a tool missing).
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+
+SUBNET=192.168.235
+VIP=$SUBNET.100
+WEB1=$SUBNET.12
+WEB2=$SUBNET.13
+SEEDS=${SEEDS:-/work/shared/corpus/seeds}
+[ -d "$SEEDS" ] || SEEDS=../shared/corpus/seeds
+
+lib_require_root
+lib_require_cmds ip curl wrk nginx ethtool
+lib_init dpdknode
+lib_require_netns
+lib_require_vipd
+"$VIPD" --dataplane=dpdk --help >/dev/null 2>&1 || lib_skip "this vipd has no DPDK dataplane"
+[ -f "$SEEDS/seed001-lvs-dr-master.conf" ] || lib_die "seed configs not found in $SEEDS"
+
+lab_up --subnet "$SUBNET" --dr --web-hosts 12,13
+
+ns() { echo "${LAB_NAME}-$1"; }
+mac_of() { ip -n "$(ns "$1")" -br link show dev "${2:-ens33}" | awk '{print $3}'; }
+client_vip_mac() { ip -n "$(ns client)" neigh show "$VIP" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'; }
+# get N: N requests through the VIP (each a new connection); prints the bodies, one per line
+get() {
+  local i
+  for ((i = 0; i < $1; i++)); do
+    ip netns exec "$(ns client)" curl -s -m 2 "http://$VIP/" || echo "curl-failed"
+  done
+}
+# start_lb NODE CONF [ARGS...]: vipd --dataplane=dpdk; LB_PID/LB_LOG set
+start_lb() {
+  local node=$1 conf=$2
+  shift 2
+  LB_LOG="$LIB_TMP/$node-$LIB_SEQ.log"
+  start_vipd "$node" "$conf" "$LB_LOG" --dataplane=dpdk --state-dir "$LIB_TMP/state-$node" "$@"
+  LB_PID=$LAST_PID
+}
+stat_of() {  # stat_of PID NAME: a counter of the dataplane's statistics
+  vipd_stats "$1" 3 | awk -v k="$2" '$1 == k {print $2} $1 == "verdict" && $2 == k {print $3}' | head -1
+}
+has_addr() { ip -n "$(ns "$1")" -br addr show dev "$2" 2>/dev/null | grep -qw -- "$3"; }
+
+# AF_XDP on a veth is what the node runs on: without it (an old kernel) there is nothing to test.
+start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+if ! wait_for_log "$L1_LOG" "Entering (BACKUP|MASTER) STATE|dataplane:" 20; then
+  cat "$L1_LOG" >&2
+  lib_die "lb1 did not start"
+fi
+if grep -q "dpdk dataplane:" "$L1_LOG"; then
+  grep "dpdk dataplane:" "$L1_LOG" >&2
+  if grep -qiE "xsk|af_xdp" "$L1_LOG"; then lib_skip "AF_XDP is not available here"; fi
+  lib_die "the DPDK dataplane did not start"
+fi
+start_lb lb2 "$SEEDS/seed001-lvs-dr-backup.conf"
+L2=$LB_PID
+L2_LOG=$LB_LOG
+
+echo "# 1. DR as seed001, unmodified"
+check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+check "lb2 is BACKUP" wait_for_log "$L2_LOG" "Entering BACKUP STATE" 10
+check "both real servers pass HTTP_GET on lb1" wait_for_log "$L1_LOG" "Remote Web server \[($WEB1|$WEB2)\]:tcp:80 succeed" 10 2
+check "lb1's address moved from ens33 to the TAP vd-ens33" bash -c "! ip -n $(ns lb1) -br addr show dev ens33 | grep -q $SUBNET.10 && ip -n $(ns lb1) -br addr show dev vd-ens33 | grep -qw $SUBNET.10/24"
+check "the VIP is on lb1's TAP (the kernel answers ping for it)" has_addr lb1 vd-ens33 "$VIP/24"
+sleep 1
+out=$(get 4 | tr '\n' ' ')
+note "4 requests: $out"
+check "curl reaches web1 and web2 in turn (rr)" bash -c "[[ '$out' == 'web1 web2 web1 web2 ' || '$out' == 'web2 web1 web2 web1 ' ]]"
+check "the client resolves the VIP to lb1's MAC" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
+check_quiet "lb1 answers ping on its own address (exception path)" ip netns exec "$(ns client)" ping -c 2 -W 1 "$SUBNET.10"
+fwd=$(stat_of "$L1" forward)
+check "lb1's dataplane forwarded the requests (forward=$fwd)" bash -c "[ '${fwd:-0}' -ge 12 ]"
+vin=$(stat_of "$L2" vrrp_in)
+check "lb2 receives lb1's adverts through its dataplane (vrrp_in=$vin)" bash -c "[ '${vin:-0}' -ge 2 ]"
+
+echo "# 2. SIGKILL the MASTER"
+crash_pid "$L1"
+t0=$(now_us)
+check "lb2 takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
+note "takeover after $((($(now_us) - t0) / 1000)) ms"
+out=$(get 2 | tr '\n' ' ')
+check "curl goes on through lb2 ($out)" bash -c "[[ '$out' != *curl-failed* ]]"
+check "the client's neighbour entry for the VIP moved to lb2's MAC (GARP)" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb2)' ]"
+check "crash safety: lb1 has no TAP and holds the VIP nowhere" bash -c "! ip -n $(ns lb1) link show vd-ens33 >/dev/null 2>&1 && ! ip -n $(ns lb1) addr | grep -q '$VIP/'"
+
+echo "# 3. lb1 restarts"
+start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+check "lb1 takes its address from the state file" wait_for_log "$L1_LOG" "using the ones saved by the previous run" 10
+check "lb1 preempts" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+check "lb2 goes back to BACKUP" wait_for_log "$L2_LOG" "Entering BACKUP STATE" 10 2
+sleep 0.5
+out=$(get 2 | tr '\n' ' ')
+check "curl goes through lb1 again ($out)" bash -c "[[ '$out' != *curl-failed* ]] && [ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
+stop_pid "$L1" 10
+check "SIGTERM: lb1 exits 0" [ "$LAST_RC" -eq 0 ]
+stop_pid "$L2" 10
+check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
+for n in lb1 lb2; do
+  check "$n: ens33 has its address back and no TAP is left" bash -c "ip -n $(ns $n) -br addr show dev ens33 | grep -q '$SUBNET\.1[01]/24' && ! ip -n $(ns $n) link show vd-ens33 >/dev/null 2>&1"
+done
+
+# The rest runs on a config of this test: checks every second, and a scheduler to choose.
+conf() {  # conf FILE PRIORITY ALGO [COMMENT]
+  cat >"$1" <<EOF
+# ${4:-}
+global_defs {
+    router_id dpdknode
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface ens33
+    virtual_router_id 52
+    priority $2
+    advert_int 1
+    virtual_ipaddress {
+        $VIP/24 dev ens33
+    }
+}
+virtual_server $VIP 80 {
+    delay_loop 1
+    lb_algo $3
+    lb_kind DR
+    protocol TCP
+    real_server $WEB1 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /
+                status_code 200
+            }
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+    real_server $WEB2 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /
+                status_code 200
+            }
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+}
+EOF
+}
+# wrk_run SECONDS CONNECTIONS OUT: a bounded wrk run through the VIP in the background (WRK_PID)
+wrk_run() {
+  start_bg client "$3" wrk -t1 -c"$2" -d"$1"s --timeout 10s "http://$VIP/"
+  WRK_PID=$LAST_PID
+}
+# wrk_errors OUT: failed requests (socket errors + non-2xx), from wrk's report
+wrk_errors() {
+  awk '/Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} /Non-2xx/ {n += $NF} END {print n + 0}' "$1"
+}
+wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
+
+echo "# 4. health checks under load"
+conf "$LIB_TMP/lb1.conf" 150 rr
+conf "$LIB_TMP/lb2.conf" 100 rr
+start_lb lb1 "$LIB_TMP/lb1.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+start_lb lb2 "$LIB_TMP/lb2.conf"
+L2=$LB_PID
+L2_LOG=$LB_LOG
+check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+wait_for_log "$L1_LOG" "Remote Web server .* succeed" 10 2
+"$LAB" stop-nginx --name "$LAB_NAME" web1 >/dev/null
+t0=$(now_us)
+check "web1 is removed when its nginx stops" wait_for_log "$L1_LOG" "Removing service \[$WEB1\]:tcp:80 from VS \[$VIP\]:tcp:80" 6
+note "removed after $((($(now_us) - t0) / 1000)) ms (delay_loop 1 + connect_timeout 1 x retry 1 + delay_before_retry 1)"
+wrk_run 3 4 "$LIB_TMP/wrk-down.out"
+out=$(get 4 | tr '\n' ' ')
+check "new connections all go to web2 ($out)" bash -c "[ '$out' = 'web2 web2 web2 web2 ' ]"
+wait_exit 10 "$WRK_PID"
+lib_reap "$WRK_PID"
+n=$(wrk_requests "$LIB_TMP/wrk-down.out")
+e=$(wrk_errors "$LIB_TMP/wrk-down.out")
+check "wrk with web1 out: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+"$LAB" start-nginx --name "$LAB_NAME" web1 >/dev/null
+check "web1 comes back when nginx starts" wait_for_log "$L1_LOG" "Adding service \[$WEB1\]:tcp:80 to VS \[$VIP\]:tcp:80" 6
+out=$(get 4 | tr '\n' ' ')
+check "web1 serves again ($out)" bash -c "[[ '$out' == *web1* ]]"
+
+echo "# 5. SIGHUP with an unrelated change under load"
+wrk_run 4 4 "$LIB_TMP/wrk-hup.out"
+sleep 1
+conf "$LIB_TMP/lb1.conf" 150 rr "reloaded"
+kill -HUP "$L1"
+check "lb1 reloads" wait_for_log "$L1_LOG" "Reloading" 5
+wait_exit 10 "$WRK_PID"
+lib_reap "$WRK_PID"
+n=$(wrk_requests "$LIB_TMP/wrk-hup.out")
+e=$(wrk_errors "$LIB_TMP/wrk-hup.out")
+check "wrk across the reload: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+check "lb1 is still MASTER after the reload" bash -c "! grep -q 'Entering BACKUP STATE' '$L1_LOG' || [ \$(grep -c 'Entering MASTER STATE' '$L1_LOG') -ge 1 ]"
+stop_pid "$L1" 10
+stop_pid "$L2" 10
+
+echo "# 6. flows survive failover with mh"
+conf "$LIB_TMP/lb1.conf" 150 mh
+conf "$LIB_TMP/lb2.conf" 100 mh
+start_lb lb1 "$LIB_TMP/lb1.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+start_lb lb2 "$LIB_TMP/lb2.conf"
+L2=$LB_PID
+L2_LOG=$LB_LOG
+check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+wait_for_log "$L2_LOG" "Remote Web server .* succeed" 10 2
+wrk_run 8 4 "$LIB_TMP/wrk-mh.out"
+sleep 2
+crash_pid "$L1"
+check "lb2 takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
+wait_exit 15 "$WRK_PID"
+lib_reap "$WRK_PID"
+n=$(wrk_requests "$LIB_TMP/wrk-mh.out")
+e=$(wrk_errors "$LIB_TMP/wrk-mh.out")
+note "$(grep -E 'requests in|Socket errors|Latency' "$LIB_TMP/wrk-mh.out" | tr -s ' ' | tr '\n' ';')"
+check "keep-alive wrk across the SIGKILL failover: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+stop_pid "$L2" 10
+check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
+
+lib_summary
