@@ -211,7 +211,7 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
             error = fmt::format("{} (TAP {}): {}", h.ifname, h.tap, why);
             return false;
         }
-        rte_eth_promiscuous_enable(h.port);  // VRRP's multicast MAC and the DR backends' replies to others
+        rte_eth_allmulticast_enable(h.port);  // VRRP's group MAC (01:00:5e:00:00:12)
         vlog::info("{}: DPDK port {} ({}), TAP {} for the kernel, MAC {}", h.ifname, h.port, info.driver, h.tap, mac_str(h.mac));
     }
     if (!move_to_taps(error)) {

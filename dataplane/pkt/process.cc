@@ -550,6 +550,14 @@ Result process(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) 
     if (f.len < sizeof(EthHdr)) {
         return drop(DropReason::eth_truncated);
     }
+    // A unicast frame for another station is not ours to forward: a switch flooding a MAC it has
+    // not learned (or has forgotten after a failover) would otherwise have two nodes forward it.
+    if ((f.data[0] & 1) == 0) [[likely]] {
+        const fwd::Port* p = table.port(f.port);
+        if (p != nullptr && std::memcmp(f.data, p->mac.data(), 6) != 0) [[unlikely]] {
+            return drop(DropReason::other_host);
+        }
+    }
     uint16_t type = 0;
     std::memcpy(&type, f.data + 12, 2);
     if (type == net16(ethertype_ipv4)) {

@@ -50,8 +50,10 @@ enum class DropReason : uint8_t {
     redirect_ring_full,  // the ring to the lcore that owns the flow is full
     too_big,             // over the out port's MTU without DF: the fast path does not fragment
     icmp_rate_limited,   // would have sent ICMP fragmentation-needed, over the rate limit
+    other_host,          // unicast to another MAC (seen in promiscuous mode or flooded by a switch):
+                         // the kernel's PACKET_OTHERHOST, which it drops before IP
 };
-inline constexpr unsigned drop_reason_count = 26;
+inline constexpr unsigned drop_reason_count = 27;
 
 constexpr std::string_view to_string(Verdict v) noexcept
 {
@@ -96,6 +98,7 @@ constexpr std::string_view to_string(DropReason r) noexcept
     case DropReason::redirect_ring_full: return "redirect_ring_full";
     case DropReason::too_big: return "too_big";
     case DropReason::icmp_rate_limited: return "icmp_rate_limited";
+    case DropReason::other_host: return "other_host";
     }
     return "?";
 }

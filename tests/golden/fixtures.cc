@@ -205,6 +205,8 @@ std::vector<Fixture> fixtures()
                      tcp_frame(port_mac, client_mac, 40003, 80, syn, 1), DropReason::ttl_exceeded));
     f.push_back(drop("TTL 0 to a DR service: dropped", tcp_frame(port_mac, client_mac, 40003, 80, syn, 0),
                      DropReason::ttl_exceeded));
+    f.push_back(drop("a frame for another station's MAC (flooded by a switch): not forwarded",
+                     tcp_frame(web2_mac, client_mac, 40004, 80, syn), DropReason::other_host));
     {
         Bytes p = tcp_frame(port_mac, client_mac, 40004, 80, syn);
         p.resize(p.size() + 6, 0);  // Ethernet padding past the IP total length is kept as is

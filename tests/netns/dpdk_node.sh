@@ -28,8 +28,7 @@ SUBNET=192.168.235
 VIP=$SUBNET.100
 WEB1=$SUBNET.12
 WEB2=$SUBNET.13
-SEEDS=${SEEDS:-/work/shared/corpus/seeds}
-[ -d "$SEEDS" ] || SEEDS=../shared/corpus/seeds
+SEEDS=${SEEDS:-../shared/corpus/seeds}
 
 lib_require_root
 lib_require_cmds ip curl wrk nginx ethtool
@@ -240,15 +239,19 @@ L2=$LB_PID
 L2_LOG=$LB_LOG
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 wait_for_log "$L2_LOG" "Remote Web server .* succeed" 10 2
-wrk_run 8 4 "$LIB_TMP/wrk-mh.out"
+wrk_run 10 4 "$LIB_TMP/wrk-mh.out"
 sleep 2
+check "the client resolves the VIP to lb1's MAC before the crash" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
 crash_pid "$L1"
 check "lb2 takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
 wait_exit 15 "$WRK_PID"
 lib_reap "$WRK_PID"
 n=$(wrk_requests "$LIB_TMP/wrk-mh.out")
 e=$(wrk_errors "$LIB_TMP/wrk-mh.out")
-note "$(grep -E 'requests in|Socket errors|Latency' "$LIB_TMP/wrk-mh.out" | tr -s ' ' | tr '\n' ';')"
+gap=$(awk '$1 == "Latency" {print $4}' "$LIB_TMP/wrk-mh.out")
+note "$(grep -E 'requests in|Socket errors|Latency ' "$LIB_TMP/wrk-mh.out" | tr -s ' ' | tr '\n' ';')"
+# The longest request is the client-side gap: it proves the run crossed the failover.
+check "the run crossed the failover (longest request $gap, at least 1 s)" bash -c "[[ '$gap' == *s && '$gap' != *ms && '$gap' != *us ]]"
 check "keep-alive wrk across the SIGKILL failover: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
 stop_pid "$L2" 10
 check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
