@@ -90,6 +90,12 @@ BuildResult Table::build(const conf::Config& config, const Inputs& in)
             t->_routes.push_back({.net = p.ip & m, .mask = m, .port = id, .gateway = 0});
         }
     }
+    t->_local = in.local;
+    for (const Port& p : in.ports) {
+        if (p.ip != 0 && std::find(t->_local.begin(), t->_local.end(), p.ip) == t->_local.end()) {
+            t->_local.push_back(p.ip);
+        }
+    }
     for (const Route& rt : in.routes) {
         if (rt.port >= in.ports.size()) {
             r.error = "a route names port " + std::to_string(rt.port) + ", which does not exist";

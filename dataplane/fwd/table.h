@@ -105,6 +105,7 @@ struct Inputs {
     std::vector<uint32_t> owned;                         // VIPs owned now (network order)
     std::vector<std::pair<uint32_t, Mac>> neighbours;    // ARP-resolved MACs (network-order IPs)
     std::vector<VirtualServerHealth> health;             // by virtual server; empty: all as configured
+    std::vector<uint32_t> local;    // every address of the node itself (network order): the kernel's traffic
     uint32_t max_services = 256;    // what the lcores' per-service state has room for
     uint32_t max_backends = 256;    // per service, likewise
     uint64_t generation = 0;        // the caller's version number, for logs and tests
@@ -139,6 +140,17 @@ public:
     /// Hot path: the MAC of an on-link neighbour, or nullptr.
     const Mac* neighbour(uint32_t ip) const noexcept;
     bool has_nat() const noexcept { return !_nat.empty(); }
+    /// Slow path: `addr` is one of the node's own addresses (the ports' and Inputs::local): what is
+    /// sent to it belongs to the kernel (health checks' answers, ssh), never to a NAT translation.
+    bool is_local(uint32_t addr) const noexcept
+    {
+        for (const uint32_t a : _local) {
+            if (a == addr) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     std::span<const Service> services() const noexcept { return _services; }
     std::span<const Vip> vips() const noexcept { return _vips; }
@@ -160,6 +172,7 @@ private:
     std::vector<RouteEntry> _routes;  // longest prefix first: a linear scan finds the best match
     std::vector<std::pair<uint32_t, Mac>> _neighbours;
     std::vector<NatReply> _nat;
+    std::vector<uint32_t> _local;
     std::vector<uint32_t> _neighbour_slots;
     std::vector<uint32_t> _nat_slots;
     // Open addressing, linear probing, power-of-two sizes, at most half full; slots hold index + 1.

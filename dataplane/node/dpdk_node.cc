@@ -619,6 +619,9 @@ void DpdkNode::rebuild()
             p.prefix = h.addrs.front().second;
         }
         p.mtu = static_cast<uint16_t>(std::min(h.mtu, 65535u));
+        for (const auto& [ip, prefix] : h.addrs) {
+            in.local.push_back(v4(ip));
+        }
         for (const auto& r : h.routes) {
             in.routes.push_back({.dst = v4(r.dst), .prefix = r.prefix, .port = h.port, .gateway = r.gateway ? v4(*r.gateway) : 0});
         }

@@ -380,7 +380,7 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     }
     if (table.find_vip(ip->dst) == nullptr) {
         // Not to a VIP: a NAT backend's reply to a client, or the node's own traffic (the kernel's).
-        if (whole && table.has_nat() && total >= hlen + 4) {
+        if (whole && table.has_nat() && total >= hlen + 4 && !table.is_local(ip->dst)) {
             uint16_t sport = 0;
             std::memcpy(&sport, reinterpret_cast<const uint8_t*>(ip) + hlen, 2);
             if (const fwd::NatReply* nr = table.find_nat_reply(ip->src, sport, ip->proto)) {

@@ -223,6 +223,8 @@ std::vector<Fixture> fixtures()
     auto from_web1 = [](uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq) {
         return eth(port_mac, web1_mac, 0x0800, ipv4({.src = web1, .dst = dst, .proto = 6}, tcp(web1, dst, 80, dport, flags, seq)));
     };
+    f.push_back(to("web1:80 answering the node's own health check (to the node's address): the kernel, not a NAT reply",
+                   from_web1(node_ip, 45000, syn | ack, 5000), Verdict::to_exception));
     f.push_back(out("NAT SYN to 10.0.0.100:8080: DNAT to web1:80, TTL−1, IP and TCP checksums patched",
                     to_vip(client, client_mac, 40000, 8080, syn, 1), Verdict::forward,
                     eth(web1_mac, port_mac, 0x0800,

@@ -17,7 +17,10 @@
 #   5. SIGHUP with an unrelated change during a wrk run: zero failed requests, flows kept.
 #   6. Flows survive failover with lb_algo mh: a keep-alive wrk run through the VIP sees no connection
 #      error when the MASTER is SIGKILLed, the backup sending mid-flow packets by the same Maglev table.
-#   7. SIGTERM: both exit 0, ens33 gets its address back, no TAP is left.
+#   7. NAT with a sync group (lab with a second segment, web1/web2 behind the LBs): the external VIP on
+#      ens33 and the backends' gateway VIP on eth1 move together; requests and replies pass, backends
+#      see the client's address, wrk sees no failure; after a SIGKILL, lb2 holds both and serves.
+#   SIGTERM: every vipd exits 0, the interfaces get their addresses back, no TAP is left.
 # Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces, no AF_XDP, a tool missing).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -255,5 +258,90 @@ check "the run crossed the failover (longest request $gap, at least 1 s)" bash -
 check "keep-alive wrk across the SIGKILL failover: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
 stop_pid "$L2" 10
 check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
+
+echo "# 7. NAT with a sync group"
+"$LAB" down --name "$LAB_NAME" >/dev/null 2>&1
+NAT=10.0.1
+lab_up --subnet "$SUBNET" --nat "$NAT"
+nat_conf() {  # nat_conf FILE PRIORITY
+  cat >"$1" <<EOF
+global_defs {
+    router_id dpdknat
+}
+vrrp_sync_group G1 {
+    group {
+        EXT
+        INT
+    }
+}
+vrrp_instance EXT {
+    state BACKUP
+    interface ens33
+    virtual_router_id 61
+    priority $2
+    advert_int 1
+    virtual_ipaddress {
+        $VIP/24 dev ens33
+    }
+}
+vrrp_instance INT {
+    state BACKUP
+    interface eth1
+    virtual_router_id 62
+    priority $2
+    advert_int 1
+    virtual_ipaddress {
+        $NAT.1/24 dev eth1
+    }
+}
+virtual_server $VIP 80 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server $NAT.21 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+    real_server $NAT.22 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+}
+EOF
+}
+nat_conf "$LIB_TMP/nat1.conf" 150
+nat_conf "$LIB_TMP/nat2.conf" 100
+start_lb lb1 "$LIB_TMP/nat1.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+start_lb lb2 "$LIB_TMP/nat2.conf"
+L2=$LB_PID
+L2_LOG=$LB_LOG
+check "lb1: both instances of the group MASTER" wait_for_log "$L1_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
+check "lb1's checks reach the backends through its TAP (TCP_CHECK success)" wait_for_log "$L1_LOG" "TCP connection to \[$NAT\.2[12]\]:tcp:80 success" 10 2
+check "the gateway VIP $NAT.1 is on lb1's vd-eth1" has_addr lb1 vd-eth1 "$NAT.1/24"
+sleep 0.5
+out=$(get 4 | tr '\n' ' ')
+check "NAT: curl reaches web1 and web2 in turn ($out)" bash -c "[[ '$out' == 'web1 web2 web1 web2 ' || '$out' == 'web2 web1 web2 web1 ' ]]"
+check "the backends see the client's address" bash -c "tail -n 1 /run/$LAB_NAME/web1/access.log | grep -q '^$SUBNET\.50 '"
+wrk_run 3 4 "$LIB_TMP/wrk-nat.out"
+wait_exit 10 "$WRK_PID"
+lib_reap "$WRK_PID"
+n=$(wrk_requests "$LIB_TMP/wrk-nat.out")
+e=$(wrk_errors "$LIB_TMP/wrk-nat.out")
+check "wrk through NAT: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+crash_pid "$L1"
+check "SIGKILL lb1: lb2 takes both VIPs" wait_for_log "$L2_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
+sleep 0.5
+out=$(get 2 | tr '\n' ' ')
+check "NAT through lb2 ($out)" bash -c "[[ '$out' != *curl-failed* ]]"
+stop_pid "$L2" 10
+check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
+check "lb2: ens33 and eth1 have their addresses back, no TAP is left" bash -c "ip -n $(ns lb2) -br addr show dev ens33 | grep -q '$SUBNET\.11/24' && ip -n $(ns lb2) -br addr show dev eth1 | grep -q '$NAT\.3/24' && ! ip -n $(ns lb2) link | grep -q vd-"
 
 lib_summary
