@@ -10,7 +10,8 @@
 #      the node still answers ping on its own address (exception path); HTTP_GET checks see both up.
 #   2. SIGKILL lb1: lb2 takes over (GARP: the client's neighbour entry moves to lb2's MAC), curl goes on.
 #      Crash safety: lb1 answers nothing for the VIP (its TAP and every address on it died with it).
-#   3. lb1 restarts: it finds its address in the state file, preempts, and curl goes through it.
+#   3. lb1 restarts: it finds its address in the state file, preempts, and curl goes through it; then
+#      alone with --pmd af_packet instead of AF_XDP.
 #   4. Health checks under load (a config of this test: HTTP_GET every second): nginx stops on web1 →
 #      "Removing service" within delay_loop + connect_timeout × retry, no new connection reaches web1
 #      and wrk sees no failed request after that; nginx back → "Adding service", web1 serves again.
@@ -127,6 +128,18 @@ check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
 for n in lb1 lb2; do
   check "$n: ens33 has its address back and no TAP is left" bash -c "ip -n $(ns $n) -br addr show dev ens33 | grep -q '$SUBNET\.1[01]/24' && ! ip -n $(ns $n) link show vd-ens33 >/dev/null 2>&1"
 done
+
+echo "# 3b. --pmd af_packet (for drivers without XDP)"
+start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf" --pmd af_packet
+L1=$LB_PID
+L1_LOG=$LB_LOG
+check "lb1 takes ens33 through net_af_packet" wait_for_log "$L1_LOG" "ens33: DPDK port [0-9]+ \(net_af_packet\)" 10
+check "lb1 alone becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+sleep 0.5
+out=$(get 2 | tr '\n' ' ')
+check "curl through the af_packet node ($out)" bash -c "[[ '$out' == 'web1 web2 ' || '$out' == 'web2 web1 ' ]]"
+stop_pid "$L1" 10
+check "SIGTERM: exits 0 with ens33's address back" bash -c "[ $LAST_RC -eq 0 ] && ip -n $(ns lb1) -br addr show dev ens33 | grep -q '$SUBNET\.10/24'"
 
 # The rest runs on a config of this test: checks every second, and a scheduler to choose.
 conf() {  # conf FILE PRIORITY ALGO [COMMENT]
