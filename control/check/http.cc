@@ -2,6 +2,7 @@
 // against the url's ranges and its body's MD5 against the digest; certificates are not verified.
 #include "control/check/probe.h"
 
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>

@@ -157,6 +157,11 @@ private:
     std::unique_ptr<fwd::Publisher> _publisher;
     std::unique_ptr<pkt::Steering> _steering;
     std::vector<std::unique_ptr<lcore::Worker>> _workers;
+    struct Launch {
+        lcore::Worker* worker;
+        const std::atomic<bool>* stop;
+    };
+    std::vector<Launch> _launches;  // what each lcore's loop was started with
     std::atomic<bool> _stop{false};
 
     // The last update's inputs: a learned neighbour republishes with them.
@@ -257,24 +262,20 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
                          .idle_sleep_us = _opts.idle_sleep_us};
         _workers.push_back(std::make_unique<lcore::Worker>(wc, limits, flow::Timeouts::ipvs_defaults(hz)));
     }
-    unsigned l = 0;
+    // One launch record per lcore, sized before any is handed out (they must not move while the
+    // lcores run).
+    _launches.reserve(_workers.size());
     unsigned lcore_id = 0;
     RTE_LCORE_FOREACH_WORKER(lcore_id)
     {
-        if (l >= _workers.size()) {
+        if (_launches.size() == _workers.size()) {
             break;
         }
-        auto* w = _workers[l++].get();
-        struct Launch {
-            lcore::Worker* w;
-            std::atomic<bool>* stop;
-        };
-        static std::vector<Launch> launches;  // outlives the lcores' loops
-        launches.push_back({w, &_stop});
+        _launches.push_back({_workers[_launches.size()].get(), &_stop});
         rte_eal_remote_launch([](void* arg) -> int {
             auto* ln = static_cast<Launch*>(arg);
-            return ln->w->run(*ln->stop);
-        }, &launches.back(), lcore_id);
+            return ln->worker->run(*ln->stop);
+        }, &_launches.back(), lcore_id);
     }
     _started = true;
     return true;
