@@ -63,10 +63,10 @@ bool status_ok(unsigned code, const std::vector<conf::StatusRange>& ranges)
     return false;
 }
 
-class HttpProbe : public Probe, public std::enable_shared_from_this<HttpProbe> {
+class HttpProbe : public SocketProbe, public std::enable_shared_from_this<HttpProbe> {
 public:
     HttpProbe(asio::io_context& io, Target t, HttpSpec spec, Done done)
-        : _io(io), _sock(io), _timer(io), _ctx(asio::ssl::context::tls_client), _target(std::move(t)),
+        : SocketProbe(io), _io(io), _ctx(asio::ssl::context::tls_client), _target(std::move(t)),
           _spec(std::move(spec)), _done(std::move(done))
     {
         _ctx.set_verify_mode(asio::ssl::verify_none);
@@ -75,14 +75,6 @@ public:
     void start()
     {
         asio::co_spawn(_io, run(shared_from_this()), asio::detached);
-    }
-
-    void cancel() override
-    {
-        _cancelled = true;
-        _timer.cancel();
-        boost::system::error_code ignored;
-        _sock.close(ignored);
     }
 
 private:
@@ -112,28 +104,12 @@ private:
     asio::awaitable<Outcome> fetch(const HttpUrl& url)
     {
         Outcome o;
-        boost::system::error_code ec;
-        _sock = tcp::socket(_io);
-        _sock.open(_target.dst.protocol(), ec);
-        if (!ec && _target.bind) {
-            _sock.set_option(asio::socket_base::reuse_address(true), ec);
-            _sock.bind(*_target.bind, ec);
-        }
-        if (ec) {
+        if (const boost::system::error_code ec = open(_target)) {
             o.reason = "Error connecting";
             o.detail = ec.message();
             co_return o;
         }
-        _timed_out = false;
-        _timer.expires_after(_target.timeout);
-        std::weak_ptr<HttpProbe> weak = shared_from_this();
-        _timer.async_wait([weak](const boost::system::error_code& e) {
-            if (auto self = weak.lock(); self && !e) {
-                self->_timed_out = true;
-                boost::system::error_code ignored;
-                self->_sock.close(ignored);
-            }
-        });
+        arm(_target.timeout, std::weak_ptr<HttpProbe>(shared_from_this()));
         const char* stage = "Error connecting";
         try {
             co_await _sock.async_connect(_target.dst, asio::use_awaitable);
@@ -212,14 +188,10 @@ private:
     }
 
     asio::io_context& _io;
-    tcp::socket _sock;
-    asio::steady_timer _timer;
     asio::ssl::context _ctx;
     Target _target;
     HttpSpec _spec;
     Done _done;
-    bool _timed_out = false;
-    bool _cancelled = false;
 };
 
 } // namespace

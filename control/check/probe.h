@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -38,6 +39,62 @@ class Probe {
 public:
     virtual ~Probe() = default;
     virtual void cancel() = 0;
+};
+
+// What the TCP and HTTP probes share: a socket opened (and bound) as the checker says, a timer that
+// closes it when connect_timeout passes, and cancel().
+class SocketProbe : public Probe {
+public:
+    void cancel() override
+    {
+        _cancelled = true;
+        _timer.cancel();
+        boost::system::error_code ignored;
+        _sock.close(ignored);
+    }
+
+protected:
+    explicit SocketProbe(boost::asio::io_context& io) : _sock(io), _timer(io) {}
+
+    // A fresh socket for t.dst, bound to t.bind when the checker has bindto / bind_port.
+    boost::system::error_code open(const Target& t)
+    {
+        boost::system::error_code ec;
+        _sock = boost::asio::ip::tcp::socket(_sock.get_executor());
+        _sock.open(t.dst.protocol(), ec);
+        if (!ec && t.bind) {
+            _sock.set_option(boost::asio::socket_base::reuse_address(true), ec);
+            _sock.bind(*t.bind, ec);
+        }
+        return ec;
+    }
+    // Arms the timer: when `timeout` passes first, _timed_out is set and the socket closed (which
+    // fails the pending operation). `owner` keeps the probe alive or, weak, lets it go.
+    template <class Owner>
+    void arm(std::chrono::microseconds timeout, Owner owner)
+    {
+        _timed_out = false;
+        _timer.expires_after(timeout);
+        _timer.async_wait([owner](const boost::system::error_code& e) {
+            auto self = lock(owner);
+            if (self && !e) {
+                self->_timed_out = true;
+                boost::system::error_code ignored;
+                self->_sock.close(ignored);
+            }
+        });
+    }
+
+    boost::asio::ip::tcp::socket _sock;
+    boost::asio::steady_timer _timer;
+    bool _timed_out = false;
+    bool _cancelled = false;
+
+private:
+    template <class T>
+    static std::shared_ptr<T> lock(const std::shared_ptr<T>& p) { return p; }
+    template <class T>
+    static std::shared_ptr<T> lock(const std::weak_ptr<T>& p) { return p.lock(); }
 };
 
 struct HttpUrl {

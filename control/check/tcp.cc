@@ -1,49 +1,29 @@
 // TCP_CHECK: the server is up when a TCP connection to it completes within connect_timeout.
 #include "control/check/probe.h"
 
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 
 namespace check {
 
 namespace {
 
-class TcpProbe : public Probe, public std::enable_shared_from_this<TcpProbe> {
+class TcpProbe : public SocketProbe, public std::enable_shared_from_this<TcpProbe> {
 public:
-    TcpProbe(boost::asio::io_context& io, Done done) : _sock(io), _timer(io), _done(std::move(done)) {}
+    TcpProbe(boost::asio::io_context& io, Done done) : SocketProbe(io), _done(std::move(done)) {}
 
     void start(const Target& t)
     {
-        boost::system::error_code ec;
-        _sock.open(t.dst.protocol(), ec);
-        if (!ec && t.bind) {
-            _sock.set_option(boost::asio::socket_base::reuse_address(true), ec);
-            _sock.bind(*t.bind, ec);
-        }
+        const boost::system::error_code ec = open(t);
         auto self = shared_from_this();
         if (ec) {
             boost::asio::post(_sock.get_executor(), [self, ec] { self->finish(ec); });
             return;
         }
-        _timer.expires_after(t.timeout);
-        _timer.async_wait([self](const boost::system::error_code& e) {
-            if (!e) {
-                self->_timed_out = true;
-                boost::system::error_code ignored;
-                self->_sock.close(ignored);
-            }
-        });
+        arm(t.timeout, self);
         _sock.async_connect(t.dst, [self](const boost::system::error_code& e) {
             self->_timer.cancel();
             self->finish(e);
         });
-    }
-
-    void cancel() override
-    {
-        _cancelled = true;
-        _timer.cancel();
-        boost::system::error_code ignored;
-        _sock.close(ignored);
     }
 
 private:
@@ -65,11 +45,7 @@ private:
         done(std::move(o));
     }
 
-    boost::asio::ip::tcp::socket _sock;
-    boost::asio::steady_timer _timer;
     Done _done;
-    bool _timed_out = false;
-    bool _cancelled = false;
 };
 
 } // namespace
