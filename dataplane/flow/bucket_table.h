@@ -173,10 +173,17 @@ public:
     /// The entry for `key`, created if absent, with key set and last_seen = now; the caller fills the
     /// rest. An existing entry for the key (live or expired) is reused, so a key is never held twice.
     /// Never fails: at capacity an expired or the oldest neighbouring entry is replaced and counted.
-    Entry* insert(const Key& key, uint32_t hash, uint64_t now) noexcept
+    Entry* insert(const Key& key, uint32_t hash, uint64_t now) noexcept { return insert_at(key, hash, now, true); }
+
+    /// As insert(), for a key that lookup() has just missed (nothing in between): the table holds no
+    /// entry for it (a lookup frees an expired one), so the search for one is skipped.
+    Entry* insert_absent(const Key& key, uint32_t hash, uint64_t now) noexcept { return insert_at(key, hash, now, false); }
+
+private:
+    Entry* insert_at(const Key& key, uint32_t hash, uint64_t now, bool search) noexcept
     {
         const Where w = where(hash);
-        uint32_t pos = find(w, key);
+        uint32_t pos = search ? find(w, key) : nil;
         uint32_t idx = 0;
         if (pos != nil) {
             idx = _buckets[pos / slots].idx[pos % slots];
@@ -213,6 +220,7 @@ public:
         return &e;
     }
 
+public:
     /// Frees an entry returned by lookup or insert (and not freed since).
     void remove(Entry* e) noexcept
     {

@@ -152,8 +152,26 @@ public:
         e->service = service;
         e->backend = backend;
         e->flags = flags;
-        e->state = key.proto == ipproto_tcp ? next_state(State::none, tcp_flags, dir) : State::udp;
+        e->state = first_state(key.proto, tcp_flags, dir);
         return e;
+    }
+
+    /// The new flow of a key that lookup() has just missed, in state `state` (first_state()).
+    Entry* insert_absent(const Key4& key, uint32_t hash, uint64_t now, uint32_t service, uint32_t backend,
+                         State state, uint8_t flags = 0) noexcept
+    {
+        Entry* e = Base::insert_absent(key, hash, now);
+        e->service = service;
+        e->backend = backend;
+        e->flags = flags;
+        e->state = state;
+        return e;
+    }
+
+    /// The state a flow starts in: from its first packet's TCP flags, State::udp for anything else.
+    static State first_state(uint8_t proto, uint8_t tcp_flags, Dir dir) noexcept
+    {
+        return proto == ipproto_tcp ? next_state(State::none, tcp_flags, dir) : State::udp;
     }
 
     /// Advances the TCP state for a packet of this flow; the new state's timeout applies from `now`.

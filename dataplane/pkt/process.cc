@@ -438,17 +438,18 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
         // failover or republish an established flow lands on the same backend with mh.
         int32_t b = -1;
         flow::PersistEntry* pe = nullptr;
+        const flow::State first = flow::FlowTable::first_state(ip->proto, l4.tcp_flags, dir);
         if (svc->persist_s != 0) {
             // Client affinity (IPVS persistence templates): the client network's last backend, while
             // it still takes new flows.
             pe = lc.persist.lookup(ip->src, svc->persist_mask, si, now);
             if (pe != nullptr && pe->backend < svc->backends.size() && svc->sched.effective_weight(pe->backend) != 0) {
                 b = static_cast<int32_t>(pe->backend);
-                sched::on_flow_start(lc.sched[si], b, true);
+                sched::on_flow_start(lc.sched[si], b, flow::is_active(first));
             }
         }
         if (b < 0) {
-            b = sched::pick(svc->sched, lc.sched[si], hash, net32(ip->src));
+            b = sched::pick(svc->sched, lc.sched[si], hash, net32(ip->src), flow::is_active(first));
             if (b < 0) {
                 return drop(DropReason::no_backend);
             }
@@ -456,10 +457,9 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
                 lc.persist.insert(ip->src, svc->persist_mask, si, static_cast<uint32_t>(b), svc->persist_s * lc.hz, now);
             }
         }
-        e = lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), l4.tcp_flags, 0, dir);
-        if (!flow::is_active(e->state)) {
-            sched::on_flow_state(lc.sched[si], b, false);  // pick() counted it active; a SYN is not
-        }
+        // The lookup above missed (or found a flow of another service position, replaced here).
+        e = e == nullptr ? lc.flows.insert_absent(key, hash, now, si, static_cast<uint32_t>(b), first)
+                         : lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), l4.tcp_flags, 0, dir);
     }
     const fwd::Backend& be = svc->backends[e->backend];
     count_backend(lc, si, e->backend, total, false);

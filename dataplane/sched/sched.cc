@@ -344,6 +344,11 @@ void Lcore::set_counts(uint32_t backend, FlowCounts c) noexcept
 
 int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip) noexcept
 {
+    return pick(s, l, flow_hash, client_ip, true);
+}
+
+int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip, bool active) noexcept
+{
     if (s._n > l._capacity) [[unlikely]] {
         return -1;
     }
@@ -423,8 +428,9 @@ int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip)
         break;
     }
     if (chosen >= 0) {
-        uint32_t& a = l._counts[static_cast<uint32_t>(chosen)].active;
-        store(a, a + 1);
+        FlowCounts& fc = l._counts[static_cast<uint32_t>(chosen)];
+        uint32_t& v = active ? fc.active : fc.inactive;
+        store(v, v + 1);
     }
     return chosen;
 }

@@ -115,7 +115,7 @@ public:
 private:
     Service() = default;
 
-    friend int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip) noexcept;
+    friend int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip, bool active) noexcept;
 
     Algo _algo = Algo::rr;
     Options _opt;
@@ -156,7 +156,7 @@ public:
     void set_counts(uint32_t backend, FlowCounts c) noexcept;
 
 private:
-    friend int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip) noexcept;
+    friend int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip, bool active) noexcept;
     friend void on_flow_state(Lcore& l, int32_t backend, bool active) noexcept;
     friend void on_flow_end(Lcore& l, int32_t backend, bool active) noexcept;
     friend void on_flow_start(Lcore& l, int32_t backend, bool active) noexcept;
@@ -181,6 +181,9 @@ private:
 //              (the xor of its four 32-bit words, each in host order).
 // Returns -1 also when `l` has fewer slots than `s` has backends (a control-plane bug).
 int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip) noexcept;
+// As pick(), counting the new flow as active or inactive as `active` says (a TCP flow starts
+// inactive: IPVS counts it active once ESTABLISHED).
+int32_t pick(const Service& s, Lcore& l, uint32_t flow_hash, uint32_t client_ip, bool active) noexcept;
 
 // A flow of `backend` moved between active and inactive (IPVS: TCP reached or left ESTABLISHED).
 // `active` is its new state.
