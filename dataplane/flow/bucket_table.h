@@ -388,11 +388,19 @@ private:
             w[i] = where(hashes[i]);
             prefetch_line(&_buckets[w[i].b1]);
         }
+        const bool full = _free == nil;  // a miss will evict: its victims are read then
         for (uint32_t i = 0; i < n; ++i) {
             const Bucket& bk = _buckets[w[i].b1];
             const uint32_t hit = match(bk, w[i].sig);
             if (hit != 0) {
                 prefetch_line(&_entries[bk.idx[std::countr_zero(hit)]]);
+            } else if (full) {
+                // A new key in a full table: the insert will pick the least recently seen entry of
+                // both candidate buckets. Start those misses now, with the rest of the burst's.
+                prefetch_line(&_buckets[w[i].b2]);
+                for (uint32_t m = occupied(bk); m != 0; m &= m - 1) {
+                    prefetch_line(&_entries[bk.idx[std::countr_zero(m)]]);
+                }
             } else if (bk.spilled != 0) {
                 prefetch_line(&_buckets[w[i].b2]);
             }
