@@ -9,6 +9,7 @@
 #include "dataplane/fwd/neighbours.h"
 #include "dataplane/fwd/publisher.h"
 #include "dataplane/lcore/worker.h"
+#include "dataplane/pkt/headers.h"
 #include "dataplane/port/port.h"
 
 #include <rte_cycles.h>
@@ -78,7 +79,6 @@ uint64_t free_hugepage_bytes()
     std::ifstream in("/proc/meminfo");
     std::string key;
     uint64_t value = 0, free_pages = 0, page_kb = 0;
-    std::string unit;
     std::string line;
     while (std::getline(in, line)) {
         std::istringstream ls(line);
@@ -690,17 +690,8 @@ rte_mbuf* DpdkNode::frame(const Held& h, const uint8_t* data, size_t len)
 // An ARP request from the node's address for `ip` (network order), as the kernel would send it.
 void DpdkNode::solicit(const Held& h, uint32_t ip)
 {
-    uint8_t f[42] = {};
-    std::memset(f, 0xff, 6);
-    std::memcpy(f + 6, h.mac.data(), 6);
-    f[12] = 0x08;
-    f[13] = 0x06;
-    const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 1};
-    std::memcpy(f + 14, hdr, 8);
-    std::memcpy(f + 22, h.mac.data(), 6);
-    const uint32_t src = h.addrs.empty() ? 0 : v4(h.addrs.front().first);
-    std::memcpy(f + 28, &src, 4);
-    std::memcpy(f + 38, &ip, 4);
+    uint8_t f[pkt::arp_request_len];
+    pkt::write_arp_request(f, h.mac.data(), h.addrs.empty() ? 0 : v4(h.addrs.front().first), ip);
     if (rte_mbuf* m = frame(h, f, sizeof f)) {
         enqueue(m);
     }

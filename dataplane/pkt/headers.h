@@ -44,6 +44,29 @@ static_assert(sizeof(ArpHdr) == 28);
 inline constexpr uint16_t arp_op_request = 1;
 inline constexpr uint16_t arp_op_reply = 2;
 
+inline constexpr size_t arp_request_len = sizeof(EthHdr) + sizeof(ArpHdr);  // 42; the NIC pads
+
+/// Writes an RFC 826 request "who has `tpa`? tell `spa` at `mac`" (broadcast, addresses in network
+/// order) into `out`, which must hold arp_request_len bytes. The lcores send it for an unresolved
+/// next hop, the control thread for an unresolved unicast VRRP peer.
+inline void write_arp_request(uint8_t* out, const uint8_t* mac, uint32_t spa, uint32_t tpa) noexcept
+{
+    auto* eth = reinterpret_cast<EthHdr*>(out);
+    std::memset(eth->dst, 0xff, 6);
+    std::memcpy(eth->src, mac, 6);
+    eth->type = net16(ethertype_arp);
+    auto* a = reinterpret_cast<ArpHdr*>(out + sizeof(EthHdr));
+    a->htype = net16(1);
+    a->ptype = net16(ethertype_ipv4);
+    a->hlen = 6;
+    a->plen = 4;
+    a->op = net16(arp_op_request);
+    std::memcpy(a->sha, mac, 6);
+    a->spa = spa;
+    std::memset(a->tha, 0, 6);
+    a->tpa = tpa;
+}
+
 // RFC 791 §3.1.
 struct __attribute__((packed)) Ipv4Hdr {
     uint8_t version_ihl;

@@ -121,22 +121,10 @@ Result to_next_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd:
     }
     s.ip = hop.ip;
     s.at = now == 0 ? 1 : now;
-    // RFC 826 request: who has hop.ip? tell our port address. Every IPv4 frame that gets here holds
-    // at least 14 + 20 + 8 bytes, the size of the request.
-    std::memset(eth->dst, 0xff, 6);
-    std::memcpy(eth->src, p->mac.data(), 6);
-    eth->type = net16(ethertype_arp);
-    auto* a = reinterpret_cast<ArpHdr*>(f.data + sizeof(EthHdr));
-    a->htype = net16(1);
-    a->ptype = net16(ethertype_ipv4);
-    a->hlen = 6;
-    a->plen = 4;
-    a->op = net16(arp_op_request);
-    std::memcpy(a->sha, p->mac.data(), 6);
-    a->spa = p->ip;
-    std::memset(a->tha, 0, 6);
-    a->tpa = hop.ip;
-    f.len = sizeof(EthHdr) + sizeof(ArpHdr);
+    // Who has hop.ip? tell our port address. Every IPv4 frame that gets here holds at least
+    // 14 + 20 + 8 bytes, the size of the request.
+    write_arp_request(f.data, p->mac.data(), p->ip, hop.ip);
+    f.len = arp_request_len;
     return verdict(Verdict::solicit, hop.port);
 }
 
