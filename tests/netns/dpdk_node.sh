@@ -15,14 +15,21 @@
 #   4. Health checks under load (a config of this test: HTTP_GET every second): nginx stops on web1 →
 #      "Removing service" within delay_loop + connect_timeout × retry, no new connection reaches web1
 #      and wrk sees no failed request after that; nginx back → "Adding service", web1 serves again.
-#   5. SIGHUP with an unrelated change during a wrk run: zero failed requests, flows kept.
+#   5. SIGHUP with an unrelated change during a wrk run: zero failed requests, no state change, the VIP
+#      kept. 5b. SIGHUPs that change the service (a real server leaves: new connections go to the other
+#      only), that are refused (the running config goes on serving), and that remove the virtual server
+#      (its port is no longer balanced; the VIP stays).
 #   6. Flows survive failover with lb_algo mh: a keep-alive wrk run through the VIP sees no connection
 #      error when the MASTER is SIGKILLed, the backup sending mid-flow packets by the same Maglev table.
+#   6b. Real keepalived 2.2.7 as the peer: it steps down for the DPDK node's adverts, takes over on its
+#      priority-0 advert, steps down again when it preempts; tshark on the bridge judges every advert
+#      and gratuitous ARP that left the dataplane.
 #   7. NAT with a sync group (lab with a second segment, web1/web2 behind the LBs): the external VIP on
 #      ens33 and the backends' gateway VIP on eth1 move together; requests and replies pass, backends
 #      see the client's address, wrk sees no failure; after a SIGKILL, lb2 holds both and serves.
 #   SIGTERM: every vipd exits 0, the interfaces get their addresses back, no TAP is left.
-# Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces, no AF_XDP, a tool missing).
+# Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces, or no AF_XDP on veth: each
+# probed on its own by scripts/capabilities before vipd starts; a vipd that fails to start fails).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/netns/lib.sh
@@ -35,11 +42,14 @@ WEB2=$SUBNET.13
 SEEDS=${SEEDS:-../shared/corpus/seeds}
 
 lib_require_root
-lib_require_cmds ip curl wrk nginx ethtool
+lib_require_cmds ip curl wrk nginx ethtool keepalived tshark
 lib_init dpdknode
 lib_require_netns
 lib_require_vipd
-"$VIPD" --dataplane=dpdk --help >/dev/null 2>&1 || lib_skip "this vipd has no DPDK dataplane"
+# AF_XDP on a veth is what the node runs on: without it (an old kernel) there is nothing to test.
+# Probed with dpdk-testpmd on a scratch veth, never inferred from vipd's own log.
+if ! why=$(scripts/capabilities af_xdp); then lib_skip "$why"; fi
+"$VIPD" --dataplane=dpdk --help >/dev/null 2>&1 || lib_die "this vipd has no DPDK dataplane (built without -Ddpdk=enabled?)"
 [ -f "$SEEDS/seed001-lvs-dr-master.conf" ] || lib_die "seed configs not found in $SEEDS"
 
 lab_up --subnet "$SUBNET" --dr --web-hosts 12,13
@@ -66,19 +76,19 @@ stat_of() {  # stat_of PID NAME: a counter of the dataplane's statistics
   vipd_stats "$1" 3 | awk -v k="$2" '$1 == k {print $2} $1 == "verdict" && $2 == k {print $3}' | head -1
 }
 has_addr() { ip -n "$(ns "$1")" -br addr show dev "$2" 2>/dev/null | grep -qw -- "$3"; }
+# serves_via NODE: a request through the VIP succeeds and the client resolves the VIP to NODE's MAC
+serves_via() {
+  ip netns exec "$(ns client)" curl -s -m 1 -o /dev/null "http://$VIP/" && [ "$(client_vip_mac)" = "$(mac_of "$1")" ]
+}
+# forwarded_past PID N: the dataplane of PID has forwarded more than N frames
+forwarded_past() { [ "$(stat_of "$1" forward)" -gt "$2" ]; }
 
-# AF_XDP on a veth is what the node runs on: without it (an old kernel) there is nothing to test.
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
 L1=$LB_PID
 L1_LOG=$LB_LOG
-if ! wait_for_log "$L1_LOG" "Entering (BACKUP|MASTER) STATE|dataplane:" 20; then
+if ! wait_for_log "$L1_LOG" "Entering (BACKUP|MASTER) STATE|dataplane:" 20 || grep -q "dpdk dataplane:" "$L1_LOG"; then
   cat "$L1_LOG" >&2
-  lib_die "lb1 did not start"
-fi
-if grep -q "dpdk dataplane:" "$L1_LOG"; then
-  grep "dpdk dataplane:" "$L1_LOG" >&2
-  if grep -qiE "xsk|af_xdp" "$L1_LOG"; then lib_skip "AF_XDP is not available here"; fi
-  lib_die "the DPDK dataplane did not start"
+  lib_die "lb1's DPDK dataplane did not start"
 fi
 start_lb lb2 "$SEEDS/seed001-lvs-dr-backup.conf"
 L2=$LB_PID
@@ -90,7 +100,7 @@ check "lb2 is BACKUP" wait_for_log "$L2_LOG" "Entering BACKUP STATE" 10
 check "both real servers pass HTTP_GET on lb1" wait_for_log "$L1_LOG" "Remote Web server \[($WEB1|$WEB2)\]:tcp:80 succeed" 10 2
 check "lb1's address moved from ens33 to the TAP vd-ens33" bash -c "! ip -n $(ns lb1) -br addr show dev ens33 | grep -q $SUBNET.10 && ip -n $(ns lb1) -br addr show dev vd-ens33 | grep -qw $SUBNET.10/24"
 check "the VIP is on lb1's TAP (the kernel answers ping for it)" has_addr lb1 vd-ens33 "$VIP/24"
-sleep 1
+check "the client is served through lb1" wait_until 5 serves_via lb1
 out=$(get 4 | tr '\n' ' ')
 note "4 requests: $out"
 check "curl reaches web1 and web2 in turn (rr)" bash -c "[[ '$out' == 'web1 web2 web1 web2 ' || '$out' == 'web2 web1 web2 web1 ' ]]"
@@ -118,7 +128,7 @@ L1_LOG=$LB_LOG
 check "lb1 takes its address from the state file" wait_for_log "$L1_LOG" "using the ones saved by the previous run" 10
 check "lb1 preempts" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 check "lb2 goes back to BACKUP" wait_for_log "$L2_LOG" "Entering BACKUP STATE" 10 2
-sleep 0.5
+check "the client is served through lb1 again (GARP moved its neighbour entry back)" wait_until 5 serves_via lb1
 out=$(get 2 | tr '\n' ' ')
 check "curl goes through lb1 again ($out)" bash -c "[[ '$out' != *curl-failed* ]] && [ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
 stop_pid "$L1" 10
@@ -135,7 +145,7 @@ L1=$LB_PID
 L1_LOG=$LB_LOG
 check "lb1 takes ens33 through net_af_packet" wait_for_log "$L1_LOG" "ens33: DPDK port [0-9]+ \(net_af_packet\)" 10
 check "lb1 alone becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
-sleep 0.5
+check "the client is served through the af_packet node" wait_until 5 serves_via lb1
 out=$(get 2 | tr '\n' ' ')
 check "curl through the af_packet node ($out)" bash -c "[[ '$out' == 'web1 web2 ' || '$out' == 'web2 web1 ' ]]"
 stop_pid "$L1" 10
@@ -211,7 +221,7 @@ start_lb lb2 "$LIB_TMP/lb2.conf"
 L2=$LB_PID
 L2_LOG=$LB_LOG
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
-wait_for_log "$L1_LOG" "Remote Web server .* succeed" 10 2
+check "lb1's checks see both real servers up" wait_for_log "$L1_LOG" "Remote Web server .* succeed" 10 2
 "$LAB" stop-nginx --name "$LAB_NAME" web1 >/dev/null
 t0=$(now_us)
 check "web1 is removed when its nginx stops" wait_for_log "$L1_LOG" "Removing service \[$WEB1\]:tcp:80 from VS \[$VIP\]:tcp:80" 6
@@ -230,8 +240,9 @@ out=$(get 4 | tr '\n' ' ')
 check "web1 serves again ($out)" bash -c "[[ '$out' == *web1* ]]"
 
 echo "# 5. SIGHUP with an unrelated change under load"
+fwd0=$(stat_of "$L1" forward)
 wrk_run 4 4 "$LIB_TMP/wrk-hup.out"
-sleep 1
+check "wrk is under way through lb1" wait_until 3 forwarded_past "$L1" $((fwd0 + 200))
 conf "$LIB_TMP/lb1.conf" 150 rr "reloaded"
 kill -HUP "$L1"
 check "lb1 reloads" wait_for_log "$L1_LOG" "Reloading" 5
@@ -240,7 +251,35 @@ lib_reap "$WRK_PID"
 n=$(wrk_requests "$LIB_TMP/wrk-hup.out")
 e=$(wrk_errors "$LIB_TMP/wrk-hup.out")
 check "wrk across the reload: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
-check "lb1 is still MASTER after the reload" bash -c "! grep -q 'Entering BACKUP STATE' '$L1_LOG' || [ \$(grep -c 'Entering MASTER STATE' '$L1_LOG') -ge 1 ]"
+after=$(log_after "$L1_LOG" Reloading)
+check "lb1 stays MASTER across the reload (no state line after 'Reloading')" bash -c "! grep -q 'Entering' <<<'$after'"
+check "the VIP stayed on lb1's TAP" has_addr lb1 vd-ens33 "$VIP/24"
+
+echo "# 5b. SIGHUP that changes and removes services"
+# web2 leaves the service: new connections go to web1 only, and the ones made before stay served.
+sed -i "/real_server $WEB2 80 {/,/^    }\$/d" "$LIB_TMP/lb1.conf"
+check "the test config lost web2" bash -c "! grep -q '$WEB2' '$LIB_TMP/lb1.conf' && grep -q '$WEB1' '$LIB_TMP/lb1.conf'"
+n0=$(grep -c Reloading "$L1_LOG")
+kill -HUP "$L1"
+check "lb1 reloads the config without web2" wait_for_log "$L1_LOG" "Reloading" 5 $((n0 + 1))
+check "new connections go to web1 only" wait_until 5 bash -c "[ \"\$(ip netns exec $(ns client) curl -s -m 1 http://$VIP/)\" = web1 ]"
+out=$(get 4 | tr '\n' ' ')
+check "after the reload every request goes to web1 ($out)" bash -c "[ '$out' = 'web1 web1 web1 web1 ' ]"
+# A config that cannot run is refused and the running one keeps serving.
+cp "$LIB_TMP/lb1.conf" "$LIB_TMP/lb1.good"
+sed -i 's/^    priority 150$/    priority/' "$LIB_TMP/lb1.conf"
+kill -HUP "$L1"
+check "a broken config is refused" wait_for_log "$L1_LOG" "Reload refused|Reload failed" 5
+out=$(get 2 | tr '\n' ' ')
+check "the running config still serves after the refused reload ($out)" bash -c "[ '$out' = 'web1 web1 ' ]"
+# The virtual server goes: the VIP's port 80 is no longer balanced (the kernel on the TAP holds the
+# VIP and has nothing listening there, so the connection is refused), while the VIP stays up.
+awk '/^virtual_server/ {exit} {print}' "$LIB_TMP/lb1.good" >"$LIB_TMP/lb1.conf"
+n0=$(grep -c Reloading "$L1_LOG")
+kill -HUP "$L1"
+check "lb1 reloads the config without a virtual_server" wait_for_log "$L1_LOG" "Reloading" 5 $((n0 + 1))
+check "the VIP's port 80 is no longer balanced (connection refused)" wait_until 5 bash -c "! ip netns exec $(ns client) curl -s -m 1 -o /dev/null http://$VIP/"
+check_quiet "the VIP still answers ping (the kernel holds it on the TAP)" ip netns exec "$(ns client)" ping -c 1 -W 1 "$VIP"
 stop_pid "$L1" 10
 stop_pid "$L2" 10
 
@@ -254,9 +293,11 @@ start_lb lb2 "$LIB_TMP/lb2.conf"
 L2=$LB_PID
 L2_LOG=$LB_LOG
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
-wait_for_log "$L2_LOG" "Remote Web server .* succeed" 10 2
+check "lb2's checks see both real servers up" wait_for_log "$L2_LOG" "Remote Web server .* succeed" 10 2
+check "the client is served through lb1" wait_until 5 serves_via lb1
+fwd0=$(stat_of "$L1" forward)
 wrk_run 10 4 "$LIB_TMP/wrk-mh.out"
-sleep 2
+check "wrk is under way through lb1" wait_until 5 forwarded_past "$L1" $((fwd0 + 500))
 check "the client resolves the VIP to lb1's MAC before the crash" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
 crash_pid "$L1"
 check "lb2 takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
@@ -271,6 +312,85 @@ check "the run crossed the failover (longest request $gap, at least 1 s)" bash -
 check "keep-alive wrk across the SIGKILL failover: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
 stop_pid "$L2" 10
 check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
+
+echo "# 6b. real keepalived 2.2.7 as the DPDK node's VRRP peer, tshark judging what leaves the dataplane"
+cat >"$LIB_TMP/ka.conf" <<EOF
+global_defs {
+    router_id ka_lb2
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface ens33
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        $VIP/24 dev ens33
+    }
+}
+EOF
+conf "$LIB_TMP/lb1.conf" 150 rr
+start_bg lan "$LIB_TMP/tshark.log" tshark -n -i br0 -w "$LIB_TMP/ka.pcapng" -f 'vrrp or arp'
+CAP=$LAST_PID
+check "tshark captures the lab bridge" wait_for_log "$LIB_TMP/tshark.log" "Capturing on" 30
+start_keepalived lb2 "$LIB_TMP/ka.conf" "$LIB_TMP/ka.log" -P
+KA=$LAST_PID
+check "keepalived alone becomes MASTER" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering MASTER STATE" 10
+start_lb lb1 "$LIB_TMP/lb1.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+check "keepalived accepts the DPDK node's higher-priority adverts and steps down" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering BACKUP STATE" 10
+check "lb1 (DPDK) becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+T1=$(now_us)
+check "the client is served through lb1" wait_until 5 serves_via lb1
+# SIGTERM: a priority-0 advert leaves the dataplane, and keepalived takes over at once.
+n0=$(grep -c "Entering MASTER STATE" "$LIB_TMP/ka.log")
+stop_pid "$L1" 10
+check "SIGTERM: lb1 exits 0" [ "$LAST_RC" -eq 0 ]
+check "keepalived takes over after lb1's priority-0 advert" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering MASTER STATE" 10 $((n0 + 1))
+start_lb lb1 "$LIB_TMP/lb1.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+check "lb1 (DPDK) preempts keepalived" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+T2=$(now_us)
+check "the client follows lb1's gratuitous ARP back to lb1" wait_until 5 serves_via lb1
+check "keepalived is BACKUP again" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering BACKUP STATE" 10 2
+stop_pid "$L1" 10
+stop_pid "$KA" 10
+stop_pid "$CAP" 10
+check "keepalived logged no bad advert" bash -c "! grep -iE 'invalid|bogus|malformed|checksum' '$LIB_TMP/ka.log'"
+# Every advert from lb1's address: VRRPv2, a good checksum (tshark verifies it), TTL 255, to
+# 224.0.0.18, VRID 52, priority 150 (0 on SIGTERM), one address (the VIP), advert_int 1; and
+# gratuitous ARPs for the VIP from lb1's MAC within 2 s of each of its two takeovers.
+LB1_MAC=$(mac_of lb1)
+read -r n_adv bad_adv zero_adv garp1 garp2 first_bad < <(tshark -n -r "$LIB_TMP/ka.pcapng" -o ip.check_checksum:TRUE \
+  -Y 'vrrp or arp' -T fields -E separator='|' \
+  -e frame.time_epoch -e eth.src -e ip.src -e ip.dst -e ip.ttl -e vrrp.version -e vrrp.type -e vrrp.virt_rtr_id \
+  -e vrrp.prio -e vrrp.checksum.status -e vrrp.adver_int -e vrrp.addr_count -e vrrp.ip_addr -e arp.src.hw_mac \
+  -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 -e ip.checksum.status -e _ws.malformed 2>/dev/null |
+  awk -F'|' -v me="$SUBNET.10" -v vip="$VIP" -v mac="$LB1_MAC" -v t1="$T1" -v t2="$T2" '
+    $3 == me && $6 != "" {
+      n++; if ($9 == 0) z++
+      w = ""
+      if ($6 != 2 || $7 != 1 || $8 != 52) w = w " ver/type/vrid=" $6 "/" $7 "/" $8
+      if ($10 != 1) w = w " checksum-status=" $10
+      if ($17 != "" && $17 != 1) w = w " ip-checksum-status=" $17
+      if ($5 != 255) w = w " ttl=" $5
+      if ($4 != "224.0.0.18") w = w " dst=" $4
+      if ($9 != 150 && $9 != 0) w = w " prio=" $9
+      if ($11 != 1) w = w " adver_int=" $11
+      if ($12 != 1 || $13 != vip) w = w " addrs=" $12 ":" $13
+      if ($18 != "") w = w " malformed"
+      if (w != "") { b++; if (fb == "") fb = w }
+    }
+    tolower($14) == tolower(mac) && tolower($2) == tolower(mac) && $15 == vip && $16 == vip {
+      if ($1 >= t1 / 1e6 - 1 && $1 <= t1 / 1e6 + 2) g1++
+      if ($1 >= t2 / 1e6 - 1 && $1 <= t2 / 1e6 + 2) g2++
+    }
+    END { printf "%d %d %d %d %d %s\n", n, b, z, g1, g2, (fb == "" ? "-" : fb) }')
+check "wire: all $n_adv adverts from the DPDK node are valid VRRPv2 (first bad: ${first_bad:-})" bash -c "[ '${n_adv:-0}' -ge 3 ] && [ '${bad_adv:-1}' -eq 0 ]"
+check "wire: the DPDK node sent a priority-0 advert on SIGTERM ($zero_adv)" bash -c "[ '${zero_adv:-0}' -ge 1 ]"
+check "wire: gratuitous ARPs for the VIP from lb1's MAC after each takeover ($garp1, $garp2)" bash -c "[ '${garp1:-0}' -ge 1 ] && [ '${garp2:-0}' -ge 1 ]"
 
 echo "# 7. NAT with a sync group"
 "$LAB" down --name "$LAB_NAME" >/dev/null 2>&1
@@ -338,7 +458,7 @@ L2_LOG=$LB_LOG
 check "lb1: both instances of the group MASTER" wait_for_log "$L1_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
 check "lb1's checks reach the backends through its TAP (TCP_CHECK success)" wait_for_log "$L1_LOG" "TCP connection to \[$NAT\.2[12]\]:tcp:80 success" 10 2
 check "the gateway VIP $NAT.1 is on lb1's vd-eth1" has_addr lb1 vd-eth1 "$NAT.1/24"
-sleep 0.5
+check "the client is served through lb1" wait_until 5 serves_via lb1
 out=$(get 4 | tr '\n' ' ')
 check "NAT: curl reaches web1 and web2 in turn ($out)" bash -c "[[ '$out' == 'web1 web2 web1 web2 ' || '$out' == 'web2 web1 web2 web1 ' ]]"
 check "the backends see the client's address" bash -c "tail -n 1 /run/$LAB_NAME/web1/access.log | grep -q '^$SUBNET\.50 '"
@@ -350,7 +470,7 @@ e=$(wrk_errors "$LIB_TMP/wrk-nat.out")
 check "wrk through NAT: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
 crash_pid "$L1"
 check "SIGKILL lb1: lb2 takes both VIPs" wait_for_log "$L2_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
-sleep 0.5
+check "the client is served through lb2" wait_until 5 serves_via lb2
 out=$(get 2 | tr '\n' ' ')
 check "NAT through lb2 ($out)" bash -c "[[ '$out' != *curl-failed* ]]"
 stop_pid "$L2" 10

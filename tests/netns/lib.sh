@@ -12,7 +12,8 @@
 #   stop_pid PID [TIMEOUT]          SIGTERM, SIGKILL after TIMEOUT, reap; LAST_RC = its exit status
 #   crash_pid PID                   SIGKILL (keepalived: frozen, its VRRP child killed, then it)
 #   vipd_stats PID TIMEOUT          SIGUSR2 and print the statistics file once written
-#   wait_for_log FILE REGEX TIMEOUT [COUNT]; last_log FILE REGEX
+#   wait_for_log FILE REGEX TIMEOUT [COUNT]; last_log FILE REGEX; log_after FILE REGEX
+#   wait_until TIMEOUT CMD...       true once CMD succeeds
 #   has_vip NODE IP [IF]; wait_for_vip NODE IP TIMEOUT [IF]; wait_no_vip NODE IP TIMEOUT [IF]
 #   watch_vip IP TIMEOUT SETTLE WANT NODE...   10 ms sampling of who holds IP (see below)
 #   ok MSG; ko MSG; check MSG CMD...; note MSG; lib_summary   "N passed, M failed"; 0 only if M = 0
@@ -267,6 +268,20 @@ wait_for_log() {
   done
   return 1
 }
+# wait_until TIMEOUT CMD...: true once CMD succeeds (tried every 50 ms, output dropped)
+wait_until() {
+  local end i
+  end=$(($(now_us) + $(secs_to_us "$1")))
+  shift
+  for ((i = 0; i < 100000; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    [ "${EPOCHREALTIME/./}" -lt "$end" ] || return 1
+    lib_sleep 0.05
+  done
+  return 1
+}
+# log_after FILE REGEX: the lines of FILE after its last line matching REGEX (empty if none matches)
+log_after() { awk -v re="$2" '{ l[NR] = $0 } $0 ~ re { n = NR } END { if (n) for (i = n + 1; i <= NR; i++) print l[i] }' "$1" 2>/dev/null; }
 # last_log FILE REGEX: the last line of FILE matching REGEX
 last_log() { grep -E -- "$2" "$1" 2>/dev/null | tail -n 1; }
 

@@ -4,7 +4,8 @@
 #   ok MSG; ko MSG; note MSG; check MSG CMD...; check_quiet MSG CMD... (CMD's output dropped)
 #   lib_summary     prints "N passed, M failed"; succeeds only when M = 0 and N > 0
 #   lib_skip MSG (exit 77: the capability is missing); lib_die MSG (exit 1)
-#   lib_require_root; lib_require_cmds CMD...; lib_require_netns    each skips when unmet
+#   lib_require_root; lib_require_netns    each skips when the machine lacks the capability
+#   lib_require_cmds CMD...                fails when a tool is missing: scripts/setup installs them all
 
 LIB_PASS=0
 LIB_FAIL=0
@@ -37,7 +38,7 @@ lib_die() { echo "ERROR: $*" >&2; exit 1; }
 lib_require_root() { [ "$(id -u)" -eq 0 ] || lib_skip "$(basename "$0") needs root (network namespaces)"; }
 lib_require_cmds() {
   local c
-  for c in "$@"; do command -v "$c" >/dev/null 2>&1 || lib_skip "$c not installed (run scripts/setup)"; done
+  for c in "$@"; do command -v "$c" >/dev/null 2>&1 || lib_die "$c not installed (scripts/setup installs it)"; done
 }
 lib_require_netns() {
   local probe="${LAB_NAME:-lib}-probe-$$"
