@@ -4,7 +4,10 @@
 # of a ping every 10 ms to the VIP, for the master's link going down, SIGKILL and SIGTERM, at VRRP v2
 # advert_int 1 and v3 advert_int 0.1, 0.05 and 0.01, multicast or unicast with one peer. Then the CPU
 # the VRRP control thread uses with 100 instances advertising every 10 ms. Prints markdown tables
-# (medians of R runs, each run's figure in brackets).
+# (medians of R runs, each run's figure in brackets). A run fails, and shows as FAIL beside the others,
+# when the pair does not converge first, the backup does not log MASTER, or no reply comes after the
+# kill; the silence after the last reply counts up to the end of the ping, so a takeover that never
+# happens cannot look fast. The cell's median is of the runs that did not fail, and says how many did.
 # Usage: bench/failover_bench.sh   (as root)   Environment: R=3 runs per cell,
 #        CASES="v2:1 v3:0.1 v2:1:ucast ..." (VERSION:ADVERT_INT[:ucast]; ucast = unicast_src_ip and one
 #        unicast_peer on each node), KILLS="linkdown sigkill sigterm", IMPLS="vipd keepalived",
@@ -14,6 +17,7 @@
 # kernel keeps answering: to measure VRRP rather than the leftover, the bench deletes the VIP from the
 # killed node at the moment of the kill, as if the node had died with its daemon.
 set -euo pipefail
+export LC_ALL=C  # EPOCHREALTIME with a decimal point
 cd "$(dirname "$0")/.."
 
 R=${R:-3}
@@ -96,11 +100,18 @@ stop() {  # stop PID
 # The daemon's VRRP process: vipd is one process; keepalived's VRRP work is its child (pid file -r).
 vrrp_pid() { cat "$work/$1.pid" 2>/dev/null || true; }
 
-gap_ms() {  # gap_ms PINGFILE: the longest silence between two replies, in ms
-  python3 - "$1" <<'PY'
+gap_ms() {  # gap_ms PINGFILE KILL_EPOCH END_EPOCH: the longest silence in ms, or FAIL
+  # The replies' times, with the end of the ping as the last point: silence up to the end counts. No
+  # reply after the kill means the takeover failed.
+  python3 - "$@" <<'PY'
 import re, sys
 t = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=", open(sys.argv[1]).read(), re.M)]
-print(round(max((b - a for a, b in zip(t, t[1:])), default=float("nan")) * 1000))
+kill, end = float(sys.argv[2]), float(sys.argv[3])
+if not t or t[0] > kill or not any(x > kill for x in t):
+    print("FAIL")
+else:
+    t.append(max(end, t[-1]))
+    print(round(max(b - a for a, b in zip(t, t[1:])) * 1000))
 PY
 }
 
@@ -109,14 +120,18 @@ one_run() {  # one_run IMPL VERSION INTERVAL KILL MODE: prints the outage in ms
   conf lb1 "$version" "$interval" 150 1 "$mode"
   conf lb2 "$version" "$interval" 100 1 "$mode"
   start "$impl" lb1 "$work/lb1.conf"; local p1=$started_pid
-  wait_for "$work/lb1.log" 'Entering MASTER STATE' 20 || { echo nan; stop "$p1"; return; }
+  wait_for "$work/lb1.log" 'Entering MASTER STATE' 20 || { echo FAIL; stop "$p1"; return; }
   start "$impl" lb2 "$work/lb2.conf"; local p2=$started_pid
-  wait_for "$work/lb2.log" 'Entering BACKUP STATE' 20 || true
+  local failed=0
+  wait_for "$work/lb2.log" 'Entering BACKUP STATE' 20 || failed=1
   sleep 1
+  local t_ping t_kill
+  t_ping=$EPOCHREALTIME
   ip netns exec "$lab-client" ping -D -n -i 0.01 -W 1 -w 8 "$vip" >"$work/ping.txt" 2>&1 &
   local ping_pid=$!
   pids+=("$ping_pid")
   sleep 1.5
+  t_kill=$EPOCHREALTIME
   case $kill in
     linkdown) ip -n "$lab-lb1" link set ens33 down ;;
     sigkill)
@@ -128,9 +143,10 @@ one_run() {  # one_run IMPL VERSION INTERVAL KILL MODE: prints the outage in ms
       ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true ;;
     sigterm) kill -TERM "$p1" ;;
   esac
-  wait_for "$work/lb2.log" 'Entering MASTER STATE' 20 || true
+  wait_for "$work/lb2.log" 'Entering MASTER STATE' 20 || failed=1
   timeout 12 tail --pid="$ping_pid" -f /dev/null || kill -KILL "$ping_pid" 2>/dev/null || true
-  gap_ms "$work/ping.txt"
+  # The ping's own deadline (-w 8) ends the last silence; its last reply comes about 10 ms before it.
+  if [ "$failed" -eq 1 ]; then echo FAIL; else gap_ms "$work/ping.txt" "$t_kill" "$(python3 -c "print($t_ping + 8)")"; fi
   stop "$p2"
   stop "$p1"
   ip -n "$lab-lb1" link set ens33 up
@@ -139,7 +155,14 @@ one_run() {  # one_run IMPL VERSION INTERVAL KILL MODE: prints the outage in ms
   timeout 5 bash -c "until ip -n $lab-lb1 link show ens33 | grep -q 'state UP'; do sleep 0.05; done" || true
 }
 
-median() { python3 -c 'import sys,statistics; v=[float(x) for x in sys.argv[1:] if x!="nan"]; print(round(statistics.median(v)) if v else "n/a")' "$@"; }
+median() {  # median VALUES...: of the runs that did not fail, and how many failed
+  python3 -c '
+import sys, statistics
+v = [float(x) for x in sys.argv[1:] if x != "FAIL"]
+f = len(sys.argv) - 1 - len(v)
+m = str(round(statistics.median(v))) if v else "n/a"
+print(m + (f", {f} of {len(sys.argv) - 1} FAILED" if f else ""))' "$@"
+}
 
 scripts/lab up --name "$lab"
 echo "Client-side outage (longest silence between replies of a ping every 10 ms), median of $R runs, ms"
