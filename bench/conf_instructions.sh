@@ -2,7 +2,9 @@
 # Counts the instructions `vipd -t` and `keepalived -t` execute on the same generated config, with
 # callgrind: a figure that does not move with the load of a shared machine (perf counters are not
 # available on every VM). Default size is a tenth of conf_bench.sh's (callgrind runs ~50x slower).
-# Usage: bench/conf_instructions.sh   (as root: it needs a network namespace); GEN_ARGS as for gen_conf.py
+# Usage: bench/conf_instructions.sh   (as root: it needs a network namespace); env: GEN_ARGS as for
+#        gen_conf.py (default "--instances 100 --virtual-servers 1000"), VIPD=build/vipd,
+#        KEEPALIVED=keepalived (from PATH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vipd=${VIPD:-build/vipd}

@@ -4,7 +4,8 @@
 # count (P1, P2); the difference of the counts over P2 − P1 packets cancels start-up and warm-up.
 #   worker: lcore::Worker::poll_once (RX burst, classify, flow table, rewrite, TX burst)
 #   loop:   one lane's whole step, the generator's frame restore included (what mpps measures)
-# Usage: bench/dp_instructions.sh [BUILD_DIR]   (prints one JSON line per case)
+# Usage: bench/dp_instructions.sh [BUILD_DIR]   (prints one JSON line per case; env: P1=100000 and
+#        P2=300000, the two packet counts)
 set -euo pipefail
 build=${1:-build}
 bench="$build/bench/dp_bench"

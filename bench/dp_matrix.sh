@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The dataplane figures of bench/RESULTS.md: dp_bench over every case, R runs each (interleaved, so
-# a noisy neighbour hits every case alike), printing the median Mpps per lcore and TSC cycles per
-# packet of each case as one JSON line. Usage: R=3 SECONDS=3 bench/dp_matrix.sh [BUILD_DIR]
+# a noisy neighbour hits every case alike), printing the median Mpps per lcore of each case as one
+# JSON line, with the cycles per packet at the TSC rate derived from it (tsc_hz / packets per second
+# per lcore: the same figure restated, not a second measurement).
+# Usage: R=3 SECONDS_PER_RUN=3 bench/dp_matrix.sh [BUILD_DIR]   (not SECONDS: bash's own, the seconds
+# since the shell started)
 set -euo pipefail
 build=${1:-build}
 R=${R:-3}
@@ -33,10 +36,15 @@ for c in "${cases[@]}"; do
   python3 - "$tmp/$name" "$name" "${c#*|}" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
+# A dp_bench built before the field was named as derived (to rerun RESULTS.md at its commits) prints
+# tsc_cycles_per_packet and no tsc_hz.
+for r in runs:
+    r.setdefault("tsc_cycles_per_packet_derived", r.get("tsc_cycles_per_packet"))
 med = lambda k: statistics.median(r[k] for r in runs)
 print(json.dumps({"case": sys.argv[2], "args": sys.argv[3], "runs": len(runs),
                   "mpps_per_lcore": round(med("mpps_per_lcore"), 2),
-                  "tsc_cycles_per_packet": round(med("tsc_cycles_per_packet"), 1),
+                  "tsc_hz": runs[0].get("tsc_hz"),
+                  "tsc_cycles_per_packet_derived": round(med("tsc_cycles_per_packet_derived"), 1),
                   "drops": max(r["drops"] for r in runs)}))
 PY
 done
