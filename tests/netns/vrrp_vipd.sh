@@ -817,8 +817,32 @@ case_stale_vip() {
   check "stale VIP: lb2 alone holds $VIP, lb1 BACKUP" eval "holds_only lb2 $VIP && [ \"\$(counter lb1 VI_1.state)\" = BACKUP ]"
 }
 
+# ---- no descriptor of vipd reaches a script -----------------------------------------------------
+# A track script and a notify_master script each run `exec ls -1 /proc/self/fd`: ls must see 0, 1, 2
+# and the one it lists with (3, its opendir), nothing of vipd's (raw VRRP socket, netlink, inotify).
+case_script_fds() {
+  echo "# scripts inherit only stdin, stdout and stderr from vipd"
+  local lsfd="/bin/sh -c 'exec /bin/ls -1 /proc/self/fd >$tmp/fds-%s.out'"
+  {
+    printf 'vrrp_script lsfd {\n    script "%s"\n    interval 1\n}\n' "$(printf "$lsfd" track)"
+    instance VI_1 51 150 "$VIP" "track_script {" "    lsfd" "}" "notify_master \"$(printf "$lsfd" master)\""
+  } >"$tmp/fd-lb1.conf"
+  rm -f "$tmp/fds-track.out" "$tmp/fds-master.out"
+  start_vipd lb1 lb1 "$tmp/fd-lb1.conf" || { ko "start lb1"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "script fds: lb1 becomes MASTER"; show_logs lb1; return; }
+  local k got
+  for k in track master; do
+    if wait_grep "$tmp/fds-$k.out" '^3$' 5000; then
+      got=$(sort -n "$tmp/fds-$k.out" | paste -sd ' ')
+      check "script fds: the $k script sees only 0 1 2 (and ls's own 3) (got: $got)" test "$got" = "0 1 2 3"
+    else
+      ko "script fds: the $k script ran and listed its descriptors"; show_logs lb1
+    fi
+  done
+}
+
 default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload dynamic_if
-  v3_fast track_if stale_vip"
+  v3_fast track_if stale_vip script_fds"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
   "case_$c"
