@@ -49,6 +49,13 @@ const conf::TrackFile* find_track_file(const conf::Config& cfg, const std::strin
     return nullptr;
 }
 
+// asio owns (and closes) its own copy of a descriptor. `dup` would clear FD_CLOEXEC, and the copy of
+// the raw VRRP socket would reach every script vipd runs.
+int dup_cloexec(int fd)
+{
+    return ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
 std::string script_user(const conf::Config& cfg)
 {
     return cfg.global.script_user;  // empty: run as ourselves (root), as keepalived without keepalived_script
@@ -234,7 +241,7 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     update_tracking();  // before start: a faulted instance starts in FAULT
     g->engine->start(now);
     for (auto& [name, sock] : g->io->sockets()) {
-        g->readers[name] = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(sock.fd()));
+        g->readers[name] = std::make_unique<asio::posix::stream_descriptor>(_io, dup_cloexec(sock.fd()));
         read_socket(name);
     }
     start_scripts();
@@ -317,7 +324,7 @@ void Daemon::watch_track_files(Generation& g)
         g.file_value[t.name] = v.value_or(0);
     }
     if (g.files->ok()) {
-        g.files_reader = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(g.files->fd()));
+        g.files_reader = std::make_unique<asio::posix::stream_descriptor>(_io, dup_cloexec(g.files->fd()));
     }
 }
 
@@ -457,7 +464,7 @@ void Daemon::reconcile_links()
                 vlog::error(error);
                 continue;
             }
-            g->readers[name] = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(g->io->socket_for(name)->fd()));
+            g->readers[name] = std::make_unique<asio::posix::stream_descriptor>(_io, dup_cloexec(g->io->socket_for(name)->fd()));
             read_socket(name);
         } else if (!link && sock != nullptr) {
             vlog::info("Interface {} deleted", name);
@@ -803,7 +810,7 @@ int Daemon::run()
             return 1;
         }
     }
-    _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, ::dup(_nl->monitor_fd()));
+    _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, dup_cloexec(_nl->monitor_fd()));
     watch_links();
     if (!start_generation(std::move(loaded), nullptr)) {
         if (_dp != nullptr) {

@@ -63,6 +63,9 @@ void run_script(boost::asio::io_context& io, const std::string& command, const s
         if (uid != ::getuid() && ::setuid(uid) != 0) {
             ::_exit(126);
         }
+        // Nothing of vipd's beyond stdin, stdout and stderr reaches a script, whatever a library
+        // opened without close-on-exec (raw sockets, netlink, inotify).
+        ::close_range(3, ~0U, 0);
         ::execve("/bin/sh", const_cast<char* const*>(argv), const_cast<char* const*>(envp));
         ::_exit(127);
     }

@@ -3,11 +3,10 @@
 # vvip-lb1 and vvip-lb2 run small generated configs and must elect, fail over, preempt (or not), follow
 # track scripts and sync groups, call notify scripts, and reload, as keepalived does. Every wait is for
 # an event (a log line, an address, a counter) under a deadline. Exit 77 = skipped (not root / no netns).
+# Checks assert what happened and in which order; the deadlines are generous (a loaded 2-core box) and
+# the times measured are printed as `# note` lines only: timing bounds belong to bench/.
 #
-#   CASES="basic reload"  run only these cases (default: all but sync_weight)
-#   STRICT=1              also run the checks for vipd bugs found and not fixed yet (they fail today):
-#                         sync_weight (a sync group thrashes when a weight outvotes one member), the
-#                         descriptors each SIGHUP leaks, and the priority in a GROUP notify (keepalived: 0)
+#   CASES="basic reload"  run only these cases (default: all)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
@@ -21,8 +20,7 @@ VIP=$NET.100
 VIP2=$NET.101
 VIP9=$NET.109
 LB2=$NET.11
-MARGIN_MS=${MARGIN_MS:-500}  # slack on top of the protocol's own bounds (scheduling, polling)
-STRICT=${STRICT:-0}
+MARGIN_MS=${MARGIN_MS:-5000}  # slack on top of the protocol's own bounds: deadlines, not assertions
 T0=${EPOCHREALTIME/[.,]/}
 
 # shellcheck source=tests/netns/report.sh
@@ -103,6 +101,12 @@ stop_all() {
 log_count() { grep -cF -- "$2" "${LOG[$1]}" 2>/dev/null; }  # log_count KEY TEXT
 log_lines() { wc -l <"${LOG[$1]}"; }
 log_since() { tail -n "+$(($2 + 1))" "${LOG[$1]}"; }          # log_since KEY LINES: what came after
+# log_before KEY LINES A B: after line LINES of KEY's log, A appears and comes before the first B
+log_before() {
+  log_since "$1" "$2" | awk -v a="$3" -v b="$4" 'index($0, a) && !sa { sa = NR } index($0, b) && !sb { sb = NR }
+                                                END { exit !(sa && sb && sa < sb) }'
+}
+note() { echo "# note: $*"; }
 # wait_log KEY TEXT MS [N]: until TEXT appears N times (default once) in KEY's log
 wait_log() {
   local key=$1 text=$2 ms=$3 n=${4:-1} end i
@@ -231,61 +235,60 @@ case_basic() {
   instance VI_1 51 150 "$VIP" >"$tmp/basic-lb1.conf"
   instance VI_1 51 100 "$VIP" >"$tmp/basic-lb2.conf"
   start_vipd lb1 lb1 "$tmp/basic-lb1.conf" && start_vipd lb2 lb2 "$tmp/basic-lb2.conf" || { ko "start vipd pair"; return; }
-  if wait_log lb1 "(VI_1) Entering MASTER STATE" 8000 && wait_vip lb1 "$VIP" 2000; then
+  if wait_log lb1 "(VI_1) Entering MASTER STATE" 8000 && wait_vip lb1 "$VIP" 5000; then
     ok "election: priority 150 becomes MASTER"
   else
     ko "election: priority 150 becomes MASTER"; show_logs lb1 lb2; return
   fi
-  check "election: lb2 entered BACKUP (init)" wait_log lb2 "(VI_1) Entering BACKUP STATE (init)" 1000
+  check "election: lb2 entered BACKUP (init)" wait_log lb2 "(VI_1) Entering BACKUP STATE (init)" 5000
   check "election: only lb1 holds $VIP" holds_only lb1 "$VIP"
   check "election: lb2 never entered MASTER" test "$(log_count lb2 'Entering MASTER')" -eq 0
   check "election: lb2's statistics say BACKUP" test "$(counter lb2 VI_1.state)" = BACKUP
   # The backup must have heard the master before the kill, or its timer is still the init one.
-  wait_stat lb2 VI_1.Advertisements_accepted 1 3000 || true
+  wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "basic (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; return; }
 
-  local bound
-  bound=$(($(master_down_ms 100 1000) + MARGIN_MS))
-  local t
+  local t off
+  off=$(log_lines lb2)
   t=$(now_ms)
   signal_vipd lb1 KILL
   ip -n "$NAME-lb1" addr del "$VIP/24" dev "$IF" 2>/dev/null  # kernel mode leaves it behind on SIGKILL
-  if wait_vip lb2 "$VIP" 8000; then
-    local took=$(($(now_ms) - t))
-    if [ "$took" -le "$bound" ]; then ok "SIGKILL failover: lb2 holds $VIP after ${took} ms (bound $bound)"
-    else ko "SIGKILL failover: lb2 holds $VIP after ${took} ms (bound $bound)"; show_logs lb2; fi
+  if wait_vip lb2 "$VIP" $(($(master_down_ms 100 1000) + MARGIN_MS)); then
+    ok "SIGKILL failover: lb2 takes $VIP"
+    note "SIGKILL failover: lb2 held $VIP $(($(now_ms) - t)) ms after the kill (master-down $(master_down_ms 100 1000) ms)"
   else
     ko "SIGKILL failover: lb2 takes $VIP"; show_logs lb2; return
   fi
-  check "SIGKILL failover: lb2 logs the advert timeout" wait_log lb2 "(VI_1) Receive advertisement timeout" 1000
+  check "SIGKILL failover: lb2 logs the advert timeout, then Entering MASTER" eval \
+    "wait_log lb2 '(VI_1) Entering MASTER STATE' 5000 && log_before lb2 $off '(VI_1) Receive advertisement timeout' '(VI_1) Entering MASTER STATE'"
 
   start_vipd lb1 lb1 "$tmp/basic-lb1.conf" || { ko "restart lb1"; return; }
   # lb1 starts as BACKUP, discards lb2's lower priority adverts and takes over at its master-down time.
-  bound=$(($(master_down_ms 150 1000) + MARGIN_MS))
-  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 2000 absent; then
+  if wait_vip lb1 "$VIP" $(($(master_down_ms 150 1000) + MARGIN_MS)) && wait_vip lb2 "$VIP" 5000 absent; then
     ok "preempt: restarted lb1 (150) takes $VIP back from lb2 (100) (lb2 released it $WAITED ms later)"
   else
     ko "preempt: restarted lb1 takes $VIP back"; show_logs lb1 lb2; return
   fi
   check "preempt: lb1 discarded the lower priority adverts first" \
-    wait_log lb1 "(VI_1) received lower priority (100) advert from $LB2 - discarding" 500
-  check "preempt: lb2 logged Entering BACKUP STATE" wait_log lb2 "(VI_1) Entering BACKUP STATE" 1000 2
+    wait_log lb1 "(VI_1) received lower priority (100) advert from $LB2 - discarding" 5000
+  check "preempt: lb2 logged Entering BACKUP STATE" wait_log lb2 "(VI_1) Entering BACKUP STATE" 5000 2
   check "preempt: only lb1 holds $VIP" holds_only lb1 "$VIP"
 
-  bound=$(($(skew_ms 100 1000) + 300))
+  off=$(log_lines lb2)
   t=$(now_ms)
   signal_vipd lb1 TERM
   local rc=$EXIT_RC
-  if wait_vip lb2 "$VIP" 5000; then
-    local took=$(($(now_ms) - t))
-    if [ "$took" -le "$bound" ]; then ok "SIGTERM: lb2 holds $VIP after ${took} ms (skew + 300 ms = $bound)"
-    else ko "SIGTERM: lb2 holds $VIP after ${took} ms (skew + 300 ms = $bound)"; show_logs lb1 lb2; fi
+  if wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS)); then
+    ok "SIGTERM: lb2 takes $VIP"
+    note "SIGTERM: lb2 held $VIP $(($(now_ms) - t)) ms after the signal (skew $(skew_ms 100 1000) ms)"
   else
     ko "SIGTERM: lb2 takes $VIP"; show_logs lb1 lb2
   fi
   check "SIGTERM: lb1 exited 0 (got ${rc:-none})" test "${rc:-x}" = 0
   check "SIGTERM: lb1 released $VIP" eval "! has_vip lb1 $VIP"
-  check "SIGTERM: lb1 logged 'sent 0 priority'" wait_log lb1 "(VI_1) sent 0 priority" 100
-  check "SIGTERM: lb2 heard the priority 0 advert" wait_log lb2 "(VI_1) Backup received priority 0 advertisement" 500
+  check "SIGTERM: lb1 logged 'sent 0 priority'" wait_log lb1 "(VI_1) sent 0 priority" 5000
+  # The hand-over follows the priority 0 advert: heard first, then MASTER.
+  check "SIGTERM: lb2 heard the priority 0 advert, then entered MASTER" eval \
+    "wait_log lb2 '(VI_1) Entering MASTER STATE' 5000 2 && log_before lb2 $off '(VI_1) Backup received priority 0 advertisement' '(VI_1) Entering MASTER STATE'"
 }
 
 # ---- SIGTERM hand-over: at once with a sole unicast peer, after the skew time with multicast ---------
@@ -302,32 +305,26 @@ sigterm_handover() {
   TOOK=
   start_vipd lb1 lb1 "$tmp/st-$mode-lb1.conf" && start_vipd lb2 lb2 "$tmp/st-$mode-lb2.conf" || { ko "$mode: start vipd pair"; return 1; }
   wait_vip lb1 "$VIP" 8000 || { ko "$mode: lb1 becomes MASTER"; show_logs lb1 lb2; return 1; }
-  wait_stat lb2 VI_1.Advertisements_accepted 2 4000 || { ko "$mode: lb2 hears lb1"; show_logs lb2; return 1; }
+  wait_stat lb2 VI_1.Advertisements_accepted 2 5000 || { ko "$mode: lb2 hears lb1"; show_logs lb2; return 1; }
   local t p=${PID[lb1]}
   t=$(now_ms)
   kill -TERM "$p"
-  if wait_vip lb2 "$VIP" 3000; then TOOK=$(($(now_ms) - t)); else ko "$mode: lb2 takes $VIP after SIGTERM"; show_logs lb1 lb2; return 1; fi
+  if wait_vip lb2 "$VIP" $((1000 + MARGIN_MS)); then TOOK=$(($(now_ms) - t)); ok "$mode: lb2 takes $VIP after SIGTERM of lb1"
+  else ko "$mode: lb2 takes $VIP after SIGTERM"; show_logs lb1 lb2; return 1; fi
   signal_vipd lb1 TERM  # reaps it (already exiting)
-  check "$mode: lb2 heard the priority 0 advert" wait_log lb2 "(VI_1) Backup received priority 0 advertisement" 500
-  check "$mode: lb1 released $VIP" wait_vip lb1 "$VIP" 1000 absent
+  check "$mode: lb2 heard the priority 0 advert, then entered MASTER" eval \
+    "wait_log lb2 '(VI_1) Entering MASTER STATE' 5000 && log_before lb2 0 '(VI_1) Backup received priority 0 advertisement' '(VI_1) Entering MASTER STATE'"
+  check "$mode: lb1 released $VIP" wait_vip lb1 "$VIP" 5000 absent
   return 0
 }
 case_sigterm_handover() {
   local skew
   skew=$(skew_ms 100 1000)
   echo "# SIGTERM hand-over, v2 advert_int 1, lb2 at priority 100 (skew $skew ms): unicast with one peer at once, multicast after the skew"
-  if sigterm_handover ucast; then
-    if [ "$TOOK" -le 200 ]; then ok "ucast, sole peer: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (want <= 200, well under the $skew ms skew)"
-    else ko "ucast, sole peer: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (want <= 200, well under the $skew ms skew)"; show_logs lb1 lb2; fi
-  fi
+  # How soon (at once with a sole peer, after the skew time otherwise) is for bench/failover_bench.sh.
+  if sigterm_handover ucast; then note "ucast, sole peer: lb2 held $VIP ${TOOK} ms after SIGTERM of lb1 (skew $skew ms)"; fi
   stop_all
-  if sigterm_handover mcast; then
-    if [ "$TOOK" -ge $((skew - 20)) ] && [ "$TOOK" -le $((skew + 300)) ]; then
-      ok "mcast: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (RFC skew: want $skew..$((skew + 300)))"
-    else
-      ko "mcast: lb2 holds $VIP ${TOOK} ms after SIGTERM of lb1 (RFC skew: want $skew..$((skew + 300)))"; show_logs lb1 lb2
-    fi
-  fi
+  if sigterm_handover mcast; then note "mcast: lb2 held $VIP ${TOOK} ms after SIGTERM of lb1 (skew $skew ms)"; fi
 }
 
 # ---- nopreempt -----------------------------------------------------------------------------------
@@ -338,7 +335,7 @@ case_nopreempt() {
   start_vipd lb2 lb2 "$tmp/np-lb2.conf" || { ko "start lb2"; return; }
   wait_vip lb2 "$VIP" 8000 || { ko "nopreempt: lb2 alone becomes MASTER"; show_logs lb2; return; }
   start_vipd lb1 lb1 "$tmp/np-lb1.conf" || { ko "start lb1"; return; }
-  wait_log lb1 "(VI_1) Entering BACKUP STATE (init)" 3000 || { ko "nopreempt: lb1 starts as BACKUP"; show_logs lb1; return; }
+  wait_log lb1 "(VI_1) Entering BACKUP STATE (init)" 5000 || { ko "nopreempt: lb1 starts as BACKUP"; show_logs lb1; return; }
   # Watch until lb1 has heard 5 adverts (> its 3.4 s master-down interval): lb2 must keep the VIP.
   local i held=1 heard=0 v
   for ((i = 0; i < 60; i++)); do
@@ -366,18 +363,15 @@ case_preempt_delay() {
   start_vipd lb1 lb1 "$tmp/pd-lb1.conf" || { ko "start lb1"; return; }
   # lb1 keeps accepting lb2's adverts until the delay is over, then its master-down timer runs out.
   # First advert heard within 1 s of the start; the delay; the master-down interval; vipd's start-up.
-  local hi=$((delay * 1000 + 1000 + $(master_down_ms 150 1000) + MARGIN_MS + 500))
-  if wait_vip lb1 "$VIP" $((hi + 3000)); then
+  # A lower bound only (a loaded box makes it later, never earlier): not before the delay is over.
+  if wait_vip lb1 "$VIP" $((delay * 1000 + 1000 + $(master_down_ms 150 1000) + MARGIN_MS)); then
     local took=$(($(now_ms) - t))
-    if [ "$took" -ge $((delay * 1000)) ] && [ "$took" -le "$hi" ]; then
-      ok "preempt_delay: lb1 took $VIP ${took} ms after start (want ${delay}000..$hi)"
-    else
-      ko "preempt_delay: lb1 took $VIP ${took} ms after start (want ${delay}000..$hi)"; show_logs lb1 lb2
-    fi
+    check "preempt_delay: lb1 took $VIP no earlier than ${delay}000 ms after its start" test "$took" -ge $((delay * 1000))
+    note "preempt_delay: lb1 took $VIP ${took} ms after its start (delay ${delay}000 + master-down $(master_down_ms 150 1000))"
   else
     ko "preempt_delay: lb1 takes $VIP at all"; show_logs lb1 lb2; return
   fi
-  check "preempt_delay: lb2 released $VIP" wait_vip lb2 "$VIP" 2000 absent
+  check "preempt_delay: lb2 released $VIP" wait_vip lb2 "$VIP" 5000 absent
 }
 
 # ---- sync group ----------------------------------------------------------------------------------
@@ -396,48 +390,52 @@ case_sync_group() {
   done
   touch "$tmp/flag"
   start_vipd lb1 lb1 "$tmp/sg-lb1.conf" && start_vipd lb2 lb2 "$tmp/sg-lb2.conf" || { ko "start vipd pair"; return; }
-  if wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 2000; then ok "sync group: lb1 holds both VIPs"
+  if wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 5000; then ok "sync group: lb1 holds both VIPs"
   else ko "sync group: lb1 holds both VIPs"; show_logs lb1 lb2; return; fi
   check "sync group: lb2 holds neither" eval "! has_vip lb2 $VIP && ! has_vip lb2 $VIP2"
-  wait_stat lb2 VI_2.Advertisements_accepted 1 3000 || true
+  wait_stat lb2 VI_2.Advertisements_accepted 1 5000 || { ko "sync group (precondition): lb2 hears lb1's VI_2"; show_logs lb1 lb2; return; }
 
   rm -f "$tmp/flag"
   local bound=$((1000 + $(skew_ms 100 1000) + 1000 + MARGIN_MS))
-  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb2 "$VIP2" 500; then
+  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb2 "$VIP2" 5000; then
     ok "sync group: VI_1's script fails -> lb2 holds both VIPs (in ${WAITED} ms after VI_1's)"
   else
     ko "sync group: VI_1's script fails -> lb2 holds both VIPs"; show_logs lb1 lb2; return
   fi
-  check "sync group: lb1 released both VIPs" eval "wait_vip lb1 $VIP 1000 absent && wait_vip lb1 $VIP2 1000 absent"
-  check "sync group: lb1 VI_1 entered FAULT" wait_log lb1 "(VI_1) Entering FAULT STATE" 500
-  check "sync group: lb1 VI_2 followed into FAULT" wait_log lb1 "(VI_2) Entering FAULT STATE" 500
-  check "sync group: lb2 VI_1 and VI_2 entered MASTER" eval 'wait_log lb2 "(VI_1) Entering MASTER STATE" 500 && wait_log lb2 "(VI_2) Entering MASTER STATE" 500'
-  check "sync group: group notify on lb1 'GROUP G1 FAULT ...'" wait_grep "$tmp/group-lb1.out" '^GROUP G1 FAULT ' 2000
-  check "sync group: group notify on lb2 'GROUP G1 MASTER ...'" wait_grep "$tmp/group-lb2.out" '^GROUP G1 MASTER ' 2000
+  check "sync group: lb1 released both VIPs" eval "wait_vip lb1 $VIP 5000 absent && wait_vip lb1 $VIP2 5000 absent"
+  check "sync group: lb1 VI_1 entered FAULT" wait_log lb1 "(VI_1) Entering FAULT STATE" 5000
+  check "sync group: lb1 VI_2 followed into FAULT" wait_log lb1 "(VI_2) Entering FAULT STATE" 5000
+  check "sync group: lb2 VI_1 and VI_2 entered MASTER" eval 'wait_log lb2 "(VI_1) Entering MASTER STATE" 5000 && wait_log lb2 "(VI_2) Entering MASTER STATE" 5000'
+  check "sync group: group notify on lb1 'GROUP G1 FAULT ...'" wait_grep "$tmp/group-lb1.out" '^GROUP G1 FAULT ' 5000
+  check "sync group: group notify on lb2 'GROUP G1 MASTER ...'" wait_grep "$tmp/group-lb2.out" '^GROUP G1 MASTER ' 5000
 
   touch "$tmp/flag"
   bound=$((1000 + $(master_down_ms 150 1000) + 1000 + MARGIN_MS))
-  if wait_vip lb1 "$VIP" $((bound + 2000)) && wait_vip lb1 "$VIP2" 500; then
+  if wait_vip lb1 "$VIP" $((bound + 2000)) && wait_vip lb1 "$VIP2" 5000; then
     ok "sync group: script recovers -> lb1 takes both VIPs back"
   else
     ko "sync group: script recovers -> lb1 takes both VIPs back"; show_logs lb1 lb2; return
   fi
-  check "sync group: lb2 released both VIPs" eval "wait_vip lb2 $VIP 2000 absent && wait_vip lb2 $VIP2 2000 absent"
+  check "sync group: lb2 released both VIPs" eval "wait_vip lb2 $VIP 5000 absent && wait_vip lb2 $VIP2 5000 absent"
   echo "# group notify lines, lb1: $(paste -sd '|' "$tmp/group-lb1.out" 2>/dev/null); lb2: $(paste -sd '|' "$tmp/group-lb2.out" 2>/dev/null)"
-  if [ "$STRICT" = 1 ]; then  # keepalived's notify_script_exec: "the prio will be indicated as zero for a group"
-    check "sync group (strict): GROUP notify carries priority 0, as keepalived's" eval "! grep -v ' 0\$' '$tmp/group-lb1.out' '$tmp/group-lb2.out'"
-  fi
+  # keepalived's notify_script_exec: "the prio will be indicated as zero for a group"
+  check "sync group: every GROUP notify carries priority 0, as keepalived's" \
+    eval "[ -s '$tmp/group-lb1.out' ] && [ -s '$tmp/group-lb2.out' ] && ! grep -v '^GROUP G1 [A-Z]* 0\$' '$tmp/group-lb1.out' '$tmp/group-lb2.out' >/dev/null"
 }
 
-# ---- sync group with a weighted member (STRICT: a known vipd bug) --------------------------------
+# ---- sync group with a weighted member ----------------------------------------------------------
+# keepalived drops weighted tracking in a sync group unless sync_group_tracking_weight is set; with it,
+# VI_1 on lb1 falls to 90 while VI_2 stays at 150. lb2's VI_1 (100) then wants MASTER, but its VI_2
+# hears 150 and does not: keepalived's vrrp_sync_can_goto_master keeps the whole group BACKUP ("prefer
+# backup state to avoid thrashing"), so lb1 keeps both VIPs and nothing moves.
 case_sync_weight() {
-  echo "# vrrp_sync_group, VI_1's track_script weight -60 (150 -> 90): the group moves to lb2 once and stays"
+  echo "# vrrp_sync_group + sync_group_tracking_weight, VI_1's track_script weight -60 (150 -> 90 < lb2's 100): the group stays on lb1"
   local n
   for n in lb1 lb2; do
     local prio=100 track=()
     if [ $n = lb1 ]; then prio=150; track=("track_script {" "    chk" "}"); fi
     {
-      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n'
+      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n}\n'
       if [ $n = lb1 ]; then vrrp_script chk -60; fi
       instance VI_1 51 "$prio" "$VIP" "${track[@]}"
       instance VI_2 52 "$prio" "$VIP2"
@@ -445,27 +443,35 @@ case_sync_weight() {
   done
   touch "$tmp/flag"
   start_vipd lb1 lb1 "$tmp/sw-lb1.conf" && start_vipd lb2 lb2 "$tmp/sw-lb2.conf" || { ko "start vipd pair"; return; }
-  wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 2000 || { ko "sync weight: lb1 holds both VIPs"; show_logs lb1 lb2; return; }
+  wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 5000 || { ko "sync weight: lb1 holds both VIPs"; show_logs lb1 lb2; return; }
+  wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "sync weight (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; return; }
+  local off1
+  off1=$(log_lines lb1)
   rm -f "$tmp/flag"
-  if wait_vip lb2 "$VIP" $((1000 + $(master_down_ms 100 1000) + 1000 + MARGIN_MS)) && wait_vip lb2 "$VIP2" 1000; then
-    ok "sync weight: lb2 takes both VIPs"
+  check "sync weight: lb1's VI_1 falls 150 -> 90 (the weight is kept)" wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 5000
+  check "sync weight: lb2's VI_1 discards the lower priority (90) adverts" wait_log lb2 "(VI_1) received lower priority (90) advert" 5000
+  # Its master-down interval runs out (it wants MASTER) while its VI_2 still hears 150: the gate holds it.
+  if wait_log lb2 "(VI_1) Receive advertisement timeout" $(($(master_down_ms 100 1000) + MARGIN_MS)); then
+    ok "sync weight: lb2's VI_1 times out (wants MASTER)"
   else
-    ko "sync weight: lb2 takes both VIPs"; show_logs lb1 lb2; return
+    ko "sync weight: lb2's VI_1 times out (wants MASTER)"; show_logs lb1 lb2; return
   fi
-  # keepalived's vrrp_sync_can_goto_master: lb1's VI_2 (150, hearing 100) wants MASTER but VI_1 (90)
-  # does not, so the group stays BACKUP ("prefer backup state to avoid thrashing"). Watch for two
-  # master-down intervals of lb1 (VI_1 hears 8 adverts).
-  local off i held=1 acc v
-  off=$(log_lines lb1)
-  acc=$(counter lb1 VI_1.Advertisements_accepted)
-  for ((i = 0; i < 60; i++)); do
-    has_vip lb2 "$VIP" && has_vip lb2 "$VIP2" && ! has_vip lb1 "$VIP2" || held=0
-    v=$(counter lb1 VI_1.Advertisements_accepted)
+  # Watch for two more master-down intervals of lb2 (its VI_1 hears 8 more adverts).
+  local i held=1 acc v
+  acc=$(counter lb2 VI_1.Advertisements_accepted)
+  for ((i = 0; i < 150; i++)); do
+    has_vip lb1 "$VIP" && has_vip lb1 "$VIP2" && ! has_vip lb2 "$VIP" && ! has_vip lb2 "$VIP2" || held=0
+    v=$(counter lb2 VI_1.Advertisements_accepted)
     [ -n "$v" ] && [ "$v" -ge $((${acc:-0} + 8)) ] && break
     sleep 0.2
   done
-  check "sync weight: the group stays on lb2 (no thrashing)" test $held -eq 1
-  check "sync weight: no 'Entering MASTER' on lb1 after the handover" eval "! log_since lb1 $off | grep -F 'Entering MASTER'"
+  check "sync weight: lb2's VI_1 heard 8 more adverts while watched" test "${v:-0}" -ge $((${acc:-0} + 8))
+  check "sync weight: lb1 kept both VIPs, lb2 took neither (no thrashing)" test $held -eq 1
+  check "sync weight: lb2 never entered MASTER" test "$(log_count lb2 'Entering MASTER')" -eq 0
+  check "sync weight: lb1 never left MASTER" eval "! log_since lb1 $off1 | grep -E 'Entering (BACKUP|FAULT)' >/dev/null"
+  touch "$tmp/flag"
+  check "sync weight: the script recovers -> VI_1 back at 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 5000
+  check "sync weight: lb1 still holds both VIPs" eval "holds_only lb1 $VIP && holds_only lb1 $VIP2"
 }
 
 # ---- track_script with weight: handover and back -------------------------------------------------
@@ -477,18 +483,18 @@ case_track_weight() {
   start_vipd lb1 lb1 "$tmp/tw-lb1.conf" && start_vipd lb2 lb2 "$tmp/tw-lb2.conf" || { ko "start vipd pair"; return; }
   wait_vip lb1 "$VIP" 8000 || { ko "track weight: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
   rm -f "$tmp/flag"
-  check "track weight: lb1 logs the script failure" wait_log lb1 "VRRP_Script(chk) failed (exited with status 1)" 3000
-  check "track weight: lb1 lowers its priority 150 -> 90" wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 500
+  check "track weight: lb1 logs the script failure" wait_log lb1 "VRRP_Script(chk) failed (exited with status 1)" 5000
+  check "track weight: lb1 lowers its priority 150 -> 90" wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 5000
   local bound=$((1000 + $(master_down_ms 100 1000) + MARGIN_MS))
-  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb1 "$VIP" 2000 absent; then ok "track weight: lb2 takes over $VIP"
+  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb1 "$VIP" 5000 absent; then ok "track weight: lb2 takes over $VIP"
   else ko "track weight: lb2 takes over $VIP"; show_logs lb1 lb2; return; fi
   check "track weight: lb1 is BACKUP at priority 90" eval '[ "$(stats lb1 | grep -E "^VI_1\.(state|Priority)=" | sort | paste -sd,)" = "VI_1.Priority=90,VI_1.state=BACKUP" ]'
   touch "$tmp/flag"
-  check "track weight: lb1 logs the script success" wait_log lb1 "VRRP_Script(chk) succeeded" 3000
+  check "track weight: lb1 logs the script success" wait_log lb1 "VRRP_Script(chk) succeeded" 5000
   bound=$((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
-  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 2000 absent; then ok "track weight: lb1 takes $VIP back"
+  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 5000 absent; then ok "track weight: lb1 takes $VIP back"
   else ko "track weight: lb1 takes $VIP back"; show_logs lb1 lb2; fi
-  check "track weight: lb1 back at priority 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 500
+  check "track weight: lb1 back at priority 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 5000
 }
 
 # ---- track_file: value x weight, reverse, weight 0 -> FAULT; inotify, not polling -------------------
@@ -506,43 +512,48 @@ case_track_file() {
   start_vipd lb1 lb1 "$tmp/tf-lb1.conf" && start_vipd lb2 lb2 "$tmp/tf-lb2.conf" || { ko "start vipd pair"; return; }
   wait_vip lb1 "$VIP" 8000 || { ko "track_file: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
   check "track_file: init_file created the missing file with 0" eval '[ "$(cat "$tfd/value" 2>/dev/null)" = 0 ]'
-  wait_stat lb2 VI_1.Advertisements_accepted 1 3000 || true
+  wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "track_file (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; return; }
 
-  # A write is seen through inotify at once: a 1 s poll would miss this bound most of the time.
+  # A write is seen through inotify (how soon is a note: a 1 s poll would show here as ~500 ms).
   t=$(now_ms)
   echo 6 >"$tfd/value"
-  if wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 500; then
-    ok "track_file: value 6 x weight 10, reversed: priority 150 -> 90 within $(($(now_ms) - t)) ms of the write"
+  if wait_log lb1 "(VI_1) Changing effective priority from 150 to 90" 5000; then
+    ok "track_file: value 6 x weight 10, reversed: priority 150 -> 90"
+    note "track_file: the priority changed $(($(now_ms) - t)) ms after the write"
   else
-    ko "track_file: value 6 x weight 10, reversed: priority 150 -> 90 within 500 ms"; show_logs lb1; return
+    ko "track_file: value 6 x weight 10, reversed: priority 150 -> 90"; show_logs lb1; return
   fi
   local bound=$((1000 + $(master_down_ms 100 1000) + MARGIN_MS))
-  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb1 "$VIP" 2000 absent; then ok "track_file: lb2 takes over $VIP"
+  if wait_vip lb2 "$VIP" "$bound" && wait_vip lb1 "$VIP" 5000 absent; then ok "track_file: lb2 takes over $VIP"
   else ko "track_file: lb2 takes over $VIP"; show_logs lb1 lb2; return; fi
   check "track_file: lb1 is BACKUP at priority 90" eval '[ "$(stats lb1 | grep -E "^VI_1\.(state|Priority)=" | sort | paste -sd,)" = "VI_1.Priority=90,VI_1.state=BACKUP" ]'
 
   # Back: a file moved into place (IN_MOVED_TO) with 0.
   echo 0 >"$tfd/value.new" && mv "$tfd/value.new" "$tfd/value"
-  check "track_file: value 0 moved in -> priority back to 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 500
+  check "track_file: value 0 moved in -> priority back to 150" wait_log lb1 "(VI_1) Changing effective priority from 90 to 150" 5000
   bound=$((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
-  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 2000 absent; then ok "track_file: lb1 takes $VIP back"
+  if wait_vip lb1 "$VIP" "$bound" && wait_vip lb2 "$VIP" 5000 absent; then ok "track_file: lb1 takes $VIP back"
   else ko "track_file: lb1 takes $VIP back"; show_logs lb1 lb2; return; fi
 
   # Weight 0: any non-zero value faults the instance; the backup takes over within its skew time.
+  local off2
+  off2=$(log_lines lb2)
   echo 1 >"$tfd/fault"
-  if wait_log lb1 "(VI_1) Entering FAULT STATE" 500; then ok "track_file: weight-0 file reads 1 -> lb1 FAULT"
+  if wait_log lb1 "(VI_1) Entering FAULT STATE" 5000; then ok "track_file: weight-0 file reads 1 -> lb1 FAULT"
   else ko "track_file: weight-0 file reads 1 -> lb1 FAULT"; show_logs lb1; return; fi
-  check "track_file: lb1 logs the tracked file's FAULT" wait_log lb1 "(VI_1): tracked file tf0 now FAULT state" 100
-  check "track_file: lb2 takes $VIP within its skew time (+margin)" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS + 300))
-  check "track_file: lb1 released $VIP" wait_vip lb1 "$VIP" 1000 absent
+  check "track_file: lb1 logs the tracked file's FAULT" wait_log lb1 "(VI_1): tracked file tf0 now FAULT state" 5000
+  check "track_file: lb2 takes $VIP" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS))
+  check "track_file: lb2 heard lb1's priority 0 advert, then entered MASTER" eval \
+    "wait_log lb2 '(VI_1) Entering MASTER STATE' 5000 2 && log_before lb2 $off2 '(VI_1) Backup received priority 0 advertisement' '(VI_1) Entering MASTER STATE'"
+  check "track_file: lb1 released $VIP" wait_vip lb1 "$VIP" 5000 absent
   # Removing the file reads as 0 (IN_DELETE): out of FAULT, and back to MASTER by preempting.
   rm -f "$tfd/fault"
-  check "track_file: file removed -> lb1 leaves FAULT" wait_log lb1 "(VI_1): tracked file tf0 leaving FAULT state" 500
+  check "track_file: file removed -> lb1 leaves FAULT" wait_log lb1 "(VI_1): tracked file tf0 leaving FAULT state" 5000
   check "track_file: lb1 preempts back" wait_vip lb1 "$VIP" $((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
-  check "track_file: lb2 released $VIP" wait_vip lb2 "$VIP" 2000 absent
+  check "track_file: lb2 released $VIP" wait_vip lb2 "$VIP" 5000 absent
   # A value that is not a number fitting an int is ignored, as keepalived does.
   echo 99999999999 >"$tfd/value"
-  check "track_file: an out-of-range number is logged and ignored" wait_log lb1 "Invalid number read from $tfd/value - ignoring" 500
+  check "track_file: an out-of-range number is logged and ignored" wait_log lb1 "Invalid number read from $tfd/value - ignoring" 5000
   check "track_file: lb1 still MASTER at 150" eval '[ "$(stats lb1 | grep -E "^VI_1\.(state|Priority)=" | sort | paste -sd,)" = "VI_1.Priority=150,VI_1.state=MASTER" ]'
 }
 
@@ -566,22 +577,26 @@ case_fault_notify() {
   touch "$tmp/flag"
   start_vipd lb1 lb1 "$tmp/fn-lb1.conf" && start_vipd lb2 lb2 "$tmp/fn-lb2.conf" || { ko "start vipd pair"; return; }
   wait_vip lb1 "$VIP" 8000 || { ko "fault: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  local off2
+  off2=$(log_lines lb2)
   rm -f "$tmp/flag"
-  if wait_log lb1 "(VI_1) Entering FAULT STATE" 3000; then ok "fault: weight 0 script failure -> lb1 FAULT"
+  if wait_log lb1 "(VI_1) Entering FAULT STATE" 5000; then ok "fault: weight 0 script failure -> lb1 FAULT"
   else ko "fault: weight 0 script failure -> lb1 FAULT"; show_logs lb1 lb2; return; fi
-  check "fault: lb1 released $VIP" wait_vip lb1 "$VIP" 1000 absent
-  check "fault: lb2 takes $VIP within its skew time (+margin)" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS + 300))
+  check "fault: lb1 released $VIP" wait_vip lb1 "$VIP" 5000 absent
+  check "fault: lb2 takes $VIP" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS))
+  check "fault: lb2 heard lb1's priority 0 advert, then entered MASTER" eval \
+    "wait_log lb2 '(VI_1) Entering MASTER STATE' 5000 && log_before lb2 $off2 '(VI_1) Backup received priority 0 advertisement' '(VI_1) Entering MASTER STATE'"
   check "fault: lb1's statistics say FAULT" test "$(counter lb1 VI_1.state)" = FAULT
   touch "$tmp/flag"
-  check "fault: script recovers -> lb1 BACKUP" wait_log lb1 "(VI_1) Entering BACKUP STATE" 3000 2
+  check "fault: script recovers -> lb1 BACKUP" wait_log lb1 "(VI_1) Entering BACKUP STATE" 5000 2
   check "fault: lb1 preempts back" wait_vip lb1 "$VIP" $((1000 + $(master_down_ms 150 1000) + MARGIN_MS))
-  check "fault: lb2 released $VIP" wait_vip lb2 "$VIP" 2000 absent
+  check "fault: lb2 released $VIP" wait_vip lb2 "$VIP" 5000 absent
   # The notify scripts run asynchronously: before each stop, wait for the line of the last change, or
   # the STOP line could overtake it.
   wait_lines() { local f=$1 n=$2 i; for ((i = 0; i < 100; i++)); do [ "$(wc -l <"$f" 2>/dev/null || echo 0)" -ge "$n" ] && return 0; sleep 0.05; done; return 1; }
   wait_lines "$tmp/notify-lb1.out" 5; wait_lines "$tmp/specific-lb1.out" 5
   signal_vipd lb1 TERM
-  check "notify: lb2 takes over after lb1's SIGTERM" wait_vip lb2 "$VIP" 3000
+  check "notify: lb2 takes over after lb1's SIGTERM" wait_vip lb2 "$VIP" 5000
   wait_lines "$tmp/notify-lb2.out" 4
   signal_vipd lb2 TERM
   local want1 want2 got
@@ -608,7 +623,7 @@ case_reload() {
   instance VI_1 51 100 "$VIP" >"$tmp/rl-lb2.conf"
   start_vipd lb1 lb1 "$tmp/rl-lb1.conf" && start_vipd lb2 lb2 "$tmp/rl-lb2.conf" || { ko "start vipd pair"; return; }
   wait_vip lb1 "$VIP" 8000 || { ko "reload: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
-  wait_stat lb2 VI_1.Advertisements_accepted 1 3000 || true
+  wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "reload (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; return; }
   # Any deletion of the VIP, however short, shows up here.
   ip -n "$NAME-lb1" monitor address >"$tmp/monitor.out" 2>&1 &
   local mon=$! fds0 fds1 off1 off2 acc
@@ -632,16 +647,14 @@ case_reload() {
   check "reload: $VIP was never deleted on lb1 (ip monitor)" eval "! grep -F 'Deleted' '$tmp/monitor.out' | grep -F ' $VIP/' >/dev/null"
   fds1=$(ls "/proc/${PID[lb1]}/fd" | wc -l)
   echo "# lb1 open fds: $fds0 before the reload, $fds1 after"
-  if [ "$STRICT" = 1 ]; then
-    check "reload (strict): no descriptor leaked ($fds0 before, $fds1 after)" test "$fds1" -eq "$fds0"
-  fi
+  check "reload: no descriptor leaked ($fds0 before, $fds1 after)" test "$fds1" -eq "$fds0"
 
   # Broken 1: a keyword without its value (keepalived aborts reading the file).
   sed 's/^    priority 150$/    priority/' "$tmp/rl-lb1.conf" >"$tmp/rl-lb1.new" && mv "$tmp/rl-lb1.new" "$tmp/rl-lb1.conf"
   off1=$(log_lines lb1); off2=$(log_lines lb2)
   acc=$(counter lb2 VI_1.Advertisements_accepted)
   signal_vipd lb1 HUP
-  check "reload (priority without a value): refused" wait_log lb1 "Reload refused" 3000
+  check "reload (priority without a value): refused" wait_log lb1 "Reload refused" 5000
   # The old config must keep running: lb2 goes on hearing lb1 for more than a master-down interval.
   check "reload refused: lb1 still advertises (lb2 hears 4 more adverts)" wait_stat lb2 VI_1.Advertisements_accepted $((${acc:-0} + 4)) 8000
   check "reload refused: no 'Entering' line on either node" eval "! log_since lb1 $off1 | grep -F Entering >/dev/null && ! log_since lb2 $off2 | grep -F Entering >/dev/null"
@@ -656,7 +669,7 @@ case_reload() {
   off1=$(log_lines lb1); off2=$(log_lines lb2)
   acc=$(counter lb2 VI_1.Advertisements_accepted)
   signal_vipd lb1 HUP
-  if wait_log lb1 "Reload refused" 3000; then ok "reload (interface ens99 missing, no dynamic_interfaces): refused"
+  if wait_log lb1 "Reload refused" 5000; then ok "reload (interface ens99 missing, no dynamic_interfaces): refused"
   else ko "reload (interface ens99 missing, no dynamic_interfaces): refused"; show_logs lb1; fi
   check "reload refused: keepalived's lines for the missing interface" eval "log_since lb1 $off1 | grep -F 'WARNING - interface ens99 for vrrp_instance VI_1 doesn'\''t exist' >/dev/null && log_since lb1 $off1 | grep -F 'Non-existent interface specified in configuration' >/dev/null"
   check "reload refused: lb1 still advertises (lb2 hears 4 more adverts)" wait_stat lb2 VI_1.Advertisements_accepted $((${acc:-0} + 4)) 8000
@@ -692,7 +705,7 @@ case_dynamic_if() {
   mv "$tmp/dy-lb1.new" "$tmp/dy-lb1.conf"
   off=$(log_lines lb1)
   signal_vipd lb1 HUP
-  if wait_log lb1 "(VI_2) Entering FAULT STATE" 3000; then ok "dynamic (reload): VI_2 on missing $d99 enters FAULT"
+  if wait_log lb1 "(VI_2) Entering FAULT STATE" 5000; then ok "dynamic (reload): VI_2 on missing $d99 enters FAULT"
   else ko "dynamic (reload): VI_2 on missing $d99 enters FAULT"; show_logs lb1; return; fi
   check "dynamic: keepalived's lines: will use if created / interface down / no IPv4 address" eval "
     log_since lb1 $off | grep -F 'Configuration specifies interface $d99 which doesn'\\''t currently exist - will use if created' >/dev/null &&
@@ -706,7 +719,7 @@ case_dynamic_if() {
   ip -n "$NAME-lb1" link add "$d99" type veth peer name "${d99}p" &&
     ip -n "$NAME-lb1" addr add 10.99.0.1/24 dev "$d99" &&
     ip -n "$NAME-lb1" link set "${d99}p" up && ip -n "$NAME-lb1" link set "$d99" up || { ko "dynamic: create $d99 in lb1"; return; }
-  check "dynamic: $d99 appears -> VI_2 BACKUP" wait_log lb1 "(VI_2) Entering BACKUP STATE" 3000
+  check "dynamic: $d99 appears -> VI_2 BACKUP" wait_log lb1 "(VI_2) Entering BACKUP STATE" 5000
   if wait_log lb1 "(VI_2) Entering MASTER STATE" $(($(master_down_ms 150 1000) + MARGIN_MS + 1000)); then
     ok "dynamic: VI_2 becomes MASTER on $d99"
   else ko "dynamic: VI_2 becomes MASTER on $d99"; show_logs lb1; fi
@@ -716,7 +729,7 @@ case_dynamic_if() {
   # The interface goes: VI_2 FAULT again, VI_1 goes on.
   off=$(log_lines lb1)
   ip -n "$NAME-lb1" link del "$d99"
-  check "dynamic: $d99 deleted -> VI_2 FAULT" wait_log lb1 "(VI_2) Entering FAULT STATE" 3000 2
+  check "dynamic: $d99 deleted -> VI_2 FAULT" wait_log lb1 "(VI_2) Entering FAULT STATE" 5000 2
   check "dynamic: VI_1 still MASTER with $VIP, lb2 BACKUP" eval "[ \"\$(counter lb1 VI_1.state)\" = MASTER ] && holds_only lb1 $VIP && [ \"\$(counter lb2 VI_1.state)\" = BACKUP ]"
   check "dynamic: $VIP was never deleted on lb1" eval "! grep -F 'Deleted' '$tmp/dy-monitor.out' | grep -F ' $VIP/' >/dev/null"
   end_pid "$mon"
@@ -728,9 +741,9 @@ case_v3_fast() {
   { printf 'global_defs {\n    vrrp_version 3\n}\n'; instance VI_1 51 150 "$VIP" "advert_int 0.1"; } >"$tmp/v3-lb1.conf"
   { printf 'global_defs {\n    vrrp_version 3\n}\n'; instance VI_1 51 100 "$VIP" "advert_int 0.1"; } >"$tmp/v3-lb2.conf"
   start_vipd lb1 lb1 "$tmp/v3-lb1.conf" && start_vipd lb2 lb2 "$tmp/v3-lb2.conf" || { ko "start vipd pair"; return; }
-  if wait_vip lb1 "$VIP" 3000; then ok "v3: lb1 becomes MASTER in ${WAITED} ms"
+  if wait_vip lb1 "$VIP" 5000; then ok "v3: lb1 becomes MASTER in ${WAITED} ms"
   else ko "v3: lb1 becomes MASTER"; show_logs lb1 lb2; return; fi
-  check "v3: lb2 hears lb1's adverts" wait_stat lb2 VI_1.Advertisements_accepted 5 3000
+  check "v3: lb2 hears lb1's adverts" wait_stat lb2 VI_1.Advertisements_accepted 5 5000
   check "v3: only lb1 holds $VIP" holds_only lb1 "$VIP"
   local bound t
   bound=$(($(master_down_ms 100 100) + MARGIN_MS))
@@ -746,8 +759,90 @@ case_v3_fast() {
   fi
 }
 
-default_cases="basic sigterm_handover nopreempt preempt_delay sync_group track_weight track_file fault_notify reload dynamic_if v3_fast"
-[ "$STRICT" = 1 ] && default_cases+=" sync_weight"
+# ---- track_interface at run time -----------------------------------------------------------------
+case_track_if() {
+  local t0=trk0
+  echo "# track_interface $t0 on lb1 (no weight): $t0 down -> lb1 FAULT, releases $VIP, lb2 takes over; $t0 up -> lb1 back"
+  ip -n "$NAME-lb1" link del "$t0" 2>/dev/null
+  ip -n "$NAME-lb1" link add "$t0" type veth peer name "${t0}p" && ip -n "$NAME-lb1" link set "${t0}p" up &&
+    ip -n "$NAME-lb1" link set "$t0" up || { ko "track_if: create $t0 in lb1"; return; }
+  instance VI_1 51 150 "$VIP" "track_interface {" "    $t0" "}" >"$tmp/ti-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/ti-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/ti-lb1.conf" && start_vipd lb2 lb2 "$tmp/ti-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "track_if: lb1 becomes MASTER"; show_logs lb1 lb2; ip -n "$NAME-lb1" link del "$t0"; return; }
+  wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "track_if (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; ip -n "$NAME-lb1" link del "$t0"; return; }
+  local off1 off2
+  off1=$(log_lines lb1); off2=$(log_lines lb2)
+  ip -n "$NAME-lb1" link set "$t0" down
+  if wait_log lb1 "(VI_1) Entering FAULT STATE" 5000; then ok "track_if: $t0 down -> lb1 FAULT"
+  else ko "track_if: $t0 down -> lb1 FAULT"; show_logs lb1; ip -n "$NAME-lb1" link del "$t0"; return; fi
+  check "track_if: lb1 logs the link going down, then FAULT" log_before lb1 "$off1" "Netlink reports $t0 down" "(VI_1) Entering FAULT STATE"
+  check "track_if: lb1 released $VIP" wait_vip lb1 "$VIP" 5000 absent
+  check "track_if: lb2 takes $VIP" wait_vip lb2 "$VIP" $(($(skew_ms 100 1000) + MARGIN_MS))
+  check "track_if: lb2 heard lb1's priority 0 advert, then entered MASTER" eval \
+    "wait_log lb2 '(VI_1) Entering MASTER STATE' 5000 && log_before lb2 $off2 '(VI_1) Backup received priority 0 advertisement' '(VI_1) Entering MASTER STATE'"
+  check "track_if: lb1's statistics say FAULT" test "$(counter lb1 VI_1.state)" = FAULT
+  ip -n "$NAME-lb1" link set "$t0" up
+  check "track_if: $t0 up -> lb1 BACKUP" wait_log lb1 "(VI_1) Entering BACKUP STATE" 5000 2
+  check "track_if: lb1 (150) preempts back" wait_vip lb1 "$VIP" $(($(master_down_ms 150 1000) + MARGIN_MS))
+  check "track_if: lb2 released $VIP" wait_vip lb2 "$VIP" 5000 absent
+  check "track_if: lb1 entered MASTER again after the link came back" wait_log lb1 "(VI_1) Entering MASTER STATE" 5000 2
+  ip -n "$NAME-lb1" link del "$t0"
+}
+
+# ---- VIPs left behind by a crashed predecessor ---------------------------------------------------
+case_stale_vip() {
+  echo "# stale VIP: lb1 (MASTER) is killed with SIGKILL, its $VIP stays on $IF; lb2 takes over; vipd restarted on lb1 removes it"
+  instance VI_1 51 150 "$VIP" >"$tmp/sv-lb1.conf"
+  # The restarted lb1 must not take the VIP back (nopreempt), so that only the start-up cleanup can
+  # have removed it.
+  instance VI_1 51 150 "$VIP" nopreempt >"$tmp/sv-lb1-again.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/sv-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/sv-lb1.conf" && start_vipd lb2 lb2 "$tmp/sv-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "stale VIP: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "stale VIP (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; return; }
+  signal_vipd lb1 KILL || { ko "stale VIP: SIGKILL lb1"; return; }
+  if wait_vip lb2 "$VIP" $(($(master_down_ms 100 1000) + MARGIN_MS)) && wait_log lb2 "(VI_1) Entering MASTER STATE" 5000; then
+    ok "stale VIP: lb2 becomes MASTER"
+  else
+    ko "stale VIP: lb2 becomes MASTER"; show_logs lb2; return
+  fi
+  check "stale VIP (precondition): lb1 still holds the stale $VIP" has_vip lb1 "$VIP"
+  start_vipd lb1 lb1 "$tmp/sv-lb1-again.conf" || { ko "stale VIP: restart lb1"; return; }
+  check "stale VIP: the restarted lb1 logs the removal" wait_log lb1 "(VI_1) removing stale VIP $VIP left by a previous run" 5000
+  check "stale VIP: $VIP is gone from lb1" wait_vip lb1 "$VIP" 5000 absent
+  check "stale VIP: the removal came before lb1's first state" log_before lb1 0 "removing stale VIP $VIP" "(VI_1) Entering BACKUP STATE (init)"
+  # lb1 (nopreempt) stays BACKUP behind lb2: it hears lb2's adverts and never takes the VIP.
+  check "stale VIP: lb1 hears lb2's adverts" wait_stat lb1 VI_1.Advertisements_accepted 2 5000
+  check "stale VIP: lb2 alone holds $VIP, lb1 BACKUP" eval "holds_only lb2 $VIP && [ \"\$(counter lb1 VI_1.state)\" = BACKUP ]"
+}
+
+# ---- no descriptor of vipd reaches a script -----------------------------------------------------
+# A track script and a notify_master script each run `exec ls -1 /proc/self/fd`: ls must see 0, 1, 2
+# and the one it lists with (3, its opendir), nothing of vipd's (raw VRRP socket, netlink, inotify).
+case_script_fds() {
+  echo "# scripts inherit only stdin, stdout and stderr from vipd"
+  local lsfd="/bin/sh -c 'exec /bin/ls -1 /proc/self/fd >$tmp/fds-%s.out'"
+  {
+    printf 'vrrp_script lsfd {\n    script "%s"\n    interval 1\n}\n' "$(printf "$lsfd" track)"
+    instance VI_1 51 150 "$VIP" "track_script {" "    lsfd" "}" "notify_master \"$(printf "$lsfd" master)\""
+  } >"$tmp/fd-lb1.conf"
+  rm -f "$tmp/fds-track.out" "$tmp/fds-master.out"
+  start_vipd lb1 lb1 "$tmp/fd-lb1.conf" || { ko "start lb1"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "script fds: lb1 becomes MASTER"; show_logs lb1; return; }
+  local k got
+  for k in track master; do
+    if wait_grep "$tmp/fds-$k.out" '^3$' 5000; then
+      got=$(sort -n "$tmp/fds-$k.out" | paste -sd ' ')
+      check "script fds: the $k script sees only 0 1 2 (and ls's own 3) (got: $got)" test "$got" = "0 1 2 3"
+    else
+      ko "script fds: the $k script ran and listed its descriptors"; show_logs lb1
+    fi
+  done
+}
+
+default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload dynamic_if
+  v3_fast track_if stale_vip script_fds"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
   "case_$c"
