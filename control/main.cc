@@ -3,8 +3,10 @@
 #include "conf/json.h"
 #include "conf/parser.h"
 #include "control/daemon.h"
+#include "control/log.h"
 #ifdef VIPD_HAVE_DPDK
 #include "dataplane/node/dpdk_node.h"
+#include "dataplane/node/guardian.h"
 #endif
 
 #include <boost/program_options.hpp>
@@ -65,14 +67,20 @@ int main(int argc, char** argv)
         ("hugepages", po::value<std::string>()->default_value("auto"), "yes | no | auto (use hugepages when 512 MB are free)")
         ("flows", po::value<unsigned>()->default_value(1u << 18), "flow-table entries per lcore")
         ("idle-sleep-us", po::value<unsigned>()->default_value(50), "an idle lcore sleeps this long; 0: busy-poll (benchmarks)")
-        ("state-dir", po::value<std::string>()->default_value("/run/vipd"), "where the held interfaces' addresses are saved");
+        ("state-dir", po::value<std::string>()->default_value("/run/vipd"), "where the held interfaces' addresses are saved")
+        ("restore-interfaces", "put back the addresses and routes of the interfaces a dead vipd held (saved in --state-dir), "
+                               "detach what net_af_xdp left on them, and exit (for ExecStopPost)");
     own.add(dpdk);
     po::options_description all;
     all.add(general).add(own);
+    po::options_description hidden;
+    hidden.add_options()("guard-fd", po::value<int>(), "the guardian's pipe (vipd starts it with this)");
+    po::options_description cmdline;
+    cmdline.add(all).add(hidden);
 
     po::variables_map vm;
     try {
-        po::store(po::parse_command_line(argc, argv, all), vm);
+        po::store(po::parse_command_line(argc, argv, cmdline), vm);
         if (vm.count("settings")) {
             po::store(po::parse_config_file<char>(vm["settings"].as<std::string>().c_str(), own), vm);
         }
@@ -88,6 +96,20 @@ int main(int argc, char** argv)
     if (vm.count("version")) {
         fmt::print("vipd {}\n", VIPD_VERSION);
         return 0;
+    }
+
+    if (vm.count("restore-interfaces")) {
+#ifdef VIPD_HAVE_DPDK
+        vlog::init(vm.count("log-console") > 0, vm.count("log-detail") > 0);
+        const auto dir = vm["state-dir"].as<std::string>();
+        if (vm.count("guard-fd")) {
+            return node::run_guardian(vm["guard-fd"].as<int>(), dir);
+        }
+        return node::restore_interfaces(dir) == 0 ? 0 : 1;
+#else
+        fmt::print(stderr, "vipd: this build has no DPDK dataplane, so no interface to restore\n");
+        return 1;
+#endif
     }
 
     conf::ParseOptions opts;
@@ -142,6 +164,7 @@ int main(int argc, char** argv)
         o.flows = vm["flows"].as<unsigned>();
         o.idle_sleep_us = vm["idle-sleep-us"].as<unsigned>();
         o.state_dir = vm["state-dir"].as<std::string>();
+        o.console_log = vm.count("log-console") > 0;
         dp = node::make_dpdk(o);
 #else
         fmt::print(stderr, "vipd: this build has no DPDK (libdpdk-dev was not found when it was configured)\n");

@@ -7,6 +7,7 @@
 #include "control/log.h"
 #include "dataplane/flow/hash.h"
 #include "dataplane/fwd/neighbours.h"
+#include "dataplane/node/guardian.h"
 #include "dataplane/fwd/publisher.h"
 #include "dataplane/lcore/worker.h"
 #include "dataplane/pkt/headers.h"
@@ -27,7 +28,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <linux/rtnetlink.h>
@@ -42,7 +42,6 @@
 namespace node {
 namespace {
 
-namespace fs = std::filesystem;
 using Mac = std::array<uint8_t, 6>;
 
 uint32_t v4(const conf::Ip& ip) noexcept
@@ -136,8 +135,6 @@ private:
     bool init_eal(std::string& error);
     bool move_to_taps(std::string& error);
     void restore_addresses();
-    void save_state(const Held& h) const;
-    bool load_state(Held& h) const;
     void rebuild();
     bool enqueue(rte_mbuf* m);
     rte_mbuf* frame(const Held& h, const uint8_t* data, size_t len);
@@ -185,7 +182,19 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
         error = fmt::format("netlink: {}", e.what());
         return false;
     }
-    if (!take(cfg, error) || !init_eal(error)) {
+    if (!take(cfg, error)) {
+        return false;
+    }
+    // Before EAL starts a thread: the guardian puts the interfaces back if vipd dies holding them.
+    if (std::any_of(_held.begin(), _held.end(), [](const Held& h) { return h.ifindex != 0; })) {
+        int pid = 0;
+        if (std::string why = start_guardian(_opts.state_dir, _opts.console_log, &pid); !why.empty()) {
+            error = why;
+            return false;
+        }
+        vlog::info("guardian PID {} puts the interfaces' addresses back if vipd dies (state in {})", pid, _opts.state_dir);
+    }
+    if (!init_eal(error)) {
         return false;
     }
     const auto socket = static_cast<int>(rte_socket_id());
@@ -332,8 +341,14 @@ bool DpdkNode::take(const conf::Config& cfg, std::string& error)
                 h.routes.push_back(r);
             }
         }
-        if (h.addrs.empty() && load_state(h)) {
-            vlog::info("{}: no IPv4 address; using the ones saved by the previous run ({} addresses)", n, h.addrs.size());
+        if (h.addrs.empty()) {
+            // A predecessor died holding the interface and nothing put its addresses back.
+            SavedInterface saved = load_interface_state(_opts.state_dir, n);
+            h.addrs = std::move(saved.addrs);
+            h.routes = std::move(saved.routes);
+            if (!h.addrs.empty()) {
+                vlog::info("{}: no IPv4 address; using the ones saved by the previous run ({} addresses)", n, h.addrs.size());
+            }
         }
         const std::string tap = "vd-" + n;
         h.tap = tap.size() < IFNAMSIZ ? tap : fmt::format("vd-{}", link->index);
@@ -417,46 +432,6 @@ bool DpdkNode::init_eal(std::string& error)
     return true;
 }
 
-void DpdkNode::save_state(const Held& h) const
-{
-    std::error_code ec;
-    fs::create_directories(_opts.state_dir, ec);
-    std::ofstream out(fs::path(_opts.state_dir) / (h.ifname + ".addresses"));
-    for (const auto& [ip, prefix] : h.addrs) {
-        out << "address " << ip.str() << ' ' << int{prefix} << '\n';
-    }
-    for (const auto& r : h.routes) {
-        out << "route " << r.dst.str() << ' ' << int{r.prefix} << ' ' << (r.gateway ? r.gateway->str() : "-") << ' '
-            << r.metric << ' ' << int{r.protocol} << ' ' << int{r.scope} << ' ' << (r.prefsrc ? r.prefsrc->str() : "-") << '\n';
-    }
-}
-
-bool DpdkNode::load_state(Held& h) const
-{
-    std::ifstream in(fs::path(_opts.state_dir) / (h.ifname + ".addresses"));
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream ls(line);
-        std::string kind, a, gw, src;
-        int prefix = 0, proto = 0, scope = 0;
-        uint32_t metric = 0;
-        ls >> kind >> a >> prefix;
-        auto ip = conf::Ip::parse(a);
-        if (!ip || !ip->is_v4() || prefix < 0 || prefix > 32) {
-            continue;
-        }
-        if (kind == "address") {
-            h.addrs.emplace_back(*ip, static_cast<uint8_t>(prefix));
-        } else if (kind == "route" && (ls >> gw >> metric >> proto >> scope >> src)) {
-            kernel::Route4 r{.dst = *ip, .prefix = static_cast<uint8_t>(prefix), .gateway = conf::Ip::parse(gw),
-                             .prefsrc = conf::Ip::parse(src), .metric = metric, .protocol = static_cast<uint8_t>(proto),
-                             .scope = static_cast<uint8_t>(scope)};
-            h.routes.push_back(r);
-        }
-    }
-    return !h.addrs.empty();
-}
-
 // The interface's addresses and routes go to its TAP: the kernel keeps its identity on the LAN
 // (ssh, health checks, the control socket) while DPDK holds the wire.
 bool DpdkNode::move_to_taps(std::string& error)
@@ -473,7 +448,11 @@ bool DpdkNode::move_to_taps(std::string& error)
             return false;
         }
         if (h.pci.empty()) {
-            save_state(h);
+            if (std::string why = save_interface_state(_opts.state_dir, h.ifname, {.tap = h.tap, .addrs = h.addrs, .routes = h.routes});
+                !why.empty()) {
+                error = fmt::format("{}: {} (its addresses stay where they are)", h.ifname, why);
+                return false;
+            }
         }
         for (const auto& [ip, prefix] : h.addrs) {
             conf::VirtualIp a{.addr = ip, .prefix = prefix};
@@ -517,8 +496,7 @@ void DpdkNode::restore_addresses()
         for (const auto& r : h.routes) {
             _nl->add_route4(h.ifindex, r);
         }
-        std::error_code ec;
-        fs::remove(fs::path(_opts.state_dir) / (h.ifname + ".addresses"), ec);
+        remove_interface_state(_opts.state_dir, h.ifname);
         vlog::info("{}: addresses and routes put back", h.ifname);
     }
 }

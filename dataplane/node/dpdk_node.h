@@ -12,8 +12,8 @@
 // The control thread polls the rings and the TAPs (poll(), from its event loop every millisecond),
 // so nothing but the lcores busy-waits. When vipd dies, the TAPs (and the addresses and VIPs on them)
 // go with it: the node answers nothing for a VIP, and keepalived's stale-VIP-after-SIGKILL problem
-// cannot happen. The interface's own addresses are saved in /run/vipd/ and restored at the next start
-// or at a clean exit.
+// cannot happen. The interface's own addresses are saved in /run/vipd/ and put back at a clean exit,
+// by the guardian process when vipd dies any other way (guardian.h), or at the next start.
 #pragma once
 
 #include "control/dataplane.h"
@@ -38,6 +38,7 @@ struct DpdkOptions {
     uint32_t flows = 1u << 18;            // flow-table entries per lcore
     uint32_t idle_sleep_us = 50;          // an idle lcore sleeps this long (0: busy-poll, for benchmarks)
     std::string state_dir = "/run/vipd";  // saved addresses and routes of the interfaces held
+    bool console_log = false;             // the guardian logs where vipd does (-l: stderr)
 };
 
 std::unique_ptr<control::Dataplane> make_dpdk(const DpdkOptions& opts);

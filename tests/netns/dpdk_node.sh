@@ -10,8 +10,11 @@
 #      the node still answers ping on its own address (exception path); HTTP_GET checks see both up.
 #   2. SIGKILL lb1: lb2 takes over (GARP: the client's neighbour entry moves to lb2's MAC), curl goes on.
 #      Crash safety: lb1 answers nothing for the VIP (its TAP and every address on it died with it).
-#   3. lb1 restarts: it finds its address in the state file, preempts, and curl goes through it; then
-#      alone with --pmd af_packet instead of AF_XDP.
+#      Its guardian puts lb1's address and static route back on ens33 within 3 s and detaches the
+#      program net_af_xdp left attached; the node answers ping on its own address again.
+#   3. lb1 restarts: it takes its address and route from ens33 again, preempts, and curl goes through
+#      it. 3a: guardian and vipd both killed (as systemctl kill does): nothing comes back until
+#      `vipd --restore-interfaces` (ExecStopPost) puts it back. Then alone with --pmd af_packet.
 #   4. Health checks under load (a config of this test: HTTP_GET every second): nginx stops on web1 →
 #      "Removing service" within delay_loop + connect_timeout × retry, no new connection reaches web1
 #      and wrk sees no failed request after that; nginx back → "Adding service", web1 serves again.
@@ -53,6 +56,16 @@ if ! why=$(scripts/capabilities af_xdp); then lib_skip "$why"; fi
 [ -f "$SEEDS/seed001-lvs-dr-master.conf" ] || lib_die "seed configs not found in $SEEDS"
 
 lab_up --subnet "$SUBNET" --dr --web-hosts 12,13
+# A static route of the node's own (to a documentation prefix, via the client: it stays in the lab),
+# which vipd moves to the TAP and a crash must not lose.
+NODE_ROUTE=198.51.100.0/24
+ip -n "$(ns_of lb1)" route add "$NODE_ROUTE" via "$SUBNET.50" dev ens33 || lib_die "cannot add lb1's static route"
+has_route() { ip -n "$(ns "$1")" route show "$NODE_ROUTE" | grep -q "via $SUBNET.50 dev $2"; }
+# restored NODE: the node's address and static route are on ens33 again, and nothing is attached to it
+restored() {
+  ip -n "$(ns "$1")" -br addr show dev ens33 | grep -qw "$SUBNET.1[01]/24" && has_route "$1" ens33 &&
+    ! ip -n "$(ns "$1")" link show dev ens33 | grep -q 'prog/xdp'
+}
 
 ns() { echo "${LAB_NAME}-$1"; }
 mac_of() { ip -n "$(ns "$1")" -br link show dev "${2:-ens33}" | awk '{print $3}'; }
@@ -120,12 +133,16 @@ out=$(get 2 | tr '\n' ' ')
 check "curl goes on through lb2 ($out)" bash -c "[[ '$out' != *curl-failed* ]]"
 check "the client's neighbour entry for the VIP moved to lb2's MAC (GARP)" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb2)' ]"
 check "crash safety: lb1 has no TAP and holds the VIP nowhere" bash -c "! ip -n $(ns lb1) link show vd-ens33 >/dev/null 2>&1 && ! ip -n $(ns lb1) addr | grep -q '$VIP/'"
+check "crash safety: the guardian puts lb1's address and route back on ens33, net_af_xdp's program detached (within 3 s)" wait_until 3 restored lb1
+check "the guardian logged it" wait_for_log "$L1_LOG" "restore: ens33: net_af_xdp's leftover xsk_def_prog detached" 3
+check_quiet "lb1 answers ping on its own address again, through the kernel" ip netns exec "$(ns client)" ping -c 1 -W 1 "$SUBNET.10"
 
 echo "# 3. lb1 restarts"
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
 L1=$LB_PID
 L1_LOG=$LB_LOG
-check "lb1 takes its address from the state file" wait_for_log "$L1_LOG" "using the ones saved by the previous run" 10
+check "lb1 takes its address and route from ens33 again" wait_for_log "$L1_LOG" "ens33: 1 address\(es\) and 1 route\(s\) moved to vd-ens33" 10
+check "the route moved to the TAP with the address" has_route lb1 vd-ens33
 check "lb1 preempts" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 check "lb2 goes back to BACKUP" wait_for_log "$L2_LOG" "Entering BACKUP STATE" 10 2
 check "the client is served through lb1 again (GARP moved its neighbour entry back)" wait_until 5 serves_via lb1
@@ -138,6 +155,20 @@ check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
 for n in lb1 lb2; do
   check "$n: ens33 has its address back and no TAP is left" bash -c "ip -n $(ns $n) -br addr show dev ens33 | grep -q '$SUBNET\.1[01]/24' && ! ip -n $(ns $n) link show vd-ens33 >/dev/null 2>&1"
 done
+
+echo "# 3a. the guardian killed too (a kill of the whole control group): --restore-interfaces puts them back"
+start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
+L1=$LB_PID
+L1_LOG=$LB_LOG
+check "lb1 alone becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+G=$(grep -oE 'guardian PID [0-9]+' "$L1_LOG" | awk '{print $3}' | head -n 1)
+check "lb1 started its guardian (PID ${G:-none})" bash -c "[ -n '$G' ] && [ \"\$(cat /proc/$G/comm 2>/dev/null)\" = vipd ]"
+[ -n "$G" ] && kill -KILL "$G" 2>/dev/null
+crash_pid "$L1"
+check "without its guardian a SIGKILL leaves ens33 without its address (as before the guardian)" bash -c "! ip -n $(ns lb1) -br addr show dev ens33 | grep -qw $SUBNET.10/24"
+check "vipd --restore-interfaces exits 0" ip netns exec "$(ns lb1)" "$VIPD" --restore-interfaces -l --state-dir "$LIB_TMP/state-lb1"
+check "ens33 has its address and route back and no program attached" restored lb1
+check "the state file is gone once restored" bash -c "[ ! -e '$LIB_TMP/state-lb1/ens33.addresses' ]"
 
 echo "# 3b. --pmd af_packet (for drivers without XDP)"
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf" --pmd af_packet
@@ -470,6 +501,7 @@ e=$(wrk_errors "$LIB_TMP/wrk-nat.out")
 check "wrk through NAT: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
 crash_pid "$L1"
 check "SIGKILL lb1: lb2 takes both VIPs" wait_for_log "$L2_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
+check "lb1's guardian put ens33's and eth1's addresses back" wait_until 3 bash -c "ip -n $(ns lb1) -br addr show dev ens33 | grep -qw '$SUBNET.10/24' && ip -n $(ns lb1) -br addr show dev eth1 | grep -qw '$NAT.2/24'"
 check "the client is served through lb2" wait_until 5 serves_via lb2
 out=$(get 2 | tr '\n' ' ')
 check "NAT through lb2 ($out)" bash -c "[[ '$out' != *curl-failed* ]]"
