@@ -144,7 +144,7 @@ EOF
 start_vipd() {  # start_vipd KIND PROTO PORT
   conf "$tmp/vipd.conf" "$1" "$2" "$3"
   rm -rf "$tmp/state"
-  ip netns exec "$(ns lb1)" "$VIPD" --dataplane=dpdk -n -l -f "$tmp/vipd.conf" --state-dir "$tmp/state" \
+  ip netns exec "$(ns lb1)" "$VIPD" --dataplane=dpdk -n -l -f "$tmp/vipd.conf" -p "$tmp/vipd.pid" --state-dir "$tmp/state" \
     --idle-sleep-us 0 --hugepages no >"$tmp/vipd.log" 2>&1 &
   VIPD_PID=$!
   pids+=("$VIPD_PID")

@@ -8,6 +8,7 @@
 #include "control/kernel/firewall.h"
 #include "control/kernel/netlink.h"
 #include "control/kernel/vrrp_io.h"
+#include "control/lock_file.h"
 #include "control/log.h"
 #include "control/process.h"
 #include "control/track_file.h"
@@ -25,7 +26,6 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -124,6 +124,8 @@ private:
     std::vector<std::unique_ptr<Generation>> _retired;  // kept until their async work has drained
     int _exit_code = 0;
     uint64_t _generations = 0;
+    LockFile _pid_lock;               // the pid file, flock'ed: one vipd per pid file
+    std::vector<LockFile> _if_locks;  // one vipd per interface (in this network namespace)
 };
 
 std::unique_ptr<conf::Loaded> Daemon::load()
@@ -788,14 +790,30 @@ int Daemon::run()
         vlog::error(fmt::format("{}: configuration cannot run - exiting", _opts.config_path));
         return 1;
     }
+    std::string why;
+    if (!_opts.pid_file.empty()) {
+        _pid_lock = LockFile::take(_opts.pid_file, true, why);
+        if (!_pid_lock.held()) {
+            vlog::error(fmt::format("another vipd is running ({}) - exiting", why));
+            return 1;
+        }
+    }
+    std::set<std::string> names;
+    for (const auto& in : loaded->config.instances) {
+        names.insert(in.interface);
+    }
+    for (const auto& n : names) {
+        _if_locks.push_back(LockFile::take(interface_lock_path(n), false, why));
+        if (!_if_locks.back().held()) {
+            vlog::error(fmt::format("another vipd runs an instance on {} ({}) - exiting", n, why));
+            return 1;
+        }
+    }
     try {
         _nl = std::make_unique<kernel::Netlink>();
     } catch (const std::exception& e) {
         vlog::error(fmt::format("netlink: {}", e.what()));
         return 1;
-    }
-    if (!_opts.pid_file.empty()) {
-        std::ofstream(_opts.pid_file) << ::getpid() << '\n';
     }
     // A predecessor killed with SIGKILL may have left its drop rules: they would keep this node from
     // answering for VIPs it is about to own. Deleted before anything starts.
@@ -826,12 +844,28 @@ int Daemon::run()
             on_signal(s);
         }
     });
-    _io.run();
+    // An exception that escapes a handler ends vipd cleanly: logged, priority 0 sent, VIPs removed,
+    // the dataplane stopped and the interfaces given back, as on SIGTERM.
+    bool failed = false;
+    try {
+        _io.run();
+    } catch (const std::exception& e) {
+        vlog::error(fmt::format("internal error: {} - stopping", e.what()));
+        failed = true;
+    } catch (...) {
+        vlog::error("internal error (unknown exception) - stopping");
+        failed = true;
+    }
+    if (failed) {
+        _exit_code = 1;
+        try {
+            on_signal(SIGTERM);
+        } catch (...) {
+            vlog::error("internal error while stopping");
+        }
+    }
     if (_dp != nullptr) {
         _dp->stop();
-    }
-    if (!_opts.pid_file.empty()) {
-        ::unlink(_opts.pid_file.c_str());
     }
     return _exit_code;
 }

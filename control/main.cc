@@ -50,7 +50,7 @@ int main(int argc, char** argv)
         ("dont-fork,n", "stay in the foreground")
         ("log-console,l", "log to the console (stderr) instead of syslog")
         ("log-detail,D", "detailed log messages (with -t: also vipd's notes on accepted but unused keywords)")
-        ("pid,p", po::value<std::string>(), "pid file");
+        ("pid,p", po::value<std::string>()->default_value("/run/vipd.pid"), "pid file, locked: a second vipd on it refuses to start");
     po::options_description own("vipd options");
     own.add_options()
         ("dump-conf", "print the normalized configuration as JSON and exit")
@@ -180,7 +180,7 @@ int main(int argc, char** argv)
     }
     return control::run_daemon({.config_path = path,
                                 .config_id = opts.config_id,
-                                .pid_file = vm.count("pid") ? vm["pid"].as<std::string>() : std::string(),
+                                .pid_file = vm["pid"].as<std::string>(),
                                 .stats_file = vm["stats-file"].as<std::string>(),
                                 .console_log = vm.count("log-console") > 0,
                                 .detail = detail,

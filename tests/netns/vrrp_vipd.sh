@@ -27,7 +27,7 @@ T0=${EPOCHREALTIME/[.,]/}
 source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
 lib_require_root
 lib_require_cmds ip
-[ -x "$VIPD" ] || lib_skip "$VIPD not built (ninja -C build vipd)"
+[ -x "$VIPD" ] || lib_die "$VIPD not built (ninja -C build vipd)"
 lib_require_netns
 
 tmp=$(mktemp -d /tmp/vvip.XXXXXX)
