@@ -1,6 +1,7 @@
 // The forwarding table's control-side pieces, driven through pkt::process on byte buffers (no DPDK):
 // neighbour learning (solicit → reply → learn → republish → forward), and the lc schedulers'
-// per-backend counts kept exact by the flow table's end hook.
+// per-backend counts kept exact by the flow table's end hook, and the ICMP rate limit on an injected
+// clock.
 #include "dataplane/fwd/neighbours.h"
 #include "dataplane/fwd/table.h"
 #include "dataplane/pkt/process.h"
@@ -158,6 +159,57 @@ TEST(LcCounts, ExactThroughHandshakeAndExpiry)
     EXPECT_EQ(lc.flows.expire(2 + 901 * 1000, lc.flows.buckets()), 10u);
     EXPECT_EQ(lc.sched[0].counts(0).active + lc.sched[0].counts(1).active, 0u);
     EXPECT_EQ(lc.sched[0].counts(0).inactive + lc.sched[0].counts(1).inactive, 0u);
+}
+
+// The ICMP fragmentation-needed rate limit (process.cc frag_needed, the kernel's icmp_msgs_burst 50
+// and icmp_msgs_per_sec 1000) on an injected clock of 1 MHz, as an lcore's TSC: a token per 1000
+// ticks. An oversize DF packet to a TUN service is answered while tokens last.
+TEST(IcmpRateLimit, BurstOfFiftyThenAThousandASecond)
+{
+    conf::Config cfg = config(conf::LbAlgo::rr, {web2});
+    cfg.virtual_servers[0].kind = conf::LbKind::tun;
+    const golden::Mac web2_mac{0x02, 0, 0, 0, 0, 0x12};
+    fwd::BuildResult b = fwd::Table::build(cfg, inputs({{net(web2), web2_mac}, {net(client), client_mac}}));
+    ASSERT_TRUE(b.table) << b.error;
+    constexpr uint64_t hz = 1'000'000;
+    pkt::LcoreState lc({.flows = 1024, .services = 4, .backends = 4, .persist = 64, .hz = hz},
+                       flow::Timeouts::ipvs_defaults(hz));
+    const Bytes big = eth(port_mac, client_mac, 0x0800,
+                          golden::ipv4({.src = client, .dst = vip, .proto = 6},
+                                       golden::tcp(client, vip, 40000, 80, 0x18, 1, Bytes(1460, 0x61))));
+    auto send = [&](uint64_t now) {
+        Bytes f = big;
+        const pkt::Result r = run(*b.table, lc, f, now);
+        if (r.verdict == pkt::Verdict::reply) {
+            EXPECT_EQ(f[14 + 9], 1) << "an ICMP error";
+            EXPECT_EQ(f[14 + 20], 3) << "destination unreachable";
+            EXPECT_EQ(f[14 + 21], 4) << "fragmentation needed";
+        } else {
+            EXPECT_EQ(r.verdict, pkt::Verdict::drop);
+            EXPECT_EQ(pkt::to_string(r.reason), "icmp_rate_limited");
+        }
+        return r.verdict == pkt::Verdict::reply;
+    };
+    // How many of `n` packets at one instant are answered.
+    auto answered = [&](uint64_t now, int n) {
+        int k = 0;
+        for (int i = 0; i < n; ++i) {
+            k += send(now) ? 1 : 0;
+        }
+        return k;
+    };
+    const uint64_t t0 = 5 * hz;
+    EXPECT_EQ(answered(t0, 60), 50) << "the burst";
+    EXPECT_EQ(answered(t0 + 999, 1), 0) << "999 µs: not a whole token yet";
+    EXPECT_EQ(answered(t0 + 1000, 2), 1) << "1 ms: one token";
+    // Packets every 100 µs, faster than the refill, must not starve it: 1000/s is the rate.
+    int k = 0;
+    for (uint64_t t = t0 + 1100; t <= t0 + 11000; t += 100) {
+        k += send(t) ? 1 : 0;
+    }
+    EXPECT_EQ(k, 10) << "10 ms of packets every 100 µs: ten answers";
+    EXPECT_EQ(answered(t0 + 11000 + 20'000, 30), 20) << "20 ms idle: twenty tokens";
+    EXPECT_EQ(answered(t0 + 100 * hz, 60), 50) << "a long pause refills the burst, and no more";
 }
 
 }  // namespace
