@@ -409,6 +409,16 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     EXPECT_EQ(a1.active, static_cast<uint32_t>(owned_by[1]));
     EXPECT_EQ(a0.inactive + a1.inactive, 0u);
     EXPECT_EQ(w0.state().backend(si, 0).packets_out + w1.state().backend(si, 0).packets_out, static_cast<uint64_t>(flows));
+    // Bytes are IP lengths, 40 for each of these segments: a SYN and an ACK in, a SYN-ACK out per flow.
+    EXPECT_EQ(w0.state().backend(si, 0).packets_in + w1.state().backend(si, 0).packets_in, 2u * flows);
+    EXPECT_EQ(w0.state().backend(si, 0).bytes_in + w1.state().backend(si, 0).bytes_in, 2u * 40 * flows);
+    EXPECT_EQ(w0.state().backend(si, 0).bytes_out + w1.state().backend(si, 0).bytes_out, 40u * flows);
+    for (const lcore::Worker* w : {&w0, &w1}) {
+        const pkt::BackendCounters& b = w->state().backend(si, 0);
+        EXPECT_EQ(b.bytes_in, 40 * b.packets_in) << "per lcore, as counted";
+        EXPECT_EQ(b.bytes_out, 40 * b.packets_out);
+    }
+
     w0.offline();
     w1.offline();
     rte_eth_dev_stop(port);

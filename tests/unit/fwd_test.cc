@@ -1,7 +1,7 @@
 // The forwarding table's control-side pieces, driven through pkt::process on byte buffers (no DPDK):
 // neighbour learning (solicit → reply → learn → republish → forward), the lc schedulers'
-// per-backend counts kept exact by the flow table's end hook, the ICMP rate limit on an injected
-// clock; and the golden fixtures: every one through pkt::process,
+// per-backend counts kept exact by the flow table's end hook, the per-backend byte counters, the
+// ICMP rate limit on an injected clock; and the golden fixtures: every one through pkt::process,
 // and every drop reason and scheduler covered by one.
 #include "dataplane/fwd/neighbours.h"
 #include "dataplane/fwd/table.h"
@@ -162,10 +162,61 @@ TEST(LcCounts, ExactThroughHandshakeAndExpiry)
     EXPECT_EQ(lc.sched[0].counts(0).active + lc.sched[0].counts(1).active, 10u);
     EXPECT_EQ(lc.sched[0].counts(0).inactive + lc.sched[0].counts(1).inactive, 0u);
     EXPECT_EQ(lc.backend(0, 0).packets_in + lc.backend(0, 1).packets_in, 20u);
+    // Bytes are IP lengths (ipvsadm --stats): each SYN and ACK is 20 + 20 bytes, five flows of two
+    // packets on each backend; DR sends nothing back through the node.
+    for (uint32_t be = 0; be < 2; ++be) {
+        EXPECT_EQ(lc.backend(0, be).packets_in, 10u) << "backend " << be;
+        EXPECT_EQ(lc.backend(0, be).bytes_in, 10u * 40) << "backend " << be;
+        EXPECT_EQ(lc.backend(0, be).packets_out, 0u) << "backend " << be;
+        EXPECT_EQ(lc.backend(0, be).bytes_out, 0u) << "backend " << be;
+    }
     // 900 s of ESTABLISHED later every flow has gone, and so have the counts.
     EXPECT_EQ(lc.flows.expire(2 + 901 * 1000, lc.flows.buckets()), 10u);
     EXPECT_EQ(lc.sched[0].counts(0).active + lc.sched[0].counts(1).active, 0u);
     EXPECT_EQ(lc.sched[0].counts(0).inactive + lc.sched[0].counts(1).inactive, 0u);
+}
+
+// Bytes both ways per service and real server: a NAT service whose two real servers each get a
+// flow; the requests and replies differ in size, so "in" and "out" cannot be swapped unseen.
+TEST(BackendCounters, NatBytesBothWaysExactly)
+{
+    const auto mac = [](uint8_t x) { return fwd::Mac{0x02, 0, 0, 0, 0, x}; };
+    conf::Config cfg = config(conf::LbAlgo::rr, {web1, web2});
+    cfg.virtual_servers[0].kind = conf::LbKind::nat;
+    fwd::BuildResult b = fwd::Table::build(
+        cfg, inputs({{net(web1), mac(0x11)}, {net(web2), mac(0x12)}, {net(client), client_mac}}));
+    ASSERT_TRUE(b.table) << b.error;
+    pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
+    const uint32_t reals[] = {web1, web2};
+    for (uint16_t i = 0; i < 2; ++i) {
+        const auto sport = static_cast<uint16_t>(42000 + i);
+        Bytes request = eth(port_mac, client_mac, 0x0800,
+                            golden::ipv4({.src = client, .dst = vip, .proto = 6},
+                                         golden::tcp(client, vip, sport, 80, 0x18, 1, Bytes(100 + i, 0x61))));
+        ASSERT_EQ(run(*b.table, lc, request, 1).verdict, pkt::Verdict::forward);
+        Bytes reply = eth(port_mac, mac(static_cast<uint8_t>(0x11 + i)), 0x0800,
+                          golden::ipv4({.src = reals[i], .dst = client, .proto = 6},
+                                       golden::tcp(reals[i], client, 80, sport, 0x18, 9, Bytes(1000 + i, 0x62))));
+        ASSERT_EQ(run(*b.table, lc, reply, 2).verdict, pkt::Verdict::forward);
+        Bytes again = eth(port_mac, mac(static_cast<uint8_t>(0x11 + i)), 0x0800,
+                          golden::ipv4({.src = reals[i], .dst = client, .proto = 6},
+                                       golden::tcp(reals[i], client, 80, sport, 0x10, 9)));
+        ASSERT_EQ(run(*b.table, lc, again, 3).verdict, pkt::Verdict::forward);
+    }
+    uint64_t service_in = 0;
+    uint64_t service_out = 0;
+    for (uint32_t i = 0; i < 2; ++i) {
+        const pkt::BackendCounters& c = lc.backend(0, i);
+        EXPECT_EQ(c.packets_in, 1u) << "real server " << i;
+        EXPECT_EQ(c.bytes_in, 40u + 100 + i) << "real server " << i;
+        EXPECT_EQ(c.packets_out, 2u) << "real server " << i;
+        EXPECT_EQ(c.bytes_out, 40u + 1000 + i + 40) << "real server " << i;
+        service_in += c.bytes_in;
+        service_out += c.bytes_out;
+    }
+    // The service's figures are its real servers' sums (as ipvsadm --stats shows both).
+    EXPECT_EQ(service_in, 40u + 100 + 40 + 101);
+    EXPECT_EQ(service_out, 1080u + 1081);
 }
 
 // The ICMP fragmentation-needed rate limit (process.cc frag_needed, the kernel's icmp_msgs_burst 50
