@@ -135,9 +135,13 @@ Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t m
 {
     // The kernel's ICMP rate limit (icmp_msgs_per_sec 1000, icmp_msgs_burst 50), per lcore.
     const uint64_t per_token = std::max<uint64_t>(lc.hz / 1000, 1);
+    // The refill time advances by the whole tokens earned only: packets closer together than a
+    // token's time must not discard the part of one they have accumulated (a flood would then
+    // never earn a token back).
     if (now > lc.icmp_refilled) {
-        lc.icmp_tokens = std::min<uint64_t>(50, lc.icmp_tokens + (now - lc.icmp_refilled) / per_token);
-        lc.icmp_refilled = now;
+        const uint64_t earned = (now - lc.icmp_refilled) / per_token;
+        lc.icmp_tokens = std::min<uint64_t>(50, lc.icmp_tokens + earned);
+        lc.icmp_refilled += earned * per_token;
     }
     if (lc.icmp_tokens == 0) {
         return drop(DropReason::icmp_rate_limited);

@@ -13,12 +13,17 @@
 //   virtual_server 10.0.0.100 82   { lb_algo rr  lb_kind TUN protocol TCP  real_server 10.0.0.12 82 {} }
 //   virtual_server 10.0.0.100 8443 { lb_algo rr  lb_kind DR  protocol TCP  persistence_timeout 300
 //                                    real_server 10.0.0.11 8443 {}  real_server 10.0.0.12 8443 {} }
-//   virtual_server 10.0.0.100 9001…9008 { lb_algo wrr|fo|lc|wlc|sh|mh|sed|nq  lb_kind DR  protocol TCP
+//   virtual_server 10.0.0.100 9001…9009 { lb_algo wrr|fo|lc|wlc|sh|mh|sed|nq|ovf  lb_kind DR  protocol TCP
 //                                    real_server 10.0.0.11 … { weight 1 }  real_server 10.0.0.12 … { weight 3 } }
-// The node: 10.0.0.2/24 on port 0, MTU 1500, default route via 10.0.0.1; the client 10.0.0.50 is on
-// the link, 192.0.2.7 is a client behind the gateway.
+//   virtual_server 10.0.0.100 83   { lb_algo rr  lb_kind TUN protocol TCP  real_server 198.51.100.9 83 {} }  # no route
+//   virtual_server 10.0.0.100 84   { lb_algo rr  lb_kind DR  protocol TCP              # quiesced
+//                                    real_server 10.0.0.11 84 { weight 0 }  real_server 10.0.0.12 84 { weight 0 } }
+// The node: 10.0.0.2/24 on port 0, MTU 1500, a second port without an address (a DPDK node's
+// exception TAP), 192.0.2.0/24 via 10.0.0.1 and no default route; the client 10.0.0.50 is on the
+// link, 192.0.2.7 is a client behind the gateway, 198.51.100.9 is unreachable.
 #include "tests/golden/fixtures.h"
 
+#include <string>
 #include <tuple>
 
 namespace golden {
@@ -47,6 +52,7 @@ constexpr uint32_t web2 = ip(10, 0, 0, 12);
 constexpr uint32_t web3 = ip(10, 0, 0, 13);
 constexpr uint32_t gateway = ip(10, 0, 0, 1);
 constexpr uint32_t far_client = ip(192, 0, 2, 7);
+constexpr uint32_t unrouted = ip(198, 51, 100, 9);
 
 constexpr uint8_t syn = 0x02;
 constexpr uint8_t ack = 0x10;
@@ -99,16 +105,18 @@ Bytes udp_frame(const Mac& dst_mac, const Mac& src_mac, uint16_t dport, uint8_t 
 
 Fixture drop(std::string d, Bytes in, DropReason r)
 {
-    return {.description = std::move(d), .input = std::move(in), .verdict = Verdict::drop, .reason = r, .output = {}};
+    return {.description = std::move(d), .input = std::move(in), .verdict = Verdict::drop, .reason = r, .output = {},
+            .after_ms = 1};
 }
 Fixture to(std::string d, Bytes in, Verdict v)
 {
-    return {.description = std::move(d), .input = std::move(in), .verdict = v, .reason = DropReason::none, .output = {}};
+    return {.description = std::move(d), .input = std::move(in), .verdict = v, .reason = DropReason::none, .output = {},
+            .after_ms = 1};
 }
 Fixture out(std::string d, Bytes in, Verdict v, Bytes o)
 {
     return {.description = std::move(d), .input = std::move(in), .verdict = v, .reason = DropReason::none,
-            .output = std::move(o)};
+            .output = std::move(o), .after_ms = 1};
 }
 
 }  // namespace
@@ -119,7 +127,9 @@ Node node()
             .port_ip = node_ip,
             .prefix = 24,
             .mtu = 1500,
+            .ports = 2,
             .gateway = gateway,
+            .via_gateway = {{ip(192, 0, 2, 0), 24}},
             .owned = {vip},
             .neighbours = {{web1, web1_mac}, {web2, web2_mac}, {client, client_mac}, {gateway, gw_mac}}};
 }
@@ -153,10 +163,12 @@ conf::Config config()
     c.virtual_servers.back().persistence_timeout_s = 300;
     const std::pair<uint16_t, LbAlgo> algos[] = {{9001, LbAlgo::wrr}, {9002, LbAlgo::fo}, {9003, LbAlgo::lc},
                                                  {9004, LbAlgo::wlc}, {9005, LbAlgo::sh}, {9006, LbAlgo::mh},
-                                                 {9007, LbAlgo::sed}, {9008, LbAlgo::nq}};
+                                                 {9007, LbAlgo::sed}, {9008, LbAlgo::nq}, {9009, LbAlgo::ovf}};
     for (const auto& [port, algo] : algos) {
         c.virtual_servers.push_back(vs(port, Protocol::tcp, LbKind::dr, {{web1, port, 1}, {web2, port, 3}}, algo));
     }
+    c.virtual_servers.push_back(vs(83, Protocol::tcp, LbKind::tun, {{unrouted, 83}}));
+    c.virtual_servers.push_back(vs(84, Protocol::tcp, LbKind::dr, {{web1, 84, 0}, {web2, 84, 0}}));
     return c;
 }
 
@@ -185,6 +197,11 @@ std::vector<Fixture> fixtures()
         Bytes a = eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero, vip));
         a.resize(14 + 27);
         f.push_back(drop("ARP cut one byte short", a, DropReason::arp_truncated));
+    }
+    {
+        Bytes a = eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero, vip));
+        a[14 + 1] = 6;  // hardware type 6 (IEEE 802), not Ethernet (1): RFC 826 says drop it
+        f.push_back(drop("ARP with hardware type 6: not Ethernet/IPv4, no reply", a, DropReason::arp_unsupported));
     }
 
     // DR: only the MACs change, and the TTL (IPVS decrements it in DR too, see process.cc).
@@ -284,7 +301,33 @@ std::vector<Fixture> fixtures()
                              ipv4({.src = client, .dst = vip, .proto = 6, .frag = 0},
                                   tcp(client, vip, 40000, 82, ack | psh, 3, Bytes(1460, 0x61)))),
                          DropReason::too_big));
+        // The ICMP rate limit (the kernel's icmp_msgs_burst 50, icmp_msgs_per_sec 1000): the case above
+        // used one token a millisecond ago and it has come back, so a burst of 51 such packets at one
+        // instant gets 50 answers (IP ids 1…50: the lcore numbers its ICMP errors) and the 51st none.
+        // A millisecond later one token is back: one answer, then none again.
+        auto burst = [&](const std::string& what, uint16_t id, uint32_t after_ms) {
+            Fixture x = out(what, eth(port_mac, client_mac, 0x0800, big), Verdict::reply,
+                            eth(client_mac, port_mac, 0x0800,
+                                ipv4({.src = node_ip, .dst = client, .proto = 1, .ttl = 64, .id = id, .frag = 0, .tos = 0xc0},
+                                     icmp_frag_needed(1480, quoted))));
+            x.after_ms = after_ms;
+            return x;
+        };
+        for (uint16_t i = 1; i <= 50; ++i) {
+            f.push_back(burst("ICMP burst, packet " + std::to_string(i) + " of 51 at one instant: answered", i, i == 1 ? 1 : 0));
+        }
+        Fixture limited = drop("ICMP burst, packet 51 of 51 at one instant: over the rate limit, not answered",
+                               eth(port_mac, client_mac, 0x0800, big), DropReason::icmp_rate_limited);
+        limited.after_ms = 0;
+        f.push_back(limited);
+        f.push_back(burst("a millisecond later: one token back, answered", 51, 1));
+        limited.description = "at the same instant again: rate limited";
+        f.push_back(limited);
     }
+    f.push_back(drop("TUN SYN to 10.0.0.100:83, whose real server 198.51.100.9 has no route: dropped",
+                     tcp_frame(port_mac, client_mac, 40000, 83, syn), DropReason::no_route));
+    f.push_back(drop("SYN to 10.0.0.100:84, every real server quiesced (weight 0): no backend for a new flow",
+                     tcp_frame(port_mac, client_mac, 40000, 84, syn), DropReason::no_backend));
 
     // Neighbours: an unknown next hop gets an ARP request (the packet is lost, as through a router).
     f.push_back(out("DR to a backend whose MAC is unknown: the frame becomes an ARP request for it",
@@ -306,10 +349,17 @@ std::vector<Fixture> fixtures()
         {9002, "fo: the heaviest available", web2_mac},
         {9003, "lc: no connections anywhere, the first in order", web1_mac},
         {9004, "wlc: no connections, overheads tie at 0, the first in order", web1_mac},
-        {9005, "sh: the client address's bucket (pinned: the XDP program must agree)", web2_mac},
-        {9006, "mh: the flow's Maglev entry (pinned: the XDP program and the other node must agree)", web2_mac},
+        // sh, derived by hand as IPVS computes it: ip_vs_sh_hashkey() is hash_32(10.0.0.50, 8) =
+        // (0x0a000032 · 0x61C88647 mod 2^32) >> 24 = bucket 223; ip_vs_sh_reassign() deals the 256
+        // buckets {web1, web2, web2, web2} over and over (each server `weight` buckets in a row), so
+        // bucket 223 (223 mod 4 = 3) is web2's.
+        {9005, "sh: the client address's bucket 223, web2's (derived; the XDP program must agree)", web2_mac},
+        // mh is a self-pin: the Maglev table built from vipd's own hash of the backends' keys, with no
+        // outside reference for the entry (sched_test checks the permutation against the paper's rule).
+        {9006, "mh: the flow's Maglev entry (a self-pin: the XDP program and the other node must agree)", web2_mac},
         {9007, "sed: (active + 1) / weight, the heaviest wins at 0", web2_mac},
         {9008, "nq: an idle server first, in order", web1_mac},
+        {9009, "ovf: the heaviest whose active flows do not exceed its weight", web2_mac},
     };
     for (const auto& [port, what, mac] : firsts) {
         f.push_back(out(what, tcp_frame(port_mac, client_mac, 41000, port, syn), Verdict::forward,

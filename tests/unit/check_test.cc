@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,6 +56,46 @@ bool run_until(asio::io_context& io, Pred pred, std::chrono::milliseconds limit 
     }
     return pred();
 }
+
+// vlog's console output (stderr) into a file the test reads while the loop runs, so it can await a
+// log line — the proof that a check ran and what it found. Restores stderr when it goes.
+class StderrLog {
+public:
+    StderrLog()
+    {
+        std::fflush(stderr);
+        char name[] = "/tmp/vipd-check-log-XXXXXX";
+        _fd = ::mkstemp(name);
+        EXPECT_GE(_fd, 0);
+        _path = name;
+        _saved = ::dup(2);
+        ::dup2(_fd, 2);
+    }
+    ~StderrLog()
+    {
+        std::fflush(stderr);
+        ::dup2(_saved, 2);
+        ::close(_saved);
+        ::close(_fd);
+        std::filesystem::remove(_path);
+    }
+    StderrLog(const StderrLog&) = delete;
+    StderrLog& operator=(const StderrLog&) = delete;
+    std::string text() const
+    {
+        std::fflush(stderr);
+        std::ifstream f(_path);
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    }
+    /// Whether `line` was logged after the first `from` bytes (a size() taken earlier).
+    bool has(const std::string& line, size_t from = 0) const { return text().find(line, from) != std::string::npos; }
+    size_t size() const { return text().size(); }
+
+private:
+    int _fd = -1;
+    int _saved = -1;
+    std::string _path;
+};
 
 // Accepts and closes connections; close() stops listening, listen() starts again on the same port.
 class TcpServer {
@@ -282,7 +323,7 @@ TEST_F(CheckTest, HttpGetStatusRangesDigestAndVirtualhost)
     for (const auto& rs : m.live()[0].rs) {
         EXPECT_FALSE(rs.up);  // alpha: down until a check succeeds
     }
-    testing::internal::CaptureStderr();
+    StderrLog captured;
     m.start();
     std::vector<bool> want = {true, false, true, true, false, true, false};
     auto matches = [&] {
@@ -293,10 +334,12 @@ TEST_F(CheckTest, HttpGetStatusRangesDigestAndVirtualhost)
         }
         return true;
     };
-    ASSERT_TRUE(run_until(io, matches));
-    io.run_for(500ms);  // and it stays so
+    // Under alpha the failing ones start down: only their checks' failures prove they were judged.
+    auto failed = [&](const char* rs) { return captured.has(fmt::format("HTTP_CHECK on service [{}]:tcp:80 failed.", rs)); };
+    ASSERT_TRUE(run_until(io, [&] { return matches() && failed("10.1.0.2") && failed("10.1.0.5") && failed("10.1.0.7"); }))
+        << captured.text();
     EXPECT_TRUE(matches());
-    std::string log = testing::internal::GetCapturedStderr();
+    std::string log = captured.text();
     EXPECT_NE(log.find("HTTP status code success to [10.1.0.1]:tcp:80 url(/ok)"), std::string::npos) << log;
     EXPECT_NE(log.find("MD5 digest success to [10.1.0.4]:tcp:80 url(/ok)"), std::string::npos) << log;
     EXPECT_NE(log.find("Remote Web server [10.1.0.3]:tcp:80 succeed on service."), std::string::npos) << log;
@@ -317,9 +360,11 @@ TEST_F(CheckTest, SslGetWithSni)
                                   srv.port()) +
                       "}\n");
     check::Manager m(io, cfg, [] {});
+    StderrLog captured;
     m.start();
     ASSERT_TRUE(run_until(io, [&] { return m.live()[0].rs[0].up; }));
-    io.run_for(300ms);
+    const std::string failed = fmt::format("HTTP_CHECK on service [127.0.0.2]:tcp:{} failed.", srv.port());
+    ASSERT_TRUE(run_until(io, [&] { return captured.has(failed); })) << captured.text();
     EXPECT_FALSE(m.live()[0].rs[1].up);  // 404 over TLS
     EXPECT_TRUE(srv.snis.contains("sni.example"));
     EXPECT_TRUE(srv.hosts.contains("sni.example"));
@@ -330,7 +375,12 @@ TEST_F(CheckTest, MiscCheckAndDynamicWeights)
     std::string up = script("up.sh", "exit 0");
     std::string down = script("down.sh", "exit 1");
     std::ofstream(path("code")) << "9\n";
-    std::string dyn = script("dyn.sh", "exit $(cat " + path("code") + ")");
+    // Each run records the code it exits with: the proof that a check ran with a given code.
+    std::string dyn = script("dyn.sh", "c=$(cat " + path("code") + "); echo $c >> " + path("runs") + "; exit $c");
+    auto runs = [&] {
+        std::ifstream f(path("runs"));
+        return std::string(std::istreambuf_iterator<char>(f), {});
+    };
     auto misc = [](const std::string& ip, const std::string& body) {
         return fmt::format("real_server {} 80 {{\n weight 1\n MISC_CHECK {{\n {}\n retry 0\n delay_loop 0.1\n warmup 0\n }}\n}}\n", ip, body);
     };
@@ -339,7 +389,7 @@ TEST_F(CheckTest, MiscCheckAndDynamicWeights)
     ASSERT_EQ(cfg.virtual_servers.at(0).real_servers.size(), 3u);
     ASSERT_EQ(cfg.virtual_servers[0].real_servers[2].checkers.size(), 1u);
     check::Manager m(io, cfg, [] {});
-    testing::internal::CaptureStderr();
+    StderrLog captured;
     m.start();
     const auto& rs = m.live()[0].rs;
     ASSERT_TRUE(run_until(io, [&] { return !rs[1].up && rs[2].weight == 7; }));
@@ -353,10 +403,16 @@ TEST_F(CheckTest, MiscCheckAndDynamicWeights)
     ASSERT_TRUE(run_until(io, [&] { return rs[2].up; }));
     EXPECT_EQ(rs[2].weight, 0u);
     std::ofstream(path("code")) << "0\n";  // 0: up, weight unchanged
-    io.run_for(300ms);
+    // A run that exited 0 has been judged once the next run has started (a checker's runs follow
+    // one another, each scheduled by the result of the one before).
+    ASSERT_TRUE(run_until(io, [&] {
+        const std::string r = runs();
+        const size_t zero = r.find("0\n");
+        return zero != std::string::npos && r.size() > zero + 2;
+    })) << runs();
     EXPECT_TRUE(rs[2].up);
     EXPECT_EQ(rs[2].weight, 0u);
-    std::string log = testing::internal::GetCapturedStderr();
+    std::string log = captured.text();
     EXPECT_NE(log.find("Misc check to [10.2.0.2] for [" + down + "] failed (exited with status 1)."), std::string::npos) << log;
     EXPECT_NE(log.find("Changing weight from 1 to 7 for active service [10.2.0.3]:tcp:80 of VS [10.0.0.100]:tcp:80"),
               std::string::npos) << log;
@@ -392,7 +448,7 @@ TEST_F(CheckTest, QuorumHysteresisSorryServerAndOmega)
                               "\n quorum_down " + qdown + "\n") +
                       tcp_rs("127.0.0.1", a.port(), 2) + tcp_rs("127.0.0.1", b.port(), 2) + "}\n");
     check::Manager m(io, cfg, [] {});
-    testing::internal::CaptureStderr();
+    StderrLog captured;
     m.start();
     const auto& vs = m.live()[0];
     auto quorum_file = [&] {
@@ -416,8 +472,11 @@ TEST_F(CheckTest, QuorumHysteresisSorryServerAndOmega)
     EXPECT_FALSE(vs.rs[1].up);
     ASSERT_TRUE(run_until(io, [&] { return quorum_file() == "up\ndown\n"; }));
 
+    const size_t before = captured.size();  // a's first success was logged at the start
     a.listen(a.port());  // 2 < 3+1: still no quorum, the sorry server stays
-    io.run_for(700ms);
+    ASSERT_TRUE(run_until(io, [&] {
+        return captured.has(fmt::format("TCP connection to [127.0.0.1]:tcp:{} success.", a.port()), before);
+    })) << captured.text();
     EXPECT_FALSE(vs.quorum);
     EXPECT_TRUE(vs.sorry);
     EXPECT_FALSE(vs.rs[0].up);  // alive, but out of the pool while the sorry server serves
@@ -431,7 +490,7 @@ TEST_F(CheckTest, QuorumHysteresisSorryServerAndOmega)
 
     m.stop();  // omega: quorum_down at shutdown
     ASSERT_TRUE(run_until(io, [&] { return quorum_file() == "up\ndown\nup\ndown\n"; }));
-    std::string log = testing::internal::GetCapturedStderr();
+    std::string log = captured.text();
     EXPECT_NE(log.find("Gained quorum 3+1=4 <= 4 for VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
     EXPECT_NE(log.find("Lost quorum 3-1=2 > 0 for VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
     EXPECT_NE(log.find("Adding sorry server [192.168.0.9]:tcp:80 to VS [10.0.0.100]:tcp:80"), std::string::npos) << log;
@@ -461,11 +520,16 @@ TEST_F(CheckTest, AdoptKeepsStateOfUnchangedServers)
                        "real_server 10.4.0.1 80 {\n weight 1\n MISC_CHECK {\n misc_path " + dyn +
                        "\n misc_dynamic\n warmup 0\n }\n}\n}\n";
     auto cfg = config(text);
+    // The first server's checker probes the dead port: down in m1.
+    cfg.virtual_servers[0].real_servers[0].checkers[0].connect_port = dead;
     auto m1 = std::make_unique<check::Manager>(io, cfg, [] {});
     m1->start();
-    ASSERT_TRUE(run_until(io, [&] { return !m1->live()[0].rs[1].up && m1->live()[0].rs[2].weight == 7; }));
+    ASSERT_TRUE(run_until(io, [&] {
+        return !m1->live()[0].rs[0].up && !m1->live()[0].rs[1].up && m1->live()[0].rs[2].weight == 7;
+    }));
 
-    // The same config, plus a changed checker on the first server: that one starts afresh.
+    // The same config, but the first server's checker changed: that one starts afresh (up, as a new
+    // server without alpha), not with m1's "down"; the others keep m1's state.
     auto cfg2 = cfg;
     cfg2.virtual_servers[0].real_servers[0].checkers[0].connect_port = live_srv.port();
     check::Manager m2(io, cfg2, [] {});
@@ -473,7 +537,7 @@ TEST_F(CheckTest, AdoptKeepsStateOfUnchangedServers)
     m2.adopt(*m1);
     EXPECT_FALSE(m2.live()[0].rs[1].up);
     EXPECT_EQ(m2.live()[0].rs[2].weight, 7u);
-    EXPECT_TRUE(m2.live()[0].rs[0].up);
+    EXPECT_TRUE(m2.live()[0].rs[0].up) << "the changed checker's server was down in m1: adopted, not afresh";
     m1.reset();
     testing::internal::CaptureStderr();
     m2.start();

@@ -508,7 +508,9 @@ TEST(SchedMh, FastFillEqualsThePaperAlgorithm)
 // clear: the XDP program and the other nodes of a cluster must reproduce the table bit for bit, so
 // no optimisation may move an entry. The cases cover each way maglev_fill() finds entries and
 // schedules turns: equal weights, weights dense (every backend checked each round) and sparse (a
-// few heavy backends among many light ones), zero weights, small and large M.
+// few heavy backends among many light ones), zero weights, small and large M. A stability pin (vipd
+// against its own earlier output), not a proof of correctness: for that see
+// PaperPermutationAndPopulationComputedOutside below.
 TEST(SchedMh, TablesArePinned)
 {
     auto fnv = [](const std::vector<int16_t>& t) {
@@ -567,6 +569,54 @@ TEST(SchedMh, TablesArePinned)
         EXPECT_EQ(t[k.m / 2], k.middle) << where;
         EXPECT_EQ(t[k.m - 1], k.last) << where;
     }
+}
+
+// A reference computed outside vipd's code: TablesArePinned pins vipd's own older output, and
+// reference_maglev() above calls vipd's maglev_permutation(). These values come from the paper's
+// rule (§3.4: offset = h1(name) mod M, skip = h2(name) mod (M − 1) + 1, then Pseudocode 1's
+// population, each backend in turn taking its next preferred free slot) with the hashes vipd
+// documents (splitmix64's finalizer of the key xor "maglev-1" / "maglev-2"), by this python3:
+//
+//   M64 = (1 << 64) - 1
+//   def mix64(z):  # splitmix64's finalizer
+//       z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
+//       z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
+//       return z ^ (z >> 31)
+//   M = 13
+//   keys = [(0x0a000000 + i) << 16 | 80 for i in (1, 2, 3)]  # 10.0.0.1-3:80
+//   perm = [(mix64(k ^ 0x6d61676c65762d31) % M, mix64(k ^ 0x6d61676c65762d32) % (M - 1) + 1) for k in keys]
+//   t, nxt, filled = [-1] * M, [0] * len(keys), 0
+//   while filled < M:
+//       for i, (off, skip) in enumerate(perm):
+//           while True:
+//               c = (off + nxt[i] * skip) % M
+//               nxt[i] += 1
+//               if t[c] < 0:
+//                   break
+//           t[c] = i
+//           filled += 1
+//           if filled == M:
+//               break
+//   print(perm, t)
+//
+// which prints [(2, 1), (1, 3), (5, 3)] [2, 1, 0, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0].
+TEST(SchedMh, PaperPermutationAndPopulationComputedOutside)
+{
+    constexpr uint32_t m = 13;
+    const uint32_t offsets[] = {2, 1, 5};
+    const uint32_t skips[] = {1, 3, 3};
+    std::vector<sched::MaglevBackend> b;
+    for (uint64_t i = 1; i <= 3; ++i) {
+        b.push_back({.key = (0x0a000000ull + i) << 16 | 80, .weight = 1});
+    }
+    for (size_t i = 0; i < b.size(); ++i) {
+        const sched::MaglevPermutation p = sched::maglev_permutation(b[i].key, m);
+        EXPECT_EQ(p.offset, offsets[i]) << "backend " << i;
+        EXPECT_EQ(p.skip, skips[i]) << "backend " << i;
+    }
+    std::vector<int16_t> t(m);
+    sched::maglev_fill(b, t);
+    EXPECT_EQ(t, (std::vector<int16_t>{2, 1, 0, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0}));
 }
 
 TEST(SchedMh, EveryShareWithinOnePercentOfFair)
