@@ -298,7 +298,30 @@ TEST_F(KernelTest, LinkEventsArriveOnMonitorFd)
         }
     }
     EXPECT_TRUE(a_running);
-    EXPECT_TRUE(wait_readable(nl.monitor_fd(), 0ms) || nl.read_link_events().empty());
+
+    // After the final up, veth-a stays up: until an MTU change on veth-a itself is reported (the event
+    // that closes the window, so no fixed wait), no event may say it is down or lost its carrier, and
+    // that event carries its current state (up, running, the new MTU), not only what changed.
+    ASSERT_EQ(std::system("ip link set veth-a mtu 1400"), 0);
+    bool a_mtu_seen = false;
+    std::vector<kernel::Link> a_events;
+    while (!a_mtu_seen && std::chrono::steady_clock::now() < deadline + 10s) {
+        if (!wait_readable(nl.monitor_fd(), 1s)) {
+            continue;
+        }
+        for (const auto& l : nl.read_link_events()) {
+            if (l.index == veth_a.index && !a_mtu_seen) {
+                a_events.push_back(l);
+                a_mtu_seen = l.mtu == 1400;
+            }
+        }
+    }
+    ASSERT_EQ(std::system("ip link set veth-a mtu 1500"), 0);
+    ASSERT_TRUE(a_mtu_seen) << "no event for veth-a's MTU change";
+    for (const auto& l : a_events) {
+        EXPECT_TRUE(l.up && l.running) << "veth-a event after the final up: up " << l.up << ", running " << l.running
+                                       << ", mtu " << l.mtu;
+    }
 }
 
 TEST_F(KernelTest, GratuitousArpOnTheWire)

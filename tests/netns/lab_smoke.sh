@@ -34,10 +34,28 @@ trap 'exit 143' TERM
 
 in_ns() { local n=$1; shift; ip netns exec "$NAME-$n" "$@"; }
 
-lab_pids() {  # every process in the lab's namespaces, plus the nginx masters from the pid files
+lab_ns_pids() {  # every process in the lab's namespaces
   local n
   for n in lan client lb1 lb2 web1 web2; do ip netns pids "$NAME-$n" 2>/dev/null || true; done
+}
+lab_pids() {  # every process in the lab's namespaces, plus the nginx masters from the pid files
+  lab_ns_pids
   cat "/run/$NAME"/web*/nginx.pid 2>/dev/null || true
+}
+# ends_lab_processes DESCRIPTION PID...: the PIDs lab_pids found before a `down` no longer run. The list
+# must hold web1's and web2's nginx masters (their pid files) as processes seen inside the namespaces:
+# an empty or partial list would pass without checking what `down` has to end.
+ends_lab_processes() {
+  local d=$1 p masters=0
+  shift
+  for p in "${nginx_masters[@]}"; do case " ${ns_pids[*]} " in *" $p "*) masters=$((masters + 1)) ;; esac; done
+  if [ $# -eq 0 ] || [ "$masters" -ne 2 ]; then
+    ko "$d: before down, want the lab's processes with web1's and web2's nginx masters; found $# (${*:-none}), $masters of them masters"
+  elif running "$@"; then
+    ko "$d ($*)"
+  else
+    ok "$d ($# processes)"
+  fi
 }
 running() {  # running PID...: true when any PID is alive and not a zombie
   local p s
@@ -133,10 +151,12 @@ expect "start-nginx web1: serves again" web1 in_ns client curl -s --max-time 2 "
 expect "exec runs in the node's namespace" "$NAME-lb2" "$LAB" exec --name "$NAME" lb2 sh -c 'ip netns identify $$'
 
 mapfile -t pids < <(lab_pids)
+mapfile -t ns_pids < <(lab_ns_pids)
+mapfile -t nginx_masters < <(cat "/run/$NAME"/web*/nginx.pid 2>/dev/null)
 if "$LAB" down --name "$NAME"; then ok "lab down"; else ko "lab down"; fi
 check_quiet "down leaves no namespace" no_lab_ns
 check_quiet "down removes /run/$NAME" test ! -e "/run/$NAME"
-if [ ${#pids[@]} -gt 0 ] && running "${pids[@]}"; then ko "down ends the lab's processes (${pids[*]})"; else ok "down ends the lab's processes"; fi
+ends_lab_processes "down ends the lab's processes" "${pids[@]}"
 if "$LAB" down --name "$NAME"; then ok "second down is harmless"; else ko "second down is harmless"; fi
 
 # ---- DR lab -------------------------------------------------------------------------------------
@@ -152,11 +172,13 @@ expect "lb1 arp_ignore untouched with --dr" "$(sysctl -n net.ipv4.conf.all.arp_i
 check_quiet "client gets no ARP answer for the VIP (no LB yet)" sh -c "! ip netns exec $NAME-client ping -c1 -W1 $NET.100"
 expect "DR: client -> web1 still serves" web1 in_ns client curl -s --max-time 2 "http://$NET.21/"
 mapfile -t pids < <(lab_pids)
+mapfile -t ns_pids < <(lab_ns_pids)
+mapfile -t nginx_masters < <(cat "/run/$NAME"/web*/nginx.pid 2>/dev/null)
 if "$LAB" down --name "$NAME"; then ok "lab down (dr)"; else ko "lab down (dr)"; fi
 if "$LAB" down --name "$NAME"; then ok "second down (dr) is harmless"; else ko "second down (dr) is harmless"; fi
 check_quiet "down (dr) leaves no namespace" no_lab_ns
 check_quiet "down (dr) removes /run/$NAME" test ! -e "/run/$NAME"
-if [ ${#pids[@]} -gt 0 ] && running "${pids[@]}"; then ko "down (dr) ends the lab's processes"; else ok "down (dr) ends the lab's processes"; fi
+ends_lab_processes "down (dr) ends the lab's processes" "${pids[@]}"
 check_quiet "no nginx of the lab remains" no_lab_nginx
 
 # ---- failures and leftovers ---------------------------------------------------------------------

@@ -4,19 +4,20 @@
 # PASS authentication, vipd as the priority-150 master or as the priority-100 backup) runs:
 #   1. start    both start; the higher priority ends up the only holder, the other logs BACKUP
 #   2. failover SIGKILL the master (its stale VIP deleted at once, as if its host had gone); the backup
-#               takes the VIP within its master-down interval + 1 s
+#               takes the VIP and logs MASTER
 #   3. preempt  the killed daemon restarts and takes the VIP back (preempt is the default)
-#   4. stop     SIGTERM the master: the backup takes over within its skew time + 300 ms (priority 0)
+#   4. stop     SIGTERM the master: the backup logs that it heard priority 0, then MASTER, and holds the VIP
 # Throughout, both nodes' addresses are sampled every 10 ms (plus the time two `ip` calls take): no
 # period with both holding the VIP may outlast one advert interval. vipd must log keepalived's state
 # lines, accept keepalived's adverts without a drop (SIGUSR2 statistics), and on SIGTERM exit 0 with
 # its VIP removed. tshark captures the bridge; afterwards every advert from vipd must decode as valid
 # VRRP of the right version with a good checksum and TTL 255 (and the right destination, interval,
 # authentication, VIP), a vipd stopped as master must have sent priority 0, and every vipd takeover
-# must be followed by gratuitous ARPs for the VIP from vipd's MAC (sender IP = target IP = VIP). Timed
-# on the wire, vipd as backup must wait its skew time after priority 0 and its master-down interval
-# after silence (not less, and at most 300 ms / 1 s more) - except that with unicast and its one peer it
-# takes over at once on priority 0 (within 100 ms); keepalived's figures are printed alongside.
+# must be followed by gratuitous ARPs for the VIP from vipd's MAC (sender IP = target IP = VIP). With
+# keepalived as the master, the adverts on the wire must change hands to vipd twice: after silence
+# (SIGKILL) and after keepalived's priority 0 (SIGTERM). How long each takeover took (after SIGKILL and
+# SIGTERM, and on the wire against the RFC skew and master-down times; vipd with one unicast peer takes
+# over at once on priority 0) is printed as notes: timing is bench/failover_bench.sh's to judge.
 #
 #   tests/netns/vrrp_interop.sh              the default matrix (8 cases, about 2.5 minutes)
 #   VINT_FULL=1 tests/netns/vrrp_interop.sh  every combination (16 cases, about 5 minutes)
@@ -42,7 +43,8 @@ lib_init vint
 lib_require_netns
 lib_require_vipd
 ka_version=$(keepalived --version 2>&1 | sed -n 's/^Keepalived v\([0-9.]*\).*/\1/p' | head -n 1)
-[ "$ka_version" = 2.2.7 ] || note "keepalived is ${ka_version:-of unknown version}, not 2.2.7: the timings assumed are 2.2.7's"
+# The interop claim is for 2.2.7 (what scripts/setup installs); another release would judge a different peer.
+[ "$ka_version" = 2.2.7 ] || lib_die "keepalived is ${ka_version:-of unknown version}, not 2.2.7 (run scripts/setup)"
 
 # The vipd under test, copied so that a rebuild during the run cannot swap it between cases.
 cp "$VIPD" "$LIB_TMP/vipd" || lib_die "cannot copy $VIPD"
@@ -261,27 +263,32 @@ analyse_capture() {
   else
     ko "$C_NAME: wire: a vipd takeover had no gratuitous ARP for $VIP from $mac within 2 s (per takeover: ${r[garp_hits]:-}; GARPs from vipd in all: ${r[garp_vipd]:-0})"
   fi
-  # Takeovers timed on the wire (capture timestamps, no sampling): from the master's last advert to
-  # the backup's first. A backup must wait its skew time after priority 0 (RFC 3768 / 5798 6.4.2)
-  # and its master-down interval after silence; vipd's waits are held to that, keepalived's noted.
-  local hv from to gap why want_ms slack
+  # Takeovers on the wire (capture order, no sampling): the adverts change hands from the master to
+  # the backup, after the master's silence or after its priority 0. With keepalived as the master,
+  # vipd must take over both ways (SIGKILL, then SIGTERM): a capture in which neither shows, or only
+  # one, fails rather than passing with nothing checked. How long each wait was is only noted (the
+  # RFC wants the skew time after priority 0 and the master-down interval after silence; vipd with one
+  # unicast peer deliberately takes over at once on priority 0).
+  local hv from to gap why want_ms to_vipd_silence=0 to_vipd_prio0=0
   for hv in ${r[handovers]:-}; do
     IFS=':' read -r from gap why <<<"$hv"
     to=${from#*>} from=${from%>*}
-    if [ "$why" = prio0 ]; then want_ms=$(skew_ms "$LOW_PRIO") slack=300; else want_ms=$(master_down_ms "$LOW_PRIO") slack=1000; fi
-    # vipd with one unicast peer takes over at once on priority 0 (its deliberate divergence: there is
-    # no other backup to give way to); keepalived keeps the RFC skew.
-    if [ "$why" = prio0 ] && [ "$C_MODE" = ucast ] && [ "$to" = "$VIPD_IP" ]; then want_ms=0 slack=100; fi
+    if [ "$why" = prio0 ]; then want_ms=$(skew_ms "$LOW_PRIO"); else want_ms=$(master_down_ms "$LOW_PRIO"); fi
+    if [ "$why" = prio0 ] && [ "$C_MODE" = ucast ] && [ "$to" = "$VIPD_IP" ]; then want_ms=0; fi
     if [ "$to" = "$VIPD_IP" ]; then
-      if awk -v g="$gap" -v w="$want_ms" -v s="$slack" 'BEGIN { exit !(g >= w - 2 && g <= w + s) }'; then
-        ok "$C_NAME: wire: vipd's first advert came $gap ms after keepalived's last ($why; want $want_ms ms, at most +$slack)"
-      else
-        ko "$C_NAME: wire: vipd's first advert came $gap ms after keepalived's last ($why; want $want_ms ms, at most +$slack)"
-      fi
+      if [ "$why" = prio0 ]; then to_vipd_prio0=$((to_vipd_prio0 + 1)); else to_vipd_silence=$((to_vipd_silence + 1)); fi
+      note "$C_NAME: wire: vipd's first advert came $gap ms after keepalived's last ($why; RFC / vipd's design: $want_ms ms)"
     else
       note "$C_NAME: wire: keepalived's first advert came $gap ms after vipd's last ($why; RFC: $want_ms ms)"
     fi
   done
+  if [ "$C_MASTER" = ka ]; then
+    if [ "$to_vipd_silence" -ge 1 ] && [ "$to_vipd_prio0" -ge 1 ]; then
+      ok "$C_NAME: wire: the adverts passed from keepalived to vipd after keepalived fell silent ($to_vipd_silence) and after its priority 0 ($to_vipd_prio0)"
+    else
+      ko "$C_NAME: wire: want vipd's adverts to follow keepalived's after its silence and after its priority 0; seen: $to_vipd_silence after silence, $to_vipd_prio0 after priority 0 (handovers: ${r[handovers]:-none})"
+    fi
+  fi
   note "$C_NAME: capture: ${r[n_vipd]:-0} adverts from vipd (${r[zero_vipd]:-0} priority 0), ${r[n_ka]:-0} from keepalived (${r[zero_ka]:-0} priority 0); GARPs for the VIP: ${r[garp_vipd]:-0} from vipd, ${r[garp_other]:-0} from keepalived"
 }
 
@@ -312,7 +319,7 @@ run_case() {
   C_DIR="$LIB_TMP/case-$C_NAME"
   C_TAKEOVERS=() C_PIDS=() C_CAP=""
   mkdir -p "$C_DIR"
-  local hi lo hi_kind lo_kind hi_pid lo_pid vipd_pid t0 ms limit settle before case_t0
+  local hi lo hi_kind lo_kind hi_pid lo_pid vipd_pid t0 ms limit settle before lines case_t0
   case_t0=$(now_us)
   if [ "$C_MASTER" = vipd ]; then
     hi=$VIPD_NODE lo=$KA_NODE hi_kind=vipd lo_kind=keepalived C_VIPD_PRIO=$HIGH_PRIO C_KA_PRIO=$LOW_PRIO
@@ -360,13 +367,14 @@ run_case() {
   t0=$(now_us)
   crash_pid "$hi_pid"
   ip -n "$(ns_of "$hi")" addr del "$VIP/24" dev "$LIB_IF" 2>/dev/null || true
-  limit=$(($(master_down_ms "$LOW_PRIO") + 1000))
-  watch_vip "$VIP" "$(ms_to_s $((limit + 3000)))" "$settle" "$lo" lb1 lb2
+  limit=$(($(master_down_ms "$LOW_PRIO") + 4000))  # a deadline to wait for the event, not a bound judged
+  watch_vip "$VIP" "$(ms_to_s "$limit")" "$settle" "$lo" lb1 lb2
   ms=$(since_ms "$t0")
-  if [ -n "$W_REACH_US" ] && [ "$ms" -le "$limit" ] && [ "$W_STABLE" = 1 ]; then
-    ok "$C_NAME: failover: $lo ($lo_kind) took $VIP ${ms} ms after SIGKILL of $hi_kind (limit: master-down $(master_down_ms "$LOW_PRIO") + 1000 ms)"
+  if [ -n "$W_REACH_US" ] && [ "$W_STABLE" = 1 ]; then
+    ok "$C_NAME: failover: $lo ($lo_kind) took $VIP after SIGKILL of $hi_kind and held it alone for ${settle}s"
+    note "$C_NAME: failover: $lo ($lo_kind) held $VIP ${ms} ms after SIGKILL (RFC master-down: $(master_down_ms "$LOW_PRIO") ms)"
   else
-    ko "$C_NAME: failover: $lo ($lo_kind) did not hold $VIP alone within ${limit} ms of SIGKILL (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
+    ko "$C_NAME: failover: $lo ($lo_kind) did not hold $VIP alone within $(ms_to_s "$limit")s of SIGKILL (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
   fi
   dual_check failover
   if [ "$lo_kind" = vipd ] && [ -n "$W_REACH_US" ]; then C_TAKEOVERS+=("$W_REACH_US"); fi
@@ -392,19 +400,24 @@ run_case() {
 
   # 4. stop: SIGTERM the master; its priority-0 advert hands over after the backup's skew time
   before=$(count_log "$C_DIR/$lo.1.log" 'Entering MASTER STATE')
+  lines=$(wc -l <"$C_DIR/$lo.1.log")
   t0=$(now_us)
   kill -TERM "$hi_pid"
-  limit=$(($(skew_ms "$LOW_PRIO") + 300))
-  watch_vip "$VIP" "$(ms_to_s $((limit + 3000)))" "$settle" "$lo" lb1 lb2
+  limit=$(($(master_down_ms "$LOW_PRIO") + 4000))  # a deadline to wait for the event, not a bound judged
+  watch_vip "$VIP" "$(ms_to_s "$limit")" "$settle" "$lo" lb1 lb2
   ms=$(since_ms "$t0")
-  if [ -n "$W_REACH_US" ] && [ "$ms" -le "$limit" ] && [ "$W_STABLE" = 1 ]; then
-    ok "$C_NAME: stop: $lo ($lo_kind) took $VIP ${ms} ms after SIGTERM of $hi_kind (limit: skew $(skew_ms "$LOW_PRIO") + 300 ms)"
+  if [ -n "$W_REACH_US" ] && [ "$W_STABLE" = 1 ]; then
+    ok "$C_NAME: stop: $lo ($lo_kind) took $VIP after SIGTERM of $hi_kind and held it alone for ${settle}s"
+    note "$C_NAME: stop: $lo ($lo_kind) held $VIP ${ms} ms after SIGTERM (RFC skew: $(skew_ms "$LOW_PRIO") ms)"
   else
-    ko "$C_NAME: stop: $lo ($lo_kind) did not hold $VIP alone within ${limit} ms of SIGTERM (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
+    ko "$C_NAME: stop: $lo ($lo_kind) did not hold $VIP alone within $(ms_to_s "$limit")s of SIGTERM (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
   fi
   dual_check stop
   if [ "$lo_kind" = vipd ] && [ -n "$W_REACH_US" ]; then C_TAKEOVERS+=("$W_REACH_US"); fi
   check_log "stop: $lo ($lo_kind) logged MASTER" "$C_DIR/$lo.1.log" 'Entering MASTER STATE' $((before + 1))
+  # The cause, in order: the backup heard the priority 0 and then went MASTER (not after silence).
+  check "$C_NAME: stop: $lo ($lo_kind) logged 'Backup received priority 0 advertisement' before MASTER" \
+    eval "tail -n +$((lines + 1)) '$C_DIR/$lo.1.log' | grep -E 'Backup received priority 0 advertisement|Entering MASTER STATE' | head -n 1 | grep -q 'priority 0'"
   check_log "stop: $hi ($hi_kind) logged 'sent 0 priority'" "$C_DIR/$hi.2.log" 'sent 0 priority'
   wait_exit 5 "$hi_pid" || true  # the SIGTERM above; stop_pid only reaps it (or kills it if it hangs)
   stop_pid "$hi_pid" 1

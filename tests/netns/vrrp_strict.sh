@@ -8,6 +8,8 @@
 #   1. strict, v2: lb1 (150) MASTER drops: the client's ping and TCP connect to the VIP get no answer
 #      (curl times out instead of being refused), while lb1's own address answers and VRRP goes on
 #      (lb2 stays BACKUP hearing lb1). lb2 as BACKUP does not drop the VIP.
+#   Every config sets nftables_counters, so a "no answer" is proven to be the drop: the counter of the
+#   `ip daddr @vips drop` rule grows by exactly the echo requests sent, and not for lb1's own address.
 #   2. SIGTERM lb1: exits 0 with its table gone; lb2 takes over and drops in turn.
 #   3. SIGKILL lb2: its table stays behind (the stale drop); a restarted lb2 deletes it at start, before
 #      it is MASTER again, and puts the VIP back in a fresh table once MASTER; SIGTERM leaves nothing.
@@ -40,6 +42,7 @@ conf() {
   {
     echo "global_defs {"
     echo "    router_id vstrict"
+    echo "    nftables_counters"
     IFS=';' read -ra ls <<<"$g"
     for l in "${ls[@]}"; do [ -n "$l" ] && echo "    $l"; done
     echo "}"
@@ -78,6 +81,28 @@ has_table() {  # has_table NODE: an ip or ip6 table named keepalived exists in N
   [[ $out == *"table ip $TABLE"* || $out == *"table ip6 $TABLE"* ]]
 }
 pings() { in_ns client ping -n -c 3 -i 0.2 -W 1 "$1" >/dev/null 2>&1; }  # any reply (IPv4 or IPv6)
+# drop_count NODE ip|ip6: the packets counted by NODE's `ip[6] daddr @vips counter drop` input rule
+drop_count() {
+  in_ns "$1" nft list chain "$2" "$TABLE" in 2>/dev/null |
+    awk '/daddr @vips counter packets [0-9]+ bytes [0-9]+ drop/ { for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+}
+# ping_dropped NODE ip|ip6 ADDRESS: the client's 3 echo requests to ADDRESS get no reply, and NODE's drop
+# counter grew by exactly the requests sent (so it was the drop, not any other reachability failure).
+# PD_MSG says what was seen.
+ping_dropped() {
+  local before after out sent got
+  before=$(drop_count "$1" "$2")
+  out=$(in_ns client ping -n -c 3 -i 0.2 -W 1 "$3" 2>&1)
+  after=$(drop_count "$1" "$2")
+  sent=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1/p' <<<"$out")
+  got=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' <<<"$out")
+  PD_MSG="sent ${sent:-?}, replies ${got:-?}, $1's drop counter ${before:-none} -> ${after:-none}"
+  [ -n "$before" ] && [ -n "$after" ] && [ "${sent:-0}" -eq 3 ] && [ "${got:-1}" -eq 0 ] && [ $((after - before)) -eq "$sent" ]
+}
+# check_ping_dropped DESCRIPTION NODE ip|ip6 ADDRESS
+check_ping_dropped() {
+  if ping_dropped "$2" "$3" "$4"; then ok "$1 ($PD_MSG)"; else ko "$1 ($PD_MSG)"; fi
+}
 # wait_accepted PID ABOVE TIMEOUT: the instance's accepted-advert counter goes above ABOVE (VRRP still flows)
 wait_accepted() {
   local end=$(($(now_us) + $(secs_to_us "$3"))) i v
@@ -111,16 +136,24 @@ else ko "strict: lb1 MASTER with $VIP"; tail -n 20 "$T/s-lb1.log"; fi
 check "strict: lb1 logged keepalived's 'setting firewall drop rule' before MASTER" \
   eval "grep -n -E '\(VI_1\) (setting firewall drop rule|Entering MASTER STATE)' '$T/s-lb1.log' | head -n 1 | grep -q 'setting firewall drop rule'"
 check "strict: lb1's nftables set 'ip $TABLE vips' holds $VIP" drops lb1
-check "strict: lb1's table has keepalived's rules (in: ip daddr @vips drop, out: ip saddr @vips drop, priority -1)" \
-  eval "in_ns lb1 nft list table ip $TABLE | tr -s ' \t' ' ' > '$T/table.txt' && grep -q 'hook input priority filter - 1; policy accept;' '$T/table.txt' && grep -q 'ip daddr @vips drop' '$T/table.txt' && grep -q 'ip saddr @vips drop' '$T/table.txt'"
+check "strict: lb1's table has keepalived's rules, counted (in: ip daddr @vips counter drop, out: ip saddr @vips counter drop, priority -1)" \
+  eval "in_ns lb1 nft list table ip $TABLE | tr -s ' \t' ' ' > '$T/table.txt' && grep -q 'hook input priority filter - 1; policy accept;' '$T/table.txt' && grep -qE 'ip daddr @vips counter packets [0-9]+ bytes [0-9]+ drop' '$T/table.txt' && grep -qE 'ip saddr @vips counter packets [0-9]+ bytes [0-9]+ drop' '$T/table.txt'"
 check "strict: lb2 (BACKUP) does not drop $VIP" eval "! drops lb2"
-check "strict: the client's ping to $VIP gets no reply" eval "! pings $VIP"
+check_ping_dropped "strict: the client's ping to $VIP gets no reply: lb1 dropped each echo request" lb1 ip "$VIP"
+c0=$(drop_count lb1 ip)
 rc=$(tcp_rc "$VIP")
-check "strict: the client's TCP connect to $VIP:80 gets no answer (curl exit $rc; 28 = timed out, 7 would be refused)" test "$rc" = 28
+c1=$(drop_count lb1 ip)
+check "strict: the client's TCP connect to $VIP:80 gets no answer (curl exit $rc; 28 = timed out, 7 would be refused), lb1 dropped its SYNs (counter ${c0:-none} -> ${c1:-none})" \
+  eval "[ '$rc' = 28 ] && [ -n '$c0' ] && [ -n '$c1' ] && [ '${c1:-0}' -gt '${c0:-0}' ]"
+# The control: the same client, path and host answer for the address that is not a VIP, uncounted.
+c0=$(drop_count lb1 ip)
 check "strict: lb1's own address $LB1_IP still answers ping" pings "$LB1_IP"
+c1=$(drop_count lb1 ip)
+check "strict: ... and lb1's drop counter did not count it (${c0:-none} -> ${c1:-none})" eval "[ -n '$c0' ] && [ '$c0' = '$c1' ]"
 check "strict: lb1's ip6 set holds the excluded IPv6 VIP $VIP6" drops6 lb1
-check "strict: the client's ping to $VIP6 gets no reply (neighbour discovery still let through)" \
-  eval "! pings $VIP6 && in_ns client ip -6 neigh show $VIP6 | grep -qE 'REACHABLE|STALE|DELAY|PROBE'"
+check_ping_dropped "strict: the client's ping to $VIP6 gets no reply: lb1 dropped each echo request" lb1 ip6 "$VIP6"
+check "strict: neighbour discovery for $VIP6 still let through" \
+  eval "in_ns client ip -6 neigh show $VIP6 | grep -qE 'REACHABLE|STALE|DELAY|PROBE'"
 a0=$(accepted_of "$P2")
 check "strict: VRRP goes on: lb2 still BACKUP, hearing lb1 (accepted ${a0:-?}, then more)" \
   eval "wait_accepted $P2 ${a0:-0} 3 && [ \"\$(state_of $P2)\" = BACKUP ]"
@@ -133,7 +166,7 @@ check "SIGTERM: lb1 logged 'removing firewall drop rule'" wait_for_log "$T/s-lb1
 check "SIGTERM: no $TABLE table left in lb1" eval "! has_table lb1"
 check "SIGTERM: lb2 takes $VIP" wait_for_vip lb2 "$VIP" 3
 check "SIGTERM: lb2 drops $VIP now" drops lb2
-check "SIGTERM: the client's ping to $VIP still gets no reply (lb2 strict)" eval "! pings $VIP"
+check_ping_dropped "SIGTERM: the client's ping to $VIP still gets no reply: lb2 (strict) dropped each echo request" lb2 ip "$VIP"
 
 # ---- 3. SIGKILL leaves a stale table; the next start deletes it ----------------------------------
 echo "# 3. SIGKILL lb2: its table stays behind; the restarted lb2 deletes it at start"
@@ -173,7 +206,7 @@ start_vipd lb1 "$T/n-lb1.conf" "$T/n-lb1.log"
 P1=$LAST_PID
 if wait_for_vip lb1 "$VIP" 10; then ok "no_accept: lb1 MASTER with $VIP"; else ko "no_accept: lb1 MASTER with $VIP"; tail -n 20 "$T/n-lb1.log"; fi
 check "no_accept: lb1 drops $VIP" drops lb1
-check "no_accept: the client's ping to $VIP gets no reply" eval "! pings $VIP"
+check_ping_dropped "no_accept: the client's ping to $VIP gets no reply: lb1 dropped each echo request" lb1 ip "$VIP"
 stop_pid "$P1" 5
 check "no_accept: SIGTERM (exit $LAST_RC) leaves no $TABLE table in lb1" eval "[ $LAST_RC = 0 ] && ! has_table lb1"
 check "end: lb1 released $VIP" eval "! has_vip lb1 $VIP"
