@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <unistd.h>
 #include <iostream>
 #include <memory>
@@ -174,11 +175,14 @@ int main(int argc, char** argv)
         fmt::print(stderr, "vipd: --dataplane={} is not built yet in this version (kernel and dpdk are)\n", dataplane);
         return 1;
     }
+    // The daemon works in / (and reloads re-read the file): a relative -f is made absolute first.
+    std::error_code cwd_ec;
+    const std::string config_path = std::filesystem::absolute(path, cwd_ec).string();
     if (!vm.count("dont-fork") && ::daemon(0, 0) != 0) {
         fmt::print(stderr, "vipd: cannot detach: {}\n", std::strerror(errno));
         return 1;
     }
-    return control::run_daemon({.config_path = path,
+    return control::run_daemon({.config_path = cwd_ec ? path : config_path,
                                 .config_id = opts.config_id,
                                 .pid_file = vm["pid"].as<std::string>(),
                                 .stats_file = vm["stats-file"].as<std::string>(),

@@ -7,7 +7,10 @@
 #      and the instance (the address owner, so MASTER at once) holds its VIP;
 #   3. SIGTERM: the daemon exits, removes its pid file and releases the VIP;
 #   4. an INI file with an unknown name, with a keepalived option (-p's `pid`: not one of vipd's own
-#      settings), or one that does not exist, is refused with exit 2 before anything starts.
+#      settings), or one that does not exist, is refused with exit 2 before anything starts;
+#   5. a second vipd on the same pid file, or with an instance on the same interface, exits 1 and
+#      leaves the first alone;
+#   6. -f with a relative path works without -n (the daemon's working directory is /).
 # Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -176,5 +179,39 @@ refused "an unknown name" "$T/unknown.ini" bogus
 printf 'pid = %s/ini.pid\n' "$T" >"$T/keepalived-option.ini"
 refused "a keepalived option (pid)" "$T/keepalived-option.ini" pid
 refused "a missing file" "$T/none.ini" "$T/none.ini"
+
+# ---- 5. one vipd per pid file and per interface --------------------------------------------------
+echo "# 5. a second vipd is refused"
+ip netns exec "$NS" "$VIPD" -n -l -f "$T/keepalived.conf" -p "$T/first.pid" --stats-file "$T/first.stats" >"$T/first.log" 2>&1 &
+first=$!
+check "lock: the first vipd holds $VIP" wait_until 10 has_vip
+# second NAME PIDFILE WORD: a second vipd exits 1 at once, saying WORD, and leaves the first alone
+second() {
+  local rc=0 out
+  out=$(timeout 10 ip netns exec "$NS" "$VIPD" -n -l -f "$T/keepalived.conf" -p "$2" --stats-file "$T/second.stats" 2>&1 </dev/null) || rc=$?
+  if [ "$rc" = 1 ] && [[ $out == *"$3"* ]] && kill -0 "$first" 2>/dev/null && has_vip; then
+    ok "lock: $1 is refused ($(grep -F "$3" <<<"$out" | head -n 1 | sed 's/^.*: another/another/'))"
+  else
+    ko "lock: $1: want exit 1 naming '$3', the first still running; got exit $rc: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+  fi
+}
+second "a second vipd on the same pid file" "$T/first.pid" "is held by PID $first"
+second "a second vipd with an instance on the same interface" "$T/other.pid" "another vipd runs an instance on $IF"
+check "lock: the refused one left no pid file" test ! -e "$T/other.pid"
+check "lock: the first one's pid file still names it" grep -qx "$first" "$T/first.pid"
+kill -TERM "$first"
+wait "$first"
+check "lock: the first exits 0 on SIGTERM and removes its pid file" bash -c "[ $? -eq 0 ] && [ ! -e '$T/first.pid' ]"
+
+# ---- 6. a relative config path, detached ---------------------------------------------------------
+echo "# 6. -f with a relative path, without -n (the daemon works in /)"
+(cd "$T" && ip netns exec "$NS" "$VIPD" -f keepalived.conf -p "$T/rel.pid" --stats-file "$T/rel.stats" </dev/null >/dev/null 2>&1)
+check "relative: the command returns 0" test $? -eq 0
+if wait_until 10 test -s "$T/rel.pid"; then daemon_pid=$(tr -dc '0-9' <"$T/rel.pid"); fi
+check "relative: the detached vipd read keepalived.conf and holds $VIP" wait_until 10 has_vip
+if is_vipd "$daemon_pid"; then
+  kill -TERM "$daemon_pid"
+  check "relative: it stops on SIGTERM" wait_until 10 gone
+fi
 
 lib_summary
