@@ -54,6 +54,41 @@ bool Environment::user_exists(const std::string& name) const
     return ::getpwnam(name.c_str()) != nullptr;
 }
 
+bool Environment::path_exists(const std::string& path) const
+{
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// A script run as root must not be replaceable by anyone else.
+bool Environment::secure_for_root(const std::string& path) const
+{
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real) == nullptr) {
+        return false;
+    }
+    std::string p = real;
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return false;
+    }
+    while (!p.empty()) {
+        if (::stat(p.c_str(), &st) != 0 || st.st_uid != 0) {
+            return false;
+        }
+        bool writable = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (writable && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+            return false;
+        }
+        if (p == "/") {
+            break;
+        }
+        auto slash = p.rfind('/');
+        p = slash == 0 ? "/" : p.substr(0, slash);
+    }
+    return true;
+}
+
 namespace {
 
 std::string first_word(const std::string& cmd)
@@ -88,7 +123,6 @@ private:
         std::string path;
     };
     Script resolve(const std::string& cmd) const;
-    bool secure_for_root(const std::string& path) const;
 
     Config& _cfg;
     Diagnostics& _d;
@@ -384,41 +418,10 @@ Validator::Script Validator::resolve(const std::string& cmd) const
         auto found = _env.find_executable(argv0);
         return found ? Script{Script::found, *found} : Script{Script::not_found, {}};
     }
-    struct stat st {};
-    if (::stat(argv0.c_str(), &st) != 0) {
+    if (!_env.path_exists(argv0)) {
         return {Script::not_found, {}};
     }
     return {Script::found, argv0};
-}
-
-// A script run as root must not be replaceable by anyone else: every component of its path owned by
-// root and not writable by group or others (sticky directories excepted), and itself a regular file.
-bool Validator::secure_for_root(const std::string& path) const
-{
-    char real[PATH_MAX];
-    if (::realpath(path.c_str(), real) == nullptr) {
-        return false;
-    }
-    std::string p = real;
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        return false;
-    }
-    while (!p.empty()) {
-        if (::stat(p.c_str(), &st) != 0 || st.st_uid != 0) {
-            return false;
-        }
-        bool writable = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-        if (writable && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
-            return false;
-        }
-        if (p == "/") {
-            break;
-        }
-        auto slash = p.rfind('/');
-        p = slash == 0 ? "/" : p.substr(0, slash);
-    }
-    return true;
 }
 
 void Validator::scripts()
@@ -439,7 +442,7 @@ void Validator::scripts()
         }
         if (r.kind == Script::found && root) {
             vrrp_root = true;
-            if (!secure_for_root(r.path)) {
+            if (!_env.secure_for_root(r.path)) {
                 vrrp_insecure = true;
                 if (g.enable_script_security) {
                     _d.warn({}, fmt::format("Disabling track script {} due to insecure", s.name));
