@@ -18,13 +18,20 @@ python3 bench/gen_conf.py ${GEN_ARGS:---instances 100 --virtual-servers 1000} -o
 ip netns add "$ns"
 for i in 0 1 2 3; do ip -n "$ns" link add "eth$i" type veth peer name "ci$i"; done
 count() {  # count NAME CMD...: prints the instruction total callgrind measured
-  local name=$1; shift
-  ip netns exec "$ns" valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" "$@" >/dev/null 2>"$work/$name.log" || true
+  # Only a run that judged the whole file counts: a tool that stops early (a refused config, a crash,
+  # a kill) still yields a total, a smaller one, which would flatter the ratio.
+  local name=$1 rc=0; shift
+  ip netns exec "$ns" valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" "$@" >/dev/null 2>"$work/$name.log" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "$name exited $rc on the generated config (want 0); its log ends:" >&2
+    tail -20 "$work/$name.log" >&2
+    return 1
+  fi
   grep -oE 'Collected : [0-9]+' "$work/$name.log" | grep -oE '[0-9]+'
 }
 lines=$(wc -l < "$work/k.conf")
-k=$(count keepalived "$keepalived" -t -n -l -f "$work/k.conf")
-v=$(count vipd "$vipd" -t -f "$work/k.conf")
+k=$(count keepalived "$keepalived" -t -n -l -f "$work/k.conf") || exit 1
+v=$(count vipd "$vipd" -t -f "$work/k.conf") || exit 1
 echo "| tool | instructions | per config line |"
 echo "|---|---:|---:|"
 echo "| keepalived | $k | $((k / lines)) |"

@@ -58,6 +58,13 @@ std::string_view strip_comment(std::string_view text)
     return text;
 }
 
+// keepalived reads each physical line into a C string (fgets), so a NUL byte ends the line there: the
+// bytes after it, up to the newline, are never seen.
+std::string_view cut_at_nul(std::string_view line)
+{
+    return line.substr(0, line.find('\0'));
+}
+
 } // namespace
 
 Lexer::Lexer(Diagnostics& diags, LexerOptions opts) : _diags(diags), _opts(std::move(opts)) {}
@@ -173,7 +180,7 @@ bool Lexer::handle_definition(Source& src, std::string_view body)
     while (!value.empty() && value.back() == '\\' && !src.text.empty()) {
         value.pop_back();
         size_t nl = src.text.find('\n');
-        std::string_view next = src.text.substr(0, nl);
+        std::string_view next = cut_at_nul(src.text.substr(0, nl));
         src.text.remove_prefix(nl == std::string_view::npos ? src.text.size() : nl + 1);
         ++src.line;
         value += ' ';
@@ -284,7 +291,7 @@ bool Lexer::fill()
             continue;
         }
         size_t nl = src.text.find('\n');
-        std::string_view phys = src.text.substr(0, nl);
+        std::string_view phys = cut_at_nul(src.text.substr(0, nl));
         src.text.remove_prefix(nl == std::string_view::npos ? src.text.size() : nl + 1);
         ++src.line;
         const Location loc{src.file, src.line, 1};

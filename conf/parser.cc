@@ -786,11 +786,14 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
             v.prefix = static_cast<uint8_t>(*prefix);
         }
     }
+    bool incomplete = false;
     for (size_t i = 1; i < l.argc(); ++i) {
         std::string_view w = l.words[i].text;
         auto value = [&]() -> std::string_view {
             if (i + 1 >= l.argc()) {
-                _d.error(l.at(i), fmt::format("{}: '{}' needs a value", context, w));
+                // keepalived drops the whole address, not just the option.
+                _d.error(l.at(i), fmt::format("{}: No {} parameter specified for {} - skipping", context, w, a));
+                incomplete = true;
                 return {};
             }
             return l.words[++i].text;
@@ -821,6 +824,9 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
         } else {
             _d.error(l.at(i), fmt::format("{}: unknown option '{}' for address {}", context, w, a));
         }
+    }
+    if (incomplete) {
+        return std::nullopt;
     }
     return v;
 }

@@ -22,6 +22,11 @@ public:
     // The absolute path of an executable `program` (searched on PATH when relative), if there is one.
     virtual std::optional<std::string> find_executable(const std::string& program) const;
     virtual bool user_exists(const std::string& name) const;
+    // Whether `path` exists at all (a script named by path counts as one even when not executable).
+    virtual bool path_exists(const std::string& path) const;
+    // Whether a script at `path` is safe to run as root: a regular file, and every component of its real
+    // path owned by root and not writable by group or others (sticky directories excepted).
+    virtual bool secure_for_root(const std::string& path) const;
 };
 
 struct Loaded {

@@ -54,6 +54,41 @@ bool Environment::user_exists(const std::string& name) const
     return ::getpwnam(name.c_str()) != nullptr;
 }
 
+bool Environment::path_exists(const std::string& path) const
+{
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// A script run as root must not be replaceable by anyone else.
+bool Environment::secure_for_root(const std::string& path) const
+{
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real) == nullptr) {
+        return false;
+    }
+    std::string p = real;
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return false;
+    }
+    while (!p.empty()) {
+        if (::stat(p.c_str(), &st) != 0 || st.st_uid != 0) {
+            return false;
+        }
+        bool writable = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (writable && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+            return false;
+        }
+        if (p == "/") {
+            break;
+        }
+        auto slash = p.rfind('/');
+        p = slash == 0 ? "/" : p.substr(0, slash);
+    }
+    return true;
+}
+
 namespace {
 
 std::string first_word(const std::string& cmd)
@@ -88,29 +123,34 @@ private:
         std::string path;
     };
     Script resolve(const std::string& cmd) const;
-    bool secure_for_root(const std::string& path) const;
+    // keepalived's vrrp validation (instances, then sync groups) stops at its first fatal finding; what
+    // it would no longer say, vipd still finds and fixes, but only as a note.
+    void vrrp_say(Severity sev, const Location& loc, std::string text);
 
     Config& _cfg;
     Diagnostics& _d;
     const Environment& _env;
+    bool _vrrp_stopped = false;
 };
+
+void Validator::vrrp_say(Severity sev, const Location& loc, std::string text)
+{
+    if (_vrrp_stopped) {
+        _d.note(loc, "(not reported by keepalived, whose vrrp validation stopped above) " + text);
+    } else {
+        _d.report(sev, loc, std::move(text));
+    }
+}
 
 void Validator::instances()
 {
     auto& g = _cfg.global;
     std::map<std::pair<std::string, int>, std::string> vrids;  // (interface, family+vrid) -> instance
     bool bad_interface = false;
-    std::vector<VrrpInstance> kept;
+    // First what keepalived finds while reading (prefixed with the line, always printed): interfaces
+    // that do not exist and VIPs of the wrong family.
     for (auto& vi : _cfg.instances) {
         const std::string who = fmt::format("({})", vi.name);
-        if (vi.interface.empty()) {
-            _d.error(vi.loc, fmt::format("{} Unknown interface! (no 'interface' given) - removing instance", who));
-            continue;
-        }
-        if (vi.vrid < 0) {
-            _d.error(vi.loc, fmt::format("{} the virtual router id must be set - removing instance", who));
-            continue;
-        }
         // With dynamic_interfaces keepalived takes interfaces that do not exist yet silently (the instance
         // is FAULT until they appear); without it each is a warning, and the config cannot run.
         auto missing = [&](const std::string& name, const Location& loc, std::string text) {
@@ -124,7 +164,9 @@ void Validator::instances()
             _d.warn(loc, std::move(text));
             bad_interface = true;
         };
-        missing(vi.interface, vi.interface_loc, fmt::format("WARNING - interface {} for vrrp_instance {} doesn't exist", vi.interface, vi.name));
+        if (!vi.interface.empty()) {
+            missing(vi.interface, vi.interface_loc, fmt::format("WARNING - interface {} for vrrp_instance {} doesn't exist", vi.interface, vi.name));
+        }
         for (const auto& t : vi.track_interfaces) {
             missing(t.name, t.loc, fmt::format("{} tracked interface {} doesn't exist", who, t.name));
         }
@@ -144,68 +186,91 @@ void Validator::instances()
                 return true;
             });
         }
+    }
+    // Then keepalived's vrrp validation, which stops at the first of: a non-existent interface
+    // anywhere, then (instance by instance) a missing virtual_router_id or interface, and only then the
+    // other checks of every instance. What it would no longer say, vipd still finds and fixes, as notes.
+    if (bad_interface) {
+        _d.warn({}, "Non-existent interface specified in configuration");
+        _cfg.nonexistent_interface = true;
+        _vrrp_stopped = true;
+    }
+    std::vector<VrrpInstance> complete;
+    for (auto& vi : _cfg.instances) {
+        const std::string who = fmt::format("({})", vi.name);
+        if (vi.vrid < 0) {
+            vrrp_say(Severity::error, vi.loc, fmt::format("{} the virtual router id must be set - removing instance", who));
+            _vrrp_stopped = true;
+            continue;
+        }
+        if (vi.interface.empty()) {
+            vrrp_say(Severity::error, vi.loc, fmt::format("{} Unknown interface! (no 'interface' given) - removing instance", who));
+            _vrrp_stopped = true;
+            continue;
+        }
+        complete.push_back(std::move(vi));
+    }
+    std::vector<VrrpInstance> kept;
+    for (auto& vi : complete) {
+        const std::string who = fmt::format("({})", vi.name);
         if (vi.vips.empty()) {
-            _d.warn(vi.loc, fmt::format("{} No VIP specified; at least one is sensible", who));
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} No VIP specified; at least one is sensible", who));
         }
         int version = _cfg.instance_version(vi);
         if (version == 2 && vi.advert_int_us % usec_per_sec != 0) {
             uint64_t rounded = std::max<uint64_t>(usec_per_sec, (vi.advert_int_us + usec_per_sec / 2) / usec_per_sec * usec_per_sec);
-            _d.warn(vi.loc, fmt::format("{} VRRPv2 advertisement interval {:.6f}s must be an integer. rounding to {}s", who,
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} VRRPv2 advertisement interval {:.6f}s must be an integer. rounding to {}s", who,
                                         static_cast<double>(vi.advert_int_us) / usec_per_sec, rounded / usec_per_sec));
             vi.advert_int_us = rounded;
         }
         if (version == 3 && vi.advert_int_us > 40950000) {
-            _d.warn(vi.loc, fmt::format("{} VRRPv3 advertisement interval {:.2f}s is out of range. Must be less than 40.96s. Setting to 40.95s", who,
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} VRRPv3 advertisement interval {:.2f}s is out of range. Must be less than 40.96s. Setting to 40.95s", who,
                                         static_cast<double>(vi.advert_int_us) / usec_per_sec));
             vi.advert_int_us = 40950000;
         }
         if (vi.auth_type != AuthType::none && vi.auth_pass.empty() && version == 2) {
-            _d.warn(vi.loc, fmt::format("{} Authentication specified but no password given. Ignoring", who));
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} Authentication specified but no password given. Ignoring", who));
             vi.auth_type = AuthType::none;
         }
         if (!vi.priority_set) {
             vi.priority = vi.state == InitialState::master ? 255 : 100;
         }
         if (vi.auth_type == AuthType::ah && vi.state == InitialState::master) {
-            _d.warn(vi.loc, fmt::format("{} Initial state master is incompatible with AH authentication - clearing", who));
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} Initial state master is incompatible with AH authentication - clearing", who));
             vi.state = InitialState::backup;
         }
         if (vi.auth_type != AuthType::none && version == 3) {
-            _d.warn(vi.loc, fmt::format("{} VRRP version 3 does not support authentication. Ignoring.", who));
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} VRRP version 3 does not support authentication. Ignoring.", who));
             vi.auth_type = AuthType::none;
         }
         if (g.vrrp_strict) {
             if (vi.state == InitialState::master && vi.priority != 255) {
-                _d.warn(vi.loc, fmt::format("{} State MASTER must match being address owner", who));
+                vrrp_say(Severity::warning, vi.loc, fmt::format("{} State MASTER must match being address owner", who));
                 vi.state = InitialState::backup;
             }
             if (vi.auth_type != AuthType::none) {
-                _d.warn(vi.loc, fmt::format("{} Strict mode does not support authentication. Ignoring.", who));
+                vrrp_say(Severity::warning, vi.loc, fmt::format("{} Strict mode does not support authentication. Ignoring.", who));
                 vi.auth_type = AuthType::none;
             }
             if (vi.accept.value_or(false) && version == 2) {
-                _d.warn(vi.loc, fmt::format("{} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting", who));
+                vrrp_say(Severity::warning, vi.loc, fmt::format("{} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting", who));
                 vi.accept = false;
             }
         }
         if (vi.state == InitialState::master && !vi.preempt) {
-            _d.warn(vi.loc, fmt::format("{} Warning - nopreempt will not work with initial state MASTER - clearing", who));
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} Warning - nopreempt will not work with initial state MASTER - clearing", who));
             vi.state = InitialState::backup;
         }
         auto family = !vi.vips.empty() && !vi.vips[0].addr.is_v4() ? 6 : 4;
         auto key = std::make_pair(vi.interface, family * 1000 + vi.vrid);
         if (auto it = vrids.find(key); it != vrids.end()) {
-            _d.warn(vi.loc, fmt::format("{} and {} both use VRID {} with IPv{} on interface {}", it->second, vi.name, vi.vrid, family, vi.interface));
+            vrrp_say(Severity::warning, vi.loc, fmt::format("{} and {} both use VRID {} with IPv{} on interface {}", it->second, vi.name, vi.vrid, family, vi.interface));
         } else {
             vrids.emplace(key, vi.name);
         }
         kept.push_back(std::move(vi));
     }
     _cfg.instances = std::move(kept);
-    if (bad_interface) {
-        _d.warn({}, "Non-existent interface specified in configuration");
-        _cfg.nonexistent_interface = true;
-    }
 }
 
 void Validator::sync_groups()
@@ -223,11 +288,11 @@ void Validator::sync_groups()
                 }
             }
             if (vi == nullptr) {
-                _d.warn(sg.member_locs[i], fmt::format("Virtual router {} specified in sync group {} doesn't exist - ignoring", m, sg.name));
+                vrrp_say(Severity::warning, sg.member_locs[i], fmt::format("Virtual router {} specified in sync group {} doesn't exist - ignoring", m, sg.name));
                 continue;
             }
             if (!used.insert(m).second) {
-                _d.warn(sg.member_locs[i], fmt::format("Virtual router {} cannot exist in more than one sync group; ignoring {}", m, sg.name));
+                vrrp_say(Severity::warning, sg.member_locs[i], fmt::format("Virtual router {} cannot exist in more than one sync group; ignoring {}", m, sg.name));
                 continue;
             }
             vi->sync_group = sg.name;
@@ -252,7 +317,7 @@ void Validator::sync_groups()
                         if (w == 0) {
                             return false;
                         }
-                        _d.warn({}, fmt::format("({}) ignoring tracked {} {} with weights due to SYNC group", vi.name, what, t.name));
+                        vrrp_say(Severity::warning, {}, fmt::format("({}) ignoring tracked {} {} with weights due to SYNC group", vi.name, what, t.name));
                         return true;
                     });
                 };
@@ -262,15 +327,25 @@ void Validator::sync_groups()
             }
         }
         if (sg.members.empty()) {
-            _d.warn(sg.loc, fmt::format("Sync group {} has no virtual router(s). removing", sg.name));
+            vrrp_say(Severity::warning, sg.loc, fmt::format("Sync group {} has no virtual router(s). removing", sg.name));
             continue;
         }
         if (sg.members.size() == 1) {
-            _d.warn(sg.loc, fmt::format("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name));
+            vrrp_say(Severity::warning, sg.loc, fmt::format("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name));
         }
         kept.push_back(std::move(sg));
     }
     _cfg.sync_groups = std::move(kept);
+}
+
+// "tcp", or "none" before the protocol is set, as keepalived names services and real servers.
+std::string proto_name(const VirtualServer& vs)
+{
+    std::string proto(to_string(vs.protocol));
+    for (auto& c : proto) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return vs.protocol_set ? proto : "none";
 }
 
 std::string vs_name(const VirtualServer& vs)
@@ -280,11 +355,7 @@ std::string vs_name(const VirtualServer& vs)
     case VirtualServer::By::group: return fmt::format("group {}", vs.group);
     case VirtualServer::By::address: break;
     }
-    std::string proto(to_string(vs.protocol));
-    for (auto& c : proto) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return fmt::format("[{}]:{}:{}", vs.addr.str(), vs.protocol_set ? proto : "none", vs.port);
+    return fmt::format("[{}]:{}:{}", vs.addr.str(), proto_name(vs), vs.port);
 }
 
 void Validator::virtual_servers()
@@ -324,7 +395,7 @@ void Validator::virtual_servers()
         auto& rss = vs.real_servers;
         for (size_t i = 0; i < rss.size(); ++i) {
             auto& rs = rss[i];
-            const auto rs_name = [&] { return fmt::format("[{}]:{}", rs.addr.str(), rs.port); };
+            const auto rs_name = [&] { return fmt::format("[{}]:{}:{}", rs.addr.str(), proto_name(vs), rs.port); };
             bool dup = false;
             for (size_t j = 0; j < i && !dup; ++j) {
                 dup = rss[j].port == rs.port && rss[j].addr == rs.addr && rss[j].weight >= 0;
@@ -337,7 +408,10 @@ void Validator::virtual_servers()
             if (fwmark && rs.port != 0) {
                 _d.warn(rs.loc, fmt::format("WARNING - fwmark virtual server {}, real server {} has port specified - clearing", name, rs_name()));
                 rs.port = 0;
-            } else if (!fwmark && vs.kind != LbKind::nat && vs.port != 0 && rs.port != 0 && rs.port != vs.port) {
+            } else if (!fwmark && vs.kind != LbKind::nat && rs.port != 0 && rs.port != vs.port &&
+                       (vs.port != 0 || vs.by == VirtualServer::By::address)) {
+                // A port-0 (persistent) DR or TUN address resets its real servers' ports to 0 too; a
+                // group's ports are its entries'.
                 _d.warn(rs.loc, fmt::format("WARNING - virtual server {} and real server {} ports don't match - resetting", name, rs_name()));
                 rs.port = vs.port;
             }
@@ -384,41 +458,10 @@ Validator::Script Validator::resolve(const std::string& cmd) const
         auto found = _env.find_executable(argv0);
         return found ? Script{Script::found, *found} : Script{Script::not_found, {}};
     }
-    struct stat st {};
-    if (::stat(argv0.c_str(), &st) != 0) {
+    if (!_env.path_exists(argv0)) {
         return {Script::not_found, {}};
     }
     return {Script::found, argv0};
-}
-
-// A script run as root must not be replaceable by anyone else: every component of its path owned by
-// root and not writable by group or others (sticky directories excepted), and itself a regular file.
-bool Validator::secure_for_root(const std::string& path) const
-{
-    char real[PATH_MAX];
-    if (::realpath(path.c_str(), real) == nullptr) {
-        return false;
-    }
-    std::string p = real;
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        return false;
-    }
-    while (!p.empty()) {
-        if (::stat(p.c_str(), &st) != 0 || st.st_uid != 0) {
-            return false;
-        }
-        bool writable = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-        if (writable && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
-            return false;
-        }
-        if (p == "/") {
-            break;
-        }
-        auto slash = p.rfind('/');
-        p = slash == 0 ? "/" : p.substr(0, slash);
-    }
-    return true;
 }
 
 void Validator::scripts()
@@ -439,7 +482,7 @@ void Validator::scripts()
         }
         if (r.kind == Script::found && root) {
             vrrp_root = true;
-            if (!secure_for_root(r.path)) {
+            if (!_env.secure_for_root(r.path)) {
                 vrrp_insecure = true;
                 if (g.enable_script_security) {
                     _d.warn({}, fmt::format("Disabling track script {} due to insecure", s.name));

@@ -18,6 +18,8 @@ public:
         return p == "/bin/true" ? std::optional<std::string>(p) : std::nullopt;
     }
     bool user_exists(const std::string& name) const override { return name == "root"; }
+    bool path_exists(const std::string& p) const override { return p == "/bin/true"; }
+    bool secure_for_root(const std::string& p) const override { return p == "/bin/true"; }
 };
 
 } // namespace

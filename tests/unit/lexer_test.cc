@@ -40,6 +40,29 @@ TEST(Lexer, CommentMarkCutsEvenInsideAWord)
     EXPECT_EQ(lines_of("auth_pass ab#cd!e\npriority 10!0\n"), (V{{"auth_pass", "ab"}, {"priority", "10"}}));
 }
 
+TEST(Lexer, NulByteEndsThePhysicalLine)
+{
+    // keepalived 2.2.7 reads a line as a C string: after a NUL nothing on that line is seen, neither
+    // braces nor quotes nor binary junk (probe 63-nul-byte.conf, exit 0). The next line still counts.
+    using namespace std::string_literals;
+    conf::Diagnostics d;
+    conf::Lexer lex(d, {.config_id = "a"});
+    lex.open_text("t.conf", "priority 100\0 junk { \"x\n\0bogus {\xff\nstate BACKUP\0}}\n$D=1\0 \\\nx\n"s);
+    std::vector<std::pair<uint32_t, std::vector<std::string>>> got;
+    conf::Line l;
+    while (lex.next(l)) {
+        std::vector<std::string> ws;
+        for (const auto& w : l.words) {
+            ws.emplace_back(w.text);
+        }
+        got.emplace_back(l.loc.line, ws);
+    }
+    using P = std::vector<std::pair<uint32_t, std::vector<std::string>>>;
+    EXPECT_EQ(got, (P{{1, {"priority", "100"}}, {3, {"state", "BACKUP"}}, {5, {"x"}}}));
+    EXPECT_EQ(lex.definitions().at("D"), "1");  // the `\\` after the NUL does not continue the definition
+    EXPECT_TRUE(d.all().empty());
+}
+
 TEST(Lexer, QuoteInsideAWordStartsANewWord)
 {
     EXPECT_EQ(lines_of("label a\"b c\"\n"), (V{{"label", "a", "b c"}}));

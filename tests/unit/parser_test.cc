@@ -514,4 +514,17 @@ TEST(Json, DumpSurvivesBytesThatAreNotUtf8)
     EXPECT_NO_THROW((void)conf::to_json(l.config));
 }
 
+TEST(Parser, VipOptionWithoutItsValueDropsTheAddress)
+{
+    // keepalived 2.2.7: "No dev parameter specified for 10.0.0.2", the address is skipped (so then
+    // "No VIP specified"); the same for label, scope and brd.
+    for (const char* opt : {"dev", "label", "scope", "brd"}) {
+        auto l = load(std::string("vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.2 ") + opt +
+                      "\n }\n}\n");
+        ASSERT_EQ(l.config.instances.size(), 1u) << opt;
+        EXPECT_TRUE(l.config.instances[0].vips.empty()) << opt;
+        EXPECT_NE(complaints(l).find("(V) No VIP specified"), std::string::npos) << opt << "\n" << complaints(l);
+    }
+}
+
 } // namespace

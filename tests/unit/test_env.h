@@ -1,4 +1,5 @@
-// A host for config tests: which interfaces, programs and users "exist" is set by the test.
+// A host for config tests: which interfaces, programs, files and users "exist" is set by the test, so
+// no judgement depends on the machine the tests run on.
 #pragma once
 
 #include "conf/parser.h"
@@ -10,6 +11,8 @@ struct FakeEnv : conf::Environment {
     std::set<std::string> interfaces{"eth0", "eth1", "eth2", "eth3", "ens33"};
     std::set<std::string> programs{"/bin/true", "/usr/bin/killall"};
     std::set<std::string> users{"root"};
+    std::set<std::string> files;     // existing paths that are not programs (e.g. /etc/hostname)
+    std::set<std::string> insecure;  // existing paths a root script must not be run from
 
     bool interface_exists(const std::string& n) const override { return interfaces.contains(n); }
     std::optional<std::string> find_executable(const std::string& p) const override
@@ -22,6 +25,8 @@ struct FakeEnv : conf::Environment {
         return std::nullopt;
     }
     bool user_exists(const std::string& n) const override { return users.contains(n); }
+    bool path_exists(const std::string& p) const override { return programs.contains(p) || files.contains(p); }
+    bool secure_for_root(const std::string& p) const override { return path_exists(p) && !insecure.contains(p); }
 };
 
 inline conf::Loaded load(const std::string& text, const FakeEnv& env = FakeEnv(), std::string id = "node1")

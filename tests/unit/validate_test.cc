@@ -150,4 +150,37 @@ TEST(Validate, SyncGroupTrackingWeightKeepsThem)
     EXPECT_EQ(l.config.instances.at(0).track_scripts.size(), 1u);
 }
 
+// keepalived 2.2.7 (observed): its vrrp validation stops at a non-existent interface anywhere, then at
+// the first instance without virtual_router_id or interface, before any instance's other checks; what
+// it no longer says must not be a complaint of vipd's either (only a note).
+TEST(Validate, VrrpValidationStopsAtTheFirstIncompleteInstance)
+{
+    auto l = load("vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\n"  // no VIP: not reported
+                  "vrrp_instance B {\n virtual_ipaddress { 10.0.0.2 }\n}\n"     // no vrid: reported, stops
+                  "vrrp_instance C {\n virtual_router_id 3\n}\n"                // no interface: not reported
+                  "vrrp_sync_group G {\n group {\n A\n }\n}\n");                // one member: not reported
+    EXPECT_EQ(l.exit_code(), 5);
+    EXPECT_EQ(complaints(l), "5: (B) the virtual router id must be set - removing instance\n");
+    EXPECT_EQ(l.config.instances.size(), 1u);  // the fix-ups still happen: A is kept, B and C removed
+}
+
+TEST(Validate, NonExistentInterfaceStopsVrrpValidationFirst)
+{
+    auto l = load("vrrp_instance A {\n interface eth0\n}\nvrrp_instance B {\n interface eth9\n virtual_router_id 2\n}\n");
+    EXPECT_EQ(complaints(l), "5: WARNING - interface eth9 for vrrp_instance B doesn't exist\n"
+                             "0: Non-existent interface specified in configuration\n");
+}
+
+TEST(Validate, RealServersAreNamedWithTheProtocol)
+{
+    // A port-0 DR service resets its real servers' ports, and says so as keepalived does.
+    auto l = load("virtual_server 10.0.0.1 0 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\n"
+                  "virtual_server 10.0.0.1 80 {\n protocol UDP\n lb_algo rr\n lb_kind DR\n"
+                  " real_server 10.0.0.3 80 {\n }\n real_server 10.0.0.3 80 {\n }\n}\n");
+    const auto c = complaints(l);
+    EXPECT_NE(c.find("5: WARNING - virtual server [10.0.0.1]:tcp:0 and real server [10.0.0.2]:tcp:80 ports don't match - resetting"),
+              std::string::npos) << c;
+    EXPECT_NE(c.find("14: VS [10.0.0.1]:udp:80: real server [10.0.0.3]:udp:80 is duplicated - removing second rs"), std::string::npos) << c;
+}
+
 } // namespace
