@@ -145,14 +145,16 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
             }
         }
         if (!_cfg.preempt || adv.priority >= _priority || (_preempt_armed && now < _preempt_after)) {
-            if (_cfg.version == 3 && adv.advert_int.count() > 0) {
-                _master_adv = adv.advert_int;  // RFC 5798 §6.4.2: adopt the master's interval
-            }
+            adopt_interval(adv, out);  // RFC 5798 §6.4.2: adopt the master's interval
             arm_master_down(now);
             _wants_master = false;
             return;
         }
-        log(out, fmt::format("received lower priority ({}) advert from {} - discarding", adv.priority, adv.src.str()));
+        // A flood of such adverts must not flood the log: one line per advert interval.
+        if (now >= _lower_logged + _cfg.advert_int) {
+            log(out, fmt::format("received lower priority ({}) advert from {} - discarding", adv.priority, adv.src.str()));
+            _lower_logged = now;
+        }
         return;
     case State::master:
         if (adv.priority == priority_stop) {
@@ -164,15 +166,19 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
         if (adv.priority > _priority || (adv.priority == _priority && adv.src > _cfg.primary)) {
             log(out, fmt::format("Master received advert from {} with higher priority {}, ours {}", adv.src.str(), adv.priority, _priority));
             leave_master(out, false);
-            if (_cfg.version == 3 && adv.advert_int.count() > 0) {
-                _master_adv = adv.advert_int;
-            }
+            adopt_interval(adv, out);
             arm_master_down(now);
             transition(out, State::backup);
             log(out, "Entering BACKUP STATE");
             return;
         }
-        // keepalived does not wait for its next interval: it answers a lower priority at once.
+        // keepalived does not wait for its next interval: it answers a lower priority at once. Once
+        // per advert interval, though: a flood of lower-priority adverts would otherwise be answered
+        // one for one on the multicast group (and logged so); the next scheduled advert answers the rest.
+        if (now < _forced_at + _cfg.advert_int) {
+            return;
+        }
+        _forced_at = now;
         log(out, fmt::format("Received advert from {} with lower priority {}, ours {}, forcing new election", adv.src.str(), adv.priority, _priority));
         out.push_back({.kind = Output::Kind::send_advert, .priority = _priority});
         _advert_due = now + _cfg.advert_int;
@@ -182,6 +188,25 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
     case State::stop:
         return;
     }
+}
+
+void Instance::adopt_interval(const Heard& adv, Outputs& out)
+{
+    if (_cfg.version != 3 || adv.advert_int.count() <= 0) {
+        return;
+    }
+    // Adopted within a factor of 4 of our own: one advert with 40.95 s would otherwise hold this
+    // backup for two minutes after the master dies, and one with 10 ms would make it take over
+    // between two real adverts (M7). A peer configured this far off is logged, as keepalived warns.
+    const Micros lo = std::max(_cfg.advert_int / 4, Micros{10000});
+    const Micros hi = _cfg.advert_int * 4;
+    const Micros got = std::clamp(adv.advert_int, lo, hi);
+    if (got != adv.advert_int && adv.advert_int != _refused_adv) {
+        log(out, fmt::format("advert interval {} ms from {} is out of bounds ({} to {} ms) - using {} ms", adv.advert_int.count() / 1000,
+                             adv.src.str(), lo.count() / 1000, hi.count() / 1000, got.count() / 1000));
+    }
+    _refused_adv = got != adv.advert_int ? adv.advert_int : Micros{0};
+    _master_adv = got;
 }
 
 void Instance::on_timer(Time now, Outputs& out)

@@ -127,6 +127,7 @@ private:
     void log(Outputs& out, std::string text) const;
     void transition(Outputs& out, State to);
     void arm_master_down(Time now) { _master_down = now + master_down_interval(); }
+    void adopt_interval(const Heard& adv, Outputs& out);
 
     InstanceConfig _cfg;
     State _state = State::init;
@@ -141,6 +142,9 @@ private:
     Time _preempt_after{};  // preempt_delay: lower-priority adverts are accepted until then
     bool _preempt_armed = false;
     bool _wants_master = false;
+    Time _forced_at{};      // the last advert sent at once to answer a lower priority
+    Time _lower_logged{};   // the last "received lower priority" line
+    Micros _refused_adv{0}; // the out-of-bounds interval last logged (logged once while it lasts)
     std::function<bool(Time)> _gate;
 };
 

@@ -314,14 +314,67 @@ TEST(VrrpFsm, V3BackupAdoptsTheMastersInterval)
     Instance fsm(c);
     Outputs out;
     fsm.start(t0, out);
-    fsm.on_advert(t0 + 10ms, heard(200, "10.0.0.2", 50ms), out);
-    EXPECT_EQ(fsm.master_advert_int(), vrrp::Micros(50000));
-    EXPECT_EQ(fsm.deadline(), t0 + 10ms + 3 * 50ms + vrrp::Micros(156 * 50000 / 256));
+    fsm.on_advert(t0 + 10ms, heard(200, "10.0.0.2", 500ms), out);
+    EXPECT_EQ(fsm.master_advert_int(), vrrp::Micros(500000));
+    EXPECT_EQ(fsm.deadline(), t0 + 10ms + 3 * 500ms + vrrp::Micros(156 * 500000 / 256));
     // A v2 backup keeps its own interval (v2 intervals must match; vrrp::check drops mismatches).
     Instance v2(config(100, 2));
     v2.start(t0, out);
     v2.on_advert(t0 + 10ms, heard(200, "10.0.0.2", 2s), out);
     EXPECT_EQ(v2.master_advert_int(), vrrp::Micros(1000000));
+}
+
+// M7: an advertised interval is adopted within a factor of 4 of our own, logged once when it is not.
+TEST(VrrpFsm, V3BackupBoundsTheIntervalItAdopts)
+{
+    Instance fsm(config(100, 3));
+    Outputs out;
+    fsm.start(t0, out);
+    out.clear();
+    fsm.on_advert(t0 + 10ms, heard(200, "10.0.0.2", 40950ms), out);  // 4095 cs: the most v3 can carry
+    EXPECT_EQ(fsm.master_advert_int(), vrrp::Micros(4000000));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].text, "(VI_1) advert interval 40950 ms from 10.0.0.2 is out of bounds (250 to 4000 ms) - using 4000 ms");
+    out.clear();
+    fsm.on_advert(t0 + 20ms, heard(200, "10.0.0.2", 40950ms), out);
+    EXPECT_TRUE(out.empty()) << "logged once while it lasts";
+    // Without the bound one such advert held this backup for 3 x 40.95 s after its master died.
+    EXPECT_EQ(fsm.deadline(), t0 + 20ms + 3 * 4s + vrrp::Micros(156 * 4000000 / 256));
+    fsm.on_advert(t0 + 30ms, heard(200, "10.0.0.2", 10ms), out);
+    EXPECT_EQ(fsm.master_advert_int(), vrrp::Micros(250000));  // not 10 ms: no takeover between real adverts
+    fsm.on_advert(t0 + 40ms, heard(200, "10.0.0.2", 2s), out);
+    EXPECT_EQ(fsm.master_advert_int(), vrrp::Micros(2000000));
+}
+
+// L13: a flood of lower-priority adverts is answered (and logged) once per advert interval, not one
+// for one.
+TEST(VrrpFsm, MasterAnswersALowerPriorityFloodOncePerInterval)
+{
+    Instance m(config(255));
+    Outputs out;
+    m.start(t0, out);
+    out.clear();
+    for (int i = 0; i < 100; ++i) {
+        m.on_advert(t0 + 100ms + vrrp::Micros(i * 1000), heard(100), out);
+    }
+    EXPECT_EQ(std::count_if(out.begin(), out.end(), [](const Output& o) { return o.kind == Kind::send_advert; }), 1);
+    EXPECT_EQ(std::count_if(out.begin(), out.end(), [](const Output& o) { return o.kind == Kind::log; }), 1);
+    out.clear();
+    m.on_advert(t0 + 1100ms, heard(100), out);
+    EXPECT_EQ(kinds(out), (std::vector<Kind>{Kind::log, Kind::send_advert}));
+}
+
+TEST(VrrpFsm, BackupLogsALowerPriorityFloodOncePerInterval)
+{
+    Instance b(config(150));
+    Outputs out;
+    b.start(t0, out);
+    out.clear();
+    for (int i = 0; i < 100; ++i) {
+        b.on_advert(t0 + 10ms + vrrp::Micros(i * 1000), heard(100), out);
+    }
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].text, "(VI_1) received lower priority (100) advert from 10.0.0.2 - discarding");
 }
 
 TEST(VrrpFsm, TrackingWeightsChangeThePriorityWithinBounds)
