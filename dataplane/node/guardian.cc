@@ -119,9 +119,14 @@ SavedInterface load_interface_state(const std::string& state_dir, const std::str
             s.addrs.emplace_back(*ip, static_cast<uint8_t>(prefix));
         } else if (kind == "route" && (ls >> gw >> metric >> proto >> scope >> src) && proto >= 0 && proto < 256 &&
                    scope >= 0 && scope < 256) {
-            s.routes.push_back({.dst = *ip, .prefix = static_cast<uint8_t>(prefix), .gateway = conf::Ip::parse(gw),
-                                .prefsrc = conf::Ip::parse(src), .metric = metric, .protocol = static_cast<uint8_t>(proto),
-                                .scope = static_cast<uint8_t>(scope)});
+            // "-" is none; anything else must be an IPv4 address, or the line is not one of ours.
+            const auto gateway = conf::Ip::parse(gw);
+            const auto prefsrc = conf::Ip::parse(src);
+            if ((gateway && !gateway->is_v4()) || (prefsrc && !prefsrc->is_v4()) || (!gateway && gw != "-") || (!prefsrc && src != "-")) {
+                continue;
+            }
+            s.routes.push_back({.dst = *ip, .prefix = static_cast<uint8_t>(prefix), .gateway = gateway, .prefsrc = prefsrc,
+                                .metric = metric, .protocol = static_cast<uint8_t>(proto), .scope = static_cast<uint8_t>(scope)});
         }
     }
     return s;
