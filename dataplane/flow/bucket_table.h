@@ -14,7 +14,11 @@
 //
 // Bounded by design: when both candidate buckets stay full, or the entry pool is exhausted, insert takes
 // an expired entry from the candidate buckets if there is one (counted as an expiration), else the
-// least recently seen one (counted as an eviction). Nothing is ever dropped silently.
+// least recently seen one of the lowest keep rank (counted as an eviction). Nothing is ever dropped
+// silently. An entry type with ranks (`keep_rank()`, 0 = first to go: a flow table's unconfirmed
+// flows) is protected further: when the candidates hold only ranked entries, a few buckets from a
+// rotating cursor are searched for an expired or rank-0 entry to reuse instead, so that a flood of
+// new keys replaces itself rather than the entries worth keeping.
 //
 // Time is whatever unit the caller uses (TSC cycles, ns); timeouts are in the same unit. Expiry is lazy
 // on lookup (an expired entry reads as absent and is freed) and incremental through `expire()`, which
@@ -97,6 +101,12 @@ concept BucketEntry = std::is_trivially_copyable_v<E> && std::is_default_constru
         { e.set_key(k) } noexcept;
         { ce.expired(now, timeouts) } noexcept -> std::same_as<bool>;
     };
+
+/// An entry type that says what to evict first: lower keep_rank() goes first (BucketTable::insert).
+template <class E>
+concept RankedEntry = requires(const E& e) {
+    { e.keep_rank() } noexcept -> std::same_as<uint8_t>;
+};
 
 /// Per-table counters. `active` is the number of entries in the table; the others only grow.
 struct Counters {
@@ -199,7 +209,22 @@ private:
                 fill(pos, w.sig, idx, w.b1);
                 bump(_ctr.active, 1);
             } else {
-                uint32_t victim = pick_victim(w, now);
+                unsigned rank = 0;
+                uint32_t victim = pick_victim(w, now, &rank);
+                if (victim == nil || rank > 1) {
+                    // Only entries worth keeping here (or none): reuse an expired or rank-0 entry from
+                    // elsewhere, placed in a free slot of ours (made by displacement if need be; with
+                    // the pool left, displace() has already failed above).
+                    const uint32_t far = reclaim(now);
+                    if (far != nil) {
+                        if (pos == nil && _free == nil) {
+                            pos = displace(w);
+                        }
+                        if (pos != nil) {
+                            victim = far;
+                        }
+                    }
+                }
                 if (victim == nil) {
                     victim = any_occupied();  // pool exhausted, both candidate buckets empty
                 }
@@ -435,9 +460,22 @@ private:
         return nil;
     }
 
-    // In the two candidate buckets: the first expired entry, else the least recently seen; nil when
-    // both are empty.
-    uint32_t pick_victim(const Where& w, uint64_t now) const noexcept
+    // How much an entry is worth keeping: 0 expired, then 1 + its keep_rank() (1 for an unranked type).
+    unsigned victim_rank(const Entry& e, uint64_t now) const noexcept
+    {
+        if (e.expired(now, _timeouts)) {
+            return 0;
+        }
+        if constexpr (RankedEntry<Entry>) {
+            return 1u + e.keep_rank();
+        } else {
+            return 1;
+        }
+    }
+
+    // In the two candidate buckets: the first expired entry, else the least recently seen of the
+    // lowest rank (victim_rank() into *rank); nil when both are empty.
+    uint32_t pick_victim(const Where& w, uint64_t now, unsigned* rank) const noexcept
     {
         // The up to 16 entries are independent DRAM lines: issuing them all before reading any makes
         // an evicting insert cost about one miss instead of one per entry (flow_bench full_evicting).
@@ -449,21 +487,50 @@ private:
         }
         uint32_t best = nil;
         uint64_t oldest = UINT64_MAX;
+        unsigned best_rank = UINT32_MAX;
         for (const uint32_t b : {w.b1, w.b2}) {
             const Bucket& bk = _buckets[b];
             for (uint32_t m = occupied(bk); m != 0; m &= m - 1) {
                 const auto s = static_cast<uint32_t>(std::countr_zero(m));
                 const Entry& e = _entries[bk.idx[s]];
-                if (e.expired(now, _timeouts)) {
+                const unsigned r = victim_rank(e, now);
+                if (r == 0) {
+                    *rank = 0;
                     return b * slots + s;
                 }
-                if (best == nil || e.last_seen < oldest) {
+                if (best == nil || r < best_rank || (r == best_rank && e.last_seen < oldest)) {
                     oldest = e.last_seen;
+                    best_rank = r;
                     best = b * slots + s;
                 }
             }
         }
+        *rank = best_rank;
         return best;
+    }
+
+    // An expired or rank-0 entry within the next reclaim_buckets buckets from the reclaim cursor, or
+    // nil (then the caller evicts in its own neighbourhood). Unranked types never search.
+    static constexpr uint32_t reclaim_buckets = 8;
+    uint32_t reclaim(uint64_t now) noexcept
+    {
+        if constexpr (!RankedEntry<Entry>) {
+            (void)now;
+            return nil;
+        } else {
+            for (uint32_t i = 0; i < reclaim_buckets; ++i) {
+                const uint32_t b = _reclaim;
+                _reclaim = (_reclaim + 1) & _mask;
+                const Bucket& bk = _buckets[b];
+                for (uint32_t m = occupied(bk); m != 0; m &= m - 1) {
+                    const auto s = static_cast<uint32_t>(std::countr_zero(m));
+                    if (victim_rank(_entries[bk.idx[s]], now) <= 1) {
+                        return b * slots + s;
+                    }
+                }
+            }
+            return nil;
+        }
     }
 
     // Only reached with the pool exhausted, i.e. `capacity` keys held in buckets at most half full, so
@@ -563,6 +630,7 @@ private:
     const uint32_t _mask;
     uint32_t _free = nil;
     uint32_t _cursor = 0;  // next bucket expire() sweeps
+    uint32_t _reclaim = 0; // next bucket reclaim() searches
     uint64_t _timeouts[max_timeout_classes] = {};
     EndHook _end_hook = nullptr;
     void* _end_ctx = nullptr;

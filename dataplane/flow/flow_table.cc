@@ -106,6 +106,7 @@ void FlowTable::set_timeouts(const Timeouts& t) noexcept
     set_timeout(static_cast<unsigned>(State::last_ack), t.tcp_last_ack);
     set_timeout(static_cast<unsigned>(State::listen), t.tcp_listen);
     set_timeout(static_cast<unsigned>(State::synack), t.tcp_synack);
+    set_timeout(unconfirmed_class, t.unconfirmed != 0 ? t.unconfirmed : UINT64_MAX);
 }
 
 Timeouts FlowTable::timeouts() const noexcept
@@ -121,7 +122,8 @@ Timeouts FlowTable::timeouts() const noexcept
             .tcp_close_wait = timeout(static_cast<unsigned>(State::close_wait)),
             .tcp_last_ack = timeout(static_cast<unsigned>(State::last_ack)),
             .tcp_listen = timeout(static_cast<unsigned>(State::listen)),
-            .tcp_synack = timeout(static_cast<unsigned>(State::synack))};
+            .tcp_synack = timeout(static_cast<unsigned>(State::synack)),
+            .unconfirmed = timeout(unconfirmed_class) == UINT64_MAX ? 0 : timeout(unconfirmed_class)};
 }
 
 }  // namespace flow

@@ -5,6 +5,7 @@
 #include "dataplane/flow/bucket_table.h"
 #include "dataplane/flow/key.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace flow {
@@ -28,6 +29,8 @@ enum class State : uint8_t {
     synack = 11,      // (IPVS SYNACK, 120 s)
 };
 inline constexpr unsigned state_count = 12;
+/// The timeout class of a flow not yet confirmed (Entry::confirmed), after the states' classes.
+inline constexpr unsigned unconfirmed_class = state_count;
 
 /// Which rows of IPVS's `tcp_states[]` a packet takes: client→server when the balancer also sees the
 /// replies (NAT: INPUT), server→client (NAT replies: OUTPUT), client→server when it never sees the
@@ -66,6 +69,12 @@ struct Timeouts {
     uint64_t tcp_last_ack = 0;   // LAST_ACK
     uint64_t tcp_listen = 0;     // LISTEN
     uint64_t tcp_synack = 0;     // SYNACK
+    // A flow not yet confirmed (Entry::confirmed: no second packet has found it active) lives at most
+    // this long, whatever its state: a spoofed SYN, ACK or UDP flood from random sources then holds
+    // table space for seconds, not SYN_RECV's 60 s or UDP's 300 s. 0: no such limit. Not IPVS's (its
+    // table grows instead); 5 s covers Linux's first SYN retransmission gaps (1, 2, 4 s) and a UDP
+    // request/response round, and a SYN can always make its flow again.
+    uint64_t unconfirmed = 0;
 
     /// IPVS defaults scaled to `units_per_second` (1 for seconds, 1e9 for ns, the TSC rate for cycles).
     static constexpr Timeouts ipvs_defaults(uint64_t units_per_second) noexcept
@@ -81,7 +90,8 @@ struct Timeouts {
                 .tcp_close_wait = 60 * units_per_second,
                 .tcp_last_ack = 30 * units_per_second,
                 .tcp_listen = 120 * units_per_second,
-                .tcp_synack = 120 * units_per_second};
+                .tcp_synack = 120 * units_per_second,
+                .unconfirmed = 5 * units_per_second};
     }
 
     /// `ipvsadm --set tcp tcpfin udp`: a 0 leaves that timeout as it was, as in ipvsadm.
@@ -107,7 +117,9 @@ struct alignas(32) Entry {
     uint8_t proto = 0;
     State state = State::none;
     uint8_t flags = 0;      // the caller's (forwarding mode, NAT done, ...); the table never reads it
-    uint8_t reserved = 0;
+    uint8_t confirmed = 0;  // 1 once a second packet found the flow active (the handshake's ACK, a UDP
+                            // flow's second datagram or reply): until then a short timeout, and the
+                            // first to go when the table is full
     uint32_t service = 0;   // index into the published fwd::Table's services
     uint32_t backend = 0;   // index into that service's backends
     uint64_t last_seen = 0; // caller's time unit
@@ -130,7 +142,17 @@ struct alignas(32) Entry {
     }
     bool expired(uint64_t now, const uint64_t* timeouts) const noexcept
     {
-        return aged_out(last_seen, now, timeouts[static_cast<unsigned>(state)]);
+        uint64_t t = timeouts[static_cast<unsigned>(state)];
+        if (confirmed == 0) {
+            t = std::min(t, timeouts[unconfirmed_class]);
+        }
+        return aged_out(last_seen, now, t);
+    }
+    /// What a full table evicts first (lowest): unconfirmed flows (a flood's), then confirmed ones
+    /// that are closing or not yet ESTABLISHED, and ESTABLISHED (or confirmed UDP) flows last.
+    uint8_t keep_rank() const noexcept
+    {
+        return confirmed == 0 ? 0 : (is_active(state) ? 2 : 1);
     }
 };
 static_assert(sizeof(Entry) == 32);
@@ -144,28 +166,39 @@ public:
     FlowTable(uint32_t capacity, const Timeouts& timeouts);
 
     /// Creates (or resets) the flow for `key`: service and backend as scheduled, state from the first
-    /// packet's TCP flags (State::udp for any non-TCP protocol), flags as given.
+    /// packet's TCP flags (State::udp for any non-TCP protocol), flags as given. `confirmed` false
+    /// for a flow made by its first packet (the packet path), true for one known to be live.
     Entry* insert(const Key4& key, uint32_t hash, uint64_t now, uint32_t service, uint32_t backend,
-                  uint8_t tcp_flags, uint8_t flags = 0, Dir dir = Dir::input_only) noexcept
+                  uint8_t tcp_flags, uint8_t flags = 0, Dir dir = Dir::input_only, bool confirmed = true) noexcept
     {
         Entry* e = Base::insert(key, hash, now);
         e->service = service;
         e->backend = backend;
         e->flags = flags;
         e->state = first_state(key.proto, tcp_flags, dir);
+        e->confirmed = confirmed ? 1 : 0;
         return e;
     }
 
     /// The new flow of a key that lookup() has just missed, in state `state` (first_state()).
     Entry* insert_absent(const Key4& key, uint32_t hash, uint64_t now, uint32_t service, uint32_t backend,
-                         State state, uint8_t flags = 0) noexcept
+                         State state, uint8_t flags = 0, bool confirmed = true) noexcept
     {
         Entry* e = Base::insert_absent(key, hash, now);
         e->service = service;
         e->backend = backend;
         e->flags = flags;
         e->state = state;
+        e->confirmed = confirmed ? 1 : 0;
         return e;
+    }
+
+    /// A packet found the flow: once it is active (ESTABLISHED, or UDP) it is confirmed for good.
+    static void confirm_if_active(Entry* e) noexcept
+    {
+        if (e->confirmed == 0 && is_active(e->state)) {
+            e->confirmed = 1;
+        }
     }
 
     /// The state a flow starts in: from its first packet's TCP flags, State::udp for anything else.

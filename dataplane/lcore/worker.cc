@@ -99,7 +99,7 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
             // TUN prepended its header (the segments after the first stay), or the frame became an
             // ARP request or an ICMP error (built in the first segment: the rest is freed).
             m->data_off = static_cast<uint16_t>(m->data_off - (before - f.data));
-            if (f.len < before_len && m->next != nullptr) {
+            if ((f.len < before_len || r.verdict != pkt::Verdict::forward) && m->next != nullptr) {
                 rte_pktmbuf_free(m->next);
                 m->next = nullptr;
                 m->nb_segs = 1;

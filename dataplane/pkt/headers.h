@@ -89,7 +89,8 @@ static_assert(sizeof(Ipv4Hdr) == 20);
 inline constexpr uint16_t ip_flag_mf = 0x2000;
 inline constexpr uint16_t ip_flag_df = 0x4000;
 
-// RFC 792 / RFC 1191 §4: destination unreachable, with the next-hop MTU for code 4.
+// RFC 792 / RFC 1191 §4: destination unreachable, with the next-hop MTU for code 4; time exceeded
+// (both `unused` and `mtu` zero).
 struct __attribute__((packed)) IcmpHdr {
     uint8_t type;
     uint8_t code;
@@ -100,6 +101,7 @@ struct __attribute__((packed)) IcmpHdr {
 static_assert(sizeof(IcmpHdr) == 8);
 inline constexpr uint8_t icmp_dest_unreach = 3;
 inline constexpr uint8_t icmp_frag_needed = 4;
+inline constexpr uint8_t icmp_time_exceeded = 11;  // code 0: TTL exceeded in transit (RFC 792)
 
 // RFC 9293 §3.1.
 struct __attribute__((packed)) TcpHdr {

@@ -70,6 +70,11 @@ Result arp(const fwd::Table& table, Frame& f) noexcept
     if (a->htype != net16(1) || a->ptype != net16(ethertype_ipv4) || a->hlen != 6 || a->plen != 4) {
         return drop(DropReason::arp_unsupported);
     }
+    // A multicast or broadcast sender hardware address is no station's: answering it would broadcast
+    // the reply, and learning it would point a neighbour at every port of the segment.
+    if ((a->sha[0] & 1) != 0) {
+        return drop(DropReason::arp_bad_sender);
+    }
     if (a->op != net16(arp_op_request) || a->spa == a->tpa) {
         // Replies and gratuitous ARP: the control thread learns neighbours (backend and gateway MACs)
         // from them, hears of a conflict for a VIP we hold, and passes them on to the kernel.
@@ -128,12 +133,10 @@ Result to_next_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd:
     return verdict(Verdict::solicit, hop.port);
 }
 
-// ICMP destination unreachable, fragmentation needed (RFC 792, RFC 1191 §4) back to the sender of
-// the IP packet in `f`, as kernel IPVS sends when a tunnelled packet with DF would exceed the MTU.
-// Built in place: the original header and 8 bytes of its data follow the new headers.
-Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t mtu, uint64_t now) noexcept
+// The kernel's ICMP rate limit (icmp_msgs_per_sec 1000, icmp_msgs_burst 50), per lcore: false when
+// no token is left.
+bool icmp_allowed(LcoreState& lc, uint64_t now) noexcept
 {
-    // The kernel's ICMP rate limit (icmp_msgs_per_sec 1000, icmp_msgs_burst 50), per lcore.
     const uint64_t per_token = std::max<uint64_t>(lc.hz / 1000, 1);
     // The refill time advances by the whole tokens earned only: packets closer together than a
     // token's time must not discard the part of one they have accumulated (a flood would then
@@ -144,24 +147,54 @@ Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t m
         lc.icmp_refilled += earned * per_token;
     }
     if (lc.icmp_tokens == 0) {
-        return drop(DropReason::icmp_rate_limited);
+        return false;
     }
     --lc.icmp_tokens;
+    return true;
+}
 
+// An ICMP error (RFC 792) about the IP packet in `f`, back to its sender from `src`: the original
+// header and 8 bytes of its data follow the new headers. Built in place; the frame grows into its
+// headroom when the error is longer than the packet (a small segment's: 42 + 28 bytes from a
+// 54-byte frame), and the quote shrinks to what the frame and its headroom hold, never below the
+// original's 20-byte header and 8 bytes (else nothing is sent: too_big).
+Result icmp_error(const fwd::Table& table, LcoreState& lc, Frame& f, uint8_t type, uint8_t code, uint16_t mtu,
+                  uint32_t src, uint64_t now) noexcept
+{
+    if (!icmp_allowed(lc, now)) {
+        return drop(DropReason::icmp_rate_limited);
+    }
     const fwd::Port* p = table.port(f.port);
     if (p == nullptr) {
         return drop(DropReason::no_route);
     }
-    auto* eth = reinterpret_cast<EthHdr*>(f.data);
+    constexpr uint32_t head = sizeof(EthHdr) + sizeof(Ipv4Hdr) + sizeof(IcmpHdr);
     const auto* orig = reinterpret_cast<const Ipv4Hdr*>(f.data + sizeof(EthHdr));
-    const uint32_t quoted = std::min<uint32_t>(orig->ihl() * 4u + 8, net16(orig->total_length));
+    const uint32_t avail = f.len + f.headroom;
+    if (avail < head + sizeof(Ipv4Hdr) + 8) {
+        return drop(DropReason::too_big);
+    }
+    const uint32_t quoted = std::min({orig->ihl() * 4u + 8, uint32_t{net16(orig->total_length)},
+                                      f.len - static_cast<uint32_t>(sizeof(EthHdr)), avail - head});
+    if (quoted < sizeof(Ipv4Hdr) + 8) {
+        return drop(DropReason::too_big);
+    }
     const uint32_t client = orig->src;
-    const uint32_t vip = orig->dst;
-    std::memmove(f.data + sizeof(EthHdr) + sizeof(Ipv4Hdr) + sizeof(IcmpHdr), orig, quoted);
+    std::array<uint8_t, 6> client_mac{};
+    std::memcpy(client_mac.data(), f.data + 6, 6);
+    const uint32_t grow = head + quoted > f.len ? head + quoted - f.len : 0;
+    uint8_t* const out = f.data - grow;
+    std::memmove(out + head, f.data + sizeof(EthHdr), quoted);
+    f.data = out;
+    f.headroom -= grow;
+    f.len = head + quoted;
 
-    std::memcpy(eth->dst, eth->src, 6);
+    auto* eth = reinterpret_cast<EthHdr*>(out);
+    std::memcpy(eth->dst, client_mac.data(), 6);
     std::memcpy(eth->src, p->mac.data(), 6);
-    auto* ip = reinterpret_cast<Ipv4Hdr*>(f.data + sizeof(EthHdr));
+    const uint16_t ipv4_type = net16(ethertype_ipv4);
+    std::memcpy(out + 12, &ipv4_type, 2);
+    auto* ip = reinterpret_cast<Ipv4Hdr*>(out + sizeof(EthHdr));
     ip->version_ihl = 0x45;
     ip->tos = 0xc0;  // IPTOS_PREC_INTERNETCONTROL, as the kernel's icmp_send()
     ip->total_length = net16(static_cast<uint16_t>(sizeof(Ipv4Hdr) + sizeof(IcmpHdr) + quoted));
@@ -170,18 +203,74 @@ Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t m
     ip->ttl = 64;
     ip->proto = ipproto_icmp;
     ip->checksum = 0;
-    ip->src = p->ip != 0 ? p->ip : vip;  // the node's address on the port, as icmp_send() picks
+    ip->src = src;
     ip->dst = client;
     ip->checksum = net16(checksum(ip, sizeof(Ipv4Hdr)));
     auto* icmp = reinterpret_cast<IcmpHdr*>(ip + 1);
-    icmp->type = icmp_dest_unreach;
-    icmp->code = icmp_frag_needed;
+    icmp->type = type;
+    icmp->code = code;
     icmp->checksum = 0;
     icmp->unused = 0;
-    icmp->mtu = net16(static_cast<uint16_t>(mtu));
+    icmp->mtu = net16(mtu);
     icmp->checksum = net16(checksum(icmp, sizeof(IcmpHdr) + quoted));
-    f.len = static_cast<uint32_t>(sizeof(EthHdr) + sizeof(Ipv4Hdr) + sizeof(IcmpHdr) + quoted);
     return verdict(Verdict::reply, f.port);
+}
+
+// ICMP destination unreachable, fragmentation needed (RFC 792, RFC 1191 §4) back to the sender of
+// the IP packet in `f`, as kernel IPVS sends when a tunnelled packet with DF would exceed the MTU
+// of the out port (`port_mtu`), reporting the room left after the outer header. A port whose room
+// is under 68 bytes (RFC 791: every hop passes 68) has no path MTU to report: nothing is sent.
+Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t port_mtu, uint64_t now) noexcept
+{
+    if (port_mtu < 68 + sizeof(Ipv4Hdr)) {
+        return drop(DropReason::too_big);
+    }
+    const fwd::Port* p = table.port(f.port);
+    const uint32_t vip = reinterpret_cast<const Ipv4Hdr*>(f.data + sizeof(EthHdr))->dst;
+    // The node's address on the port, else the VIP.
+    const uint32_t src = p != nullptr && p->ip != 0 ? p->ip : vip;
+    return icmp_error(table, lc, f, icmp_dest_unreach, icmp_frag_needed,
+                      static_cast<uint16_t>(std::min<uint32_t>(port_mtu - sizeof(Ipv4Hdr), 0xffff)), src, now);
+}
+
+// A source no packet to a virtual service may come from (RFC 1812 §5.3.7, the kernel's martian
+// sources in ip_route_input_slow()): 0/8, 127/8, 224/4 and the limited broadcast; and the node's
+// own addresses, VIPs included, which only a spoofer (or a loop) sends from. Network order.
+bool martian_source(const fwd::Table& table, uint32_t src) noexcept
+{
+    const uint32_t h = net32(src);
+    const uint32_t first = h >> 24;
+    if (first == 0 || first == 127 || (first & 0xf0) == 0xe0 || h == 0xffffffff) {
+        return true;
+    }
+    return table.find_vip(src) != nullptr || table.is_local(src);
+}
+
+// IP options (RFC 791 §3.1): a source-routed packet (loose or strict, LSRR/SSRR) is not forwarded,
+// as the kernel's accept_source_route 0 (its default) drops it; options whose lengths do not add up
+// are dropped as the kernel's ip_options_compile() does.
+DropReason check_options(const Ipv4Hdr* ip, uint32_t hlen) noexcept
+{
+    const auto* o = reinterpret_cast<const uint8_t*>(ip) + sizeof(Ipv4Hdr);
+    const uint32_t n = hlen - static_cast<uint32_t>(sizeof(Ipv4Hdr));
+    for (uint32_t i = 0; i < n;) {
+        const uint8_t type = o[i];
+        if (type == 0) {  // end of option list
+            break;
+        }
+        if (type == 1) {  // no operation
+            ++i;
+            continue;
+        }
+        if (i + 1 >= n || o[i + 1] < 2 || o[i + 1] > n - i) {
+            return DropReason::ip_bad_options;
+        }
+        if (type == 131 || type == 137) {  // LSRR, SSRR
+            return DropReason::ip_source_route;
+        }
+        i += o[i + 1];
+    }
+    return DropReason::none;
 }
 
 // The L4 ports and TCP flags of an unfragmented TCP/UDP datagram, or the reason it is cut short.
@@ -268,10 +357,16 @@ void advance(LcoreState& lc, flow::Entry* e, uint8_t tcp_flags, uint64_t now, fl
 Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4, const fwd::Service& service,
              uint32_t si, uint32_t total, uint64_t now) noexcept;
 
+// Schedulers that give a packet of an established connection the backend its SYN got without any
+// flow state (as long as the backends do not change): sh by the client address, mh by the tuple.
+constexpr bool stateless_sched(sched::Algo a) noexcept { return a == sched::Algo::sh || a == sched::Algo::mh; }
+
 // A reply from a NAT backend (src = backend ip:port): back to VIP:port, from the lcore owning its flow.
 Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4,
                  const fwd::NatReply& nr, uint64_t now) noexcept
 {
+    // Not to a VIP: the kernel's forwarding would drop it and answer time exceeded itself; here it
+    // is dropped (the backend's kernel is the one to tell).
     if (ip->ttl <= 1) {
         return drop(DropReason::ttl_exceeded);
     }
@@ -296,11 +391,12 @@ Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip,
         }
     }
     if (e == nullptr) {
-        if (nr.count != 1) {
-            return drop(DropReason::nat_no_flow);
-        }
-        si = nr.service[0];  // one service: the translation needs no flow (a flow made before a failover)
-        Counters::bump(lc.counters.nat_untracked);
+        // No flow: not translated. A stateless translation made any host that can spoof a backend's
+        // address (on any port: clients and backends often share one) send as VIP:port to anyone,
+        // forged answers and RSTs included. IPVS translates only for a connection too: ip_vs_out()
+        // lets a packet with none go on untranslated (or answers port unreachable, nat_icmp_send).
+        // The flows of a NAT service across a failover need flow sync from the old master.
+        return drop(DropReason::nat_no_flow);
     }
     const fwd::Service& svc = services[si];
     const uint32_t total = net16(ip->total_length);
@@ -312,12 +408,11 @@ Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip,
     ip->checksum = csum_replace32(ip->checksum, old_src, svc.vip);
     l4_rewrite(ip->proto, l4.hdr, old_src, svc.vip, reinterpret_cast<uint16_t*>(l4.hdr), svc.port);
     ip_decrease_ttl(ip);
-    if (e != nullptr) {
-        if (ip->proto == ipproto_tcp) {
-            advance(lc, e, l4.tcp_flags, now, flow::Dir::output);
-        }
-        count_backend(lc, si, e->backend, total, true);
+    if (ip->proto == ipproto_tcp) {
+        advance(lc, e, l4.tcp_flags, now, flow::Dir::output);
     }
+    flow::FlowTable::confirm_if_active(e);
+    count_backend(lc, si, e->backend, total, true);
     return to_next_hop(table, lc, f, table.next_hop(ip->dst), now);
 }
 
@@ -351,6 +446,11 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     // RFC 1122 §3.2.1.2: a datagram whose header checksum fails is silently discarded.
     if (!ipv4_checksum_ok(ip, hlen)) {
         return drop(DropReason::ip_bad_checksum);
+    }
+    if (hlen > sizeof(Ipv4Hdr)) [[unlikely]] {
+        if (const DropReason r = check_options(ip, hlen); r != DropReason::none) {
+            return drop(r);
+        }
     }
     // VRRP (RFC 5798 §5.1.1.4): every advert goes to the control thread, which validates it
     // (§7.1: TTL 255, version, VRID, auth…) and runs the state machine.
@@ -402,10 +502,15 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
     const fwd::Service* const svc = &service;
     // IPVS decrements the TTL on every forwarded packet, whatever the method: ip_vs_*_xmit() →
     // __ip_vs_get_out_rt() → decrement_ttl() (net/netfilter/ipvs/ip_vs_xmit.c, since Linux 4.2),
-    // which drops TTL ≤ 1 (with ICMP time exceeded, not sent here). Checked before scheduling so a
-    // dying packet costs no flow state.
-    if (ip->ttl <= 1) {
-        return drop(DropReason::ttl_exceeded);
+    // which drops TTL ≤ 1 with icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL). The skb still has its
+    // input route, local (the VIP is the director's address), so icmp_send() answers from the
+    // packet's destination: the VIP. Rate-limited as the kernel's ICMP, and never to a martian
+    // source. Checked before scheduling so a dying packet costs no flow state.
+    if (ip->ttl <= 1) [[unlikely]] {
+        if (martian_source(table, ip->src)) {
+            return drop(DropReason::martian_source);
+        }
+        return icmp_error(table, lc, f, icmp_time_exceeded, 0, 0, ip->dst, now);
     }
     if (si >= lc.sched.size()) {
         return drop(DropReason::no_backend);  // the table outgrew the lcore's limits: a control bug
@@ -425,9 +530,27 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
             (e->state != flow::State::established || (l4.tcp_flags & (flow::tcp_syn | flow::tcp_fin | flow::tcp_rst)) != 0)) {
             advance(lc, e, l4.tcp_flags, now, dir);
         }
+        flow::FlowTable::confirm_if_active(e);
     } else {
-        // Scheduled on any packet of an unknown flow, not only a SYN (IPVS's sloppy_tcp): after a
-        // failover or republish an established flow lands on the same backend with mh.
+        if (e == nullptr) {
+            // A new flow, from its first packet.
+            if (martian_source(table, ip->src)) {
+                return drop(DropReason::martian_source);
+            }
+            // IPVS's tcp_conn_schedule() (ip_vs_proto_tcp.c) schedules a TCP connection on a SYN
+            // without RST only ("No !th->ack check to allow scheduling on SYN+ACK for Active FTP"),
+            // unless sloppy_tcp is set. Any other segment for no connection "continues traversal as
+            // normal" (ip_vs_try_to_schedule(), NF_ACCEPT) into the local stack, which holds the VIP
+            // and answers it with a RST. Here it is dropped instead: a spoofed ACK flood makes no
+            // flow, no RST and no load on the exception path. mh and sh choose the same backend for
+            // the same packet without state (the tuple's Maglev entry; the client's bucket), so there a
+            // mid-flow segment (after a failover, an expiry) is scheduled as with sloppy_tcp, RST
+            // excepted as there.
+            if (ip->proto == ipproto_tcp && ((l4.tcp_flags & flow::tcp_rst) != 0 ||
+                                             ((l4.tcp_flags & flow::tcp_syn) == 0 && !stateless_sched(svc->sched.algo())))) {
+                return drop(DropReason::tcp_no_flow);
+            }
+        }
         int32_t b = -1;
         flow::PersistEntry* pe = nullptr;
         const flow::State first = flow::FlowTable::first_state(ip->proto, l4.tcp_flags, dir);
@@ -449,9 +572,12 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
                 lc.persist.insert(ip->src, svc->persist_mask, si, static_cast<uint32_t>(b), svc->persist_s * lc.hz, now);
             }
         }
-        // The lookup above missed (or found a flow of another service position, replaced here).
-        e = e == nullptr ? lc.flows.insert_absent(key, hash, now, si, static_cast<uint32_t>(b), first)
-                         : lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), l4.tcp_flags, 0, dir);
+        // The lookup above missed: a new flow, unconfirmed until a second packet finds it active. Or it
+        // found a flow of another service position (the table was republished), replaced here as
+        // confirmed as it was.
+        e = e == nullptr ? lc.flows.insert_absent(key, hash, now, si, static_cast<uint32_t>(b), first, 0, false)
+                         : lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), l4.tcp_flags, 0, dir,
+                                           e->confirmed != 0);
     }
     const fwd::Backend& be = svc->backends[e->backend];
     count_backend(lc, si, e->backend, total, false);
@@ -480,7 +606,7 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
         }
         if (total + sizeof(Ipv4Hdr) > out->mtu) {
             if ((net16(ip->frag) & ip_flag_df) != 0) {
-                return frag_needed(table, lc, f, out->mtu - static_cast<uint32_t>(sizeof(Ipv4Hdr)), now);
+                return frag_needed(table, lc, f, out->mtu, now);
             }
             return drop(DropReason::too_big);
         }

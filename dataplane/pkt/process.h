@@ -9,7 +9,7 @@
 // (`Steering`, the same Toeplitz key and indirection table as the NIC) and, if that is another lcore,
 // redirects the frame to it over a ring; the owner finds the flow, updates its TCP state and
 // translates. No table is shared or written by two lcores. A reply whose flow no lcore has (after a
-// failover, or an expiry) is translated statelessly when its backend serves one service only.
+// failover, or an expiry) is dropped, never translated statelessly (see nat_reply() in process.cc).
 #pragma once
 
 #include "dataplane/flow/flow_table.h"
@@ -32,7 +32,6 @@ namespace pkt {
 struct alignas(64) Counters {
     uint64_t rx = 0;
     uint64_t tx = 0;
-    uint64_t nat_untracked = 0;  // NAT replies translated without a flow (stateless fallback)
     std::array<uint64_t, verdict_count> verdicts{};
     std::array<uint64_t, drop_reason_count> drops{};
 
@@ -128,7 +127,8 @@ struct alignas(64) LcoreState {
 };
 
 /// A frame to process: its bytes and how far they may grow to the front (TUN prepends 20 bytes).
-/// process() may move `data` back (and grow `len`) or shorten `len` (ARP request, ICMP error).
+/// process() may move `data` back (and grow `len`: TUN, an ICMP error about a small packet) or
+/// shorten `len` (ARP request, ICMP error about a large one).
 struct Frame {
     uint8_t* data = nullptr;  // the Ethernet header
     uint32_t len = 0;

@@ -10,7 +10,7 @@ namespace pkt {
 /// What the lcore does with a frame.
 enum class Verdict : uint8_t {
     forward,       // rewritten in place, sent out (DR: to the backend's MAC)
-    reply,         // rewritten in place into an answer (ARP reply), sent out the port it came in on
+    reply,         // rewritten in place into an answer (ARP reply, ICMP error), sent out the port it came in on
     to_control,    // handed to the control thread: VRRP adverts; ARP replies and gratuitous ARPs, from which
                    // it learns neighbours (and which it passes on to the kernel)
     to_exception,  // handed to the kernel's stack (the exception TAP): not ours to handle here
@@ -36,7 +36,7 @@ enum class DropReason : uint8_t {
     ip_bad_length,       // total length shorter than the header (RFC 1122 §3.2.1.2)
     ip_bad_checksum,     // header checksum fails (RFC 1122 §3.2.1.2: silently discard)
     ip_fragment,         // a fragment to a virtual service (no reassembly on the fast path)
-    ttl_exceeded,        // TTL ≤ 1 on a packet to forward (IPVS's decrement_ttl(); no ICMP sent yet)
+    ttl_exceeded,        // TTL ≤ 1 on a NAT reply to forward (to a VIP: ICMP time exceeded instead)
     l4_truncated,        // TCP/UDP header cut short, or TCP data offset < 5 (RFC 9293 §3.1)
     kind_unsupported,    // service forwarding method not implemented (none today: DR, NAT and TUN are)
     no_backend,          // the scheduler found no backend that may take a new flow
@@ -46,14 +46,22 @@ enum class DropReason : uint8_t {
     exception_ring_full, // the ring to the exception path is full
     tx_full,             // the port's TX queue did not take the frame
     no_route,            // no route to the destination of a NAT reply or a TUN backend
-    nat_no_flow,         // a NAT reply whose flow no lcore has and whose service is ambiguous
+    nat_no_flow,         // a NAT reply whose flow no lcore has: never translated without one (IPVS)
     redirect_ring_full,  // the ring to the lcore that owns the flow is full
     too_big,             // over the out port's MTU without DF: the fast path does not fragment
-    icmp_rate_limited,   // would have sent ICMP fragmentation-needed, over the rate limit
+    icmp_rate_limited,   // would have sent an ICMP error (frag-needed, time exceeded), over the rate limit
     other_host,          // unicast to another MAC (seen in promiscuous mode or flooded by a switch):
                          // the kernel's PACKET_OTHERHOST, which it drops before IP
+    tcp_no_flow,         // a TCP segment other than a SYN for no flow, to a service whose scheduler
+                         // needs the flow (all but mh, sh); an RST for no flow to any (IPVS without
+                         // sloppy_tcp: a connection starts at SYN)
+    martian_source,      // a new flow from 0/8, 127/8, 224/4, 255.255.255.255 or the node's own
+                         // addresses and VIPs (RFC 1812 §5.3.7)
+    ip_source_route,     // IP options with loose or strict source routing (accept_source_route 0)
+    ip_bad_options,      // IP options whose lengths do not add up (ip_options_compile())
+    arp_bad_sender,      // ARP with a multicast or broadcast sender hardware address
 };
-inline constexpr unsigned drop_reason_count = 27;
+inline constexpr unsigned drop_reason_count = 32;
 
 constexpr std::string_view to_string(Verdict v) noexcept
 {
@@ -99,6 +107,11 @@ constexpr std::string_view to_string(DropReason r) noexcept
     case DropReason::too_big: return "too_big";
     case DropReason::icmp_rate_limited: return "icmp_rate_limited";
     case DropReason::other_host: return "other_host";
+    case DropReason::tcp_no_flow: return "tcp_no_flow";
+    case DropReason::martian_source: return "martian_source";
+    case DropReason::ip_source_route: return "ip_source_route";
+    case DropReason::ip_bad_options: return "ip_bad_options";
+    case DropReason::arp_bad_sender: return "arp_bad_sender";
     }
     return "?";
 }

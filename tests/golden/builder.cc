@@ -85,6 +85,7 @@ Bytes ipv4(const Ip4& h, const Bytes& payload)
     put16(b, 0);
     put32(b, h.src);
     put32(b, h.dst);
+    b.insert(b.end(), h.options.begin(), h.options.end());
     while (b.size() < hlen) {
         b.push_back(0);
     }
@@ -123,9 +124,11 @@ Bytes udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Byte
     return l4(17, src, dst, std::move(b), 6);
 }
 
-Bytes icmp_frag_needed(uint16_t mtu, const Bytes& quoted)
+namespace {
+
+Bytes icmp_error(uint8_t type, uint8_t code, uint16_t mtu, const Bytes& quoted)
 {
-    Bytes b{3, 4, 0, 0, 0, 0};
+    Bytes b{type, code, 0, 0, 0, 0};
     put16(b, mtu);
     b.insert(b.end(), quoted.begin(), quoted.end());
     const uint16_t c = finish(sum(0, b));
@@ -133,5 +136,11 @@ Bytes icmp_frag_needed(uint16_t mtu, const Bytes& quoted)
     b[3] = static_cast<uint8_t>(c);
     return b;
 }
+
+}  // namespace
+
+Bytes icmp_frag_needed(uint16_t mtu, const Bytes& quoted) { return icmp_error(3, 4, mtu, quoted); }
+
+Bytes icmp_time_exceeded(const Bytes& quoted) { return icmp_error(11, 0, 0, quoted); }
 
 }  // namespace golden

@@ -32,6 +32,7 @@ struct Ip4 {
     uint8_t ihl = 5;        // header words; options (zeros) fill the rest
     uint8_t version = 4;
     uint8_t tos = 0;
+    std::vector<uint8_t> options = {};  // after the fixed header; zeros pad it to `ihl` words
 };
 /// IPv4 header (checksum computed) followed by `payload`.
 Bytes ipv4(const Ip4& h, const Bytes& payload);
@@ -42,5 +43,7 @@ Bytes udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Byte
 /// ICMP destination unreachable / fragmentation needed (RFC 1191 §4) quoting `quoted` (the original
 /// IP header and the first 8 bytes of its data), checksum computed.
 Bytes icmp_frag_needed(uint16_t mtu, const Bytes& quoted);
+/// ICMP time exceeded, TTL exceeded in transit (RFC 792 type 11 code 0) quoting `quoted`.
+Bytes icmp_time_exceeded(const Bytes& quoted);
 
 }  // namespace golden

@@ -397,6 +397,108 @@ TEST(FlowTable, InsertPrefersAnExpiredEntryToEvictingALiveOne)
     }
 }
 
+TEST(FlowTable, EvictionTakesAnUnconfirmedFlowBeforeOlderEstablishedOnes)
+{
+    // One neighbourhood (one hash, 16 slots): 15 confirmed ESTABLISHED flows seen long ago and one
+    // unconfirmed SYN seen just now. The 17th key must replace the SYN, not the oldest connection.
+    FlowTable t(1000, secs);
+    constexpr uint32_t h = 0x12345678;
+    for (uint32_t i = 0; i < 15; ++i) {
+        t.insert(key(i), h, 10 + i, 0, i, flow::tcp_ack);
+    }
+    t.insert(key(15), h, 100, 0, 15, flow::tcp_syn, 0, flow::Dir::input_only, false);
+    t.insert(key(16), h, 101, 0, 16, flow::tcp_syn, 0, flow::Dir::input_only, false);
+    EXPECT_EQ(t.counters().evictions, 1U);
+    EXPECT_EQ(t.lookup(key(15), h, 102), nullptr);
+    for (uint32_t i = 0; i < 15; ++i) {
+        EXPECT_NE(t.lookup(key(i), h, 102), nullptr) << "established key " << i;
+    }
+    // Then closing flows (confirmed, not ESTABLISHED), the least recently seen first, before
+    // ESTABLISHED ones seen long before them.
+    Entry* fin = t.lookup(key(3), h, 103);
+    ASSERT_NE(fin, nullptr);
+    t.update_tcp(fin, flow::tcp_fin, 103);
+    ASSERT_EQ(fin->state, State::fin_wait);
+    Entry* rst = t.lookup(key(4), h, 104);
+    ASSERT_NE(rst, nullptr);
+    t.update_tcp(rst, flow::tcp_rst, 104);
+    ASSERT_EQ(rst->state, State::close);
+    t.insert(key(17), h, 105, 0, 17, flow::tcp_ack);  // confirmed: replaces the unconfirmed key 16
+    EXPECT_EQ(t.lookup(key(16), h, 105), nullptr);
+    t.insert(key(18), h, 106, 0, 18, flow::tcp_ack);
+    EXPECT_EQ(t.lookup(key(3), h, 107), nullptr) << "FIN_WAIT, seen at 103: the oldest closing flow";
+    EXPECT_NE(t.lookup(key(4), h, 107), nullptr);
+    for (const uint32_t i : {0U, 1U, 2U, 5U, 14U, 17U, 18U}) {
+        EXPECT_NE(t.lookup(key(i), h, 107), nullptr) << "established key " << i;
+    }
+}
+
+TEST(FlowTable, UnconfirmedFlowsLiveFiveSecondsConfirmedOnesTheirStatesTimeout)
+{
+    FlowTable t(64, secs);
+    const Key4 udp = key(1, flow::ipproto_udp);
+    const Key4 tcp = key(2);
+    t.insert(udp, flow::hash_v4(udp), 0, 0, 1, 0, 0, flow::Dir::input_only, false);
+    t.insert(tcp, flow::hash_v4(tcp), 0, 0, 2, flow::tcp_syn, 0, flow::Dir::input_only, false);
+    EXPECT_NE(t.lookup(udp, flow::hash_v4(udp), 4), nullptr) << "4 s: alive (and refreshed)";
+    EXPECT_EQ(t.lookup(udp, flow::hash_v4(udp), 9), nullptr) << "5 s after its last packet, unconfirmed";
+    EXPECT_EQ(t.lookup(tcp, flow::hash_v4(tcp), 5), nullptr) << "a SYN never answered: 5 s, not SYN_RECV's 60";
+    // Confirmed: a second UDP datagram; the handshake's ACK.
+    t.insert(udp, flow::hash_v4(udp), 10, 0, 1, 0, 0, flow::Dir::input_only, false);
+    Entry* e = t.lookup(udp, flow::hash_v4(udp), 11);
+    ASSERT_NE(e, nullptr);
+    FlowTable::confirm_if_active(e);
+    EXPECT_NE(t.lookup(udp, flow::hash_v4(udp), 11 + 299), nullptr) << "UDP's 300 s once confirmed";
+    t.insert(tcp, flow::hash_v4(tcp), 10, 0, 2, flow::tcp_syn, 0, flow::Dir::input_only, false);
+    e = t.lookup(tcp, flow::hash_v4(tcp), 11);
+    ASSERT_NE(e, nullptr);
+    FlowTable::confirm_if_active(e);
+    EXPECT_EQ(e->confirmed, 0) << "SYN_RECV is not confirmed by a second SYN";
+    t.update_tcp(e, flow::tcp_ack, 11);
+    FlowTable::confirm_if_active(e);
+    EXPECT_EQ(e->confirmed, 1);
+    EXPECT_NE(t.lookup(tcp, flow::hash_v4(tcp), 11 + 899), nullptr) << "ESTABLISHED's 900 s once confirmed";
+}
+
+// H6: a table that a spoofed SYN flood fills (and refills 40 times over) keeps every established,
+// confirmed flow, including those whose neighbourhood the flood reaches when it holds nothing else:
+// the flood's own unconfirmed entries are taken from elsewhere then.
+TEST(FlowTable, SpoofedSynFloodKeepsEveryEstablishedFlow)
+{
+    constexpr uint32_t cap = 4096;
+    FlowTable t(cap, secs);
+    constexpr uint32_t established = 1024;
+    for (uint32_t i = 0; i < established; ++i) {
+        const Key4 k = key(i);
+        t.insert(k, flow::hash_v4(k), 0, 0, i, flow::tcp_syn, 0, flow::Dir::input_only, false);
+        Entry* e = t.lookup(k, flow::hash_v4(k), 1);
+        ASSERT_NE(e, nullptr);
+        t.update_tcp(e, flow::tcp_ack, 1);
+        FlowTable::confirm_if_active(e);
+        ASSERT_EQ(e->state, State::established);
+    }
+    std::mt19937 rng(11);
+    constexpr uint32_t flood = 40 * cap;
+    for (uint32_t i = 0; i < flood; ++i) {
+        const Key4 k{.src = ip(100, static_cast<uint8_t>(64 + (rng() & 63)), static_cast<uint8_t>(rng()),
+                               static_cast<uint8_t>(rng())),
+                     .dst = ip(192, 0, 2, 1),
+                     .sport = be16(static_cast<uint16_t>(1024 + rng() % 60000)),
+                     .dport = be16(80),
+                     .proto = flow::ipproto_tcp};
+        t.insert(k, flow::hash_v4(k), 2, 0, 0, flow::tcp_syn, 0, flow::Dir::input_only, false);
+        ASSERT_LE(t.size(), cap);
+    }
+    EXPECT_EQ(t.size(), cap);
+    EXPECT_GE(t.counters().evictions, flood - (cap - established));
+    for (uint32_t i = 0; i < established; ++i) {
+        const Key4 k = key(i);
+        const Entry* e = t.lookup(k, flow::hash_v4(k), 3);
+        ASSERT_NE(e, nullptr) << "established flow " << i << " evicted by the flood";
+        EXPECT_EQ(e->backend, i);
+    }
+}
+
 // --- incremental expiry -----------------------------------------------------------------------------
 
 TEST(FlowTable, IncrementalExpiryWithBudgetsCleansEverything)

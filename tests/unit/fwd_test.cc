@@ -11,8 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <set>
 #include <string_view>
 
@@ -192,7 +194,7 @@ TEST(BackendCounters, NatBytesBothWaysExactly)
         const auto sport = static_cast<uint16_t>(42000 + i);
         Bytes request = eth(port_mac, client_mac, 0x0800,
                             golden::ipv4({.src = client, .dst = vip, .proto = 6},
-                                         golden::tcp(client, vip, sport, 80, 0x18, 1, Bytes(100 + i, 0x61))));
+                                         golden::tcp(client, vip, sport, 80, 0x02, 1, Bytes(100 + i, 0x61))));
         ASSERT_EQ(run(*b.table, lc, request, 1).verdict, pkt::Verdict::forward);
         Bytes reply = eth(port_mac, mac(static_cast<uint8_t>(0x11 + i)), 0x0800,
                           golden::ipv4({.src = reals[i], .dst = client, .proto = 6},
@@ -234,7 +236,7 @@ TEST(IcmpRateLimit, BurstOfFiftyThenAThousandASecond)
                        flow::Timeouts::ipvs_defaults(hz));
     const Bytes big = eth(port_mac, client_mac, 0x0800,
                           golden::ipv4({.src = client, .dst = vip, .proto = 6},
-                                       golden::tcp(client, vip, 40000, 80, 0x18, 1, Bytes(1460, 0x61))));
+                                       golden::tcp(client, vip, 40000, 80, 0x02, 1, Bytes(1460, 0x61))));
     auto send = [&](uint64_t now) {
         Bytes f = big;
         const pkt::Result r = run(*b.table, lc, f, now);
@@ -268,6 +270,118 @@ TEST(IcmpRateLimit, BurstOfFiftyThenAThousandASecond)
     EXPECT_EQ(k, 10) << "10 ms of packets every 100 µs: ten answers";
     EXPECT_EQ(answered(t0 + 11000 + 20'000, 30), 20) << "20 ms idle: twenty tokens";
     EXPECT_EQ(answered(t0 + 100 * hz, 60), 50) << "a long pause refills the burst, and no more";
+}
+
+// A flood from random sources (H6): spoofed SYNs fill the flow table and replace one another, never
+// a confirmed connection; spoofed ACKs to an rr service make no flow at all. Through pkt::process,
+// with the IPVS timeouts, at 1000 ticks a second.
+TEST(Flood, SpoofedSynsAndAcksCostNoEstablishedFlow)
+{
+    const auto mac = [](uint8_t x) { return fwd::Mac{0x02, 0, 0, 0, 0, x}; };
+    fwd::BuildResult b = fwd::Table::build(config(conf::LbAlgo::rr, {web1, web2}),
+                                           inputs({{net(web1), mac(0x11)}, {net(web2), mac(0x12)}}));
+    ASSERT_TRUE(b.table) << b.error;
+    pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
+    const uint32_t cap = lc.flows.capacity();
+    // 256 real connections (a quarter of the table): SYN, then the handshake's ACK.
+    constexpr uint16_t real = 256;
+    std::map<uint16_t, uint8_t> backend_of;  // client port → the last byte of the backend's MAC
+    for (uint16_t i = 0; i < real; ++i) {
+        Bytes s = syn(static_cast<uint16_t>(20000 + i));
+        ASSERT_EQ(run(*b.table, lc, s, 1).verdict, pkt::Verdict::forward);
+        backend_of[static_cast<uint16_t>(20000 + i)] = s[5];
+        Bytes a = syn(static_cast<uint16_t>(20000 + i), 0x10);
+        ASSERT_EQ(run(*b.table, lc, a, 2).verdict, pkt::Verdict::forward);
+    }
+    std::mt19937 rng(7);
+    auto spoofed = [&](uint8_t flags) {
+        const uint32_t src = ip(100, 64, 0, 0) | (rng() & 0x3fffff);
+        const auto sport = static_cast<uint16_t>(1024 + rng() % 60000);
+        return eth(port_mac, client_mac, 0x0800,
+                   golden::ipv4({.src = src, .dst = vip, .proto = 6}, golden::tcp(src, vip, sport, 80, flags, 1)));
+    };
+    // 20 tables' worth of spoofed SYNs over one second: all forwarded (each schedules), the table full.
+    const uint32_t syns = 20 * cap;
+    for (uint32_t i = 0; i < syns; ++i) {
+        Bytes f = spoofed(0x02);
+        ASSERT_EQ(run(*b.table, lc, f, 3 + i / (syns / 1000)).verdict, pkt::Verdict::forward);
+    }
+    EXPECT_EQ(lc.flows.size(), cap);
+    EXPECT_GE(lc.flows.counters().evictions, syns - cap) << "the flood replaced itself";
+    // Spoofed ACKs (and ACK+PSH) from random sources: each dropped, not one flow made.
+    const flow::Counters before = lc.flows.counters();
+    for (uint32_t i = 0; i < 4 * cap; ++i) {
+        Bytes f = spoofed(i % 2 == 0 ? 0x10 : 0x18);
+        const pkt::Result r = run(*b.table, lc, f, 1004);
+        ASSERT_EQ(r.verdict, pkt::Verdict::drop);
+        ASSERT_EQ(pkt::to_string(r.reason), "tcp_no_flow");
+    }
+    EXPECT_EQ(lc.flows.counters().inserts, before.inserts) << "an ACK for no flow makes none under rr";
+    EXPECT_EQ(lc.flows.counters().evictions, before.evictions);
+    // Every real connection still reaches the backend its SYN got.
+    for (const auto& [sport, be] : backend_of) {
+        Bytes a = syn(sport, 0x18);
+        ASSERT_EQ(run(*b.table, lc, a, 1005).verdict, pkt::Verdict::forward) << "client port " << sport;
+        EXPECT_EQ(a[5], be) << "client port " << sport;
+    }
+}
+
+// ICMP errors are built in the frame and its headroom only (L7): a time-exceeded about a 54-byte
+// SYN needs 70 bytes; with 16 bytes of headroom it is sent, with none it is not (and nothing is
+// written past the frame). A TUN port whose room after the outer header is under 68 bytes reports
+// no MTU.
+TEST(IcmpErrors, StayInsideTheFrameAndReportNoMtuUnder68)
+{
+    const golden::Mac web2_mac{0x02, 0, 0, 0, 0, 0x12};
+    fwd::BuildResult b = fwd::Table::build(config(conf::LbAlgo::rr, {web1}), inputs({{net(web1), web3_mac}}));
+    ASSERT_TRUE(b.table) << b.error;
+    pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
+    const Bytes dying = eth(port_mac, client_mac, 0x0800,
+                            golden::ipv4({.src = client, .dst = vip, .proto = 6, .ttl = 1},
+                                         golden::tcp(client, vip, 40000, 80, 0x02, 1)));
+    ASSERT_EQ(dying.size(), 54u);
+    auto process_with = [&](pkt::LcoreState& state, const fwd::Table& t, const Bytes& in, uint32_t headroom,
+                            Bytes* out) {
+        // The frame at the very end of an exact-size heap buffer: ASan sees any write past it.
+        std::vector<uint8_t> buf(headroom + in.size());
+        std::copy(in.begin(), in.end(), buf.begin() + headroom);
+        pkt::Frame f{.data = buf.data() + headroom, .len = static_cast<uint32_t>(in.size()), .headroom = headroom,
+                     .port = 0, .hop = 0};
+        const pkt::Result r = pkt::process(t, state, f, 10);
+        *out = Bytes(f.data, f.data + f.len);
+        return r;
+    };
+    Bytes got;
+    pkt::Result r = process_with(lc, *b.table, dying, 0, &got);
+    EXPECT_EQ(pkt::to_string(r.reason), "too_big") << "no room for the error: nothing sent";
+    r = process_with(lc, *b.table, dying, 16, &got);
+    ASSERT_EQ(r.verdict, pkt::Verdict::reply);
+    const Bytes quoted(dying.begin() + 14, dying.begin() + 42);
+    EXPECT_EQ(got, eth(client_mac, port_mac, 0x0800,
+                       golden::ipv4({.src = vip, .dst = client, .proto = 1, .ttl = 64, .id = 0, .frag = 0, .tos = 0xc0},
+                                    golden::icmp_time_exceeded(quoted))));
+
+    // A TUN port with MTU 87: 67 bytes of room after the outer header, no path MTU to report.
+    conf::Config cfg = config(conf::LbAlgo::rr, {web2});
+    cfg.virtual_servers[0].kind = conf::LbKind::tun;
+    fwd::Inputs in = inputs({{net(web2), web2_mac}, {net(client), client_mac}});
+    in.ports[0].mtu = 87;
+    fwd::BuildResult tun = fwd::Table::build(cfg, in);
+    ASSERT_TRUE(tun.table) << tun.error;
+    pkt::LcoreState lt(limits, flow::Timeouts::ipvs_defaults(1000));
+    const Bytes big = eth(port_mac, client_mac, 0x0800,
+                          golden::ipv4({.src = client, .dst = vip, .proto = 6},
+                                       golden::tcp(client, vip, 40000, 80, 0x02, 1, Bytes(100, 0x61))));
+    r = process_with(lt, *tun.table, big, 128, &got);
+    EXPECT_EQ(pkt::to_string(r.reason), "too_big");
+    // MTU 88: 68 bytes of room, reported.
+    in.ports[0].mtu = 88;
+    tun = fwd::Table::build(cfg, in);
+    ASSERT_TRUE(tun.table) << tun.error;
+    r = process_with(lt, *tun.table, big, 128, &got);
+    ASSERT_EQ(r.verdict, pkt::Verdict::reply);
+    EXPECT_EQ(got[14 + 20], 3);
+    EXPECT_EQ(got[14 + 20 + 6] << 8 | got[14 + 20 + 7], 68);
 }
 
 // The golden node (tests/golden/fixtures.h) as fwd::Inputs, as tests/dataplane builds them.
