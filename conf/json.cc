@@ -49,7 +49,7 @@ json tracks(const std::vector<TrackRef>& ts)
 
 json notify(const Notify& n)
 {
-    return {{"notify", n.notify}, {"master", n.master}, {"backup", n.backup}, {"fault", n.fault}, {"stop", n.stop}};
+    return {{"notify", n.notify.text}, {"master", n.master.text}, {"backup", n.backup.text}, {"fault", n.fault.text}, {"stop", n.stop.text}};
 }
 
 json real_server(const RealServer& r)
@@ -81,7 +81,7 @@ json real_server(const RealServer& r)
     }
     return {{"address", r.addr.str()}, {"port", r.port}, {"weight", r.weight},
             {"inhibit_on_failure", r.inhibit_on_failure ? json(*r.inhibit_on_failure) : json(nullptr)},
-            {"notify_up", r.notify_up}, {"notify_down", r.notify_down}, {"uthreshold", r.uthreshold}, {"lthreshold", r.lthreshold},
+            {"notify_up", r.notify_up.text}, {"notify_down", r.notify_down.text}, {"uthreshold", r.uthreshold}, {"lthreshold", r.lthreshold},
             {"checkers", checkers}};
 }
 
@@ -198,8 +198,8 @@ std::string to_json(const Config& cfg, int indent)
                   {"persistence_granularity", opt_ip(vs.persistence_granularity)},
                   {"quorum", vs.quorum},
                   {"hysteresis", vs.hysteresis},
-                  {"quorum_up", vs.quorum_up},
-                  {"quorum_down", vs.quorum_down},
+                  {"quorum_up", vs.quorum_up.text},
+                  {"quorum_down", vs.quorum_down.text},
                   {"sorry_server", vs.sorry_server ? real_server(*vs.sorry_server) : json(nullptr)},
                   {"alpha", vs.alpha},
                   {"omega", vs.omega},

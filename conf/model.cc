@@ -63,6 +63,47 @@ std::optional<E> find_name(const std::array<std::string_view, N>& names, std::st
 }
 } // namespace
 
+std::vector<std::string> split_command(std::string_view text)
+{
+    std::vector<std::string> out;
+    std::string word;
+    bool in_word = false;
+    char quote = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quote != 0) {
+            if (c == quote) {
+                quote = 0;
+            } else if (c == '\\' && quote == '"' && i + 1 < text.size()) {
+                word += text[++i];
+            } else {
+                word += c;
+            }
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            if (in_word) {
+                out.push_back(std::move(word));
+                word.clear();
+                in_word = false;
+            }
+            continue;
+        }
+        in_word = true;
+        if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '\\' && i + 1 < text.size()) {
+            word += text[++i];
+        } else {
+            word += c;
+        }
+    }
+    if (in_word) {
+        out.push_back(std::move(word));
+    }
+    return out;
+}
+
 std::string_view to_string(LbAlgo a) { return algo_names[static_cast<size_t>(a)]; }
 std::string_view to_string(LbKind k) { return kind_names[static_cast<size_t>(k)]; }
 std::string_view to_string(Protocol p) { return proto_names[static_cast<size_t>(p)]; }

@@ -55,6 +55,26 @@ struct OpaqueLine {
     Location loc;
 };
 
+// How a script runs, resolved once by validation (see control/process.h): keepalived's words of the
+// command, the file its first word names, and the user and group it runs as. A script that validation
+// dropped (not found, insecure under enable_script_security, no such user) has none and never runs.
+struct Exec {
+    std::vector<std::string> argv;  // the command split as keepalived splits it (quotes and escapes removed)
+    std::string path;               // what argv[0] resolved to; empty: a `</path` test, run by /bin/sh -c
+    std::string user;               // the user it runs as (never empty)
+    uint32_t uid = 0;
+    uint32_t gid = 0;               // the group given, else the user's own
+};
+
+// A notify, quorum_up/down or notify_up/down line: `KEYWORD COMMAND [user [group]]`.
+struct Command {
+    std::string text;         // the command as written (one word, or one quoted string)
+    std::string user, group;  // as written after it; empty: the default script user
+    std::optional<Exec> exec;  // set by validation when the script is to run
+    Location loc;
+    bool empty() const { return text.empty(); }
+};
+
 struct VrrpScript {
     std::string name;
     std::string script;          // command line as written
@@ -68,6 +88,7 @@ struct VrrpScript {
     std::string group;
     bool init_fail = false;
     bool disabled = false;       // set by validation (script not found / insecure)
+    std::optional<Exec> exec;    // set by validation
     Location loc;
 };
 
@@ -90,7 +111,7 @@ struct TrackRef {  // track_script / track_file / track_interface entry
 };
 
 struct Notify {
-    std::string notify, master, backup, fault, stop, deleted;
+    Command notify, master, backup, fault, stop, deleted;
 };
 
 enum class InitialState : uint8_t { backup, master };
@@ -205,7 +226,9 @@ struct MiscCheck {  // MISC_CHECK
     std::string path;
     uint64_t timeout_us = 0;  // 0: delay_loop
     bool dynamic = false;
-    std::string user;
+    std::string user;   // `user NAME [GROUP]`; empty: the default script user
+    std::string group;
+    std::optional<Exec> exec;  // set by validation
 };
 
 struct Checker {
@@ -231,7 +254,7 @@ struct RealServer {
     uint16_t port = 0;
     int weight = 1;
     std::optional<bool> inhibit_on_failure;  // unset: the virtual server's setting
-    std::string notify_up, notify_down;
+    Command notify_up, notify_down;
     uint32_t uthreshold = 0, lthreshold = 0;
     std::optional<uint64_t> delay_loop_us;
     std::vector<Checker> checkers;
@@ -271,7 +294,7 @@ struct VirtualServer {
     std::optional<Ip> persistence_granularity;
     uint32_t quorum = 1;
     uint32_t hysteresis = 0;
-    std::string quorum_up, quorum_down;
+    Command quorum_up, quorum_down;
     std::optional<RealServer> sorry_server;
     bool sorry_server_inhibit = false;
     bool alpha = false, omega = false, ha_suspend = false;
@@ -331,6 +354,10 @@ struct Config {
 
     int instance_version(const VrrpInstance& vi) const { return vi.version ? vi.version : global.vrrp_version; }
 };
+
+// A script's command split into words as keepalived splits it: blanks separate words, single and
+// double quotes group (and are removed), a backslash escapes the next character outside single quotes.
+std::vector<std::string> split_command(std::string_view text);
 
 std::string_view to_string(LbAlgo a);
 std::string_view to_string(LbKind k);

@@ -268,20 +268,33 @@ public:
         return static_cast<uint16_t>(*v);
     }
     std::string_view text(const Line& l, size_t i) { return arg(l, i).value_or(std::string_view()); }
-    // A notify/script command line: one quoted word or several words joined by spaces.
+    // A script's command: the one word (or quoted string) after the keyword, as keepalived takes it;
+    // further words are a notify line's user and group, and are ignored elsewhere.
     std::string command(const Line& l, size_t from)
     {
-        std::string out;
-        for (size_t i = from; i < l.argc(); ++i) {
-            if (!out.empty()) {
-                out += ' ';
-            }
-            out += l.words[i].text;
-        }
+        std::string out = from < l.argc() ? std::string(l.words[from].text) : std::string();
         if (out.empty()) {
             _d.error(l.at(0), fmt::format("{}: missing script", l.words[0].text));
         }
         return out;
+    }
+    // `notify_* COMMAND [user [group]]` (and quorum_up/down, notify_up/down): the user and group are
+    // not arguments of the script but who it runs as.
+    Command notify_command(const Line& l)
+    {
+        Command c;
+        c.text = command(l, 1);
+        c.loc = l.at(1);
+        if (l.argc() > 2) {
+            c.user = str(l.words[2].text);
+        }
+        if (l.argc() > 3) {
+            c.group = str(l.words[3].text);
+        }
+        if (!c.text.empty() && c.user.empty()) {
+            (void)default_user_missing(l.at(0));
+        }
+        return c;
     }
 
     // With enable_script_security and no script_user, scripts run as keepalived_script; where that
@@ -731,11 +744,11 @@ void Parser::sync_group(const Line& head)
                  g.member_locs.push_back(loc);
              }
          }},
-        {"notify_master", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.master = p.command(l, 1); }},
-        {"notify_backup", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.backup = p.command(l, 1); }},
-        {"notify_fault", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.fault = p.command(l, 1); }},
-        {"notify_stop", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.stop = p.command(l, 1); }},
-        {"notify", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.notify = p.command(l, 1); }},
+        {"notify_master", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.master = p.notify_command(l); }},
+        {"notify_backup", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.backup = p.notify_command(l); }},
+        {"notify_fault", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.fault = p.notify_command(l); }},
+        {"notify_stop", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.stop = p.notify_command(l); }},
+        {"notify", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.notify = p.notify_command(l); }},
         {"smtp_alert", [](Parser&, const Line&, SyncGroup& g) { g.smtp_alert = true; }},
         {"track_script", [](Parser& p, const Line& l, SyncGroup& g) { p.track_scripts(l, nullptr, g.track_scripts); }},
         {"track_interface", [](Parser& p, const Line& l, SyncGroup& g) { p.track_block(l, g.track_interfaces, -254, 254); }},
@@ -1167,12 +1180,12 @@ void Parser::vrrp_instance(const Line& head)
                  v.garp_master_refresh_repeat = static_cast<int>(*n);
              }
          }},
-        {"notify_master", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.master = p.command(l, 1); }},
-        {"notify_backup", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.backup = p.command(l, 1); }},
-        {"notify_fault", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.fault = p.command(l, 1); }},
-        {"notify_stop", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.stop = p.command(l, 1); }},
-        {"notify_deleted", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.deleted = p.command(l, 1); }},
-        {"notify", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.notify = p.command(l, 1); }},
+        {"notify_master", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.master = p.notify_command(l); }},
+        {"notify_backup", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.backup = p.notify_command(l); }},
+        {"notify_fault", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.fault = p.notify_command(l); }},
+        {"notify_stop", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.stop = p.notify_command(l); }},
+        {"notify_deleted", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.deleted = p.notify_command(l); }},
+        {"notify", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.notify = p.notify_command(l); }},
         {"smtp_alert", [](Parser&, const Line&, VrrpInstance& v) { v.smtp_alert = true; }},
         {"dont_track_primary", [](Parser&, const Line&, VrrpInstance& v) { v.dont_track_primary = true; }},
         {"accept", [](Parser&, const Line&, VrrpInstance& v) { v.accept = true; }},
@@ -1425,7 +1438,12 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
              }
          }},
         {"misc_dynamic", [](Parser&, const Line&, Checker& c) { c.misc->dynamic = true; }},
-        {"user", [](Parser& p, const Line& l, Checker& c) { c.misc->user = str(p.text(l, 1)); }},
+        {"user", [](Parser& p, const Line& l, Checker& c) {
+             c.misc->user = str(p.text(l, 1));
+             if (l.argc() > 2) {
+                 c.misc->group = str(l.words[2].text);
+             }
+         }},
     };
     // The other checkers' own keywords: accepted and kept as written.
     static const std::unordered_map<std::string_view, CheckerType> opaque_keywords = {
@@ -1520,8 +1538,8 @@ void Parser::real_server(const Line& head, VirtualServer& vs)
         {"inhibit_on_failure", [](Parser&, const Line& l, RealServer& r) {
              r.inhibit_on_failure = !(l.argc() > 1 && (l.words[1].text == "false" || l.words[1].text == "off" || l.words[1].text == "no"));
          }},
-        {"notify_up", [](Parser& p, const Line& l, RealServer& r) { r.notify_up = p.command(l, 1); }},
-        {"notify_down", [](Parser& p, const Line& l, RealServer& r) { r.notify_down = p.command(l, 1); }},
+        {"notify_up", [](Parser& p, const Line& l, RealServer& r) { r.notify_up = p.notify_command(l); }},
+        {"notify_down", [](Parser& p, const Line& l, RealServer& r) { r.notify_down = p.notify_command(l); }},
         {"uthreshold", [](Parser& p, const Line& l, RealServer& r) {
              if (auto v = p.integer(l, 1, 0, UINT32_MAX)) {
                  r.uthreshold = static_cast<uint32_t>(*v);
@@ -1647,8 +1665,8 @@ void Parser::virtual_server(const Line& head)
                  v.hysteresis = static_cast<uint32_t>(*n);
              }
          }},
-        {"quorum_up", [](Parser& p, const Line& l, VirtualServer& v) { v.quorum_up = p.command(l, 1); }},
-        {"quorum_down", [](Parser& p, const Line& l, VirtualServer& v) { v.quorum_down = p.command(l, 1); }},
+        {"quorum_up", [](Parser& p, const Line& l, VirtualServer& v) { v.quorum_up = p.notify_command(l); }},
+        {"quorum_down", [](Parser& p, const Line& l, VirtualServer& v) { v.quorum_down = p.notify_command(l); }},
         {"sorry_server", [](Parser& p, const Line& l, VirtualServer& v) {
              RealServer r;
              r.loc = l.loc;

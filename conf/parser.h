@@ -22,6 +22,12 @@ public:
     // The absolute path of an executable `program` (searched on PATH when relative), if there is one.
     virtual std::optional<std::string> find_executable(const std::string& program) const;
     virtual bool user_exists(const std::string& name) const;
+    struct Ids {
+        uint32_t uid = 0, gid = 0;  // the user's, and its primary group
+    };
+    // A user's ids, a group's id: what a script is run as, looked up once when the config is read.
+    virtual std::optional<Ids> user_ids(const std::string& name) const;
+    virtual std::optional<uint32_t> group_id(const std::string& name) const;
     // Whether `path` exists at all (a script named by path counts as one even when not executable).
     virtual bool path_exists(const std::string& path) const;
     // Whether a script at `path` is safe to run as root: a regular file, and every component of its real

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <net/if.h>
+#include <grp.h>
 #include <pwd.h>
 #include <set>
 #include <sys/stat.h>
@@ -54,6 +55,24 @@ bool Environment::user_exists(const std::string& name) const
     return ::getpwnam(name.c_str()) != nullptr;
 }
 
+std::optional<Environment::Ids> Environment::user_ids(const std::string& name) const
+{
+    const passwd* pw = ::getpwnam(name.c_str());
+    if (pw == nullptr) {
+        return std::nullopt;
+    }
+    return Ids{pw->pw_uid, pw->pw_gid};
+}
+
+std::optional<uint32_t> Environment::group_id(const std::string& name) const
+{
+    const group* gr = ::getgrnam(name.c_str());
+    if (gr == nullptr) {
+        return std::nullopt;
+    }
+    return gr->gr_gid;
+}
+
 bool Environment::path_exists(const std::string& path) const
 {
     struct stat st {};
@@ -91,16 +110,6 @@ bool Environment::secure_for_root(const std::string& path) const
 
 namespace {
 
-std::string first_word(const std::string& cmd)
-{
-    size_t b = cmd.find_first_not_of(" \t");
-    if (b == std::string::npos) {
-        return {};
-    }
-    size_t e = cmd.find_first_of(" \t", b);
-    return cmd.substr(b, e == std::string::npos ? std::string::npos : e - b);
-}
-
 class Validator {
 public:
     Validator(Config& cfg, Diagnostics& d, const Environment& env) : _cfg(cfg), _d(d), _env(env) {}
@@ -123,6 +132,15 @@ private:
         std::string path;
     };
     Script resolve(const std::string& cmd) const;
+    std::optional<Exec> runner(const std::string& user, const std::string& group) const;
+    struct Checked {
+        Script::Kind kind = Script::not_found;
+        bool bad_user = false;  // no such user or group
+        bool root = false;      // runs as uid 0 or gid 0
+        bool insecure = false;  // root, and replaceable by someone else
+        std::optional<Exec> exec;  // unset: it does not run
+    };
+    Checked check(const std::string& cmd, const std::string& user, const std::string& group);
     // keepalived's vrrp validation (instances, then sync groups) stops at its first fatal finding; what
     // it would no longer say, vipd still finds and fixes, but only as a note.
     void vrrp_say(Severity sev, const Location& loc, std::string text);
@@ -436,23 +454,21 @@ void Validator::virtual_servers()
     }
 }
 
-// How keepalived resolves a script: argv0 only (quotes removed); "<" then "/" is a shell test with no
-// script; no "/" means a PATH search for an executable; otherwise any existing path counts.
+// How keepalived resolves a script: argv0 only (of its split words); "<" then "/" is a shell test with
+// no script; no "/" means a PATH search for an executable; otherwise any existing path counts.
 Validator::Script Validator::resolve(const std::string& cmd) const
 {
-    std::string argv0 = first_word(cmd);
-    if (argv0.size() >= 2 && argv0.front() == '\'' && argv0.back() == '\'') {
-        argv0 = argv0.substr(1, argv0.size() - 2);
-    }
-    if (argv0.empty()) {
+    const auto words = split_command(cmd);
+    if (words.empty() || words[0].empty()) {
         return {Script::not_found, {}};
     }
+    const std::string& argv0 = words[0];
     if (argv0[0] == '<') {
-        size_t i = cmd.find('<') + 1;
-        while (i < cmd.size() && (cmd[i] == ' ' || cmd[i] == '\t')) {
+        size_t i = 1;
+        while (i < argv0.size() && (argv0[i] == ' ' || argv0[i] == '\t')) {
             ++i;
         }
-        return {i < cmd.size() && cmd[i] == '/' ? Script::exempt : Script::not_found, {}};
+        return {i < argv0.size() && argv0[i] == '/' ? Script::exempt : Script::not_found, {}};
     }
     if (argv0.find('/') == std::string::npos) {
         auto found = _env.find_executable(argv0);
@@ -464,33 +480,96 @@ Validator::Script Validator::resolve(const std::string& cmd) const
     return {Script::found, argv0};
 }
 
+// The user and group a script runs as, resolved once here and only here: its own `user [group]`, else
+// the default script user (script_user, else keepalived_script if that user exists, else root).
+std::optional<Exec> Validator::runner(const std::string& user, const std::string& group) const
+{
+    const auto& g = _cfg.global;
+    Exec e;
+    std::string grp;
+    if (!user.empty()) {
+        e.user = user;
+        grp = group;
+    } else if (!g.script_user.empty()) {
+        e.user = g.script_user;
+        grp = g.script_group;
+    } else {
+        e.user = _env.user_exists("keepalived_script") ? "keepalived_script" : "root";
+    }
+    auto ids = _env.user_ids(e.user);
+    if (!ids) {
+        if (e.user != "root") {
+            return std::nullopt;
+        }
+        ids = Environment::Ids{0, 0};
+    }
+    e.uid = ids->uid;
+    e.gid = ids->gid;
+    if (!grp.empty()) {
+        auto gid = _env.group_id(grp);
+        if (!gid) {
+            return std::nullopt;
+        }
+        e.gid = *gid;
+    }
+    return e;
+}
+
+// keepalived's check of one script: how it resolves, who runs it, and whether a root one is safe. An
+// insecure root script is disabled under enable_script_security, else it runs and makes the file
+// insecure.
+Validator::Checked Validator::check(const std::string& cmd, const std::string& user, const std::string& group)
+{
+    Checked out;
+    auto r = resolve(cmd);
+    out.kind = r.kind;
+    if (r.kind == Script::not_found) {
+        return out;
+    }
+    auto e = runner(user, group);
+    if (!e) {
+        out.bad_user = true;
+        return out;
+    }
+    e->argv = split_command(cmd);
+    e->path = r.path;
+    out.root = e->uid == 0 || e->gid == 0;
+    if (r.kind == Script::found && out.root && !_env.secure_for_root(r.path)) {
+        out.insecure = true;
+        if (_cfg.global.enable_script_security) {
+            return out;
+        }
+    }
+    out.exec = std::move(e);
+    return out;
+}
+
 void Validator::scripts()
 {
     auto& g = _cfg.global;
-    // The default script user: keepalived_script if that user exists, else root.
-    const bool default_root = g.script_user.empty() ? !_env.user_exists("keepalived_script") : g.script_user == "root";
-    bool vrrp_root = false, vrrp_insecure = false, check_root = false;
+    bool vrrp_root = false, vrrp_insecure = false, check_root = false, check_insecure = false;
     std::set<std::string> disabled;
     std::vector<VrrpScript> kept;
     for (auto& s : _cfg.scripts) {
-        const bool root = s.user.empty() ? default_root : s.user == "root";
-        auto r = resolve(s.script);
-        if (r.kind == Script::not_found) {
+        auto c = check(s.script, s.user, s.group);
+        if (c.kind == Script::not_found) {
             _d.warn({}, fmt::format("Disabling track script {} since not found/accessible", s.name));
             disabled.insert(s.name);
             continue;
         }
-        if (r.kind == Script::found && root) {
-            vrrp_root = true;
-            if (!_env.secure_for_root(r.path)) {
-                vrrp_insecure = true;
-                if (g.enable_script_security) {
-                    _d.warn({}, fmt::format("Disabling track script {} due to insecure", s.name));
-                    disabled.insert(s.name);
-                    continue;
-                }
-            }
+        if (c.bad_user) {
+            _d.error(s.loc, fmt::format("Unable to set uid/gid for script '{}' - removing", s.script));
+            disabled.insert(s.name);
+            continue;
         }
+        vrrp_root = vrrp_root || (c.root && c.kind == Script::found);
+        vrrp_insecure = vrrp_insecure || c.insecure;
+        if (!c.exec) {
+            _d.warn({}, fmt::format("Disabling track script {} due to insecure", s.name));
+            disabled.insert(s.name);
+            continue;
+        }
+        s.exec = std::move(c.exec);
         kept.push_back(std::move(s));
     }
     _cfg.scripts = std::move(kept);
@@ -505,28 +584,61 @@ void Validator::scripts()
             drop(sg.track_scripts);
         }
     }
-    // Notify, misc and quorum scripts: a missing one is dropped silently; an existing one runs as the
-    // default script user.
-    auto runs_as_root = [&](const std::string& cmd) { return !cmd.empty() && default_root && resolve(cmd).kind == Script::found; };
-    for (const auto& vi : _cfg.instances) {
-        for (const auto* c : {&vi.notify.notify, &vi.notify.master, &vi.notify.backup, &vi.notify.fault, &vi.notify.stop}) {
-            vrrp_root = vrrp_root || runs_as_root(*c);
+    // Notify, misc and quorum scripts: a missing one is dropped silently; one with no such user or
+    // group, or an insecure root one under enable_script_security, is dropped with keepalived's
+    // (log-only) message.
+    auto command = [&](Command& cmd, bool& root, bool& insecure, std::string_view type) {
+        if (cmd.empty()) {
+            return;
+        }
+        auto c = check(cmd.text, cmd.user, cmd.group);
+        if (c.bad_user) {
+            _d.note(cmd.loc, fmt::format("Invalid user/group for {} script {} - ignoring", type, cmd.text));
+        }
+        if (c.kind == Script::found) {
+            root = root || c.root;
+            insecure = insecure || c.insecure;
+        }
+        if (c.insecure && !c.exec) {
+            _d.note(cmd.loc, fmt::format("Unsafe permissions found for script '{}' - disabling.", cmd.text));
+        }
+        cmd.exec = std::move(c.exec);
+    };
+    for (auto& n : _cfg.instances) {
+        for (auto* c : {&n.notify.notify, &n.notify.master, &n.notify.backup, &n.notify.fault, &n.notify.stop, &n.notify.deleted}) {
+            command(*c, vrrp_root, vrrp_insecure, "notify");
         }
     }
-    for (const auto& sg : _cfg.sync_groups) {
-        for (const auto* c : {&sg.notify.notify, &sg.notify.master, &sg.notify.backup, &sg.notify.fault, &sg.notify.stop}) {
-            vrrp_root = vrrp_root || runs_as_root(*c);
+    for (auto& sg : _cfg.sync_groups) {
+        for (auto* c : {&sg.notify.notify, &sg.notify.master, &sg.notify.backup, &sg.notify.fault, &sg.notify.stop, &sg.notify.deleted}) {
+            command(*c, vrrp_root, vrrp_insecure, "notify");
         }
     }
-    for (const auto& vs : _cfg.virtual_servers) {
-        check_root = check_root || runs_as_root(vs.quorum_up) || runs_as_root(vs.quorum_down);
-        for (const auto& rs : vs.real_servers) {
-            check_root = check_root || runs_as_root(rs.notify_up) || runs_as_root(rs.notify_down);
-            for (const auto& c : rs.checkers) {
-                if (c.misc && (c.misc->user.empty() || c.misc->user == "root")) {
-                    check_root = check_root || runs_as_root(c.misc->path);
+    for (auto& vs : _cfg.virtual_servers) {
+        command(vs.quorum_up, check_root, check_insecure, "quorum");
+        command(vs.quorum_down, check_root, check_insecure, "quorum");
+        for (auto& rs : vs.real_servers) {
+            command(rs.notify_up, check_root, check_insecure, "notify");
+            command(rs.notify_down, check_root, check_insecure, "notify");
+            for (auto& ck : rs.checkers) {
+                if (!ck.misc || ck.misc->path.empty()) {
+                    continue;
                 }
+                auto c = check(ck.misc->path, ck.misc->user, ck.misc->group);
+                if (c.kind == Script::found) {
+                    check_root = check_root || c.root;
+                    check_insecure = check_insecure || c.insecure;
+                }
+                if (c.insecure && !c.exec) {
+                    _d.note(ck.loc, fmt::format("Unsafe permissions found for script '{}' - disabling.", ck.misc->path));
+                }
+                if (!c.exec) {
+                    _d.note(ck.loc, fmt::format("Disabling misc script {} due to insecure", ck.misc->path));
+                }
+                ck.misc->exec = std::move(c.exec);
             }
+            // A disabled MISC_CHECK does not run, as keepalived's (checker->enabled = false).
+            std::erase_if(rs.checkers, [](const Checker& ck) { return ck.misc && !ck.misc->exec; });
         }
     }
     if (g.enable_script_security) {

@@ -56,11 +56,6 @@ int dup_cloexec(int fd)
     return ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
-std::string script_user(const conf::Config& cfg)
-{
-    return cfg.global.script_user;  // empty: run as ourselves (root), as keepalived without keepalived_script
-}
-
 // Everything that belongs to one loaded config: replaced whole on reload.
 struct Generation {
     uint64_t id = 0;  // callbacks that outlive a reload compare this, never a pointer (freed memory is reused)
@@ -84,7 +79,7 @@ struct Generation {
 class Daemon {
 public:
     explicit Daemon(const DaemonOptions& opts)
-        : _opts(opts), _dp(opts.dataplane), _timer(_io), _dp_timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP)
+        : _opts(opts), _dp(opts.dataplane), _timer(_io), _dp_timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP), _stop_timer(_io)
     {
         _signals.add(SIGUSR2);
     }
@@ -117,6 +112,8 @@ private:
     asio::steady_timer _timer;
     asio::steady_timer _dp_timer;  // the dataplane's exception path and VRRP hand-over, every millisecond
     asio::signal_set _signals;
+    asio::steady_timer _stop_timer;
+    control::ScriptQueue _notify_queue{_io, 16};  // notify scripts: serial per instance, 16 at once in all
     std::unique_ptr<kernel::Netlink> _nl;
     std::unique_ptr<kernel::Firewall> _firewall;  // vrrp_strict's drop rules: outlive reloads
     std::unique_ptr<asio::posix::stream_descriptor> _link_events;
@@ -513,8 +510,10 @@ void Daemon::run_script(size_t idx)
     const uint64_t gid = _gen->id;
     const auto& s0 = _gen->loaded->config.scripts[idx];
     const auto timeout = std::chrono::microseconds(s0.timeout_us ? s0.timeout_us : s0.interval_us);
-    const std::string user = s0.user.empty() ? script_user(_gen->loaded->config) : s0.user;
-    control::run_script(_io, s0.script, user, std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, gid, idx](ScriptResult r) {
+    if (!s0.exec) {
+        return;  // validation keeps only scripts it resolved; nothing else runs
+    }
+    control::run_script(_io, *s0.exec, {}, std::chrono::duration_cast<std::chrono::milliseconds>(timeout), [this, gid, idx](ScriptResult r) {
         if (gid != _gen->id) {
             return;  // a reload replaced this generation
         }
@@ -643,8 +642,7 @@ void Daemon::notify(size_t inst, State, State to)
 {
     const auto& cfg = _gen->loaded->config;
     const auto& vi = *_gen->engine->instances()[inst].config;
-    const std::string user = script_user(cfg);
-    const std::string* specific = nullptr;
+    const conf::Command* specific = nullptr;
     switch (to) {
     case State::master: specific = &vi.notify.master; break;
     case State::backup: specific = &vi.notify.backup; break;
@@ -652,16 +650,18 @@ void Daemon::notify(size_t inst, State, State to)
     case State::stop: specific = &vi.notify.stop; break;
     case State::init: break;
     }
-    auto spawn = [&](const std::string& cmd) {
-        control::run_script(_io, cmd, user, std::chrono::seconds(30), [](ScriptResult) {});
+    // One queue per instance and per group: its scripts run one at a time, in the order of the
+    // transitions (keepalived's notify_fifo guarantee), the specific script before `notify`.
+    auto spawn = [&](const std::string& key, const conf::Command& cmd, std::vector<std::string> extra) {
+        if (cmd.exec) {
+            _notify_queue.run(key, *cmd.exec, std::move(extra), std::chrono::seconds(30));
+        }
     };
-    if (specific != nullptr && !specific->empty()) {
-        spawn(*specific);
+    if (specific != nullptr) {
+        spawn("I " + vi.name, *specific, {});
     }
     const int prio = _gen->engine->instances()[inst].fsm->priority();
-    if (!vi.notify.notify.empty()) {
-        spawn(fmt::format("{} INSTANCE {} {} {}", vi.notify.notify, vi.name, vrrp::to_string(to), prio));
-    }
+    spawn("I " + vi.name, vi.notify.notify, {"INSTANCE", vi.name, std::string(vrrp::to_string(to)), std::to_string(prio)});
     // A sync group notifies once all its members are in the new state.
     for (const auto& g : cfg.sync_groups) {
         if (g.name != vi.sync_group) {
@@ -676,14 +676,13 @@ void Daemon::notify(size_t inst, State, State to)
         if (!all) {
             continue;
         }
-        const std::string* gs = to == State::master ? &g.notify.master : to == State::backup ? &g.notify.backup
-                              : to == State::fault  ? &g.notify.fault  : to == State::stop   ? &g.notify.stop : nullptr;
-        if (gs != nullptr && !gs->empty()) {
-            spawn(*gs);
+        const conf::Command* gs = to == State::master ? &g.notify.master : to == State::backup ? &g.notify.backup
+                                : to == State::fault  ? &g.notify.fault  : to == State::stop   ? &g.notify.stop : nullptr;
+        if (gs != nullptr) {
+            spawn("G " + g.name, *gs, {});
         }
-        if (!g.notify.notify.empty()) {
-            spawn(fmt::format("{} GROUP {} {} 0", g.notify.notify, g.name, vrrp::to_string(to)));  // keepalived: 0 for a group
-        }
+        // keepalived: the priority is 0 for a group
+        spawn("G " + g.name, g.notify.notify, {"GROUP", g.name, std::string(vrrp::to_string(to)), "0"});
     }
 }
 
@@ -777,8 +776,15 @@ void Daemon::on_signal(int sig)
     _firewall->remove_tables();
     _timer.cancel();
     _dp_timer.cancel();
-    // Give the stop notify scripts a moment, then leave.
-    _io.stop();
+    // The stop notify scripts (and any still queued) run to their end, within a bound, then vipd leaves.
+    _stop_timer.expires_after(std::chrono::seconds(10));
+    _stop_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) {
+            vlog::info("Notify scripts still running - leaving them");
+            _io.stop();
+        }
+    });
+    _notify_queue.when_idle([this] { _io.stop(); });
 }
 
 int Daemon::run()

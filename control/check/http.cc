@@ -1,10 +1,12 @@
 // HTTP_GET / SSL_GET: each url fetched in turn (HTTP/1.0, as keepalived asks), its status code checked
-// against the url's ranges and its body's MD5 against the digest; certificates are not verified.
+// against the url's ranges and its body's MD5 against the digest; certificates are not verified. Only
+// what the check needs is read: the header alone without a digest, else the body streamed through MD5
+// (never held), up to a bound.
 #include "control/check/probe.h"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -50,6 +52,34 @@ asio::ip::address to_asio(const conf::Ip& ip)
 
 namespace {
 
+// A body longer than this fails a digest check: it bounds how long one probe reads, not memory.
+constexpr uint64_t max_digest_body = 16 * 1024 * 1024;
+
+class Md5 {
+public:
+    Md5() : _ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(_ctx, EVP_md5(), nullptr); }
+    ~Md5() { EVP_MD_CTX_free(_ctx); }
+    Md5(const Md5&) = delete;
+    Md5& operator=(const Md5&) = delete;
+    void update(const void* p, size_t n) { EVP_DigestUpdate(_ctx, p, n); }
+    std::string hex()
+    {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(_ctx, md, &len);
+        std::string out;
+        for (unsigned i = 0; i < len; ++i) {
+            out += fmt::format("{:02x}", md[i]);
+        }
+        return out;
+    }
+
+private:
+    EVP_MD_CTX* _ctx;
+};
+
+using Parser = http::response_parser<http::buffer_body>;
+
 bool status_ok(unsigned code, const std::vector<conf::StatusRange>& ranges)
 {
     if (ranges.empty()) {
@@ -74,7 +104,29 @@ public:
 
     void start()
     {
-        asio::co_spawn(_io, run(shared_from_this()), asio::detached);
+        // An exception that is not a network error (bad_alloc, a parser's length_error) ends the
+        // coroutine: it is reported as a failed check, never swallowed with the checker left silent.
+        auto self = shared_from_this();
+        asio::co_spawn(_io, run(self), [self](std::exception_ptr e) {
+            if (!e || self->_cancelled) {
+                return;
+            }
+            Outcome o;
+            o.reason = "Error processing HTTP_GET to";
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                o.detail = x.what();
+            } catch (...) {
+                o.detail = "unknown error";
+            }
+            self->_cancelled = true;
+            self->_timer.cancel();
+            boost::system::error_code ignored;
+            self->_sock.close(ignored);
+            auto done = std::move(self->_done);
+            done(std::move(o));
+        });
     }
 
 private:
@@ -117,8 +169,24 @@ private:
             req.set(http::field::user_agent, "KeepAliveClient");
             req.set(http::field::host, url.host);
             boost::beast::flat_buffer buf;
-            http::response_parser<http::string_body> parser;
-            parser.body_limit(16 * 1024 * 1024);
+            Parser parser;
+            parser.body_limit(max_digest_body);
+            const bool digest = !url.digest.empty();
+            Md5 md5;
+            // The socket is closed after the header (no digest) or once the body has been read.
+            auto read = [&](auto& stream, auto truncated) -> asio::awaitable<void> {
+                stage = "Read error with";
+                auto ec = co_await read_header(stream, buf, parser);
+                if (ec && !truncated(ec)) {
+                    throw boost::system::system_error(ec);
+                }
+                if (digest && status_ok(parser.get().result_int(), url.status)) {
+                    ec = co_await read_body(stream, buf, parser, md5);
+                    if (ec && !truncated(ec)) {
+                        throw boost::system::system_error(ec);
+                    }
+                }
+            };
             if (_spec.ssl) {
                 asio::ssl::stream<tcp::socket&> tls(_sock, _ctx);
                 if (!_spec.sni.empty()) {
@@ -128,32 +196,26 @@ private:
                 co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
                 stage = "Cannot send get request to";
                 co_await http::async_write(tls, req, asio::use_awaitable);
-                stage = "Read error with";
-                auto [rec] = co_await read_response(tls, buf, parser);
-                if (rec && !(rec == asio::ssl::error::stream_truncated && parser.is_done())) {
-                    throw boost::system::system_error(rec);
-                }
+                // A server that closes without close_notify: fine once what was needed has come.
+                co_await read(tls, [&](const boost::system::error_code& e) {
+                    return e == asio::ssl::error::stream_truncated && (parser.is_done() || (!digest && parser.is_header_done()));
+                });
             } else {
                 stage = "Cannot send get request to";
                 co_await http::async_write(_sock, req, asio::use_awaitable);
-                stage = "Read error with";
-                auto [rec] = co_await read_response(_sock, buf, parser);
-                if (rec) {
-                    throw boost::system::system_error(rec);
-                }
+                co_await read(_sock, [](const boost::system::error_code&) { return false; });
             }
             _timer.cancel();
             boost::system::error_code ignored;
             _sock.close(ignored);
-            const auto& res = parser.get();
-            unsigned code = res.result_int();
+            unsigned code = parser.get().result_int();
             if (!status_ok(code, url.status)) {
                 o.reason = "HTTP status code error to";
                 o.detail = fmt::format("url({}), status_code [{}]", url.path, code);
                 co_return o;
             }
-            if (!url.digest.empty()) {
-                std::string got = md5_hex(res.body());
+            if (digest) {
+                std::string got = md5.hex();
                 if (got != url.digest) {
                     o.reason = "MD5 digest error to";
                     o.detail = fmt::format("url({}), digest [{}]", url.path, got);
@@ -176,15 +238,31 @@ private:
     }
 
     template <class Stream>
-    static asio::awaitable<std::tuple<boost::system::error_code>> read_response(Stream& s, boost::beast::flat_buffer& buf,
-                                                                                http::response_parser<http::string_body>& p)
+    static asio::awaitable<boost::system::error_code> read_header(Stream& s, boost::beast::flat_buffer& buf, Parser& p)
     {
-        try {
-            co_await http::async_read(s, buf, p, asio::use_awaitable);
-        } catch (const boost::system::system_error& e) {
-            co_return std::tuple{e.code()};
+        boost::system::error_code ec;
+        co_await http::async_read_header(s, buf, p, asio::redirect_error(asio::use_awaitable, ec));
+        co_return ec;
+    }
+    // The body through a fixed buffer into MD5: memory stays one chunk whatever the server sends.
+    template <class Stream>
+    static asio::awaitable<boost::system::error_code> read_body(Stream& s, boost::beast::flat_buffer& buf, Parser& p, Md5& md5)
+    {
+        std::vector<char> chunk(16 * 1024);
+        while (!p.is_done()) {
+            p.get().body().data = chunk.data();
+            p.get().body().size = chunk.size();
+            boost::system::error_code ec;
+            co_await http::async_read(s, buf, p, asio::redirect_error(asio::use_awaitable, ec));
+            md5.update(chunk.data(), chunk.size() - p.get().body().size);
+            if (ec == http::error::need_buffer) {
+                continue;
+            }
+            if (ec) {
+                co_return ec;
+            }
         }
-        co_return std::tuple{boost::system::error_code{}};
+        co_return boost::system::error_code{};
     }
 
     asio::io_context& _io;

@@ -101,7 +101,7 @@ bool same_checker(const conf::Checker& a, const conf::Checker& b)
                    !same_urls(a.http->urls, b.http->urls))) {
         return false;
     }
-    if (a.misc && (a.misc->path != b.misc->path || a.misc->dynamic != b.misc->dynamic || a.misc->user != b.misc->user)) {
+    if (a.misc && (a.misc->path != b.misc->path || a.misc->dynamic != b.misc->dynamic || a.misc->user != b.misc->user || a.misc->group != b.misc->group)) {
         return false;
     }
     return true;
@@ -161,14 +161,13 @@ struct VsState {
 
 struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
     Impl(boost::asio::io_context& i, const conf::Config& cfg, std::function<void()> cb)
-        : io(i), vss(cfg.virtual_servers), script_user(cfg.global.script_user), on_change(std::move(cb)),
+        : io(i), vss(cfg.virtual_servers), on_change(std::move(cb)),
           rng(std::random_device{}())
     {
     }
 
     boost::asio::io_context& io;
     std::vector<conf::VirtualServer> vss;
-    std::string script_user;
     std::function<void()> on_change;
     std::vector<VsState> vs;
     std::vector<ChkState> chks;
@@ -277,12 +276,13 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
         }
     }
 
-    void script(const std::string& cmd, us timeout)
+    // Runs as validation resolved it (user, group, path); one it dropped does not run.
+    void script(const conf::Command& cmd, us timeout)
     {
-        if (cmd.empty()) {
+        if (!cmd.exec) {
             return;
         }
-        control::run_script(io, cmd, script_user, std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+        control::run_script(io, *cmd.exec, {}, std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
                             [](control::ScriptResult) {});
     }
 
@@ -461,8 +461,7 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
             break;
         }
         case conf::CheckerType::misc_check:
-            probe_misc(io, cc.misc->path, cc.misc->user.empty() ? script_user : cc.misc->user, c.timeout, cc.misc->dynamic,
-                       std::move(done));
+            probe_misc(io, cc.misc->exec, c.timeout, cc.misc->dynamic, std::move(done));
             break;
         default:
             break;

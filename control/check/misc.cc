@@ -7,12 +7,17 @@
 
 namespace check {
 
-void probe_misc(boost::asio::io_context& io, const std::string& command, const std::string& user,
-                std::chrono::microseconds timeout, bool dynamic, Done done)
+void probe_misc(boost::asio::io_context& io, const std::optional<conf::Exec>& exec, std::chrono::microseconds timeout,
+                bool dynamic, Done done)
 {
+    if (!exec) {
+        // Dropped by validation (not found, no such user, insecure under enable_script_security).
+        done(Outcome{.ok = false, .weight = {}, .reason = "failed", .detail = "(not run: disabled)", .successes = {}});
+        return;
+    }
     auto ms = std::max<std::chrono::milliseconds>(std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
                                                   std::chrono::milliseconds(1));
-    control::run_script(io, command, user, ms, [dynamic, done = std::move(done)](control::ScriptResult r) {
+    control::run_script(io, *exec, {}, ms, [dynamic, done = std::move(done)](control::ScriptResult r) {
         Outcome o;
         if (!r.spawned) {
             o.reason = "failed";

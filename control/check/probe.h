@@ -113,8 +113,9 @@ struct HttpSpec {
 std::shared_ptr<Probe> probe_tcp(boost::asio::io_context& io, const Target& t, Done done);
 std::shared_ptr<Probe> probe_http(boost::asio::io_context& io, const Target& t, const HttpSpec& spec, Done done);
 // MISC_CHECK: exit 0 up; with `dynamic`, 2..255 up with weight status-2; anything else down.
-void probe_misc(boost::asio::io_context& io, const std::string& command, const std::string& user,
-                std::chrono::microseconds timeout, bool dynamic, Done done);
+// `exec` as validation resolved it (unset: it does not run, and the check fails).
+void probe_misc(boost::asio::io_context& io, const std::optional<conf::Exec>& exec, std::chrono::microseconds timeout,
+                bool dynamic, Done done);
 
 // 32 lower-case hex digits: the MD5 of `data` (OpenSSL EVP).
 std::string md5_hex(std::string_view data);

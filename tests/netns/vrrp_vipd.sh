@@ -841,8 +841,61 @@ case_script_fds() {
   done
 }
 
+# ---- who a script runs as, and which file ---------------------------------------------------------
+# notify_master "CMD" nobody runs as uid 65534 (not as root with "nobody" as an argument); a track
+# script's `user nobody daemon` runs with gid 1 and no other group (root's are not kept); a bare name
+# found on vipd's PATH is the file that runs (not a PATH search with another PATH).
+case_script_user() {
+  echo "# scripts run as their user and group, and as the file validation found"
+  local pub=$tmp/pub bin=$tmp/bin
+  mkdir -p "$pub" "$bin"
+  chmod 711 "$tmp"; chmod 1777 "$pub"
+  printf '#!/bin/sh\necho "$(id -u) $(id -g) $(id -G)" >"$1"\n' >"$pub/id.sh"
+  printf '#!/bin/sh\necho ran >"$1"\n' >"$bin/vvip-onpath"
+  chmod 755 "$pub/id.sh" "$bin/vvip-onpath"
+  rm -f "$pub"/*.out
+  {
+    printf 'vrrp_script grp {\n    script "%s %s"\n    interval 1\n    weight 2\n    user nobody daemon\n}\n' "$pub/id.sh" "$pub/track.out"
+    printf 'vrrp_script onpath {\n    script "vvip-onpath %s"\n    interval 1\n    weight 2\n}\n' "$pub/path.out"
+    instance VI_1 51 150 "$VIP" "track_script {" "    grp" "    onpath" "}" "notify_master \"$pub/id.sh $pub/master.out\" nobody"
+  } >"$tmp/su-lb1.conf"
+  PATH=$bin:$PATH start_vipd lb1 lb1 "$tmp/su-lb1.conf" || { ko "start lb1"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "script user: lb1 becomes MASTER"; show_logs lb1; return; }
+  local got
+  if wait_grep "$pub/master.out" '^[0-9]' 5000; then
+    got=$(cat "$pub/master.out")
+    check "script user: notify_master \"...\" nobody runs as 65534:65534, groups 65534 (got: $got)" test "$got" = "65534 65534 65534"
+  else
+    ko "script user: the notify_master script ran"; show_logs lb1
+  fi
+  if wait_grep "$pub/track.out" '^[0-9]' 5000; then
+    got=$(cat "$pub/track.out")
+    check "script user: user nobody daemon runs as 65534:1, groups 1 only (got: $got)" test "$got" = "65534 1 1"
+  else
+    ko "script user: the track script ran"; show_logs lb1
+  fi
+  check "script user: a bare name found on vipd's PATH runs" wait_grep "$pub/path.out" '^ran$' 5000
+}
+
+# ---- notify scripts of one instance run one at a time, in order ---------------------------------
+# The BACKUP notify sleeps past the MASTER transition: run at once, MASTER would be written first.
+case_notify_order() {
+  echo "# notify scripts of an instance run serially, in the order of the transitions"
+  printf '#!/bin/sh\ncase "$4" in BACKUP) sleep 5 ;; esac\necho "$4" >>"$1"\n' >"$tmp/slow.sh"
+  chmod 755 "$tmp/slow.sh"
+  rm -f "$tmp/order.out"
+  instance VI_1 51 150 "$VIP" "notify \"$tmp/slow.sh $tmp/order.out\"" >"$tmp/no-lb1.conf"
+  start_vipd lb1 lb1 "$tmp/no-lb1.conf" || { ko "start lb1"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "notify order: lb1 becomes MASTER"; show_logs lb1; return; }
+  check "notify order: both notifies ran" wait_grep "$tmp/order.out" '^MASTER$' 10000
+  check "notify order: BACKUP then MASTER (got: $(paste -sd ' ' "$tmp/order.out" 2>/dev/null))" \
+    test "$(paste -sd ' ' "$tmp/order.out" 2>/dev/null)" = "BACKUP MASTER"
+  signal_vipd lb1 TERM
+  check "notify order: the STOP notify ran before vipd left" test "$(paste -sd ' ' "$tmp/order.out" 2>/dev/null)" = "BACKUP MASTER STOP"
+}
+
 default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload dynamic_if
-  v3_fast track_if stale_vip script_fds"
+  v3_fast track_if stale_vip script_fds script_user notify_order"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
   "case_$c"

@@ -5,6 +5,7 @@
 #include "control/check/probe.h"
 
 #include "control/log.h"
+#include "control/process.h"
 #include "test_env.h"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -13,7 +14,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
@@ -546,4 +549,129 @@ TEST_F(CheckTest, AdoptKeepsStateOfUnchangedServers)
     EXPECT_EQ(m2.live()[0].rs[2].weight, 7u);
     std::string log = testing::internal::GetCapturedStderr();
     EXPECT_EQ(log.find("Removing service"), std::string::npos) << log;  // no flap through "up"
+}
+
+namespace {
+
+// Answers every request with a 200 header and then an endless body: a check that reads the whole
+// body never ends (or gives up at a length limit).
+class EndlessServer {
+public:
+    explicit EndlessServer(asio::io_context& io) : _io(io), _acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0))
+    {
+        _acc.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+            if (!ec) {
+                asio::co_spawn(_io, serve(std::move(s)), asio::detached);
+            }
+        });
+    }
+    uint16_t port() const { return _acc.local_endpoint().port(); }
+    size_t sent = 0;
+
+private:
+    asio::awaitable<void> serve(tcp::socket s)
+    {
+        try {
+            std::string req;
+            co_await asio::async_read_until(s, asio::dynamic_buffer(req), "\r\n\r\n", asio::use_awaitable);
+            std::string head = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n";
+            co_await asio::async_write(s, asio::buffer(head), asio::use_awaitable);
+            std::string chunk(64 * 1024, 'x');
+            for (;;) {
+                co_await asio::async_write(s, asio::buffer(chunk), asio::use_awaitable);
+                sent += chunk.size();
+            }
+        } catch (const std::exception&) {
+        }
+    }
+    asio::io_context& _io;
+    tcp::acceptor _acc;
+};
+
+check::Target local(uint16_t port)
+{
+    return {.dst = tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), .bind = {}, .timeout = 5s};
+}
+
+} // namespace
+
+// M11: without a digest only the status matters: the header is read and the connection closed, so an
+// endless (or huge) body costs nothing. Before, the body was read into memory up to 16 MiB and the
+// check failed at that limit.
+TEST_F(CheckTest, HttpGetWithoutDigestReadsOnlyTheHeader)
+{
+    EndlessServer srv(io);
+    std::optional<check::Outcome> got;
+    check::HttpSpec spec;
+    spec.urls.push_back({.path = "/", .host = "127.0.0.1", .status = {}, .digest = ""});
+    auto p = check::probe_http(io, local(srv.port()), spec, [&](check::Outcome o) { got = std::move(o); });
+    ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, 10000ms));
+    EXPECT_TRUE(got->ok) << got->reason << " " << got->detail;
+    EXPECT_LT(srv.sent, 16u * 1024 * 1024);  // it stopped reading long before the old limit
+}
+
+// M11: with a digest the body is streamed through MD5 in chunks: a body of several chunks matches.
+TEST_F(CheckTest, HttpGetDigestIsStreamed)
+{
+    std::string big;
+    for (int i = 0; big.size() < 3 * 1024 * 1024; ++i) {
+        big += std::to_string(i) + "\n";
+    }
+    HttpServer srv(io, {{"/big", {200, big}}});
+    for (const auto& digest : {check::md5_hex(big), std::string(32, '0')}) {
+        std::optional<check::Outcome> got;
+        check::HttpSpec spec;
+        spec.urls.push_back({.path = "/big", .host = "127.0.0.1", .status = {}, .digest = digest});
+        auto p = check::probe_http(io, local(srv.port()), spec, [&](check::Outcome o) { got = std::move(o); });
+        ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }, 10000ms));
+        EXPECT_EQ(got->ok, digest == check::md5_hex(big)) << got->reason << " " << got->detail;
+        if (!got->ok) {
+            EXPECT_EQ(got->reason, "MD5 digest error to");
+            EXPECT_NE(got->detail.find(check::md5_hex(big)), std::string::npos) << got->detail;
+        }
+    }
+}
+
+// M10: notify scripts of one key run one at a time in order; at most `limit` run at once in all.
+TEST_F(CheckTest, ScriptQueueIsSerialPerKeyAndBoundedOverall)
+{
+    const std::string out = path("order");
+    auto job = [&](const std::string& name, const std::string& pause) {
+        conf::Exec e;
+        e.argv = {"/bin/sh", "-c", "echo start " + name + " >> " + out + "; sleep " + pause + "; echo end " + name + " >> " + out};
+        e.path = "/bin/sh";
+        e.user = "self";
+        e.uid = ::getuid();
+        e.gid = ::getgid();
+        return e;
+    };
+    auto lines = [&] {
+        std::ifstream f(out);
+        std::string all, l;
+        while (std::getline(f, l)) {
+            all += (all.empty() ? "" : "|") + l;
+        }
+        return all;
+    };
+    {
+        // One key: the second waits for the first even though it is quicker.
+        control::ScriptQueue q(io, 4);
+        q.run("I VI_1", job("a1", "0.3"), {}, 5000ms);
+        q.run("I VI_1", job("a2", "0"), {}, 5000ms);
+        ASSERT_TRUE(run_until(io, [&] { return q.idle(); }, 10000ms));
+        EXPECT_EQ(lines(), "start a1|end a1|start a2|end a2");
+    }
+    std::filesystem::remove(out);
+    {
+        // Two keys, one at a time in all: b waits for a, and a's second waits its turn after b.
+        control::ScriptQueue q(io, 1);
+        q.run("I A", job("a1", "0.2"), {}, 5000ms);
+        q.run("I B", job("b1", "0"), {}, 5000ms);
+        q.run("I A", job("a2", "0"), {}, 5000ms);
+        EXPECT_EQ(q.running(), 1u);
+        bool idle = false;
+        q.when_idle([&] { idle = true; });
+        ASSERT_TRUE(run_until(io, [&] { return idle; }, 10000ms));
+        EXPECT_EQ(lines(), "start a1|end a1|start b1|end b1|start a2|end a2");
+    }
 }

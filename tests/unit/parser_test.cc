@@ -176,8 +176,8 @@ vrrp_instance VI_1 {
     EXPECT_EQ(vi.track_scripts[0].weight, 30);
     EXPECT_EQ(vi.garp_master_delay_us, 2000000u);
     EXPECT_EQ(vi.garp_master_repeat, 4);
-    EXPECT_EQ(vi.notify.master, "/bin/true master");
-    EXPECT_EQ(vi.notify.notify, "/bin/true");
+    EXPECT_EQ(vi.notify.master.text, "/bin/true master");
+    EXPECT_EQ(vi.notify.notify.text, "/bin/true");
     EXPECT_TRUE(vi.smtp_alert);
     EXPECT_TRUE(vi.dont_track_primary);
     EXPECT_EQ(vi.accept, false);
@@ -215,7 +215,7 @@ vrrp_instance B { interface eth1
     ASSERT_EQ(l.config.sync_groups.size(), 1u);
     EXPECT_EQ(l.config.sync_groups[0].members, (std::vector<std::string>{"A", "B"}));
     EXPECT_EQ(l.config.instances[0].sync_group, "G");
-    EXPECT_EQ(l.config.sync_groups[0].notify.master, "/bin/true m");
+    EXPECT_EQ(l.config.sync_groups[0].notify.master.text, "/bin/true m");
 }
 
 TEST(Blocks, VirtualServerKinds)

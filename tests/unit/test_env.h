@@ -4,6 +4,7 @@
 
 #include "conf/parser.h"
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -25,6 +26,20 @@ struct FakeEnv : conf::Environment {
         return std::nullopt;
     }
     bool user_exists(const std::string& n) const override { return users.contains(n); }
+    // root is 0:0 and nobody 65534:65534, as on Debian; any other user is 1000:1000.
+    std::optional<Ids> user_ids(const std::string& n) const override
+    {
+        if (!users.contains(n)) {
+            return std::nullopt;
+        }
+        return n == "root" ? Ids{0, 0} : n == "nobody" ? Ids{65534, 65534} : Ids{1000, 1000};
+    }
+    std::map<std::string, uint32_t> groups{{"root", 0}, {"daemon", 1}, {"nogroup", 65534}};
+    std::optional<uint32_t> group_id(const std::string& n) const override
+    {
+        auto it = groups.find(n);
+        return it == groups.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+    }
     bool path_exists(const std::string& p) const override { return programs.contains(p) || files.contains(p); }
     bool secure_for_root(const std::string& p) const override { return path_exists(p) && !insecure.contains(p); }
 };

@@ -111,6 +111,99 @@ TEST(Validate, ScriptSecurityWithAUserIsClean)
     EXPECT_EQ(l.exit_code(), 0) << complaints(l);
 }
 
+// H2: one meaning of the default script user, resolved here for every kind of script: keepalived_script
+// where that user exists, else root.
+TEST(Validate, DefaultScriptUserIsKeepalivedScriptWhereItExistsElseRoot)
+{
+    const std::string text = "vrrp_script s {\n script /bin/true\n}\n" + vi + " track_script {\n s\n }\n notify_master /bin/true\n}\n";
+    FakeEnv with;
+    with.users.insert("keepalived_script");
+    const FakeEnv* none = nullptr;
+    for (const FakeEnv* env : {static_cast<const FakeEnv*>(&with), none}) {
+        auto l = env != nullptr ? load(text, *env) : load(text);
+        const std::string who = env != nullptr ? "keepalived_script" : "root";
+        ASSERT_EQ(l.config.scripts.size(), 1u) << complaints(l);
+        ASSERT_TRUE(l.config.scripts[0].exec);
+        EXPECT_EQ(l.config.scripts[0].exec->user, who);
+        EXPECT_EQ(l.config.scripts[0].exec->uid, env != nullptr ? 1000u : 0u);
+        const auto& m = l.config.instances.at(0).notify.master;
+        ASSERT_TRUE(m.exec);
+        EXPECT_EQ(m.exec->user, who);
+        // The violation follows the same user: none when the scripts run unprivileged.
+        EXPECT_EQ(l.exit_code(), env != nullptr ? 0 : 6) << complaints(l);
+    }
+}
+
+// H3: `notify_* "COMMAND" user [group]`: the words after the command are who runs it, not arguments.
+TEST(Validate, NotifyRunsAsItsUserAndGroup)
+{
+    FakeEnv env;
+    env.users.insert("nobody");
+    auto l = load(vi + " notify_master \"/bin/true a 'b c'\" nobody\n notify_backup /bin/true nobody daemon\n"
+                       " notify_fault /bin/true nosuchuser\n}\n", env);
+    const auto& n = l.config.instances.at(0).notify;
+    EXPECT_EQ(n.master.text, "/bin/true a 'b c'");
+    EXPECT_EQ(n.master.user, "nobody");
+    ASSERT_TRUE(n.master.exec);
+    EXPECT_EQ(n.master.exec->argv, (std::vector<std::string>{"/bin/true", "a", "b c"}));
+    EXPECT_EQ(n.master.exec->path, "/bin/true");
+    EXPECT_EQ(n.master.exec->uid, 65534u);
+    EXPECT_EQ(n.master.exec->gid, 65534u);
+    ASSERT_TRUE(n.backup.exec);
+    EXPECT_EQ(n.backup.exec->argv, (std::vector<std::string>{"/bin/true"}));
+    EXPECT_EQ(n.backup.exec->uid, 65534u);
+    EXPECT_EQ(n.backup.exec->gid, 1u);  // the group given
+    // keepalived 2.2.7: "Invalid user/group for notify script ... - ignoring", log-only
+    EXPECT_FALSE(n.fault.exec);
+    EXPECT_EQ(l.exit_code(), 0) << complaints(l);
+}
+
+// L4: a bare name runs as the file the PATH search found, whatever PATH the script gets.
+TEST(Validate, BareScriptNameRunsAsTheFileFound)
+{
+    auto l = load("vrrp_script s {\n script \"killall -0 sshd\"\n}\n" + vi + " track_script {\n s\n }\n}\n");
+    ASSERT_EQ(l.config.scripts.size(), 1u);
+    ASSERT_TRUE(l.config.scripts[0].exec);
+    EXPECT_EQ(l.config.scripts[0].exec->path, "/usr/bin/killall");
+    EXPECT_EQ(l.config.scripts[0].exec->argv, (std::vector<std::string>{"killall", "-0", "sshd"}));
+}
+
+// H4: enable_script_security disables an insecure root script of every kind, not only vrrp_script
+// (keepalived 2.2.7: exit 0, "Unsafe permissions found for script ... - disabling." is log-only).
+TEST(Validate, ScriptSecurityDisablesEveryInsecureRootScript)
+{
+    FakeEnv env;
+    env.programs.insert("/tmp/w.sh");
+    env.insecure.insert("/tmp/w.sh");
+    const std::string vs = "virtual_server 10.0.0.9 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n quorum_up /tmp/w.sh\n"
+                           " real_server 10.0.1.1 80 {\n notify_up /tmp/w.sh\n MISC_CHECK {\n misc_path /tmp/w.sh\n }\n"
+                           " TCP_CHECK {\n }\n }\n}\n";
+    const std::string body = vi + " notify_master /tmp/w.sh\n notify \"/tmp/w.sh x\"\n}\nvrrp_sync_group G {\n group {\n V\n }\n"
+                             " notify_backup /tmp/w.sh\n}\n" + vs;
+    auto l = load("global_defs {\n enable_script_security\n script_user root\n}\n" + body, env);
+    const auto& n = l.config.instances.at(0).notify;
+    EXPECT_FALSE(n.master.exec);
+    EXPECT_FALSE(n.notify.exec);
+    EXPECT_FALSE(l.config.sync_groups.at(0).notify.backup.exec);
+    const auto& v = l.config.virtual_servers.at(0);
+    EXPECT_FALSE(v.quorum_up.exec);
+    EXPECT_FALSE(v.real_servers.at(0).notify_up.exec);
+    ASSERT_EQ(v.real_servers.at(0).checkers.size(), 1u);  // the MISC_CHECK is disabled, the TCP_CHECK stays
+    EXPECT_EQ(v.real_servers.at(0).checkers[0].type, conf::CheckerType::tcp_check);
+    // Without enable_script_security they run, and the violation says they are insecure.
+    auto open = load(body, env);
+    EXPECT_TRUE(open.config.instances.at(0).notify.master.exec);
+    EXPECT_TRUE(open.config.virtual_servers.at(0).quorum_up.exec);
+    EXPECT_NE(complaints(open).find("SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts."),
+              std::string::npos) << complaints(open);
+    // A secure root script under enable_script_security runs.
+    FakeEnv safe;
+    safe.programs.insert("/tmp/w.sh");
+    auto ok = load("global_defs {\n enable_script_security\n script_user root\n}\n" + body, safe);
+    EXPECT_TRUE(ok.config.instances.at(0).notify.master.exec);
+    EXPECT_EQ(ok.config.virtual_servers.at(0).real_servers.at(0).checkers.size(), 2u);
+}
+
 TEST(Validate, FwmarkWithProtocolWarns)
 {
     auto l = load("virtual_server fwmark 1 {\n protocol TCP\n}\n");
