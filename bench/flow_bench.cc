@@ -1,8 +1,8 @@
 // Measures the per-lcore flow table at 1M flows — memory per flow, lookup (hit, miss; one at a time
 // and in bursts of 32) and insert rates, single-threaded — printing one JSON line per figure for
 // bench/RESULTS.md. Hashes are precomputed, as the NIC delivers them with the packet.
-#include "dataplane/flow/flow_table.h"
-#include "dataplane/flow/hash.h"
+#include "dataplane/dpdk/datapath/flow/flow_table.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
 
 #include <algorithm>
 #include <chrono>

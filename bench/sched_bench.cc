@@ -2,7 +2,7 @@
 // pick() per new flow), printing one JSON line per figure for bench/RESULTS.md.
 // Usage: `sched_bench` (every figure) or `sched_bench maglev N M [equal|weighted|skewed] [RUNS]`
 // (one Maglev build, RUNS times).
-#include "dataplane/sched/sched.h"
+#include "dataplane/fwd/sched/sched.h"
 
 #include <algorithm>
 #include <chrono>

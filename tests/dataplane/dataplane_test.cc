@@ -1,9 +1,9 @@
 // The DPDK dataplane in-process: an EAL without hugepages or PCI, ring-backed ports, the golden
 // fixtures through the real lcore loop (mbufs in, mbufs out), and an RCU publish/forward stress test
 // in the manner of DPDK's app/test/test_rcu_qsbr.c.
-#include "dataplane/fwd/publisher.h"
-#include "dataplane/lcore/worker.h"
-#include "dataplane/pkt/headers.h"
+#include "dataplane/dpdk/datapath/publisher.h"
+#include "dataplane/dpdk/datapath/worker.h"
+#include "dataplane/wire/headers.h"
 #include "tests/golden/fixtures.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // libFuzzer target: the DPDK node's state file, which root reads at start and the guardian reads
 // after a crash to put addresses and routes back. Any bytes must load without a crash; what loads
 // must be well-formed (IPv4 only, prefixes within 0..32) and must survive save → load unchanged.
-#include "dataplane/node/guardian.h"
+#include "dataplane/dpdk/control/guardian.h"
 
 #include <cstddef>
 #include <cstdint>

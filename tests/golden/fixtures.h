@@ -8,7 +8,7 @@
 #pragma once
 
 #include "conf/model.h"
-#include "dataplane/pkt/verdict.h"
+#include "dataplane/dpdk/datapath/pkt/verdict.h"
 #include "tests/golden/builder.h"
 
 #include <string>

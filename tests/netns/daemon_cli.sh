@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vipd's front end (control/main.cc) as an operator runs it, in a private network namespace (vcli) with
+# vipd's front end (control/app/main.cc) as an operator runs it, in a private network namespace (vcli) with
 # one veth interface:
 #   1. without -n vipd detaches: the command returns 0 at once, and the daemon runs on in a session of
 #      its own (forked and orphaned, stdin on /dev/null, working directory /), named by the pid file (-p);

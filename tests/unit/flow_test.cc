@@ -1,7 +1,7 @@
 // The per-lcore flow table, persistence table and flow hashes, driven by a fake clock in seconds.
-#include "dataplane/flow/flow_table.h"
-#include "dataplane/flow/hash.h"
-#include "dataplane/flow/persist.h"
+#include "dataplane/dpdk/datapath/flow/flow_table.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
+#include "dataplane/dpdk/datapath/flow/persist.h"
 
 #include <gtest/gtest.h>
 

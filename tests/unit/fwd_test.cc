@@ -3,9 +3,9 @@
 // per-backend counts kept exact by the flow table's end hook, the per-backend byte counters, the
 // ICMP rate limit on an injected clock; and the golden fixtures: every one through pkt::process,
 // and every drop reason and scheduler covered by one.
-#include "dataplane/fwd/neighbours.h"
-#include "dataplane/fwd/table.h"
-#include "dataplane/pkt/process.h"
+#include "dataplane/dpdk/control/neighbours.h"
+#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/dpdk/datapath/pkt/process.h"
 #include "tests/golden/builder.h"
 #include "tests/golden/fixtures.h"
 

@@ -1,6 +1,6 @@
 // Checks that each scheduler decides as the IPVS module of the same name does, and that the
 // distributions (wrr cycles, sh buckets, Maglev shares and disruption) are the ones promised.
-#include "dataplane/sched/sched.h"
+#include "dataplane/fwd/sched/sched.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Builds fwd::Table from the config and the control plane's knowledge, and serves its lookups.
-#include "dataplane/fwd/table.h"
+#include "dataplane/dpdk/datapath/table.h"
 
 #include <algorithm>
 #include <bit>

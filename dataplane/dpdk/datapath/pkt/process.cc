@@ -1,9 +1,9 @@
 // Classify, ARP responder, DR / NAT / TUN rewrite and NAT reply translation: the body of the lcore
 // loop, one frame at a time.
-#include "dataplane/pkt/process.h"
+#include "dataplane/dpdk/datapath/pkt/process.h"
 
-#include "dataplane/flow/hash.h"
-#include "dataplane/pkt/headers.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
+#include "dataplane/wire/headers.h"
 
 #include <algorithm>
 #include <bit>

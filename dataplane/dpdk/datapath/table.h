@@ -12,7 +12,7 @@
 #pragma once
 
 #include "conf/model.h"
-#include "dataplane/sched/sched.h"
+#include "dataplane/fwd/sched/sched.h"
 
 #include <array>
 #include <cstdint>

@@ -3,8 +3,8 @@
 // replies whose flow they own), and an RCU quiescent report — every iteration.
 #pragma once
 
-#include "dataplane/fwd/publisher.h"
-#include "dataplane/pkt/process.h"
+#include "dataplane/dpdk/datapath/publisher.h"
+#include "dataplane/dpdk/datapath/pkt/process.h"
 
 #include <atomic>
 #include <cstdint>

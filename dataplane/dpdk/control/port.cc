@@ -1,5 +1,5 @@
 // Port bring-up: configure, RSS and its redirection table, queues, start.
-#include "dataplane/port/port.h"
+#include "dataplane/dpdk/control/port.h"
 
 #include <rte_ethdev.h>
 

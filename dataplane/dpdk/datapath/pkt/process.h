@@ -12,12 +12,12 @@
 // failover, or an expiry) is dropped, never translated statelessly (see nat_reply() in process.cc).
 #pragma once
 
-#include "dataplane/flow/flow_table.h"
-#include "dataplane/flow/hash.h"
-#include "dataplane/flow/persist.h"
-#include "dataplane/fwd/table.h"
-#include "dataplane/pkt/verdict.h"
-#include "dataplane/sched/sched.h"
+#include "dataplane/dpdk/datapath/flow/flow_table.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
+#include "dataplane/dpdk/datapath/flow/persist.h"
+#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/dpdk/datapath/pkt/verdict.h"
+#include "dataplane/fwd/sched/sched.h"
 
 #include <array>
 #include <atomic>

@@ -1,7 +1,7 @@
 // Neighbour learning from ARP (RFC 826 "Packet Reception", merge rule bounded; see neighbours.h).
-#include "dataplane/fwd/neighbours.h"
+#include "dataplane/dpdk/control/neighbours.h"
 
-#include "dataplane/pkt/headers.h"
+#include "dataplane/wire/headers.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,17 +1,17 @@
 // The DPDK node: EAL and ports, TAPs and the address move, lcores, rings, and the control thread's
 // side of the exception path and of VRRP. See dpdk_node.h for the picture.
-#include "dataplane/node/dpdk_node.h"
+#include "dataplane/dpdk/control/dpdk_node.h"
 
 #include "control/kernel/garp.h"
 #include "control/kernel/netlink.h"
 #include "control/log.h"
-#include "dataplane/flow/hash.h"
-#include "dataplane/fwd/neighbours.h"
-#include "dataplane/node/guardian.h"
-#include "dataplane/fwd/publisher.h"
-#include "dataplane/lcore/worker.h"
-#include "dataplane/pkt/headers.h"
-#include "dataplane/port/port.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
+#include "dataplane/dpdk/control/neighbours.h"
+#include "dataplane/dpdk/control/guardian.h"
+#include "dataplane/dpdk/datapath/publisher.h"
+#include "dataplane/dpdk/datapath/worker.h"
+#include "dataplane/wire/headers.h"
+#include "dataplane/dpdk/control/port.h"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>

@@ -2,8 +2,8 @@
 // to remember it, with IPVS's TCP state tracking and timeouts.
 #pragma once
 
-#include "dataplane/flow/bucket_table.h"
-#include "dataplane/flow/key.h"
+#include "dataplane/dpdk/datapath/flow/bucket_table.h"
+#include "dataplane/dpdk/datapath/flow/key.h"
 
 #include <algorithm>
 #include <cstdint>

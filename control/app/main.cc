@@ -5,8 +5,8 @@
 #include "control/daemon.h"
 #include "control/log.h"
 #ifdef VIPD_HAVE_DPDK
-#include "dataplane/node/dpdk_node.h"
-#include "dataplane/node/guardian.h"
+#include "dataplane/dpdk/control/dpdk_node.h"
+#include "dataplane/dpdk/control/guardian.h"
 #endif
 
 #include <boost/program_options.hpp>

@@ -1,6 +1,6 @@
 // IPVS's scheduling modules re-expressed as a read-only service state plus per-lcore cursors and
 // counters; each algorithm cites the kernel function whose decisions it reproduces.
-#include "dataplane/sched/sched.h"
+#include "dataplane/fwd/sched/sched.h"
 
 #include <algorithm>
 #include <array>

@@ -8,7 +8,7 @@
 // landing on the same lcore) is the steering design's concern, not this file's.
 #pragma once
 
-#include "dataplane/flow/key.h"
+#include "dataplane/dpdk/datapath/flow/key.h"
 
 #include <array>
 #include <cstddef>

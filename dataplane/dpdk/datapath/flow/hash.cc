@@ -1,5 +1,5 @@
 // Flow hashes: CRC32-C (hardware when present) and table-driven Toeplitz matching NIC RSS.
-#include "dataplane/flow/hash.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
 
 #include <cstring>
 

@@ -1,5 +1,5 @@
 // The state file, the restore and the guardian process: see guardian.h.
-#include "dataplane/node/guardian.h"
+#include "dataplane/dpdk/control/guardian.h"
 
 #include "control/log.h"
 

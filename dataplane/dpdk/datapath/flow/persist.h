@@ -12,8 +12,8 @@
 // anyway (its own flow entry holds it), only a *new* connection after the timeout may be rescheduled.
 #pragma once
 
-#include "dataplane/flow/bucket_table.h"
-#include "dataplane/flow/hash.h"
+#include "dataplane/dpdk/datapath/flow/bucket_table.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
 
 #include <cstdint>
 

@@ -4,7 +4,7 @@
 // The table must come out the same, entry for entry, as Pseudocode 1 with turns by weight: the XDP
 // program and the other nodes of a cluster reproduce it (tests/unit/sched_test.cc pins it). Only the
 // way each entry is found differs, for speed: see Builder.
-#include "dataplane/sched/sched.h"
+#include "dataplane/fwd/sched/sched.h"
 
 #include <algorithm>
 #include <bit>

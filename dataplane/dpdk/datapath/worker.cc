@@ -1,5 +1,5 @@
 // The DPDK lcore loop around pkt::process.
-#include "dataplane/lcore/worker.h"
+#include "dataplane/dpdk/datapath/worker.h"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>

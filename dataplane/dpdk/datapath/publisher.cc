@@ -1,5 +1,5 @@
 // The RCU publisher of fwd::Table over rte_rcu_qsbr: publish, synchronize, free.
-#include "dataplane/fwd/publisher.h"
+#include "dataplane/dpdk/datapath/publisher.h"
 
 #include <rte_rcu_qsbr.h>
 

@@ -1,5 +1,5 @@
 // IPVS's TCP state machine (all three directions) and timeouts for the flow table.
-#include "dataplane/flow/flow_table.h"
+#include "dataplane/dpdk/datapath/flow/flow_table.h"
 
 #include <array>
 
