@@ -17,6 +17,7 @@
 // second measurement: the elapsed time is itself read from the TSC, so it is tsc_hz / (mpps_per_lcore
 // x 1e6), the rate restated in cycles of the TSC (printed beside it as tsc_hz; a TSC ticks at a constant
 // rate that need not be the core's clock), harness included.
+#include "conf/model.h"
 #include "dataplane/dpdk/datapath/publisher.h"
 #include "dataplane/dpdk/datapath/worker.h"
 #include "dataplane/wire/headers.h"

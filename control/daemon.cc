@@ -2,6 +2,8 @@
 // priority-0 advert, SIGHUP reloads and keeps unchanged instances as they are.
 #include "control/daemon.h"
 
+#include "control/forwarding.h"
+
 #include "conf/json.h"
 #include "conf/parser.h"
 #include "control/check/check.h"
@@ -108,6 +110,7 @@ private:
 
     DaemonOptions _opts;
     Dataplane* _dp = nullptr;  // null in kernel mode
+    Forwarding _forwarding;    // builds the snapshot that _dp applies
     asio::io_context _io;
     asio::steady_timer _timer;
     asio::steady_timer _dp_timer;  // the dataplane's exception path and VRRP hand-over, every millisecond
@@ -706,7 +709,7 @@ void Daemon::publish()
         }
     }
     static const std::vector<check::VsLive> as_configured;
-    _dp->update(_gen->loaded->config, _gen->checks ? _gen->checks->live() : as_configured, owned);
+    _forwarding.publish(*_dp, _gen->loaded->config, _gen->checks ? _gen->checks->live() : as_configured, owned);
 }
 
 void Daemon::poll_dataplane()

@@ -1,17 +1,20 @@
 // The one interface between the control thread and a dataplane (../DESIGN.md rule 2): the control
 // thread runs VRRP, the health checkers and reloads; a dataplane holds the interfaces, forwards, answers
 // ARP for the VIPs it is told it owns, and carries VRRP adverts and gratuitous ARPs on the wire.
-// DPDK implements it (dataplane/node), the XDP loader will; kernel mode needs none (IPVS-less: VIPs in
-// the kernel, VRRP on raw sockets).
+// Control builds one dataplane-neutral forwarding snapshot (dataplane/fwd) and every dataplane
+// applies it. DPDK implements it (dataplane/dpdk/control), the XDP loader will (bpf/), and so does
+// kernel mode (control/kernel/kernel_dataplane.h: VIPs by netlink, VRRP on raw sockets, no
+// forwarding, as this kernel has no IPVS).
 //
 // Threading: every call comes from the control thread.
 #pragma once
 
 #include "conf/model.h"
-#include "control/check/check.h"
+#include "dataplane/fwd/snapshot.h"
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,11 +41,14 @@ public:
     /// answers such as ping) while the dataplane holds it; `ifname` itself otherwise.
     virtual std::string kernel_name(const std::string& ifname) const = 0;
 
-    /// Builds and publishes a forwarding table from `cfg` (which must outlive the next update call),
-    /// the checkers' view (one entry per virtual server; empty: as configured) and the VIPs this node owns; the dataplane republishes by itself when it
-    /// learns a neighbour. Lock-free for the forwarding lcores: no packet waits or is lost.
-    virtual void update(const conf::Config& cfg, const std::vector<check::VsLive>& health,
-                        const std::vector<conf::Ip>& owned) = 0;
+    /// False for kernel mode, which forwards nothing: control then builds no snapshot for it.
+    virtual bool forwards() const = 0;
+    /// What the dataplane's tables have room for (the snapshot builder refuses more).
+    virtual fwd::Limits limits() const { return {}; }
+    /// Applies a new forwarding snapshot (the config's services with the checkers' health and the VIPs
+    /// owned now); the dataplane re-applies the last one by itself when it learns a neighbour.
+    /// Lock-free for the packet path: no packet waits, is lost, or meets a half-built service.
+    virtual void apply(std::shared_ptr<const fwd::Snapshot> snapshot) = 0;
 
     /// Sends one IPv4 packet (header first: a VRRP advert) out of `ifname`, to `dst` (the VRRP group,
     /// or a unicast peer whose MAC the dataplane resolves). False when it could not be queued.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "conf/model.h"
+#include "dataplane/fwd/health.h"
 
 #include <boost/asio/io_context.hpp>
 
@@ -14,20 +15,9 @@
 
 namespace check {
 
-/// One real server as the forwarding table should hold it.
-struct RsLive {
-    uint32_t weight = 0;  ///< effective weight to publish (0 while inhibited)
-    bool up = true;       ///< in the pool at all (false: removed)
-};
-
-/// One virtual server: its real servers in the config's order, the sorry server and the quorum.
-/// While `sorry` is true every real server is out of the pool (or at weight 0 with inhibit_on_failure),
-/// as keepalived removes the remaining alive servers when it brings the sorry server in.
-struct VsLive {
-    std::vector<RsLive> rs;
-    bool sorry = false;   ///< the sorry_server is in service
-    bool quorum = true;
-};
+// What the checkers decide is the forwarding model's one health view (dataplane/fwd/health.h).
+using RsLive = fwd::RealServerHealth;
+using VsLive = fwd::VirtualServerHealth;
 
 /// Runs every checker of a config and keeps live() up to date.
 class Manager {

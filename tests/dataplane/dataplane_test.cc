@@ -1,6 +1,7 @@
 // The DPDK dataplane in-process: an EAL without hugepages or PCI, ring-backed ports, the golden
 // fixtures through the real lcore loop (mbufs in, mbufs out), and an RCU publish/forward stress test
 // in the manner of DPDK's app/test/test_rcu_qsbr.c.
+#include "conf/model.h"
 #include "dataplane/dpdk/datapath/publisher.h"
 #include "dataplane/dpdk/datapath/worker.h"
 #include "dataplane/wire/headers.h"

@@ -3,6 +3,7 @@
 // per-backend counts kept exact by the flow table's end hook, the per-backend byte counters, the
 // ICMP rate limit on an injected clock; and the golden fixtures: every one through pkt::process,
 // and every drop reason and scheduler covered by one.
+#include "conf/model.h"
 #include "dataplane/dpdk/control/neighbours.h"
 #include "dataplane/dpdk/datapath/table.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"

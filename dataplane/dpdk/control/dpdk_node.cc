@@ -105,8 +105,9 @@ public:
         const Held* h = find(ifname);
         return h != nullptr ? h->tap : ifname;
     }
-    void update(const conf::Config& cfg, const std::vector<check::VsLive>& health,
-                const std::vector<conf::Ip>& owned) override;
+    bool forwards() const override { return true; }
+    fwd::Limits limits() const override { return {.max_services = max_services, .max_backends = max_backends}; }
+    void apply(std::shared_ptr<const fwd::Snapshot> snapshot) override;
     bool send_vrrp(const std::string& ifname, std::span<const uint8_t> packet, const conf::Ip& dst) override;
     bool send_garp(const std::string& ifname, const conf::Ip& vip) override;
     size_t poll(const VrrpSink& vrrp) override;
@@ -161,13 +162,13 @@ private:
     std::vector<Launch> _launches;  // what each lcore's loop was started with
     std::atomic<bool> _stop{false};
 
-    // The last update's inputs: a learned neighbour republishes with them.
-    const conf::Config* _cfg = nullptr;
-    std::vector<check::VsLive> _health;
-    std::vector<conf::Ip> _owned;
+    // The lcores' per-service state is sized for this many services and backends per service.
+    static constexpr uint32_t max_services = 256;
+    static constexpr uint32_t max_backends = 256;
+
+    // The last snapshot applied: a learned neighbour republishes it joined with the new MAC.
+    std::shared_ptr<const fwd::Snapshot> _snapshot;
     fwd::Neighbours _neighbours;
-    uint64_t _generation = 0;
-    std::string _last_skipped;
 
     // The control thread's own counters (the lcores' are in their Workers).
     uint64_t _vrrp_in = 0, _vrrp_out = 0, _garp_out = 0, _to_kernel = 0, _from_kernel = 0, _arp_learned = 0;
@@ -250,7 +251,7 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
     }
     _publisher = std::make_unique<fwd::Publisher>(_opts.lcores);
     const uint64_t hz = rte_get_tsc_hz();
-    const pkt::Limits limits{.flows = _opts.flows, .services = 256, .backends = 256, .persist = 1u << 14, .hz = hz};
+    const pkt::Limits limits{.flows = _opts.flows, .services = max_services, .backends = max_backends, .persist = 1u << 14, .hz = hz};
     std::vector<uint16_t> ports;
     for (const auto& h : _held) {
         ports.push_back(h.port);
@@ -537,54 +538,39 @@ void DpdkNode::stop()
     rte_eal_cleanup();
 }
 
-void DpdkNode::update(const conf::Config& cfg, const std::vector<check::VsLive>& health,
-                      const std::vector<conf::Ip>& owned)
+void DpdkNode::apply(std::shared_ptr<const fwd::Snapshot> snapshot)
 {
-    if (_cfg != &cfg) {
-        // A new configuration: the neighbours worth learning are its backends and gateways.
-        fwd::Neighbours fresh;
-        for (const auto& vs : cfg.virtual_servers) {
-            for (const auto& rs : vs.real_servers) {
-                if (rs.addr.is_v4()) {
-                    fresh.want(v4(rs.addr));
-                }
-            }
-            if (vs.sorry_server && vs.sorry_server->addr.is_v4()) {
-                fresh.want(v4(vs.sorry_server->addr));
-            }
+    // The neighbours worth learning from any ARP: the snapshot's backends and the held routes'
+    // gateways (unicast VRRP peers are added as send_vrrp meets them); what is known stays known.
+    fwd::Neighbours fresh;
+    for (const fwd::Service& s : snapshot->services()) {
+        for (const fwd::Backend& b : s.backends) {
+            fresh.want(b.ip);
         }
-        for (const auto& vi : cfg.instances) {
-            for (const auto& peer : vi.unicast_peers) {
-                if (peer.is_v4()) {
-                    fresh.want(v4(peer));
-                }
-            }
-        }
-        for (const Held& h : _held) {
-            for (const auto& r : h.routes) {
-                if (r.gateway) {
-                    fresh.want(v4(*r.gateway));
-                }
-            }
-            for (const auto& [ip, prefix] : h.addrs) {
-                fresh.ours(v4(ip));
-            }
-        }
-        fresh.adopt(_neighbours);  // what is known stays known
-        _neighbours = std::move(fresh);
     }
-    _cfg = &cfg;
-    _health = health;
-    _owned = owned;
+    for (const Held& h : _held) {
+        for (const auto& r : h.routes) {
+            if (r.gateway) {
+                fresh.want(v4(*r.gateway));
+            }
+        }
+        for (const auto& [ip, prefix] : h.addrs) {
+            fresh.ours(v4(ip));
+        }
+    }
+    fresh.adopt(_neighbours);
+    _neighbours = std::move(fresh);
+    _snapshot = std::move(snapshot);
     rebuild();
 }
 
+// Joins the last snapshot with the ports, routes and neighbours, and publishes it to the lcores.
 void DpdkNode::rebuild()
 {
-    if (_cfg == nullptr || !_publisher) {
+    if (!_snapshot || !_publisher) {
         return;
     }
-    fwd::Inputs in;
+    fwd::Links in;
     uint16_t max_port = 0;
     for (const Held& h : _held) {
         max_port = std::max({max_port, h.port, h.tap_port});
@@ -605,34 +591,11 @@ void DpdkNode::rebuild()
             in.routes.push_back({.dst = v4(r.dst), .prefix = r.prefix, .port = h.port, .gateway = r.gateway ? v4(*r.gateway) : 0});
         }
     }
-    for (const auto& ip : _owned) {
-        if (ip.is_v4()) {
-            in.owned.push_back(v4(ip));
-        }
-    }
     in.neighbours = _neighbours.entries();
-    for (const auto& vs : _health) {
-        fwd::VirtualServerHealth h{.real = {}, .sorry = vs.sorry};
-        for (const auto& r : vs.rs) {
-            h.real.push_back({.weight = r.weight, .up = r.up});
-        }
-        in.health.push_back(std::move(h));
-    }
-    in.generation = ++_generation;
-    auto built = fwd::Table::build(*_cfg, in);
+    auto built = fwd::Table::build(_snapshot, in);
     if (!built.table) {
         vlog::error(fmt::format("forwarding table not built, the running one is kept: {}", built.error));
         return;
-    }
-    std::string skipped;
-    for (const auto& s : built.skipped) {
-        skipped += s + "\n";
-    }
-    if (skipped != _last_skipped) {
-        for (const auto& s : built.skipped) {
-            vlog::warn(fmt::format("dataplane: {}", s));
-        }
-        _last_skipped = skipped;
     }
     _publisher->publish(std::move(built.table));
 }

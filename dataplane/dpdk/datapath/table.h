@@ -1,18 +1,20 @@
-// The forwarding table: everything an lcore needs to decide a packet's fate (services and their
-// backends, the VIPs and which of them this node owns, each port's own MAC and IP), built by the
-// control thread from a conf::Config and published whole through fwd::Publisher (publisher.h).
+// The DPDK lcores' forwarding table: the dataplane-neutral fwd::Snapshot (services, backends,
+// VIPs and their ownership, the NAT reply index) joined with what only this dataplane knows — its
+// ports' MACs and addresses, the routes of the interfaces it took, the neighbours it learned — into
+// the next hop of every backend. Built by the DPDK node on the control thread, published whole
+// through fwd::Publisher (publisher.h).
 //
 // Immutable once built: the control thread builds a new Table beside the published one, publishes
 // it, and frees the old one after an RCU grace period. Every field is therefore
-// `dataplane: ro, control: built once`; nothing here is written after build(). The lcores' mutable
-// state (flow tables, scheduler cursors and counts) lives in their own per-lcore structs
-// (dataplane/pkt/process.h), indexed by service position.
+// `dataplane: ro, control: built once`. The lcores' mutable state (flow tables, scheduler cursors
+// and counts) lives in their own per-lcore structs (pkt/process.h), indexed by service position.
 //
-// Plain C++ (no DPDK types): the unit tests and the XDP loader can build one without an EAL.
+// Plain C++ (no DPDK types): the unit tests build one without an EAL.
 #pragma once
 
-#include "conf/model.h"
-#include "dataplane/fwd/sched/sched.h"
+#include "dataplane/fwd/health.h"
+#include "dataplane/fwd/open_index.h"
+#include "dataplane/fwd/snapshot.h"
 
 #include <array>
 #include <cstdint>
@@ -21,6 +23,10 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace conf {
+struct Config;
+}
 
 namespace fwd {
 
@@ -51,64 +57,25 @@ struct NextHop {
     Mac mac{};
 };
 
-struct Backend {
-    uint32_t ip = 0;    // network order
-    uint16_t port = 0;  // network order
-    NextHop hop;        // resolved at build: for DR the backend itself (on-link), for NAT/TUN by route
-    uint32_t weight = 0;
+/// What the DPDK node knows beside the snapshot: its ports, routes and neighbours.
+struct Links {
+    std::vector<Port> ports;                           // indexed by DPDK port id
+    std::vector<Route> routes;                         // besides the ports' connected networks
+    std::vector<std::pair<uint32_t, Mac>> neighbours;  // ARP-resolved MACs (network-order IPs)
+    std::vector<uint32_t> local;  // every address of the node itself (network order): the kernel's traffic
 };
 
-struct Service {
-    uint32_t vip = 0;    // network order
-    uint16_t port = 0;   // network order
-    uint8_t proto = 0;   // IPPROTO_TCP / IPPROTO_UDP
-    conf::LbKind kind = conf::LbKind::dr;
-    uint32_t persist_s = 0;         // persistence_timeout in seconds; 0: no client affinity
-    uint32_t persist_mask = ~0u;    // persistence_granularity as a network-order netmask
-    std::vector<Backend> backends;  // keepalived's order; positions index sched and flow entries
-    sched::Service sched;
-};
-
-struct Vip {
-    uint32_t addr = 0;   // network order
-    bool owned = false;  // this node answers ARP for it (VRRP MASTER of an instance holding it)
-};
-
-/// A NAT backend address (ip, port, protocol) and the services it serves: how a reply from it finds
-/// the VIP:port to put back. Most backends serve one service; a few may serve several VIPs.
-struct NatReply {
-    static constexpr uint32_t max_services = 4;  // more are refused at build (listed in `skipped`)
-    uint32_t ip = 0;    // network order
-    uint16_t port = 0;  // network order
-    uint8_t proto = 0;
-    uint8_t count = 0;
-    std::array<uint32_t, max_services> service{};  // service positions, in config order
-};
-
-/// What the health checkers say about one real server (control/check): the weight to publish and
-/// whether it is in service. A server out of service keeps its position (its flows end as IPVS's do).
-struct RealServerHealth {
-    uint32_t weight = 0;
-    bool up = true;
-};
-/// Per virtual server, in config order: its real servers (config order) and whether its sorry_server
-/// is in service (then the real servers take no new flows and the sorry server, appended last, does).
-struct VirtualServerHealth {
-    std::vector<RealServerHealth> real;
-    bool sorry = false;
-};
-
-/// What the control plane knows beside the config: its ports, the VRRP outcome and its neighbours.
+/// Everything at once, for the tests and the bench: the snapshot's inputs and the links.
 struct Inputs {
-    std::vector<Port> ports;                             // indexed by DPDK port id
-    std::vector<Route> routes;                           // besides the ports' connected networks
-    std::vector<uint32_t> owned;                         // VIPs owned now (network order)
-    std::vector<std::pair<uint32_t, Mac>> neighbours;    // ARP-resolved MACs (network-order IPs)
-    std::vector<VirtualServerHealth> health;             // by virtual server; empty: all as configured
-    std::vector<uint32_t> local;    // every address of the node itself (network order): the kernel's traffic
-    uint32_t max_services = 256;    // what the lcores' per-service state has room for
-    uint32_t max_backends = 256;    // per service, likewise
-    uint64_t generation = 0;        // the caller's version number, for logs and tests
+    std::vector<Port> ports;
+    std::vector<Route> routes;
+    std::vector<uint32_t> owned;                       // VIPs owned now (network order)
+    std::vector<std::pair<uint32_t, Mac>> neighbours;
+    std::vector<VirtualServerHealth> health;           // by virtual server; empty: all as configured
+    std::vector<uint32_t> local;
+    uint32_t max_services = 256;  // what the lcores' per-service state has room for
+    uint32_t max_backends = 256;  // per service, likewise
+    uint64_t generation = 0;      // the caller's version number, for logs and tests
 };
 
 class Table;
@@ -121,26 +88,37 @@ struct BuildResult {
 
 class Table {
 public:
-    /// Control thread only (allocates, may throw std::bad_alloc). IPv4 virtual servers by address
-    /// with TCP or UDP are served; fwmark/group/IPv6/SCTP ones are listed in `skipped`.
+    /// Control thread only (allocates, may throw std::bad_alloc): joins `snapshot` with `links`.
+    static BuildResult build(std::shared_ptr<const Snapshot> snapshot, const Links& links);
+    /// Control thread only: fwd::build_snapshot of `config` with `in`'s health and owned VIPs, joined
+    /// with `in`'s links (the tests' and the bench's one call).
     static BuildResult build(const conf::Config& config, const Inputs& in);
 
     /// Hot path: the service for a destination (all network order), or nullptr; `index` receives
     /// its position, the key of the lcores' per-service state.
-    const Service* find_service(uint32_t vip, uint8_t proto, uint16_t port, uint32_t* index) const noexcept;
+    const Service* find_service(uint32_t vip, uint8_t proto, uint16_t port, uint32_t* index) const noexcept
+    {
+        return _snapshot->find_service(vip, proto, port, index);
+    }
     /// Hot path: the VIP entry for an address, or nullptr.
-    const Vip* find_vip(uint32_t addr) const noexcept;
+    const Vip* find_vip(uint32_t addr) const noexcept { return _snapshot->find_vip(addr); }
     /// Hot path: this node's port, or nullptr for an unknown port id.
     const Port* port(uint16_t id) const noexcept { return id < _ports.size() ? &_ports[id] : nullptr; }
     /// Hot path: the NAT services a reply from (ip, port, proto) may belong to, or nullptr.
-    const NatReply* find_nat_reply(uint32_t ip, uint16_t port, uint8_t proto) const noexcept;
+    const NatReply* find_nat_reply(uint32_t ip, uint16_t port, uint8_t proto) const noexcept
+    {
+        return _snapshot->find_nat_reply(ip, port, proto);
+    }
+    /// Hot path: where backend `backend` of service `service` is sent (resolved at build: for DR the
+    /// backend itself, on-link; for NAT and TUN by route).
+    const NextHop& hop(uint32_t service, uint32_t backend) const noexcept { return _hops[_hop_base[service] + backend]; }
     /// Hot path: where a packet to `dst` leaves (longest-prefix match over the connected networks and
     /// the routes, then the neighbour table). `routed` false: no route.
     NextHop next_hop(uint32_t dst) const noexcept;
     /// Hot path: the MAC of an on-link neighbour, or nullptr.
     const Mac* neighbour(uint32_t ip) const noexcept;
-    bool has_nat() const noexcept { return !_nat.empty(); }
-    /// Slow path: `addr` is one of the node's own addresses (the ports' and Inputs::local): what is
+    bool has_nat() const noexcept { return _snapshot->has_nat(); }
+    /// Slow path: `addr` is one of the node's own addresses (the ports' and Links::local): what is
     /// sent to it belongs to the kernel (health checks' answers, ssh), never to a NAT translation.
     bool is_local(uint32_t addr) const noexcept
     {
@@ -152,9 +130,10 @@ public:
         return false;
     }
 
-    std::span<const Service> services() const noexcept { return _services; }
-    std::span<const Vip> vips() const noexcept { return _vips; }
-    uint64_t generation() const noexcept { return _generation; }
+    std::span<const Service> services() const noexcept { return _snapshot->services(); }
+    std::span<const Vip> vips() const noexcept { return _snapshot->vips(); }
+    const Snapshot& snapshot() const noexcept { return *_snapshot; }
+    uint64_t generation() const noexcept { return _snapshot->generation(); }
 
 private:
     Table() = default;
@@ -166,19 +145,14 @@ private:
         uint32_t gateway = 0;
     };
 
+    std::shared_ptr<const Snapshot> _snapshot;  // never null
     std::vector<Port> _ports;
-    std::vector<Service> _services;
-    std::vector<Vip> _vips;
     std::vector<RouteEntry> _routes;  // longest prefix first: a linear scan finds the best match
     std::vector<std::pair<uint32_t, Mac>> _neighbours;
-    std::vector<NatReply> _nat;
+    OpenIndex _neighbour_index;
     std::vector<uint32_t> _local;
-    std::vector<uint32_t> _neighbour_slots;
-    std::vector<uint32_t> _nat_slots;
-    // Open addressing, linear probing, power-of-two sizes, at most half full; slots hold index + 1.
-    std::vector<uint32_t> _service_slots;
-    std::vector<uint32_t> _vip_slots;
-    uint64_t _generation = 0;
+    std::vector<NextHop> _hops;       // every service's backends, in order
+    std::vector<uint32_t> _hop_base;  // by service position: its first entry in _hops
 };
 
 }  // namespace fwd

@@ -515,7 +515,7 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
     if (si >= lc.sched.size()) {
         return drop(DropReason::no_backend);  // the table outgrew the lcore's limits: a control bug
     }
-    const bool nat = svc->kind == conf::LbKind::nat;
+    const bool nat = svc->kind == fwd::Kind::nat;
     const flow::Dir dir = nat ? flow::Dir::input : flow::Dir::input_only;
 
     const flow::Key4 key{.src = ip->src, .dst = ip->dst, .sport = l4.sport, .dport = l4.dport, .proto = ip->proto};
@@ -580,28 +580,29 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
                                            e->confirmed != 0);
     }
     const fwd::Backend& be = svc->backends[e->backend];
+    const fwd::NextHop& hop = table.hop(si, e->backend);
     count_backend(lc, si, e->backend, total, false);
 
     switch (svc->kind) {
-    case conf::LbKind::dr:
+    case fwd::Kind::dr:
         // DR: the IP packet is untouched but for the TTL; only the link layer points at the backend.
         ip_decrease_ttl(ip);
-        return to_next_hop(table, lc, f, be.hop, now);
-    case conf::LbKind::nat: {
+        return to_next_hop(table, lc, f, hop, now);
+    case fwd::Kind::nat: {
         // DNAT to the backend: destination address and port, IP and L4 checksums incrementally.
         const uint32_t old_dst = ip->dst;
         ip->dst = be.ip;
         ip->checksum = csum_replace32(ip->checksum, old_dst, be.ip);
         l4_rewrite(ip->proto, l4.hdr, old_dst, be.ip, reinterpret_cast<uint16_t*>(l4.hdr + 2), be.port);
         ip_decrease_ttl(ip);
-        return to_next_hop(table, lc, f, be.hop, now);
+        return to_next_hop(table, lc, f, hop, now);
     }
-    case conf::LbKind::tun: {
+    case fwd::Kind::tun: {
         // IPIP (RFC 2003) to the backend, outer source our port's address. Over the MTU with DF:
         // ICMP fragmentation needed with the room left, as ip_vs_tunnel_xmit(); without DF the
         // kernel would fragment the outer packet, which this fast path does not do.
-        const fwd::Port* out = table.port(be.hop.port);
-        if (!be.hop.routed || out == nullptr) {
+        const fwd::Port* out = table.port(hop.port);
+        if (!hop.routed || out == nullptr) {
             return drop(DropReason::no_route);
         }
         if (total + sizeof(Ipv4Hdr) > out->mtu) {
@@ -632,7 +633,7 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
         outer->src = out->ip;
         outer->dst = be.ip;
         outer->checksum = net16(checksum(outer, sizeof(Ipv4Hdr)));
-        return to_next_hop(table, lc, f, be.hop, now);
+        return to_next_hop(table, lc, f, hop, now);
     }
     }
     return drop(DropReason::kind_unsupported);
