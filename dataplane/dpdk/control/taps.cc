@@ -1,0 +1,147 @@
+// The DPDK node: the interfaces taken (MACs, addresses, routes), their addresses and routes moved to
+// TAPs and put back.
+#include "dataplane/dpdk/control/node.h"
+
+namespace node {
+
+// Which interfaces, their MACs, addresses and routes; the TAP names.
+bool DpdkNode::take(const conf::Config& cfg, std::string& error)
+{
+    std::vector<std::string> names;
+    auto want = [&](const std::string& n) {
+        if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end()) {
+            names.push_back(n);
+        }
+    };
+    for (const auto& vi : cfg.instances) {
+        want(vi.interface);
+    }
+    for (const auto& n : _opts.interfaces) {
+        want(n);
+    }
+    if (names.empty()) {
+        error = "no interface to take: the configuration has no vrrp_instance (name one with --interface)";
+        return false;
+    }
+    for (const auto& n : names) {
+        Held h;
+        h.ifname = n;
+        for (const auto& [ifn, pci] : _opts.port_map) {
+            if (ifn == n) {
+                h.pci = pci;
+            }
+        }
+        if (!h.pci.empty()) {
+            // No kernel interface: the TAP takes the config's name; its addresses are the user's to set.
+            h.tap = n;
+            _held.push_back(h);
+            continue;
+        }
+        auto link = _nl->link(n);
+        if (!link) {
+            error = fmt::format("interface {} does not exist (the DPDK dataplane takes the interfaces the configuration names)", n);
+            return false;
+        }
+        h.ifindex = link->index;
+        h.mac = link->mac;
+        h.mtu = link->mtu;
+        for (const auto& [ip, prefix] : _nl->addresses(link->index)) {
+            if (ip.is_v4()) {
+                h.addrs.emplace_back(ip, prefix);
+            }
+        }
+        for (const auto& r : _nl->routes4(link->index)) {
+            if (r.protocol != RTPROT_KERNEL) {
+                h.routes.push_back(r);
+            }
+        }
+        if (h.addrs.empty()) {
+            // A predecessor died holding the interface and nothing put its addresses back.
+            SavedInterface saved = load_interface_state(_opts.state_dir, n);
+            h.addrs = std::move(saved.addrs);
+            h.routes = std::move(saved.routes);
+            if (!h.addrs.empty()) {
+                vlog::info("{}: no IPv4 address; using the ones saved by the previous run ({} addresses)", n, h.addrs.size());
+            }
+        }
+        const std::string tap = "vd-" + n;
+        h.tap = tap.size() < IFNAMSIZ ? tap : fmt::format("vd-{}", link->index);
+        if (_nl->link(h.tap)) {
+            error = fmt::format("{} already exists: another vipd holds {}", h.tap, n);
+            return false;
+        }
+        _held.push_back(h);
+    }
+    return true;
+}
+
+// The interface's addresses and routes go to its TAP: the kernel keeps its identity on the LAN
+// (ssh, health checks, the control socket) while DPDK holds the wire.
+bool DpdkNode::move_to_taps(std::string& error)
+{
+    for (Held& h : _held) {
+        auto tap = _nl->link(h.tap);
+        if (!tap) {
+            error = fmt::format("TAP {} did not appear", h.tap);
+            return false;
+        }
+        h.tap_ifindex = tap->index;
+        if (auto ec = _nl->set_up(h.tap_ifindex)) {
+            error = fmt::format("cannot set {} up: {}", h.tap, ec.message());
+            return false;
+        }
+        if (h.pci.empty()) {
+            if (std::string why = save_interface_state(_opts.state_dir, h.ifname, {.tap = h.tap, .addrs = h.addrs, .routes = h.routes});
+                !why.empty()) {
+                error = fmt::format("{}: {} (its addresses stay where they are)", h.ifname, why);
+                return false;
+            }
+        }
+        for (const auto& [ip, prefix] : h.addrs) {
+            conf::VirtualIp a{.addr = ip, .prefix = prefix};
+            if (auto ec = _nl->add_address(h.tap_ifindex, a)) {
+                error = fmt::format("cannot add {}/{} to {}: {}", ip.str(), int{prefix}, h.tap, ec.message());
+                return false;
+            }
+        }
+        for (const auto& r : h.routes) {
+            if (h.ifindex != 0) {
+                _nl->del_route4(h.ifindex, r);
+            }
+            if (auto ec = _nl->add_route4(h.tap_ifindex, r)) {
+                vlog::warn(fmt::format("cannot move the route to {}/{} to {}: {}", r.dst.str(), int{r.prefix}, h.tap, ec.message()));
+            }
+        }
+        h.moved = true;
+        if (h.ifindex != 0) {
+            for (const auto& [ip, prefix] : h.addrs) {
+                _nl->del_address(h.ifindex, {.addr = ip, .prefix = prefix});
+            }
+        }
+        if (!h.addrs.empty()) {
+            vlog::info("{}: {} address(es) and {} route(s) moved to {}", h.ifname, h.addrs.size(), h.routes.size(), h.tap);
+        }
+    }
+    return true;
+}
+
+void DpdkNode::restore_addresses()
+{
+    for (const Held& h : _held) {
+        if (h.ifindex == 0 || !h.moved) {
+            continue;
+        }
+        for (const auto& [ip, prefix] : h.addrs) {
+            if (auto ec = _nl->add_address(h.ifindex, {.addr = ip, .prefix = prefix})) {
+                vlog::error(fmt::format("cannot put {}/{} back on {}: {}", ip.str(), int{prefix}, h.ifname, ec.message()));
+            }
+        }
+        for (const auto& r : h.routes) {
+            _nl->add_route4(h.ifindex, r);
+        }
+        remove_interface_state(_opts.state_dir, h.ifname);
+        vlog::info("{}: addresses and routes put back", h.ifname);
+    }
+}
+
+}  // namespace node
