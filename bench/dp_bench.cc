@@ -118,7 +118,6 @@ constexpr uint32_t frame_len = 60;
 constexpr uint8_t port_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 constexpr uint8_t client_mac[6] = {0x02, 0, 0, 0, 0, 0x50};
 
-uint32_t be32(uint32_t host) { return __builtin_bswap32(host); }
 
 conf::Ip cip(uint32_t host) { return conf::Ip::v4(host); }
 
@@ -155,23 +154,23 @@ void build_frame(uint8_t* f, uint32_t client, uint16_t sport, uint8_t flags)
     std::memcpy(f, port_mac, 6);
     std::memcpy(f + 6, client_mac, 6);
     f[12] = 0x08;
-    auto* ip = reinterpret_cast<pkt::Ipv4Hdr*>(f + 14);
+    auto* ip = reinterpret_cast<wire::Ipv4Hdr*>(f + 14);
     ip->version_ihl = 0x45;
-    ip->total_length = pkt::net16(40);
-    ip->id = pkt::net16(1);
-    ip->frag = pkt::net16(pkt::ip_flag_df);
+    ip->total_length = wire::net16(40);
+    ip->id = wire::net16(1);
+    ip->frag = wire::net16(wire::ip_flag_df);
     ip->ttl = 64;
-    ip->proto = pkt::ipproto_tcp;
-    ip->src = be32(client);
-    ip->dst = be32(vip_host);
-    ip->checksum = pkt::net16(pkt::checksum(ip, 20));
-    auto* th = reinterpret_cast<pkt::TcpHdr*>(f + 34);
-    th->sport = pkt::net16(sport);
-    th->dport = pkt::net16(80);
-    th->seq = be32(1);
+    ip->proto = wire::ipproto_tcp;
+    ip->src = wire::net32(client);
+    ip->dst = wire::net32(vip_host);
+    ip->checksum = wire::net16(wire::checksum(ip, 20));
+    auto* th = reinterpret_cast<wire::TcpHdr*>(f + 34);
+    th->sport = wire::net16(sport);
+    th->dport = wire::net16(80);
+    th->seq = wire::net32(1);
     th->data_off = 5 << 4;
     th->flags = flags;
-    th->window = pkt::net16(65535);
+    th->window = wire::net16(65535);
 }
 
 // Counts this thread's instructions, where the kernel allows perf_event_open.
@@ -260,12 +259,12 @@ unsigned recycle(const Args& a, Lane& l)
         std::memcpy(f, l.frame, frame_len);
         // Flow t of this lane: client 10.(128 + lane).(t / 60000).0 + …, port 1024 + t mod 60000; with
         // --new-flows a client address never seen before instead (2^22 per lane before it wraps).
-        auto* ip = reinterpret_cast<pkt::Ipv4Hdr*>(f + 14);
-        const uint32_t src = a.new_flows ? be32(0x40000000u | (l.index << 22) | (l.next_client++ & 0x3fffff))
-                                         : be32(0x0a800000u + (l.index << 16) + t / 60000);
-        ip->checksum = pkt::csum_replace32(ip->checksum, ip->src, src);
+        auto* ip = reinterpret_cast<wire::Ipv4Hdr*>(f + 14);
+        const uint32_t src = a.new_flows ? wire::net32(0x40000000u | (l.index << 22) | (l.next_client++ & 0x3fffff))
+                                         : wire::net32(0x0a800000u + (l.index << 16) + t / 60000);
+        ip->checksum = wire::csum_replace32(ip->checksum, ip->src, src);
         ip->src = src;
-        const uint16_t sport = pkt::net16(static_cast<uint16_t>(1024 + t % 60000));
+        const uint16_t sport = wire::net16(static_cast<uint16_t>(1024 + t % 60000));
         std::memcpy(f + 34, &sport, 2);
     }
     if (n != 0) {
@@ -394,14 +393,14 @@ int main(int argc, char** argv)
     fwd::Inputs in;
     fwd::Port p;
     std::memcpy(p.mac.data(), port_mac, 6);
-    p.ip = be32(node_host);
+    p.ip = wire::net32(node_host);
     p.prefix = 16;
     p.mtu = 1500;
     in.ports.assign(port_id + 1u, fwd::Port{});
     in.ports[port_id] = p;
-    in.owned.push_back(be32(vip_host));
+    in.owned.push_back(wire::net32(vip_host));
     for (uint32_t i = 0; i < a.backends; ++i) {
-        in.neighbours.emplace_back(be32(backend_host(i)), fwd::Mac{0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8),
+        in.neighbours.emplace_back(wire::net32(backend_host(i)), fwd::Mac{0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8),
                                                                   static_cast<uint8_t>(i)});
     }
     in.max_services = 4;

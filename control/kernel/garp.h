@@ -1,18 +1,5 @@
-// After taking over a VIP the new master must tell the LAN that the VIP now lives at its MAC, or
-// neighbours keep sending to the old master until their ARP or neighbour entries expire; this file sends
-// those announcements in kernel mode, frame for frame as keepalived does.
-//
-// IPv4: a gratuitous ARP, as keepalived's vrrp_arp.c builds it (42 bytes, no padding: the NIC pads):
-//   Ethernet  dst ff:ff:ff:ff:ff:ff, src = interface MAC, type 0x0806
-//   ARP       htype 1, ptype 0x0800, hlen 6, plen 4, op 1 (REQUEST),
-//             sender MAC = interface MAC, sender IP = VIP,
-//             target MAC = ff:ff:ff:ff:ff:ff, target IP = VIP
-// IPv6: an unsolicited Neighbour Advertisement (RFC 4861 §4.4, 7.2.6), as keepalived's vrrp_ndisc.c
-// builds it (86 bytes):
-//   Ethernet  dst 33:33:00:00:00:01, src = interface MAC, type 0x86dd
-//   IPv6      traffic class 0, flow 0, payload 32, next header 58, hop limit 255, src = VIP, dst ff02::1
-//   ICMPv6    type 136, code 0, flags R (when the interface forwards IPv6) and O (override), target = VIP,
-//             option 2 (target link-layer address), length 1, interface MAC
+// After taking over a VIP the new master must tell the LAN that the VIP now lives at its MAC: kernel
+// mode sends the announcements (dataplane/wire/announce.h: keepalived's frames) on a packet socket.
 #pragma once
 
 #include "conf/model.h"
@@ -25,14 +12,6 @@
 #include <system_error>
 
 namespace kernel {
-
-inline constexpr size_t max_announcement_len = 86;
-
-/// Builds the announcement above for `vip` from `mac` into `out`: a gratuitous ARP (IPv4, 42 bytes) or
-/// an unsolicited Neighbour Advertisement (IPv6, 86 bytes; `router` sets its R flag). Returns the
-/// length, 0 for an address of another family. The dataplanes send the same frames.
-size_t announcement_frame(const std::array<uint8_t, 6>& mac, const conf::Ip& vip, bool router,
-                          std::array<uint8_t, max_announcement_len>& out);
 
 // A send-only AF_PACKET socket for one interface. Movable, not copyable.
 class Garp {

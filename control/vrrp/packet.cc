@@ -2,6 +2,8 @@
 // RFC 3768 / RFC 5798 §7.1 receive checks in the order keepalived 2.2.7 (vrrp.c vrrp_check_packet) runs them.
 #include "control/vrrp/packet.h"
 
+#include "dataplane/wire/checksum.h"
+
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -27,9 +29,9 @@ struct [[gnu::packed]] Ipv4Header {
 
     uint8_t version() const { return ver_ihl >> 4; }
     size_t header_len() const { return size_t(ver_ihl & 0x0f) * 4; }
-    uint16_t tot_len() const { return ntohs(tot_len_be); }
-    bool more_fragments() const { return (ntohs(frag_off_be) & 0x2000) != 0; }
-    uint16_t fragment_offset() const { return ntohs(frag_off_be) & 0x1fff; }
+    uint16_t tot_len() const { return wire::net16(tot_len_be); }
+    bool more_fragments() const { return (wire::net16(frag_off_be) & 0x2000) != 0; }
+    uint16_t fragment_offset() const { return wire::net16(frag_off_be) & 0x1fff; }
 };
 static_assert(sizeof(Ipv4Header) == ipv4_header_len);
 
@@ -69,25 +71,15 @@ conf::Ip ipv4(const std::array<uint8_t, 4>& b)
     return ip;
 }
 
-// The one's-complement sum of RFC 1071, folded at the end; odd trailing byte padded with zero.
+// The one's-complement sum of RFC 1071 (dataplane/wire/checksum.h), folded and complemented.
 uint32_t sum16(std::span<const uint8_t> b, uint32_t acc)
 {
-    size_t i = 0;
-    for (; i + 1 < b.size(); i += 2) {
-        acc += uint32_t(b[i] << 8 | b[i + 1]);
-    }
-    if (i < b.size()) {
-        acc += uint32_t(b[i] << 8);
-    }
-    return acc;
+    return wire::csum_add(acc, b.data(), b.size());
 }
 
 uint16_t fold(uint32_t acc)
 {
-    while (acc >> 16) {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    return uint16_t(~acc & 0xffff);
+    return static_cast<uint16_t>(~wire::csum_fold(acc));
 }
 
 // RFC 5798 §5.2.8: IPv4 pseudo-header (RFC 768) or IPv6 pseudo-header (RFC 8200 §8.1).
@@ -188,7 +180,7 @@ size_t encode(const Advert& a, const conf::Ip& src, const conf::Ip& dst, std::sp
         }
         off += auth_len;
     }
-    uint16_t c = htons(vrrp_checksum(out.first(len), a.version, src, dst));
+    uint16_t c = wire::net16(vrrp_checksum(out.first(len), a.version, src, dst));
     std::memcpy(out.data() + offsetof(VrrpHeader, checksum_be), &c, sizeof c);
     return len;
 }
@@ -206,15 +198,15 @@ size_t encode_ipv4(const Advert& a, const conf::Ip& src, const conf::Ip& dst, st
     Ipv4Header ip{};
     ip.ver_ihl = 0x45;
     ip.tos = ipv4_tos;
-    ip.tot_len_be = htons(uint16_t(ipv4_header_len + len));
-    ip.id_be = htons(ip_id);
+    ip.tot_len_be = wire::net16(uint16_t(ipv4_header_len + len));
+    ip.id_be = wire::net16(ip_id);
     ip.frag_off_be = 0;  // keepalived sets no DF
     ip.ttl = ip_ttl;
     ip.protocol = ipproto_vrrp;
     std::copy_n(src.bytes.begin(), 4, ip.saddr.begin());
     std::copy_n(dst.bytes.begin(), 4, ip.daddr.begin());
     std::memcpy(out.data(), &ip, sizeof ip);
-    uint16_t c = htons(fold(sum16(out.first(ipv4_header_len), 0)));
+    uint16_t c = wire::net16(fold(sum16(out.first(ipv4_header_len), 0)));
     std::memcpy(out.data() + offsetof(Ipv4Header, check_be), &c, sizeof c);
     return ipv4_header_len + len;
 }

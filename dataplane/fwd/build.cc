@@ -1,6 +1,8 @@
 // Builds fwd::Snapshot from the config, the checkers' health and the VIPs owned now.
 #include "dataplane/fwd/build.h"
 
+#include "dataplane/wire/checksum.h"
+
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
@@ -22,11 +24,6 @@ namespace {
 std::string where(const conf::VirtualServer& vs)
 {
     return "virtual_server at line " + std::to_string(vs.loc.line);
-}
-
-uint16_t net16(uint16_t host) noexcept
-{
-    return static_cast<uint16_t>((host >> 8) | (host << 8));
 }
 
 Kind kind_of(conf::LbKind k) noexcept
@@ -106,7 +103,7 @@ Built SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& i
             }
             // keepalived's real_server port may be omitted (0): the virtual server's port.
             backends.push_back({.ip = ipv4_of(rs.addr),
-                                .port = net16(rs.port != 0 ? rs.port : vs.port),
+                                .port = wire::net16(rs.port != 0 ? rs.port : vs.port),
                                 .weight = std::min<uint32_t>(weight, sched::max_weight),
                                 .available = available});
         };
@@ -131,7 +128,7 @@ Built SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& i
             return r;
         }
         Service svc{.vip = ipv4_of(vs.addr),
-                    .port = net16(vs.port),
+                    .port = wire::net16(vs.port),
                     .proto = static_cast<uint8_t>(vs.protocol == conf::Protocol::tcp ? 6 : 17),
                     .kind = kind_of(vs.kind),
                     .persist_s = vs.persistence_timeout_s,

@@ -1,12 +1,17 @@
-// Packed overlays of the headers the lcore parses, with their sizes asserted, and the Internet
-// checksum helpers. Callers check the length before overlaying; multi-byte fields are network order.
+// Packed overlays of the headers the packet paths parse, with their sizes asserted (checksum.h has
+// the Internet checksum and byte order). Callers check the length before overlaying; multi-byte
+// fields are network order. The packet path overlays in place (the frames are its own buffers,
+// alignment 1 by `packed`); the VRRP codec (control/vrrp/packet.cc) copies into its own overlays
+// with memcpy instead, as it parses from sockets' buffers it does not own.
 #pragma once
+
+#include "dataplane/wire/checksum.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
-namespace pkt {
+namespace wire {
 
 inline constexpr uint16_t ethertype_ipv4 = 0x0800;
 inline constexpr uint16_t ethertype_arp = 0x0806;
@@ -16,10 +21,6 @@ inline constexpr uint8_t ipproto_tcp = 6;
 inline constexpr uint8_t ipproto_udp = 17;
 inline constexpr uint8_t ipproto_vrrp = 112;  // RFC 5798 §5.1.1.4
 
-constexpr uint16_t bswap16(uint16_t v) noexcept { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
-// Host ↔ network order for the little-endian hosts DPDK runs vipd on.
-constexpr uint16_t net16(uint16_t v) noexcept { return bswap16(v); }
-constexpr uint32_t net32(uint32_t v) noexcept { return __builtin_bswap32(v); }
 
 struct __attribute__((packed)) EthHdr {
     uint8_t dst[6];
@@ -128,53 +129,6 @@ struct __attribute__((packed)) UdpHdr {
 };
 static_assert(sizeof(UdpHdr) == 8);
 
-/// One's-complement sum of `len` bytes folded to 16 bits (RFC 1071), not inverted; `sum` carries a
-/// previous partial sum (e.g. a pseudo-header).
-inline uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept
-{
-    const auto* p = static_cast<const uint8_t*>(data);
-    for (; len > 1; len -= 2, p += 2) {
-        sum += static_cast<uint32_t>(p[0] << 8 | p[1]);
-    }
-    if (len == 1) {
-        sum += static_cast<uint32_t>(p[0] << 8);
-    }
-    return sum;
-}
-inline uint16_t csum_fold(uint32_t sum) noexcept
-{
-    while ((sum >> 16) != 0) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return static_cast<uint16_t>(sum);
-}
-/// The checksum field value (host order) for `len` bytes whose checksum field is zero.
-inline uint16_t checksum(const void* data, size_t len) noexcept
-{
-    return static_cast<uint16_t>(~csum_fold(csum_add(0, data, len)));
-}
-
-/// RFC 1624 eqn. 3: the new checksum (network order) after a 16-bit word changed from `old_w` to
-/// `new_w` (both network order), without summing the header again.
-inline uint16_t csum_replace16(uint16_t csum, uint16_t old_w, uint16_t new_w) noexcept
-{
-    uint32_t s = static_cast<uint16_t>(~net16(csum));
-    s += static_cast<uint16_t>(~net16(old_w));
-    s += net16(new_w);
-    return net16(static_cast<uint16_t>(~csum_fold(s)));
-}
-
-/// RFC 1624 eqn. 3 for a 32-bit field (an address): two 16-bit words in one pass.
-inline uint16_t csum_replace32(uint16_t csum, uint32_t old_w, uint32_t new_w) noexcept
-{
-    uint32_t s = static_cast<uint16_t>(~net16(csum));
-    s += static_cast<uint16_t>(~net16(static_cast<uint16_t>(old_w)));
-    s += static_cast<uint16_t>(~net16(static_cast<uint16_t>(old_w >> 16)));
-    s += net16(static_cast<uint16_t>(new_w));
-    s += net16(static_cast<uint16_t>(new_w >> 16));
-    return net16(static_cast<uint16_t>(~csum_fold(s)));
-}
-
 /// The kernel's ip_decrease_ttl(): TTL − 1, and the checksum + 0x0100 (the TTL is the high byte of
 /// its 16-bit word) with the end-around carry — RFC 1624's update specialised to this one change.
 inline void ip_decrease_ttl(Ipv4Hdr* ip) noexcept
@@ -185,23 +139,4 @@ inline void ip_decrease_ttl(Ipv4Hdr* ip) noexcept
     --ip->ttl;
 }
 
-/// True when an IPv4 header of `hlen` bytes (a multiple of 4, ≥ 20) sums to 0xffff (RFC 1071): the
-/// one's-complement sum taken 32 bits at a time and folded, which equals the 16-bit sum (RFC 1071
-/// §2(C): the sum is independent of word size and byte order, and 0xffff is its own swap).
-inline bool ipv4_checksum_ok(const void* hdr, uint32_t hlen) noexcept
-{
-    const auto* p = static_cast<const uint8_t*>(hdr);
-    uint64_t sum = 0;
-    for (uint32_t i = 0; i < hlen; i += 4) {
-        uint32_t w = 0;
-        std::memcpy(&w, p + i, 4);
-        sum += w;
-    }
-    sum = (sum & 0xFFFFFFFFU) + (sum >> 32);
-    sum = (sum & 0xFFFFFFFFU) + (sum >> 32);
-    sum = (sum & 0xFFFFU) + (sum >> 16);
-    sum = (sum & 0xFFFFU) + (sum >> 16);
-    return sum == 0xFFFFU;
-}
-
-}  // namespace pkt
+}  // namespace wire

@@ -316,7 +316,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     fwd::BuildResult built = fwd::Table::build(golden::config(), inputs(0, port));
     ASSERT_TRUE(built.table) << built.error;
     uint32_t si = 0;
-    ASSERT_NE(built.table->find_service(golden::net(golden::ip(10, 0, 0, 100)), 6, pkt::net16(8080), &si), nullptr);
+    ASSERT_NE(built.table->find_service(golden::net(golden::ip(10, 0, 0, 100)), 6, wire::net16(8080), &si), nullptr);
     publisher.publish(std::move(built.table));
     std::vector<rte_ring*> to{redirect[0], redirect[1]};
     lcore::Worker w0({.ports = {port}, .queue = 0, .index = 0, .redirect_in = redirect[0], .redirect_to = to,
@@ -355,8 +355,8 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
         return got;
     };
     auto owner = [&](uint16_t cport) {
-        const flow::Key4 k{.src = golden::net(client), .dst = golden::net(vip), .sport = pkt::net16(cport),
-                           .dport = pkt::net16(8080), .proto = 6};
+        const flow::Key4 k{.src = golden::net(client), .dst = golden::net(vip), .sport = wire::net16(cport),
+                           .dport = wire::net16(8080), .proto = 6};
         return steering.owner(k);
     };
     auto send = [&](int q, const golden::Bytes& b) { ASSERT_EQ(rte_ring_enqueue(rx[q], mbuf_of(b)), 0); };
@@ -554,8 +554,8 @@ TEST(LcoreDrops, RedirectRingFull)
     const uint32_t web1 = golden::ip(10, 0, 0, 11);
     uint16_t cport = 42000;
     // web1:80 serves :8080 and :8081; the reply tries :8080 first, on its owner.
-    while (steering.owner({.src = golden::net(client), .dst = golden::net(vip), .sport = pkt::net16(cport),
-                           .dport = pkt::net16(8080), .proto = 6}) != 1) {
+    while (steering.owner({.src = golden::net(client), .dst = golden::net(vip), .sport = wire::net16(cport),
+                           .dport = wire::net16(8080), .proto = 6}) != 1) {
         ++cport;
     }
     const golden::Node n = golden::node();

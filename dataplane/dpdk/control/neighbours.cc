@@ -10,15 +10,15 @@ namespace fwd {
 
 bool Neighbours::learn(const uint8_t* frame, uint32_t len, uint64_t now)
 {
-    if (len < sizeof(pkt::EthHdr) + sizeof(pkt::ArpHdr)) {
+    if (len < sizeof(wire::EthHdr) + sizeof(wire::ArpHdr)) {
         return false;
     }
-    pkt::EthHdr eth{};
-    pkt::ArpHdr a{};
+    wire::EthHdr eth{};
+    wire::ArpHdr a{};
     std::memcpy(&eth, frame, sizeof(eth));
     std::memcpy(&a, frame + sizeof(eth), sizeof(a));
-    if (eth.type != pkt::net16(pkt::ethertype_arp) || a.htype != pkt::net16(1) ||
-        a.ptype != pkt::net16(pkt::ethertype_ipv4) || a.hlen != 6 || a.plen != 4) {
+    if (eth.type != wire::net16(wire::ethertype_arp) || a.htype != wire::net16(1) ||
+        a.ptype != wire::net16(wire::ethertype_ipv4) || a.hlen != 6 || a.plen != 4) {
         return false;
     }
     Mac mac{};

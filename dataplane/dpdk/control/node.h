@@ -7,7 +7,7 @@
 
 #include "dataplane/dpdk/control/dpdk_node.h"
 
-#include "control/kernel/garp.h"
+#include "dataplane/wire/announce.h"
 #include "control/kernel/netlink.h"
 #include "control/log.h"
 #include "dataplane/dpdk/datapath/flow/hash.h"

@@ -6,8 +6,8 @@ namespace node {
 // An ARP request from the node's address for `ip` (network order), as the kernel would send it.
 void DpdkNode::solicit(const Held& h, uint32_t ip)
 {
-    uint8_t f[pkt::arp_request_len];
-    pkt::write_arp_request(f, h.mac.data(), h.addrs.empty() ? 0 : v4(h.addrs.front().first), ip);
+    uint8_t f[wire::arp_request_len];
+    wire::write_arp_request(f, h.mac.data(), h.addrs.empty() ? 0 : v4(h.addrs.front().first), ip);
     if (rte_mbuf* m = frame(h, f, sizeof f)) {
         enqueue(m);
     }
@@ -51,8 +51,8 @@ bool DpdkNode::send_garp(const std::string& ifname, const conf::Ip& vip)
     if (h == nullptr) {
         return false;
     }
-    std::array<uint8_t, kernel::max_announcement_len> f{};
-    const size_t len = kernel::announcement_frame(h->mac, vip, false, f);
+    std::array<uint8_t, wire::max_announcement_len> f{};
+    const size_t len = wire::announcement_frame(h->mac, vip.family, vip.bytes.data(), false, f);
     rte_mbuf* m = len != 0 ? frame(*h, f.data(), len) : nullptr;
     if (m == nullptr || !enqueue(m)) {
         return false;

@@ -2,6 +2,7 @@
 #include "dataplane/dpdk/datapath/table.h"
 
 #include "dataplane/fwd/build.h"
+#include "dataplane/wire/checksum.h"
 
 #include <algorithm>
 #include <bit>
@@ -13,7 +14,7 @@ namespace {
 uint32_t mask_of(uint8_t prefix) noexcept
 {
     const uint32_t host = prefix == 0 ? 0 : ~uint32_t{0} << (32 - std::min<uint8_t>(prefix, 32));
-    return __builtin_bswap32(host);
+    return wire::net32(host);
 }
 
 }  // namespace

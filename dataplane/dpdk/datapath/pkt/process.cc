@@ -11,6 +11,8 @@
 
 namespace pkt {
 
+using namespace wire;  // the frame formats this file parses and rewrites
+
 namespace {
 
 // The flow table calls this for every flow that ends (expiry, eviction, reset): the lc schedulers'
