@@ -81,6 +81,17 @@ void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& f)
 }
 
 // Fills a Link from an RTM_NEWLINK/RTM_DELLINK message.
+// A request in `buf`: the netlink header (NLM_F_REQUEST | `flags`) and the family header T after it,
+// zeroed. `nlh` receives the message, for attributes and the transaction.
+template <class T>
+T* put_request(void* buf, uint16_t type, uint16_t flags, nlmsghdr** nlh)
+{
+    *nlh = mnl_nlmsg_put_header(buf);
+    (*nlh)->nlmsg_type = type;
+    (*nlh)->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+    return static_cast<T*>(mnl_nlmsg_put_extra_header(*nlh, sizeof(T)));
+}
+
 Link parse_link(const nlmsghdr* nlh)
 {
     const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
@@ -231,10 +242,8 @@ std::optional<Link> Netlink::link(const std::string& name)
 // One RTM_GETLINK, by index or (index 0) by name.
 std::optional<Link> Netlink::get_link(int index, const std::string& name)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* ifi = put_request<ifinfomsg>(_buf.data(), RTM_GETLINK, 0, &nlh);
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = index;
     if (!name.empty()) {
@@ -253,10 +262,8 @@ std::optional<Link> Netlink::get_link(int index, const std::string& name)
 
 std::vector<Link> Netlink::links()
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* ifi = put_request<ifinfomsg>(_buf.data(), RTM_GETLINK, 0, &nlh);
     ifi->ifi_family = AF_UNSPEC;
     std::vector<Link> out;
     if (transact(true, [&](const nlmsghdr* m) {
@@ -296,10 +303,8 @@ std::error_code Netlink::address_request(uint16_t type, uint16_t flags, int ifin
         }
     }
 
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* ifa = put_request<ifaddrmsg>(_buf.data(), type, flags, &nlh);
     ifa->ifa_family = ip.family;
     ifa->ifa_prefixlen = vip.prefix;
     ifa->ifa_scope = *scope;
@@ -349,10 +354,8 @@ std::error_code Netlink::del_address(int ifindex, const conf::VirtualIp& vip)
 
 std::vector<std::pair<conf::Ip, uint8_t>> Netlink::addresses(int ifindex)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_GETADDR;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* ifa = put_request<ifaddrmsg>(_buf.data(), RTM_GETADDR, 0, &nlh);
     ifa->ifa_family = AF_UNSPEC;
     std::vector<std::pair<conf::Ip, uint8_t>> out;
     if (transact(true, [&](const nlmsghdr* m) {
@@ -371,10 +374,8 @@ std::vector<std::pair<conf::Ip, uint8_t>> Netlink::addresses(int ifindex)
 
 std::optional<conf::Ip> Netlink::primary_ipv4(int ifindex)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_GETADDR;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* ifa = put_request<ifaddrmsg>(_buf.data(), RTM_GETADDR, 0, &nlh);
     ifa->ifa_family = AF_INET;
     std::optional<conf::Ip> out;
     // The dump must be read to its end even after a match, or its tail would answer the next request.
@@ -394,10 +395,8 @@ std::optional<conf::Ip> Netlink::primary_ipv4(int ifindex)
 
 std::error_code Netlink::set_up(int ifindex)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_NEWLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* ifi = put_request<ifinfomsg>(_buf.data(), RTM_NEWLINK, 0, &nlh);
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = ifindex;
     ifi->ifi_flags = IFF_UP;
@@ -407,10 +406,8 @@ std::error_code Netlink::set_up(int ifindex)
 
 std::vector<Route4> Netlink::routes4(int ifindex)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = RTM_GETROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* rtm = put_request<rtmsg>(_buf.data(), RTM_GETROUTE, 0, &nlh);
     rtm->rtm_family = AF_INET;
     std::vector<Route4> out;
     if (transact(true, [&](const nlmsghdr* m) {
@@ -455,10 +452,8 @@ std::vector<Route4> Netlink::routes4(int ifindex)
 
 std::error_code Netlink::route_request(uint16_t type, uint16_t flags, int ifindex, const Route4& r)
 {
-    auto* nlh = mnl_nlmsg_put_header(_buf.data());
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    nlmsghdr* nlh = nullptr;
+    auto* rtm = put_request<rtmsg>(_buf.data(), type, flags, &nlh);
     rtm->rtm_family = AF_INET;
     rtm->rtm_dst_len = r.prefix;
     rtm->rtm_table = RT_TABLE_MAIN;

@@ -26,26 +26,19 @@ enum class DropReason : uint8_t {
 };
 inline constexpr unsigned drop_reason_count = VIPD_DROP_COUNT;
 
+#define VIPD_X_(name, why) #name,
+inline constexpr std::string_view verdict_names[] = {VIPD_VERDICTS(VIPD_X_)};
+inline constexpr std::string_view drop_reason_names[] = {VIPD_DROP_REASONS(VIPD_X_)};
+#undef VIPD_X_
+
 constexpr std::string_view to_string(Verdict v) noexcept
 {
-    switch (v) {
-#define VIPD_X_(name, why) \
-    case Verdict::name: return #name;
-        VIPD_VERDICTS(VIPD_X_)
-#undef VIPD_X_
-    }
-    return "?";
+    return static_cast<unsigned>(v) < verdict_count ? verdict_names[static_cast<unsigned>(v)] : "?";
 }
 
 constexpr std::string_view to_string(DropReason r) noexcept
 {
-    switch (r) {
-#define VIPD_X_(name, why) \
-    case DropReason::name: return #name;
-        VIPD_DROP_REASONS(VIPD_X_)
-#undef VIPD_X_
-    }
-    return "?";
+    return static_cast<unsigned>(r) < drop_reason_count ? drop_reason_names[static_cast<unsigned>(r)] : "?";
 }
 
 /// The outcome of processing one frame.
