@@ -830,9 +830,8 @@ int Daemon::run()
     _firewall = std::make_unique<kernel::Firewall>(g.nftables_table, g.nftables_priority, g.nftables_counters);
     _firewall->remove_stale();
     if (_dp != nullptr) {
-        std::string error;
-        if (!_dp->start(loaded->config, error)) {
-            vlog::error(fmt::format("{} dataplane: {}", _dp->name(), error));
+        if (auto started = _dp->start(loaded->config); !started) {
+            vlog::error(fmt::format("{} dataplane: {}", _dp->name(), started.error()));
             _dp->stop();
             return 1;
         }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "conf/model.h"
+#include "conf/result.h"
 #include "dataplane/fwd/snapshot.h"
 
 #include <cstdint>
@@ -30,8 +31,8 @@ public:
 
     /// Takes the interfaces that `cfg` names (each instance's interface) and moves their addresses and
     /// routes to the kernel-side interface that stands in for each (kernel_name()). Once, at start.
-    /// False with `error` set when it cannot (the daemon then exits having changed nothing).
-    virtual bool start(const conf::Config& cfg, std::string& error) = 0;
+    /// Why not when it cannot (the daemon then exits having changed nothing).
+    virtual vipd::Status start(const conf::Config& cfg) = 0;
     /// Puts the addresses and routes back and releases the interfaces. Once, at exit.
     virtual void stop() = 0;
 

@@ -20,22 +20,23 @@ bool Forwarding::publish(Dataplane& dp, const conf::Config& cfg, std::span<const
             owned4.push_back(fwd::ipv4_of(ip));
         }
     }
-    fwd::Built built = fwd::build_snapshot(cfg, {.health = health, .owned = owned4, .limits = dp.limits(), .generation = ++_generation});
-    if (!built.snapshot) {
-        vlog::error(fmt::format("forwarding table not built, the running one is kept: {}", built.error));
+    auto built = fwd::build_snapshot(cfg, {.health = health, .owned = owned4, .limits = dp.limits(), .generation = ++_generation});
+    if (!built) {
+        vlog::error(fmt::format("forwarding table not built, the running one is kept: {}", built.error()));
         return false;
     }
+    std::shared_ptr<const fwd::Snapshot> snapshot = std::move(built).value();
     std::string skipped;
-    for (const auto& s : built.snapshot->skipped()) {
+    for (const auto& s : snapshot->skipped()) {
         skipped += s + "\n";
     }
     if (skipped != _last_skipped) {
-        for (const auto& s : built.snapshot->skipped()) {
+        for (const auto& s : snapshot->skipped()) {
             vlog::warn(fmt::format("dataplane: {}", s));
         }
         _last_skipped = skipped;
     }
-    dp.apply(std::move(built.snapshot));
+    dp.apply(std::move(snapshot));
     return true;
 }
 

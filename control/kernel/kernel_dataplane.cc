@@ -7,7 +7,7 @@ namespace {
 class KernelDataplane final : public control::Dataplane {
 public:
     std::string name() const override { return "kernel"; }
-    bool start(const conf::Config&, std::string&) override { return true; }
+    vipd::Status start(const conf::Config&) override { return {}; }
     void stop() override {}
     bool holds(const std::string&) const override { return false; }
     std::string kernel_name(const std::string& ifname) const override { return ifname; }

@@ -41,17 +41,16 @@ Kind kind_of(conf::LbKind k) noexcept
 // The friend of Snapshot that fills it.
 class SnapshotBuilder {
 public:
-    static Built build(const conf::Config& config, const SnapshotInputs& in);
+    static vipd::Result<std::shared_ptr<const Snapshot>> build(const conf::Config& config, const SnapshotInputs& in);
 };
 
-Built build_snapshot(const conf::Config& config, const SnapshotInputs& in)
+vipd::Result<std::shared_ptr<const Snapshot>> build_snapshot(const conf::Config& config, const SnapshotInputs& in)
 {
     return SnapshotBuilder::build(config, in);
 }
 
-Built SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& in)
+vipd::Result<std::shared_ptr<const Snapshot>> SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& in)
 {
-    Built r;
     auto s = std::make_shared<Snapshot>();
     s->_generation = in.generation;
     // Every vector is filled first (duplicates found with these sets) and indexed once at the end:
@@ -88,12 +87,10 @@ Built SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& i
             continue;
         }
         if (s->_services.size() >= in.limits.max_services) {
-            r.error = "more than " + std::to_string(in.limits.max_services) + " virtual servers";
-            return r;
+            return vipd::fail("more than " + std::to_string(in.limits.max_services) + " virtual servers");
         }
         if (vs.real_servers.size() + (vs.sorry_server ? 1 : 0) > in.limits.max_backends) {
-            r.error = where(vs) + ": more than " + std::to_string(in.limits.max_backends) + " real servers";
-            return r;
+            return vipd::fail(where(vs) + ": more than " + std::to_string(in.limits.max_backends) + " real servers");
         }
         std::vector<Backend> backends;
         const bool sorry = health != nullptr && health->sorry && vs.sorry_server.has_value();
@@ -124,8 +121,7 @@ Built SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& i
         }
         auto built = sched::Service::build(static_cast<sched::Algo>(vs.algo), sb);
         if (!built) {
-            r.error = where(vs) + ": " + built.error;
-            return r;
+            return vipd::fail(where(vs) + ": " + built.error);
         }
         Service svc{.vip = ipv4_of(vs.addr),
                     .port = wire::net16(vs.port),
@@ -168,8 +164,7 @@ Built SnapshotBuilder::build(const conf::Config& config, const SnapshotInputs& i
                                       [](const Service& x) { return service_hash(x.vip, x.proto, x.port); });
     s->_nat_index = OpenIndex::of(std::span<const NatReply>(s->_nat),
                                   [](const NatReply& x) { return nat_hash(x.ip, x.port, x.proto); });
-    r.snapshot = std::move(s);
-    return r;
+    return std::shared_ptr<const Snapshot>(std::move(s));
 }
 
 }  // namespace fwd

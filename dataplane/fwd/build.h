@@ -4,6 +4,7 @@
 #pragma once
 
 #include "conf/model.h"
+#include "conf/result.h"
 #include "dataplane/fwd/health.h"
 #include "dataplane/fwd/snapshot.h"
 
@@ -21,15 +22,10 @@ struct SnapshotInputs {
     uint64_t generation = 0;                      // the caller's version number, for logs and tests
 };
 
-struct Built {
-    std::shared_ptr<const Snapshot> snapshot;  // null when `error` is set
-    std::string error;
-};
-
 /// IPv4 virtual servers by address with TCP or UDP are served; fwmark/group/IPv6/SCTP ones and
 /// duplicates are listed in Snapshot::skipped(). An error (over the limits, a scheduler that cannot
 /// build) builds nothing: the caller keeps what runs.
-Built build_snapshot(const conf::Config& config, const SnapshotInputs& in);
+vipd::Result<std::shared_ptr<const Snapshot>> build_snapshot(const conf::Config& config, const SnapshotInputs& in);
 
 /// An IPv4 conf::Ip as a network-order word (0 for IPv6).
 uint32_t ipv4_of(const conf::Ip& ip) noexcept;

@@ -85,7 +85,11 @@ public:
     ~DpdkNode() override { stop(); }
 
     std::string name() const override { return "dpdk"; }
-    bool start(const conf::Config& cfg, std::string& error) override;
+    vipd::Status start(const conf::Config& cfg) override
+    {
+        std::string error;
+        return start(cfg, error) ? vipd::Status{} : vipd::fail(error);
+    }
     void stop() override;
     bool holds(const std::string& ifname) const override { return find(ifname) != nullptr; }
     std::string kernel_name(const std::string& ifname) const override
@@ -120,6 +124,7 @@ private:
         }
         return nullptr;
     }
+    bool start(const conf::Config& cfg, std::string& error);
     bool take(const conf::Config& cfg, std::string& error);
     bool init_eal(std::string& error);
     bool move_to_taps(std::string& error);

@@ -21,14 +21,14 @@ uint32_t mask_of(uint8_t prefix) noexcept
 
 BuildResult Table::build(const conf::Config& config, const Inputs& in)
 {
-    Built s = build_snapshot(config, {.health = in.health,
+    auto s = build_snapshot(config, {.health = in.health,
                                       .owned = in.owned,
                                       .limits = {.max_services = in.max_services, .max_backends = in.max_backends},
                                       .generation = in.generation});
-    if (!s.snapshot) {
-        return {.table = nullptr, .error = std::move(s.error), .skipped = {}};
+    if (!s) {
+        return {.table = nullptr, .error = s.error(), .skipped = {}};
     }
-    return build(std::move(s.snapshot),
+    return build(std::move(s).value(),
                  {.ports = in.ports, .routes = in.routes, .neighbours = in.neighbours, .local = in.local});
 }
 
