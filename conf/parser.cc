@@ -1,441 +1,43 @@
 // keepalived.conf parser: a keyword table per block, as keepalived has, filling the typed model and
-// reporting what keepalived 2.2.7 reports, with file:line:col and the allowed values.
+// reporting what keepalived 2.2.7 reports, with file:line:col and the allowed values. The block
+// mechanics, the value helpers and the handlers keywords share are in conf/parser/block.h.
 #include "conf/parser.h"
 
 #include "conf/lexer.h"
+#include "conf/parser/block.h"
 #include "conf/validate.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <iterator>
 #include <cctype>
+#include <charconv>
 #include <climits>
-#include <unordered_map>
+#include <iterator>
+
+#include <unistd.h>
 
 namespace conf {
 
+namespace parser {
+
+// --- global ---------------------------------------------------------------------------------
 namespace {
 
-class Parser;
-template <class T>
-using Handler = void (*)(Parser&, const Line&, T&);
-template <class T>
-using Table = std::unordered_map<std::string_view, Handler<T>>;
+constexpr char no_router_id[] = "routerid name missing - ignoring";
+constexpr char no_email_from[] = "emailfrom missing - ignoring";
 
-std::string str(std::string_view s)
-{
-    return std::string(s);
-}
-
-// Timers in keepalived's decimal seconds ("1", "0.05") to microseconds; false if malformed.
-bool parse_decimal_us(std::string_view s, uint64_t& out)
-{
-    uint64_t whole = 0;
-    uint64_t frac = 0;
-    size_t i = 0;
-    if (s.empty()) {
-        return false;
-    }
-    bool digits = false;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-        whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');
-        digits = true;
-        if (whole > UINT32_MAX) {
-            return false;
-        }
-    }
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        uint64_t scale = 100000;
-        for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-            frac += static_cast<uint64_t>(s[i] - '0') * scale;
-            scale /= 10;
-            digits = true;
-        }
-    }
-    if (i != s.size() || !digits) {
-        return false;
-    }
-    out = whole * usec_per_sec + frac;
-    return true;
-}
-
-std::string format_us(uint64_t us)
-{
-    if (us % usec_per_sec == 0) {
-        return fmt::format("{}", us / usec_per_sec);
-    }
-    std::string s = fmt::format("{}.{:06}", us / usec_per_sec, us % usec_per_sec);
-    while (s.back() == '0') {
-        s.pop_back();
-    }
-    return s;
-}
-
-class Parser {
-public:
-    Parser(Lexer& lex, Diagnostics& d, Config& cfg, const Environment& env) : _lex(lex), _d(d), _cfg(cfg), _env(env) {}
-
-    void run();
-
-    // --- block mechanics -------------------------------------------------------------------
-    // Every line is read here so braces are counted as keepalived counts them: a `}` that closes
-    // nothing is "Extra", and what stays open at the end of input is reported there.
-    bool read(Line& line)
-    {
-        if (!_lex.next(line)) {
-            return false;
-        }
-        if (line.opens_block()) {
-            ++_braces;
-        } else if (line.is_close() && --_braces < 0) {
-            _d.warn(line.at(0), "Extra '}' found");
-            _braces = 0;
-        }
-        return true;
-    }
-    // True when `head` opens a block (`{` at its end or alone on the next line).
-    bool enter(const Line& head)
-    {
-        if (head.opens_block()) {
-            return true;
-        }
-        const Line* next = _lex.peek();
-        if (next != nullptr && next->is_open_only()) {
-            Line brace;
-            read(brace);
-            return true;
-        }
-        return false;
-    }
-    // A block keyword without `{`: keepalived says so and reads the following lines as its body anyway.
-    bool expect_block(const Line& head)
-    {
-        if (enter(head)) {
-            return true;
-        }
-        const Line* next = _lex.peek();
-        _d.warn(next != nullptr ? next->loc : head.loc, fmt::format("Missing '{{' at beginning of configuration block '{}'", head.words[0].text));
-        if (_braces == 0) {
-            // keepalived then reads every line up to the block's end as a stray top-level keyword too;
-            // vipd points at each of them once, naming the block they were meant for.
-            _unbraced_block = fmt::format("{} {}", head.words[0].text, head.argc() > 1 ? head.words[1].text : std::string_view());
-        }
-        return true;
-    }
-    // The next line inside the current block; false at its `}` (consumed) or at the end of input.
-    bool next_in_block(Line& line)
-    {
-        while (read(line)) {
-            if (!_unbraced_block.empty()) {
-                _d.warn(line.at(0), fmt::format("'{}' is read as part of '{}', which lacks its '{{'", line.words[0].text, _unbraced_block));
-            }
-            if (line.is_close()) {
-                _block_end = line.loc;
-                return false;
-            }
-            if (line.is_open_only()) {
-                _d.warn(line.at(0), "Unexpected '{' - ignoring");
-                continue;
-            }
-            return true;
-        }
-        _block_end = _lex.end_location();
-        return false;
-    }
-    // Skips the block of a keyword vipd accepts without reading (its braces still count).
-    void skip_block()
-    {
-        Line l;
-        int depth = 1;
-        while (depth > 0 && read(l)) {
-            if (l.is_close()) {
-                --depth;
-            } else if (l.opens_block()) {
-                ++depth;
-            }
-        }
-    }
-    template <class T>
-    void run_block(const Table<T>& table, T& obj)
-    {
-        Line l;
-        while (next_in_block(l)) {
-            auto it = table.find(l.words[0].text);
-            if (it == table.end()) {
-                unknown(l);
-                continue;
-            }
-            it->second(*this, l, obj);
-        }
-    }
-    // keepalived does not skip an unknown keyword's block: its `{` is "unexpected" and the body is read
-    // as keywords of the enclosing block, whose `}` then closes the enclosing block.
-    void unknown(const Line& l)
-    {
-        _d.warn(l.at(0), fmt::format("Unknown keyword '{}'", l.words[0].text));
-        if (l.opens_block()) {
-            _d.warn(l.at(l.words.size() - 1), "Unexpected '{' - ignoring");
-        }
-    }
-    // A keyword keepalived accepts that vipd records but does not act on yet.
-    void accepted(const Line& l, std::vector<OpaqueLine>* keep = nullptr)
-    {
-        if (keep != nullptr) {
-            keep->push_back(opaque(l));
-        }
-        if (enter(l)) {
-            skip_block();
-        }
-    }
-    static OpaqueLine opaque(const Line& l)
-    {
-        OpaqueLine o{.words = {}, .loc = l.loc};
-        for (size_t i = 0; i < l.argc(); ++i) {
-            o.words.push_back(str(l.words[i].text));
-        }
-        return o;
-    }
-
-    // --- values ----------------------------------------------------------------------------
-    std::optional<std::string_view> arg(const Line& l, size_t i)
-    {
-        if (i < l.argc()) {
-            return l.words[i].text;
-        }
-        _d.report(Severity::abort, l.at(0), fmt::format("Configuration line starting '{}' is missing a parameter after keyword '{}' at word position {}",
-                                                         l.words[0].text, l.words[0].text, i));
-        return std::nullopt;
-    }
-    // Integer in [lo, hi]; on failure reports (keepalived drops the setting) and returns nullopt.
-    std::optional<int64_t> integer(const Line& l, size_t i, int64_t lo, int64_t hi)
-    {
-        auto a = arg(l, i);
-        if (!a) {
-            return std::nullopt;
-        }
-        int64_t v = 0;
-        auto [p, ec] = std::from_chars(a->data(), a->data() + a->size(), v);
-        if (ec != std::errc() || p != a->data() + a->size()) {
-            _d.error(l.at(i), fmt::format("{}: '{}' is not a valid number (allowed: integer in [{}, {}])", l.words[0].text, *a, lo, hi));
-            return std::nullopt;
-        }
-        if (v < lo || v > hi) {
-            _d.error(l.at(i), fmt::format("{}: number '{}' outside range [{}, {}]", l.words[0].text, *a, lo, hi));
-            return std::nullopt;
-        }
-        return v;
-    }
-    // Decimal seconds in [lo, hi] microseconds.
-    std::optional<uint64_t> seconds(const Line& l, size_t i, uint64_t lo_us, uint64_t hi_us)
-    {
-        auto a = arg(l, i);
-        if (!a) {
-            return std::nullopt;
-        }
-        uint64_t us = 0;
-        if (!parse_decimal_us(*a, us)) {
-            _d.error(l.at(i), fmt::format("{}: '{}' is not a valid number of seconds (allowed: [{}, {}])", l.words[0].text, *a, format_us(lo_us), format_us(hi_us)));
-            return std::nullopt;
-        }
-        if (us < lo_us || us > hi_us) {
-            _d.error(l.at(i), fmt::format("{}: number '{}' outside range [{}, {}]", l.words[0].text, *a, format_us(lo_us), format_us(hi_us)));
-            return std::nullopt;
-        }
-        return us;
-    }
-    std::optional<Ip> ip(const Line& l, size_t i, std::string_view what)
-    {
-        auto a = arg(l, i);
-        if (!a) {
-            return std::nullopt;
-        }
-        auto v = Ip::parse(*a);
-        if (!v) {
-            _d.error(l.at(i), fmt::format("{}: invalid IP address '{}' - skipping", what, *a));
-        }
-        return v;
-    }
-    std::optional<uint16_t> port(const Line& l, size_t i)
-    {
-        auto v = integer(l, i, 0, 65535);
-        if (!v) {
-            return std::nullopt;
-        }
-        return static_cast<uint16_t>(*v);
-    }
-    std::string_view text(const Line& l, size_t i) { return arg(l, i).value_or(std::string_view()); }
-    // A script's command: the one word (or quoted string) after the keyword, as keepalived takes it;
-    // further words are a notify line's user and group, and are ignored elsewhere.
-    std::string command(const Line& l, size_t from)
-    {
-        std::string out = from < l.argc() ? std::string(l.words[from].text) : std::string();
-        if (out.empty()) {
-            _d.error(l.at(0), fmt::format("{}: missing script", l.words[0].text));
-        }
-        return out;
-    }
-    // `notify_* COMMAND [user [group]]` (and quorum_up/down, notify_up/down): the user and group are
-    // not arguments of the script but who it runs as.
-    Command notify_command(const Line& l)
-    {
-        Command c;
-        c.text = command(l, 1);
-        c.loc = l.at(1);
-        if (l.argc() > 2) {
-            c.user = str(l.words[2].text);
-        }
-        if (l.argc() > 3) {
-            c.group = str(l.words[3].text);
-        }
-        if (!c.text.empty() && c.user.empty()) {
-            (void)default_user_missing(l.at(0));
-        }
-        return c;
-    }
-
-    // With enable_script_security and no script_user, scripts run as keepalived_script; where that
-    // user does not exist keepalived removes every script that has no user of its own.
-    bool default_user_missing(Location at)
-    {
-        const auto& g = _cfg.global;
-        if (!g.enable_script_security || !g.script_user.empty() || _env.user_exists("keepalived_script")) {
-            return false;
-        }
-        if (!_default_user_reported) {
-            _d.error(at, "Unable to set default user keepalived_script for script");
-            _default_user_reported = true;
-        }
-        return true;
-    }
-    // Fix-up of a counter that must be at least 1, as keepalived does for repeats and timeouts.
-    template <class T>
-    void at_least_one(const Line& l, std::optional<int64_t> v, T& out, std::string_view what)
-    {
-        if (!v) {
-            return;
-        }
-        if (*v == 0) {
-            _d.warn(l.at(1), fmt::format("{} must be greater than 0, setting to 1", what));
-            out = 1;
-            return;
-        }
-        out = static_cast<T>(*v);
-    }
-
-    // --- blocks ----------------------------------------------------------------------------
-    void global_defs(const Line& head);
-    void vrrp_script(const Line& head);
-    void track_file(const Line& head);
-    void sync_group(const Line& head);
-    void vrrp_instance(const Line& head);
-    void vs_group(const Line& head);
-    void virtual_server(const Line& head);
-    void real_server(const Line& head, VirtualServer& vs);
-    void checker(const Line& head, CheckerType type, RealServer& rs);
-    void url(const Line& head, Checker& c);
-
-    void vip_block(const Line& head, std::vector<VirtualIp>& out, const std::string& context);
-    std::optional<VirtualIp> vip_line(const Line& l, const std::string& context);
-    void route_block(const Line& head, std::vector<OpaqueLine>& out, bool vrrp);
-    void rule_block(const Line& head, std::vector<OpaqueLine>& out, bool vrrp);
-    void track_block(const Line& head, std::vector<TrackRef>& out, int min_weight, int max_weight);
-    void track_scripts(const Line& head, VrrpInstance* vi, std::vector<TrackRef>& out);
-    void track_files(const Line& head, const std::string& who, std::vector<TrackRef>& out);
-    std::vector<std::pair<std::string, Location>> word_block(const Line& head);
-
-    Lexer& _lex;
-    Diagnostics& _d;
-    Config& _cfg;
-    const Environment& _env;
-    bool _default_user_reported = false;
-    int _braces = 0;              // open `{` not yet closed
-    std::string _unbraced_block;  // set while reading the body of a top-level block that lacks its `{`
-    std::vector<RealServer> _rs_scratch;
-    Location _block_end;
-    int _static_rule_pref = 16384;
-    int _vrrp_rule_pref = 16383;
-};
-
-// ---------------------------------------------------------------------------------------------
-
-void Parser::run()
-{
-    Line l;
-    while (read(l)) {
-        if (l.is_close()) {
-            _d.warn(l.at(0), "Unknown keyword '}'");
-            continue;
-        }
-        if (l.is_open_only()) {
-            _d.warn(l.at(0), "Unexpected '{' - ignoring");
-            continue;
-        }
-        _unbraced_block.clear();
-        std::string_view kw = l.words[0].text;
-        if (kw == "global_defs") {
-            global_defs(l);
-        } else if (kw == "vrrp_script") {
-            vrrp_script(l);
-        } else if (kw == "vrrp_track_file" || kw == "track_file") {
-            track_file(l);
-        } else if (kw == "vrrp_sync_group") {
-            sync_group(l);
-        } else if (kw == "vrrp_instance") {
-            vrrp_instance(l);
-        } else if (kw == "virtual_server_group") {
-            vs_group(l);
-        } else if (kw == "virtual_server") {
-            virtual_server(l);
-        } else if (kw == "linkbeat_interfaces") {
-            for (auto& [name, loc] : word_block(l)) {
-                if (!_env.interface_exists(name)) {
-                    _d.fatal(loc, fmt::format("unknown interface {} specified for linkbeat interface", name));
-                }
-            }
-        } else if (kw == "static_ipaddress") {
-            vip_block(l, _cfg.static_ipaddress, "static_ipaddress");
-        } else if (kw == "static_routes") {
-            route_block(l, _cfg.static_routes, false);
-        } else if (kw == "static_rules") {
-            rule_block(l, _cfg.static_rules, false);
-        } else if (kw == "net_namespace" || kw == "net_namespace_ipvs" || kw == "namespace_with_ipsets" || kw == "instance" ||
-                   kw == "use_pid_dir" || kw == "linkbeat_use_polling" || kw == "child_wait_time" || kw == "garp_group" ||
-                   kw == "bfd_instance" || kw == "vrrp_track_process" || kw == "track_process" || kw == "static_track_group" ||
-                   kw == "lvs_flush" || kw == "lvs_flush_onstop" || kw == "snmp_socket" || kw == "enable_snmp_vrrp" ||
-                   kw == "enable_snmp_checker" || kw == "enable_snmp_rfc" || kw == "enable_traps" || kw == "enable_dbus") {
-            _d.note(l.at(0), fmt::format("'{}' is accepted but not used by vipd", kw));
-            accepted(l, &_cfg.global.other);
-        } else {
-            unknown(l);
-        }
-    }
-    if (_braces > 0) {
-        _d.warn(_lex.end_location(), fmt::format("There are {} missing '}}'s or extra '{{'s - closing them at end of file", _braces));
-    }
-}
-
-// --- global_defs ----------------------------------------------------------------------------
+}  // namespace
 
 void Parser::global_defs(const Line& head)
 {
-    static const Table<GlobalDefs> table = {
-        {"router_id", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (l.argc() < 2) {
-                 p._d.error(l.at(0), "routerid name missing - ignoring");
-                 return;
-             }
-             g.router_id = str(l.words[1].text);
-         }},
-        {"vrrp_version", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 2, 3)) {
-                 g.vrrp_version = static_cast<int>(*v);
-             }
-         }},
-        {"script_user", [](Parser& p, const Line& l, GlobalDefs& g) {
+    using G = GlobalDefs;
+    static const Table<G> table = {
+        {"router_id", required_word<&G::router_id, no_router_id>},
+        {"vrrp_version", number<&G::vrrp_version, 2, 3>},
+        {"script_user",
+         [](Parser& p, const Line& l, G& g) {
              std::string user = str(p.text(l, 1));
              if (user.empty()) {
                  return;
@@ -449,59 +51,37 @@ void Parser::global_defs(const Line& head)
                  g.script_group = str(l.words[2].text);
              }
          }},
-        {"enable_script_security", [](Parser&, const Line&, GlobalDefs& g) { g.enable_script_security = true; }},
-        {"vrrp_strict", [](Parser&, const Line&, GlobalDefs& g) { g.vrrp_strict = true; }},
-        {"vrrp_skip_check_adv_addr", [](Parser&, const Line&, GlobalDefs& g) { g.vrrp_skip_check_adv_addr = true; }},
-        {"vrrp_check_unicast_src", [](Parser&, const Line&, GlobalDefs& g) { g.vrrp_check_unicast_src = true; }},
-        {"vrrp_garp_interval", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.seconds(l, 1, 1, 4294967295ULL)) {
-                 g.vrrp_garp_interval_us = *v;
-             }
-         }},
-        {"vrrp_gna_interval", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.seconds(l, 1, 1, 4294967295ULL)) {
-                 g.vrrp_gna_interval_us = *v;
-             }
-         }},
-        {"vrrp_garp_master_delay", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 0, UINT32_MAX / 1000000)) {
-                 g.vrrp_garp_master_delay_us = static_cast<uint64_t>(*v) * usec_per_sec;
-             }
-         }},
-        {"vrrp_garp_master_repeat", [](Parser& p, const Line& l, GlobalDefs& g) {
-             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), g.vrrp_garp_master_repeat, "vrrp_garp_master_repeat");
-         }},
-        {"vrrp_garp_master_refresh", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, 0, UINT32_MAX / 1000000)) {
-                 g.vrrp_garp_master_refresh_us = static_cast<uint64_t>(*v) * usec_per_sec;
-             }
-         }},
-        {"vrrp_garp_master_refresh_repeat", [](Parser& p, const Line& l, GlobalDefs& g) {
-             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), g.vrrp_garp_master_refresh_repeat, "vrrp_garp_master_refresh_repeat");
-         }},
-        {"vrrp_mcast_group4", [](Parser& p, const Line& l, GlobalDefs& g) {
+        {"enable_script_security", flag<&G::enable_script_security>},
+        {"vrrp_strict", flag<&G::vrrp_strict>},
+        {"vrrp_skip_check_adv_addr", flag<&G::vrrp_skip_check_adv_addr>},
+        {"vrrp_check_unicast_src", flag<&G::vrrp_check_unicast_src>},
+        {"vrrp_garp_interval", decimal_seconds<&G::vrrp_garp_interval_us, 1, 4294967295ULL>},
+        {"vrrp_gna_interval", decimal_seconds<&G::vrrp_gna_interval_us, 1, 4294967295ULL>},
+        {"vrrp_garp_master_delay", whole_seconds<&G::vrrp_garp_master_delay_us, 0, UINT32_MAX / 1000000>},
+        {"vrrp_garp_master_repeat", repeat<&G::vrrp_garp_master_repeat>},
+        {"vrrp_garp_master_refresh", whole_seconds<&G::vrrp_garp_master_refresh_us, 0, UINT32_MAX / 1000000>},
+        {"vrrp_garp_master_refresh_repeat", repeat<&G::vrrp_garp_master_refresh_repeat>},
+        {"vrrp_mcast_group4",
+         [](Parser& p, const Line& l, G& g) {
              if (auto v = p.ip(l, 1, "vrrp_mcast_group4"); v && v->is_v4()) {
                  g.vrrp_mcast_group4 = *v;
              }
          }},
-        {"vrrp_mcast_group6", [](Parser& p, const Line& l, GlobalDefs& g) {
+        {"vrrp_mcast_group6",
+         [](Parser& p, const Line& l, G& g) {
              if (auto v = p.ip(l, 1, "vrrp_mcast_group6"); v && !v->is_v4()) {
                  g.vrrp_mcast_group6 = *v;
              }
          }},
-        {"notification_email", [](Parser& p, const Line& l, GlobalDefs& g) {
+        {"notification_email",
+         [](Parser& p, const Line& l, G& g) {
              for (auto& [w, loc] : p.word_block(l)) {
                  g.notification_email.push_back(w);
              }
          }},
-        {"notification_email_from", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (l.argc() < 2) {
-                 p._d.error(l.at(0), "emailfrom missing - ignoring");
-                 return;
-             }
-             g.notification_email_from = str(l.words[1].text);
-         }},
-        {"smtp_server", [](Parser& p, const Line& l, GlobalDefs& g) {
+        {"notification_email_from", required_word<&G::notification_email_from, no_email_from>},
+        {"smtp_server",
+         [](Parser& p, const Line& l, G& g) {
              std::string_view host = p.text(l, 1);
              if (host.empty()) {
                  return;
@@ -515,16 +95,14 @@ void Parser::global_defs(const Line& head)
              }
              g.smtp_server = str(host);
          }},
-        {"smtp_connect_timeout", [](Parser& p, const Line& l, GlobalDefs& g) {
-             uint64_t secs = 0;
-             p.at_least_one(l, p.integer(l, 1, 0, 4294), secs, "smtp_connect_timeout");
-             if (secs != 0) {
-                 g.smtp_connect_timeout_us = secs * usec_per_sec;
-             }
+        {"smtp_connect_timeout",
+         [](Parser& p, const Line& l, G& g) {
+             p.whole_seconds_at_least_one(l, g.smtp_connect_timeout_us, "smtp_connect_timeout");
          }},
-        {"lvs_sync_daemon", [](Parser& p, const Line& l, GlobalDefs& g) { g.lvs_sync_daemon = str(p.text(l, 1)); }},
-        {"dynamic_interfaces", [](Parser&, const Line&, GlobalDefs& g) { g.dynamic_interfaces = true; }},
-        {"nftables", [](Parser& p, const Line& l, GlobalDefs& g) {
+        {"lvs_sync_daemon", word<&G::lvs_sync_daemon>},
+        {"dynamic_interfaces", flag<&G::dynamic_interfaces>},
+        {"nftables",
+         [](Parser& p, const Line& l, G& g) {
              // keepalived: the table name (default "keepalived", under 256 bytes); it resets the priority.
              if (l.argc() > 1 && l.words[1].text.size() >= 256) {
                  p._d.error(l.at(1), "nftables table name too long - ignoring");
@@ -533,125 +111,148 @@ void Parser::global_defs(const Line& head)
              g.nftables_table = l.argc() > 1 ? str(l.words[1].text) : std::string("keepalived");
              g.nftables_priority = -1;
          }},
-        {"nftables_priority", [](Parser& p, const Line& l, GlobalDefs& g) {
-             if (auto v = p.integer(l, 1, INT32_MIN, INT32_MAX)) {
-                 g.nftables_priority = static_cast<int>(*v);
-             }
-         }},
-        {"nftables_counters", [](Parser&, const Line&, GlobalDefs& g) { g.nftables_counters = true; }},
-        {"nftables_ifindex", [](Parser&, const Line&, GlobalDefs&) {}},
-        {"smtp_alert", [](Parser& p, const Line& l, GlobalDefs&) {
+        {"nftables_priority", number<&G::nftables_priority, INT32_MIN, INT32_MAX>},
+        {"nftables_counters", flag<&G::nftables_counters>},
+        {"smtp_alert",
+         [](Parser& p, const Line& l, G&) {
              if (l.argc() > 1) {
                  std::string_view v = l.words[1].text;
                  if (v != "yes" && v != "no" && v != "true" && v != "false" && v != "on" && v != "off") {
-                     p._d.error(l.at(1), fmt::format("Invalid value '{}' for global smtp_alert specified (allowed: yes, no, true, false, on, off)", v));
+                     p._d.error(l.at(1), fmt::format("Invalid value '{}' for global smtp_alert specified (allowed: "
+                                                     "yes, no, true, false, on, off)",
+                                                     v));
                  }
              }
          }},
     };
     // Keywords keepalived knows in global_defs that vipd records without acting on.
-    static const std::unordered_map<std::string_view, bool> known = {
-        {"smtp_helo_name", true}, {"smtp_alert_vrrp", true}, {"smtp_alert_checker", true},
-        {"router_id_from_hostname", true}, {"vrrp_garp_lower_prio_delay", true}, {"vrrp_garp_lower_prio_repeat", true},
-        {"vrrp_garp_interval_lower", true}, {"vrrp_lower_prio_no_advert", true}, {"vrrp_higher_prio_send_advert", true},
-        {"vrrp_iptables", true}, {"vrrp_ipsets", true}, {"vrrp_no_swap", true}, {"checker_no_swap", true},
-        {"vrrp_priority", true}, {"checker_priority", true}, {"bfd_priority", true}, {"vrrp_rt_priority", true},
-        {"checker_rt_priority", true}, {"max_auto_priority", true}, {"min_auto_priority_delay", true},
-        {"no_email_faults", true}, {"lvs_timeouts", true}, {"lvs_flush", true},
-        {"lvs_flush_onstop", true}, {"default_interface", true}, {"vrrp_notify_fifo", true}, {"vrrp_notify_fifo_script", true},
-        {"lvs_notify_fifo", true}, {"lvs_notify_fifo_script", true}, {"notify_fifo", true}, {"notify_fifo_script", true},
-        {"script_user_default", true}, {"vrrp_startup_delay", true}, {"vrrp_netlink_cmd_rcv_bufs", true},
-        {"vrrp_netlink_monitor_rcv_bufs", true}, {"lvs_netlink_cmd_rcv_bufs", true}, {"lvs_netlink_monitor_rcv_bufs", true},
-        {"enable_snmp_vrrp", true}, {"enable_snmp_checker", true}, {"enable_snmp_rfc", true}, {"enable_snmp_rfcv2", true},
-        {"enable_snmp_rfcv3", true}, {"enable_traps", true}, {"enable_dbus", true}, {"snmp_socket", true},
-        {"vrrp_min_garp", true}, {"vrrp_mcast_group4_ignore", true}, {"vrrp_rx_bufs_policy", true}, {"vrrp_rx_bufs_multiplier", true},
-        {"net_namespace", true}, {"instance", true}, {"uid", true}, {"tmp_config_directory", true}, {"process_names", true},
-        {"process_name", true}, {"vrrp_process_name", true}, {"checker_process_name", true}, {"bfd_process_name", true},
-        {"reload_check_config", true}, {"reload_time_file", true}, {"reload_repeat", true}, {"reload_file", true},
-        {"data_use_instance", true}, {"config_save_dir", true}, {"umask", true}, {"disable_local_igmp", true},
-        {"vrrp_strict_mode", true}, {"random_seed", true}, {"fifo_write_vrrp_states_on_reload", true},
+    static const Ignored<G> ignored = {
+        .accepted = {"smtp_helo_name",
+                     "smtp_alert_vrrp",
+                     "smtp_alert_checker",
+                     "router_id_from_hostname",
+                     "vrrp_garp_lower_prio_delay",
+                     "vrrp_garp_lower_prio_repeat",
+                     "vrrp_garp_interval_lower",
+                     "vrrp_lower_prio_no_advert",
+                     "vrrp_higher_prio_send_advert",
+                     "vrrp_iptables",
+                     "vrrp_ipsets",
+                     "vrrp_no_swap",
+                     "checker_no_swap",
+                     "vrrp_priority",
+                     "checker_priority",
+                     "bfd_priority",
+                     "vrrp_rt_priority",
+                     "checker_rt_priority",
+                     "max_auto_priority",
+                     "min_auto_priority_delay",
+                     "no_email_faults",
+                     "lvs_timeouts",
+                     "lvs_flush",
+                     "lvs_flush_onstop",
+                     "default_interface",
+                     "vrrp_notify_fifo",
+                     "vrrp_notify_fifo_script",
+                     "lvs_notify_fifo",
+                     "lvs_notify_fifo_script",
+                     "notify_fifo",
+                     "notify_fifo_script",
+                     "script_user_default",
+                     "vrrp_startup_delay",
+                     "vrrp_netlink_cmd_rcv_bufs",
+                     "vrrp_netlink_monitor_rcv_bufs",
+                     "lvs_netlink_cmd_rcv_bufs",
+                     "lvs_netlink_monitor_rcv_bufs",
+                     "enable_snmp_vrrp",
+                     "enable_snmp_checker",
+                     "enable_snmp_rfc",
+                     "enable_snmp_rfcv2",
+                     "enable_snmp_rfcv3",
+                     "enable_traps",
+                     "enable_dbus",
+                     "snmp_socket",
+                     "vrrp_min_garp",
+                     "vrrp_mcast_group4_ignore",
+                     "vrrp_rx_bufs_policy",
+                     "vrrp_rx_bufs_multiplier",
+                     "net_namespace",
+                     "instance",
+                     "uid",
+                     "tmp_config_directory",
+                     "process_names",
+                     "process_name",
+                     "vrrp_process_name",
+                     "checker_process_name",
+                     "bfd_process_name",
+                     "reload_check_config",
+                     "reload_time_file",
+                     "reload_repeat",
+                     "reload_file",
+                     "data_use_instance",
+                     "config_save_dir",
+                     "umask",
+                     "disable_local_igmp",
+                     "vrrp_strict_mode",
+                     "random_seed",
+                     "fifo_write_vrrp_states_on_reload"},
+        .accept = [](Parser& p, const Line& l, G& g) { p.accepted(l, &g.other); },
+        .dropped = {"nftables_ifindex"},
     };
     if (!expect_block(head)) {
         return;
     }
-    Line l;
-    while (next_in_block(l)) {
-        std::string_view kw = l.words[0].text;
-        if (auto it = table.find(kw); it != table.end()) {
-            it->second(*this, l, _cfg.global);
-        } else if (known.contains(kw)) {
-            accepted(l, &_cfg.global.other);
-        } else {
-            unknown(l);
-        }
-    }
+    run_block(table, ignored, _cfg.global);
 }
 
-std::vector<std::pair<std::string, Location>> Parser::word_block(const Line& head)
+// --- vrrp -----------------------------------------------------------------------------------
+namespace {
+
+// The notify scripts a vrrp_instance and a vrrp_sync_group both have.
+template <class T>
+Table<T> with_notify(Table<T> t)
 {
-    std::vector<std::pair<std::string, Location>> out;
-    if (!expect_block(head)) {
-        return out;
-    }
-    Line l;
-    while (next_in_block(l)) {
-        for (size_t i = 0; i < l.argc(); ++i) {
-            out.emplace_back(str(l.words[i].text), l.at(i));
-        }
-        if (enter(l)) {
-            skip_block();
-        }
-    }
-    return out;
+    t.emplace("notify_master", Parser::script<&T::notify, &Notify::master>);
+    t.emplace("notify_backup", Parser::script<&T::notify, &Notify::backup>);
+    t.emplace("notify_fault", Parser::script<&T::notify, &Notify::fault>);
+    t.emplace("notify_stop", Parser::script<&T::notify, &Notify::stop>);
+    t.emplace("notify", Parser::script<&T::notify, &Notify::notify>);
+    return t;
 }
 
-// --- vrrp_script / track_file -----------------------------------------------------------------
+}  // namespace
+
+// --- vrrp_script / track_file ------------------------------------------------------------------
 
 void Parser::vrrp_script(const Line& head)
 {
-    static const Table<VrrpScript> table = {
-        {"script", [](Parser& p, const Line& l, VrrpScript& s) { s.script = p.command(l, 1); }},
-        {"interval", [](Parser& p, const Line& l, VrrpScript& s) {
-             uint64_t secs = 0;
-             p.at_least_one(l, p.integer(l, 1, 0, 4294), secs, fmt::format("({}): vrrp script interval", s.name));
-             if (secs != 0) {
-                 s.interval_us = secs * usec_per_sec;
-             }
+    using S = VrrpScript;
+    static const Table<S> table = {
+        {"script", [](Parser& p, const Line& l, S& s) { s.script = p.command(l, 1); }},
+        {"interval",
+         [](Parser& p, const Line& l, S& s) {
+             p.whole_seconds_at_least_one(l, s.interval_us, fmt::format("({}): vrrp script interval", s.name));
          }},
-        {"timeout", [](Parser& p, const Line& l, VrrpScript& s) {
-             uint64_t secs = 0;
-             p.at_least_one(l, p.integer(l, 1, 0, UINT32_MAX / 1000000), secs, fmt::format("({}): vrrp script timeout", s.name));
-             if (secs != 0) {
-                 s.timeout_us = secs * usec_per_sec;
-             }
+        {"timeout",
+         [](Parser& p, const Line& l, S& s) {
+             p.whole_seconds_at_least_one(l, s.timeout_us, fmt::format("({}): vrrp script timeout", s.name));
          }},
-        {"weight", [](Parser& p, const Line& l, VrrpScript& s) {
-             if (auto v = p.integer(l, 1, -253, 253)) {
-                 s.weight = static_cast<int>(*v);
-             }
-             s.weight_reverse = l.argc() > 2 && l.words[2].text == "reverse";
-         }},
-        {"rise", [](Parser& p, const Line& l, VrrpScript& s) {
-             if (auto v = p.integer(l, 1, 1, INT_MAX)) {
-                 s.rise = static_cast<int>(*v);
-             }
-         }},
-        {"fall", [](Parser& p, const Line& l, VrrpScript& s) {
-             if (auto v = p.integer(l, 1, 1, INT_MAX)) {
-                 s.fall = static_cast<int>(*v);
-             }
-         }},
-        {"user", [](Parser& p, const Line& l, VrrpScript& s) {
+        {"weight", weight<S, 253>},
+        {"rise", number<&S::rise, 1, INT_MAX>},
+        {"fall", number<&S::fall, 1, INT_MAX>},
+        {"user",
+         [](Parser& p, const Line& l, S& s) {
              s.user = str(p.text(l, 1));
              if (!s.user.empty() && !p._env.user_exists(s.user)) {
-                 p._d.error(l.at(1), fmt::format("Unable to set uid/gid for script '{}': no user '{}' - removing", s.script, s.user));
+                 p._d.error(l.at(1), fmt::format("Unable to set uid/gid for script '{}': no user '{}' - removing",
+                                                 s.script, s.user));
                  s.disabled = true;
              }
              if (l.argc() > 2) {
                  s.group = str(l.words[2].text);
              }
          }},
-        {"init_fail", [](Parser&, const Line&, VrrpScript& s) { s.init_fail = true; }},
+        {"init_fail", flag<&S::init_fail>},
     };
     VrrpScript s;
     s.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
@@ -688,15 +289,12 @@ void Parser::vrrp_script(const Line& head)
 
 void Parser::track_file(const Line& head)
 {
-    static const Table<TrackFile> table = {
-        {"file", [](Parser& p, const Line& l, TrackFile& t) { t.path = str(p.text(l, 1)); }},
-        {"weight", [](Parser& p, const Line& l, TrackFile& t) {
-             if (auto v = p.integer(l, 1, -254, 254)) {
-                 t.weight = static_cast<int>(*v);
-             }
-             t.weight_reverse = l.argc() > 2 && l.words[2].text == "reverse";
-         }},
-        {"init_file", [](Parser& p, const Line& l, TrackFile& t) {
+    using T = TrackFile;
+    static const Table<T> table = {
+        {"file", word<&T::path>},
+        {"weight", weight<T, 254>},
+        {"init_file",
+         [](Parser& p, const Line& l, T& t) {
              // keepalived: [VALUE] [overwrite] in any order; a value outside [-254, 254] is kept, with a warning.
              t.init_value = 0;
              for (size_t i = 1; i < l.argc(); ++i) {
@@ -705,7 +303,9 @@ void Parser::track_file(const Line& head)
                      auto v = p.integer(l, i, INT_MIN, INT_MAX);
                      t.init_value = v ? static_cast<int>(*v) : 0;
                      if (v && (*v < -254 || *v > 254)) {
-                         p._d.warn(l.at(i), fmt::format("Track file {} init value {} is outside sensible range [-254, 254]", t.name, *v));
+                         p._d.warn(l.at(i), fmt::format("Track file {} init value {} is outside sensible range "
+                                                        "[-254, 254]",
+                                                        t.name, *v));
                      }
                  } else if (w == "overwrite") {
                      t.init_overwrite = true;
@@ -729,12 +329,90 @@ void Parser::track_file(const Line& head)
     _cfg.track_files.push_back(std::move(t));
 }
 
-// --- vrrp_sync_group --------------------------------------------------------------------------
+// --- track_interface / track_script / track_file blocks ----------------------------------------
+
+void Parser::track_block(const Line& head, std::vector<TrackRef>& out, int min_weight, int max_weight)
+{
+    each_line(head, [&](const Line& l) {
+        TrackRef t{.name = str(l.words[0].text), .weight = std::nullopt, .reverse = false, .loc = l.loc};
+        bool drop = false;
+        for (size_t i = 1; i < l.argc(); ++i) {
+            if (l.words[i].text == "weight" && i + 1 == l.argc()) {
+                // keepalived reports it and ignores the entry (a missing value elsewhere stops its parser).
+                const std::string_view kw = head.words[0].text;
+                _d.error(l.at(i), fmt::format("weight without value specified for {} {} - ignoring",
+                                              kw == "track_script" ? "track script"
+                                              : kw == "track_file" ? "track file"
+                                                                   : kw,
+                                              t.name));
+                drop = true;
+            } else if (l.words[i].text == "weight") {
+                if (auto v = integer(l, i + 1, min_weight, max_weight)) {
+                    t.weight = static_cast<int>(*v);
+                }
+                ++i;
+            } else if (l.words[i].text == "reverse") {
+                t.reverse = true;
+            } else if (l.words[i].text == "noreverse") {
+                t.noreverse = true;
+            } else {
+                _d.error(l.at(i), fmt::format("{}: unknown option '{}' (allowed: weight N [reverse|noreverse])",
+                                              head.words[0].text, l.words[i].text));
+            }
+        }
+        if (!drop) {
+            out.push_back(std::move(t));
+        }
+    });
+}
+
+void Parser::track_files(const Line& head, const std::string& who, std::vector<TrackRef>& out)
+{
+    std::vector<TrackRef> refs;
+    track_block(head, refs, -254, 254);
+    for (auto& r : refs) {
+        const bool known = std::any_of(_cfg.track_files.begin(), _cfg.track_files.end(),
+                                       [&](const TrackFile& f) { return f.name == r.name; });
+        if (!known) {
+            // keepalived resolves the name when it reads it (2.2.7 then crashes on an unknown one).
+            _d.error(r.loc, fmt::format("({}) track file {} not found, ignoring...", who, r.name));
+            continue;
+        }
+        if (std::any_of(out.begin(), out.end(), [&](const TrackRef& o) { return o.name == r.name; })) {
+            _d.error(r.loc, fmt::format("({}) duplicate track_file {} - ignoring", who, r.name));
+            continue;
+        }
+        out.push_back(std::move(r));
+    }
+}
+
+void Parser::track_scripts(const Line& head, VrrpInstance* vi, std::vector<TrackRef>& out)
+{
+    std::vector<TrackRef> refs;
+    track_block(head, refs, -253, 253);
+    for (auto& r : refs) {
+        bool found = false;
+        for (const auto& s : _cfg.scripts) {
+            found = found || s.name == r.name;
+        }
+        if (!found) {
+            // keepalived resolves track_script when it reads it: a script defined later is not found.
+            _d.warn(r.loc, fmt::format("{}track script {} not found, ignoring...",
+                                       vi ? fmt::format("({}) ", vi->name) : std::string(), r.name));
+            continue;
+        }
+        out.push_back(std::move(r));
+    }
+}
+
+// --- vrrp_sync_group ---------------------------------------------------------------------------
 
 void Parser::sync_group(const Line& head)
 {
-    static const Table<SyncGroup> table = {
-        {"group", [](Parser& p, const Line& l, SyncGroup& g) {
+    using G = SyncGroup;
+    static const Table<G> table = with_notify<G>({
+        {"group",
+         [](Parser& p, const Line& l, G& g) {
              auto words = p.word_block(l);
              if (words.empty()) {
                  p._d.warn(l.at(0), fmt::format("Warning - sync group {} has empty group block", g.name));
@@ -744,30 +422,209 @@ void Parser::sync_group(const Line& head)
                  g.member_locs.push_back(loc);
              }
          }},
-        {"notify_master", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.master = p.notify_command(l); }},
-        {"notify_backup", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.backup = p.notify_command(l); }},
-        {"notify_fault", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.fault = p.notify_command(l); }},
-        {"notify_stop", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.stop = p.notify_command(l); }},
-        {"notify", [](Parser& p, const Line& l, SyncGroup& g) { g.notify.notify = p.notify_command(l); }},
-        {"smtp_alert", [](Parser&, const Line&, SyncGroup& g) { g.smtp_alert = true; }},
-        {"track_script", [](Parser& p, const Line& l, SyncGroup& g) { p.track_scripts(l, nullptr, g.track_scripts); }},
-        {"track_interface", [](Parser& p, const Line& l, SyncGroup& g) { p.track_block(l, g.track_interfaces, -254, 254); }},
-        {"track_file", [](Parser& p, const Line& l, SyncGroup& g) { p.track_files(l, g.name, g.track_files); }},
-        {"global_tracking", [](Parser&, const Line&, SyncGroup&) {}},
-        {"sync_group_tracking_weight", [](Parser&, const Line&, SyncGroup& g) { g.tracking_weight = true; }},
-    };
+        {"smtp_alert", flag<&G::smtp_alert>},
+        {"track_script", [](Parser& p, const Line& l, G& g) { p.track_scripts(l, nullptr, g.track_scripts); }},
+        {"track_interface", [](Parser& p, const Line& l, G& g) { p.track_block(l, g.track_interfaces, -254, 254); }},
+        {"track_file", [](Parser& p, const Line& l, G& g) { p.track_files(l, g.name, g.track_files); }},
+        {"sync_group_tracking_weight", flag<&G::tracking_weight>},
+    });
+    static const Ignored<G> ignored = {.dropped = {"global_tracking"}};
     SyncGroup g;
     g.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
     g.loc = head.loc;
     if (!expect_block(head)) {
         return;
     }
-    run_block(table, g);
+    run_block(table, ignored, g);
     _cfg.sync_groups.push_back(std::move(g));
 }
 
-// --- vrrp_instance ----------------------------------------------------------------------------
+// --- vrrp_instance -----------------------------------------------------------------------------
 
+namespace {
+
+// An instance's own address keywords say which instance in their complaints: "(VI_1) unicast_src_ip".
+std::string in_instance(const Line& l, const VrrpInstance& v)
+{
+    return fmt::format("({}) {}", v.name, l.words[0].text);
+}
+
+}  // namespace
+
+void Parser::vrrp_instance(const Line& head)
+{
+    using V = VrrpInstance;
+    static const Table<V> auth = {
+        {"auth_type",
+         [](Parser& p, const Line& l, V& v) {
+             std::string_view t = p.text(l, 1);
+             if (t == "PASS") {
+                 v.auth_type = AuthType::pass;
+             } else if (t == "AH") {
+                 v.auth_type = AuthType::ah;
+             } else if (!t.empty()) {
+                 p._d.error(l.at(1),
+                            fmt::format("({}) unknown authentication type '{}' (allowed: PASS, AH)", v.name, t));
+             }
+         }},
+        {"auth_pass",
+         [](Parser& p, const Line& l, V& v) {
+             std::string_view pw = p.text(l, 1);
+             if (pw.size() > 8) {
+                 p._d.warn(l.at(1), fmt::format("({}) Truncating auth_pass to 8 characters", v.name));
+                 pw = pw.substr(0, 8);
+             }
+             v.auth_pass = str(pw);
+         }},
+    };
+    static const Table<V> table = with_notify<V>({
+        {"state",
+         [](Parser& p, const Line& l, V& v) {
+             std::string_view s = p.text(l, 1);
+             v.state_set = true;
+             if (s == "MASTER") {
+                 v.state = InitialState::master;
+             } else if (s == "BACKUP") {
+                 v.state = InitialState::backup;
+             } else if (!s.empty()) {
+                 p._d.warn(l.at(1), fmt::format("({}) unknown state '{}', defaulting to BACKUP "
+                                                "(allowed: MASTER, BACKUP)",
+                                                v.name, s));
+                 v.state = InitialState::backup;
+             }
+         }},
+        {"interface",
+         [](Parser& p, const Line& l, V& v) {
+             v.interface = str(p.text(l, 1));
+             v.interface_loc = l.at(1);
+         }},
+        {"virtual_router_id", number<&V::vrid, 1, 255>},
+        {"priority",
+         [](Parser& p, const Line& l, V& v) {
+             if (auto n = p.integer(l, 1, 1, 255)) {
+                 v.priority = static_cast<int>(*n);
+                 v.priority_set = true;
+             }
+         }},
+        {"advert_int", decimal_seconds<&V::advert_int_us, 10000, 255 * usec_per_sec>},
+        {"version", number<&V::version, 2, 3>},
+        {"nopreempt", flag<&V::preempt, false>},
+        {"preempt", flag<&V::preempt>},
+        {"preempt_delay", decimal_seconds<&V::preempt_delay_us, 0, 1000 * usec_per_sec>},
+        {"authentication",
+         [](Parser& p, const Line& l, V& v) {
+             if (p.expect_block(l)) {
+                 p.run_block(auth, v);
+             }
+         }},
+        {"virtual_ipaddress", [](Parser& p, const Line& l, V& v) { p.vip_block(l, v.vips, in_instance(l, v)); }},
+        {"virtual_ipaddress_excluded",
+         [](Parser& p, const Line& l, V& v) { p.vip_block(l, v.excluded_vips, in_instance(l, v)); }},
+        {"virtual_routes", [](Parser& p, const Line& l, V& v) { p.route_block(l, v.routes, true); }},
+        {"virtual_rules", [](Parser& p, const Line& l, V& v) { p.rule_block(l, v.rules, true); }},
+        {"unicast_src_ip", address<&V::unicast_src_ip, in_instance>},
+        {"mcast_src_ip", address<&V::mcast_src_ip, in_instance>},
+        {"unicast_peer",
+         [](Parser& p, const Line& l, V& v) {
+             p.each_line(l, [&](const Line& x) {
+                 if (auto a = p.ip(x, 0, in_instance(l, v))) {
+                     v.unicast_peers.push_back(*a);
+                 }
+             });
+         }},
+        {"use_vmac",
+         [](Parser&, const Line& l, V& v) {
+             v.use_vmac = true;
+             if (l.argc() > 1) {
+                 v.vmac_name = str(l.words[1].text);
+             }
+         }},
+        {"vmac_xmit_base", flag<&V::vmac_xmit_base>},
+        {"track_interface",
+         [](Parser& p, const Line& l, V& v) {
+             p.track_block(l, v.track_interfaces, -254, 254);
+             for (auto& t : v.track_interfaces) {
+                 if (t.weight && (*t.weight == 254 || *t.weight == -254)) {
+                     p._d.warn(t.loc, fmt::format("({}) weight for {} cannot be +/-254. Setting to +/-253", v.name,
+                                                  t.name));
+                     t.weight = *t.weight > 0 ? 253 : -253;
+                 }
+             }
+         }},
+        {"track_script", [](Parser& p, const Line& l, V& v) { p.track_scripts(l, &v, v.track_scripts); }},
+        {"track_file", [](Parser& p, const Line& l, V& v) { p.track_files(l, v.name, v.track_files); }},
+        {"garp_master_delay", whole_seconds<&V::garp_master_delay_us, 0, 86400>},
+        {"garp_master_repeat",
+         [](Parser& p, const Line& l, V& v) {
+             int repeat = 0;
+             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), repeat, fmt::format("({}): garp_master_repeat", v.name));
+             if (repeat != 0) {
+                 v.garp_master_repeat = repeat;
+             }
+         }},
+        {"garp_master_refresh", whole_seconds<&V::garp_master_refresh_us, 0, UINT32_MAX / 1000000>},
+        {"garp_master_refresh_repeat", number<&V::garp_master_refresh_repeat, 0, INT_MAX>},
+        {"notify_deleted", script<&V::notify, &Notify::deleted>},
+        {"smtp_alert", flag<&V::smtp_alert>},
+        {"dont_track_primary", flag<&V::dont_track_primary>},
+        {"accept", flag<&V::accept>},
+        {"no_accept", flag<&V::accept, false>},
+        {"lvs_sync_daemon_interface",
+         [](Parser& p, const Line& l, V& v) {
+             p._d.warn(l.at(0), fmt::format("({}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. "
+                                            "Please use global lvs_sync_daemon",
+                                            v.name));
+             v.lvs_sync_daemon_interface = str(p.text(l, 1));
+         }},
+    });
+    static const Ignored<V> ignored = {
+        .accepted = {"debug",
+                     "strict_mode",
+                     "skip_check_adv_addr",
+                     "check_unicast_src",
+                     "native_ipv6",
+                     "unicast_ttl",
+                     "unicast_fault_no_peer",
+                     "kernel_rx_buf_size",
+                     "track_process",
+                     "track_bfd",
+                     "linkbeat_use_polling",
+                     "promote_secondaries",
+                     "garp_lower_prio_delay",
+                     "garp_lower_prio_repeat",
+                     "lower_prio_no_advert",
+                     "higher_prio_send_advert",
+                     "old_unicast_checksum",
+                     "use_ipvlan",
+                     "mcast_dst_ip",
+                     "notify_priority_changes",
+                     "down_timer_adverts"},
+        .accept = [](Parser& p, const Line& l, V& v) { p.unused(l, fmt::format("({}) ", v.name)); },
+    };
+    VrrpInstance v;
+    v.name = head.argc() == 2 ? str(head.words[1].text) : std::string();
+    v.loc = head.loc;
+    if (v.name.empty()) {
+        _d.error(head.at(0), "vrrp_instance must have a name (exactly one word) - skipping the block");
+        if (enter(head)) {
+            skip_block();
+        }
+        return;
+    }
+    if (!expect_block(head)) {
+        return;
+    }
+    run_block(table, ignored, v);
+    for (const auto& other : _cfg.instances) {
+        if (!v.name.empty() && other.name == v.name) {
+            _d.error(head.at(1), fmt::format("vrrp instance {} already defined - ignoring the second", v.name));
+            return;
+        }
+    }
+    _cfg.instances.push_back(std::move(v));
+}
+
+// --- addresses ------------------------------------------------------------------------------
 std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& context)
 {
     std::string_view a = l.words[0].text;
@@ -794,7 +651,8 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
     v.prefix = ip->max_prefix();
     if (prefix) {
         if (*prefix < 0 || *prefix > ip->max_prefix()) {
-            _d.error(l.at(0), fmt::format("{}: invalid address prefix len in '{}' (allowed: 0-{}) - using {}", context, a, ip->max_prefix(), ip->max_prefix()));
+            _d.error(l.at(0), fmt::format("{}: invalid address prefix len in '{}' (allowed: 0-{}) - using {}", context,
+                                          a, ip->max_prefix(), ip->max_prefix()));
         } else {
             v.prefix = static_cast<uint8_t>(*prefix);
         }
@@ -818,7 +676,8 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
         } else if (w == "scope") {
             std::string_view s = value();
             if (s != "global" && s != "site" && s != "link" && s != "host" && s != "nowhere" && !s.empty()) {
-                _d.error(l.at(i), fmt::format("{}: invalid scope '{}' (allowed: global, site, link, host, nowhere)", context, s));
+                _d.error(l.at(i), fmt::format("{}: invalid scope '{}' (allowed: global, site, link, host, nowhere)",
+                                              context, s));
             } else {
                 v.scope = str(s);
             }
@@ -833,7 +692,8 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
             }
         } else if (w == "peer" || w == "track_group" || w == "preferred_lft") {
             value();
-        } else if (w == "home" || w == "-nodad" || w == "nodad" || w == "noprefixroute" || w == "autojoin" || w == "no_track") {
+        } else if (w == "home" || w == "-nodad" || w == "nodad" || w == "noprefixroute" || w == "autojoin" ||
+                   w == "no_track") {
         } else {
             _d.error(l.at(i), fmt::format("{}: unknown option '{}' for address {}", context, w, a));
         }
@@ -846,27 +706,48 @@ std::optional<VirtualIp> Parser::vip_line(const Line& l, const std::string& cont
 
 void Parser::vip_block(const Line& head, std::vector<VirtualIp>& out, const std::string& context)
 {
-    if (!expect_block(head)) {
-        return;
-    }
-    Line l;
-    while (next_in_block(l)) {
+    each_line(head, [&](const Line& l) {
         if (auto v = vip_line(l, context)) {
             out.push_back(std::move(*v));
         }
-        if (enter(l)) {
-            skip_block();
-        }
-    }
+    });
 }
+
+namespace {
+
+// The words of an `ip route` line that take a value (but onlink), and those that stand alone.
+const Keywords route_options = {"table",         "metric",   "priority", "preference", "scope",    "proto",
+                                "protocol",      "realms",   "mtu",      "advmss",     "tos",      "dsfield",
+                                "weight",        "onlink",   "type",     "initcwnd",   "initrwnd", "features",
+                                "quickack",      "congctl",  "rto_min",  "hoplimit",   "window",   "rtt",
+                                "rttvar",        "ssthresh", "cwnd",     "expires",    "pref",     "fastopen_no_cookie",
+                                "ttl-propagate", "encap"};
+const Keywords route_flags = {"blackhole", "unreachable", "prohibit", "throw", "nexthop", "no_track"};
+// The words of an `ip rule` line that take a value (the addresses and the preference aside).
+const Keywords rule_options = {"table",
+                               "fwmark",
+                               "iif",
+                               "oif",
+                               "tos",
+                               "dsfield",
+                               "goto",
+                               "realms",
+                               "suppress_prefixlength",
+                               "suppress_ifgroup",
+                               "uidrange",
+                               "sport",
+                               "dport",
+                               "ipproto",
+                               "protocol",
+                               "l3mdev",
+                               "type",
+                               "lookup"};
+
+}  // namespace
 
 void Parser::route_block(const Line& head, std::vector<OpaqueLine>& out, bool vrrp)
 {
-    if (!expect_block(head)) {
-        return;
-    }
-    Line l;
-    while (next_in_block(l)) {
+    each_line(head, [&](const Line& l) {
         bool has_dev = false;
         bool dest_seen = false;
         std::string dest;
@@ -893,16 +774,11 @@ void Parser::route_block(const Line& head, std::vector<OpaqueLine>& out, bool vr
             } else if (w == "dev" || w == "oif") {
                 has_dev = true;
                 ++i;
-            } else if (w == "table" || w == "metric" || w == "priority" || w == "preference" || w == "scope" || w == "proto" ||
-                       w == "protocol" || w == "realms" || w == "mtu" || w == "advmss" || w == "tos" || w == "dsfield" ||
-                       w == "weight" || w == "onlink" || w == "type" || w == "initcwnd" || w == "initrwnd" || w == "features" ||
-                       w == "quickack" || w == "congctl" || w == "rto_min" || w == "hoplimit" || w == "window" || w == "rtt" ||
-                       w == "rttvar" || w == "ssthresh" || w == "cwnd" || w == "expires" || w == "pref" || w == "fastopen_no_cookie" ||
-                       w == "ttl-propagate" || w == "encap") {
+            } else if (route_options.contains(w)) {
                 if (w != "onlink") {
                     ++i;
                 }
-            } else if (w == "blackhole" || w == "unreachable" || w == "prohibit" || w == "throw" || w == "nexthop" || w == "no_track") {
+            } else if (route_flags.contains(w)) {
             } else if (!dest_seen) {
                 dest_seen = true;
                 dest = str(w);
@@ -913,22 +789,16 @@ void Parser::route_block(const Line& head, std::vector<OpaqueLine>& out, bool vr
             }
         }
         if (vrrp && !has_dev && dest_seen) {
-            _d.warn(l.at(0), fmt::format("Warning - cannot track route {} with no interface specified, not tracking", dest));
+            _d.warn(l.at(0),
+                    fmt::format("Warning - cannot track route {} with no interface specified, not tracking", dest));
         }
         out.push_back(opaque(l));
-        if (enter(l)) {
-            skip_block();
-        }
-    }
+    });
 }
 
 void Parser::rule_block(const Line& head, std::vector<OpaqueLine>& out, bool vrrp)
 {
-    if (!expect_block(head)) {
-        return;
-    }
-    Line l;
-    while (next_in_block(l)) {
+    each_line(head, [&](const Line& l) {
         bool has_pref = false;
         bool bad = false;
         for (size_t i = 0; i < l.argc(); ++i) {
@@ -945,310 +815,67 @@ void Parser::rule_block(const Line& head, std::vector<OpaqueLine>& out, bool vrr
                     }
                 }
                 ++i;
-            } else if (w == "table" || w == "fwmark" || w == "iif" || w == "oif" || w == "tos" || w == "dsfield" || w == "goto" ||
-                       w == "realms" || w == "suppress_prefixlength" || w == "suppress_ifgroup" || w == "uidrange" || w == "sport" ||
-                       w == "dport" || w == "ipproto" || w == "protocol" || w == "l3mdev" || w == "type" || w == "lookup") {
+            } else if (rule_options.contains(w)) {
                 ++i;
             }
         }
         if (!bad && !has_pref) {
             int& pref = vrrp ? _vrrp_rule_pref : _static_rule_pref;
-            _d.warn(l.at(0), fmt::format("Rule has no preference specified - setting to {}. This is probably not what you want.", pref));
+            _d.warn(l.at(0), fmt::format("Rule has no preference specified - setting to {}. This is probably not "
+                                         "what you want.",
+                                         pref));
             pref -= 2;
         }
         if (!bad) {
             out.push_back(opaque(l));
         }
-        if (enter(l)) {
-            skip_block();
-        }
-    }
+    });
 }
 
-void Parser::track_block(const Line& head, std::vector<TrackRef>& out, int min_weight, int max_weight)
+// --- ipvs -----------------------------------------------------------------------------------
+namespace {
+
+constexpr uint64_t max_seconds = 4294ULL * usec_per_sec;  // keepalived's timers: at most UINT32_MAX microseconds
+
+// The timers a checker has, and a virtual_server gives its checkers as defaults (connect_timeout
+// aside, which a MISC_CHECK has not).
+template <class T>
+Table<T> with_timers(Table<T> t)
 {
-    if (!expect_block(head)) {
-        return;
-    }
-    Line l;
-    while (next_in_block(l)) {
-        TrackRef t{.name = str(l.words[0].text), .weight = std::nullopt, .reverse = false, .loc = l.loc};
-        bool drop = false;
-        for (size_t i = 1; i < l.argc(); ++i) {
-            if (l.words[i].text == "weight" && i + 1 == l.argc()) {
-                // keepalived reports it and ignores the entry (a missing value elsewhere stops its parser).
-                const std::string_view kw = head.words[0].text;
-                _d.error(l.at(i), fmt::format("weight without value specified for {} {} - ignoring",
-                                              kw == "track_script" ? "track script" : kw == "track_file" ? "track file" : kw, t.name));
-                drop = true;
-            } else if (l.words[i].text == "weight") {
-                if (auto v = integer(l, i + 1, min_weight, max_weight)) {
-                    t.weight = static_cast<int>(*v);
-                }
-                ++i;
-            } else if (l.words[i].text == "reverse") {
-                t.reverse = true;
-            } else if (l.words[i].text == "noreverse") {
-                t.noreverse = true;
-            } else {
-                _d.error(l.at(i), fmt::format("{}: unknown option '{}' (allowed: weight N [reverse|noreverse])", head.words[0].text, l.words[i].text));
-            }
-        }
-        if (!drop) {
-            out.push_back(std::move(t));
-        }
-        if (enter(l)) {
-            skip_block();
-        }
-    }
+    t.emplace("retry", Parser::number<&T::retry, 0, INT_MAX>);
+    t.emplace("delay_before_retry", Parser::decimal_seconds<&T::delay_before_retry_us, 0, max_seconds>);
+    t.emplace("warmup", Parser::decimal_seconds<&T::warmup_us, 0, max_seconds>);
+    t.emplace("delay_loop", Parser::decimal_seconds<&T::delay_loop_us, 1, max_seconds>);
+    return t;
 }
 
-void Parser::track_files(const Line& head, const std::string& who, std::vector<TrackRef>& out)
+constexpr size_t checker_types = static_cast<size_t>(CheckerType::bfd_check) + 1;
+
+// The checker a real_server keyword names: its name in the model, or ICMP_CHECK, PING_CHECK's other name.
+CheckerType checker_named(std::string_view kw)
 {
-    std::vector<TrackRef> refs;
-    track_block(head, refs, -254, 254);
-    for (auto& r : refs) {
-        const bool known = std::any_of(_cfg.track_files.begin(), _cfg.track_files.end(), [&](const TrackFile& f) { return f.name == r.name; });
-        if (!known) {
-            // keepalived resolves the name when it reads it (2.2.7 then crashes on an unknown one).
-            _d.error(r.loc, fmt::format("({}) track file {} not found, ignoring...", who, r.name));
-            continue;
+    for (size_t i = 0; i < checker_types; ++i) {
+        if (to_string(static_cast<CheckerType>(i)) == kw) {
+            return static_cast<CheckerType>(i);
         }
-        if (std::any_of(out.begin(), out.end(), [&](const TrackRef& o) { return o.name == r.name; })) {
-            _d.error(r.loc, fmt::format("({}) duplicate track_file {} - ignoring", who, r.name));
-            continue;
-        }
-        out.push_back(std::move(r));
     }
+    return CheckerType::ping_check;
 }
 
-void Parser::track_scripts(const Line& head, VrrpInstance* vi, std::vector<TrackRef>& out)
-{
-    std::vector<TrackRef> refs;
-    track_block(head, refs, -253, 253);
-    for (auto& r : refs) {
-        bool found = false;
-        for (const auto& s : _cfg.scripts) {
-            found = found || s.name == r.name;
-        }
-        if (!found) {
-            // keepalived resolves track_script when it reads it: a script defined later is not found.
-            _d.warn(r.loc, fmt::format("{}track script {} not found, ignoring...", vi ? fmt::format("({}) ", vi->name) : std::string(), r.name));
-            continue;
-        }
-        out.push_back(std::move(r));
-    }
-}
+constexpr char not_a_scheduler[] = "is not a scheduler (allowed: rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf)";
+constexpr char not_a_method[] = "is not a forwarding method (allowed: NAT, DR, TUN)";
+constexpr char not_a_protocol[] = "is not supported (allowed: TCP, UDP, SCTP)";
 
-void Parser::vrrp_instance(const Line& head)
-{
-    static const Table<VrrpInstance> table = {
-        {"state", [](Parser& p, const Line& l, VrrpInstance& v) {
-             std::string_view s = p.text(l, 1);
-             v.state_set = true;
-             if (s == "MASTER") {
-                 v.state = InitialState::master;
-             } else if (s == "BACKUP") {
-                 v.state = InitialState::backup;
-             } else if (!s.empty()) {
-                 p._d.warn(l.at(1), fmt::format("({}) unknown state '{}', defaulting to BACKUP (allowed: MASTER, BACKUP)", v.name, s));
-                 v.state = InitialState::backup;
-             }
-         }},
-        {"interface", [](Parser& p, const Line& l, VrrpInstance& v) {
-             v.interface = str(p.text(l, 1));
-             v.interface_loc = l.at(1);
-         }},
-        {"virtual_router_id", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 1, 255)) {
-                 v.vrid = static_cast<int>(*n);
-             }
-         }},
-        {"priority", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 1, 255)) {
-                 v.priority = static_cast<int>(*n);
-                 v.priority_set = true;
-             }
-         }},
-        {"advert_int", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.seconds(l, 1, 10000, 255 * usec_per_sec)) {
-                 v.advert_int_us = *n;
-             }
-         }},
-        {"version", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 2, 3)) {
-                 v.version = static_cast<int>(*n);
-             }
-         }},
-        {"nopreempt", [](Parser&, const Line&, VrrpInstance& v) { v.preempt = false; }},
-        {"preempt", [](Parser&, const Line&, VrrpInstance& v) { v.preempt = true; }},
-        {"preempt_delay", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.seconds(l, 1, 0, 1000 * usec_per_sec)) {
-                 v.preempt_delay_us = *n;
-             }
-         }},
-        {"authentication", [](Parser& p, const Line& l, VrrpInstance& v) {
-             static const Table<VrrpInstance> auth = {
-                 {"auth_type", [](Parser& p, const Line& l, VrrpInstance& v) {
-                      std::string_view t = p.text(l, 1);
-                      if (t == "PASS") {
-                          v.auth_type = AuthType::pass;
-                      } else if (t == "AH") {
-                          v.auth_type = AuthType::ah;
-                      } else if (!t.empty()) {
-                          p._d.error(l.at(1), fmt::format("({}) unknown authentication type '{}' (allowed: PASS, AH)", v.name, t));
-                      }
-                  }},
-                 {"auth_pass", [](Parser& p, const Line& l, VrrpInstance& v) {
-                      std::string_view pw = p.text(l, 1);
-                      if (pw.size() > 8) {
-                          p._d.warn(l.at(1), fmt::format("({}) Truncating auth_pass to 8 characters", v.name));
-                          pw = pw.substr(0, 8);
-                      }
-                      v.auth_pass = str(pw);
-                  }},
-             };
-             if (p.expect_block(l)) {
-                 p.run_block(auth, v);
-             }
-         }},
-        {"virtual_ipaddress", [](Parser& p, const Line& l, VrrpInstance& v) { p.vip_block(l, v.vips, fmt::format("({}) virtual_ipaddress", v.name)); }},
-        {"virtual_ipaddress_excluded", [](Parser& p, const Line& l, VrrpInstance& v) { p.vip_block(l, v.excluded_vips, fmt::format("({}) virtual_ipaddress_excluded", v.name)); }},
-        {"virtual_routes", [](Parser& p, const Line& l, VrrpInstance& v) { p.route_block(l, v.routes, true); }},
-        {"virtual_rules", [](Parser& p, const Line& l, VrrpInstance& v) { p.rule_block(l, v.rules, true); }},
-        {"unicast_src_ip", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto a = p.ip(l, 1, fmt::format("({}) unicast_src_ip", v.name))) {
-                 v.unicast_src_ip = a;
-             }
-         }},
-        {"mcast_src_ip", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto a = p.ip(l, 1, fmt::format("({}) mcast_src_ip", v.name))) {
-                 v.mcast_src_ip = a;
-             }
-         }},
-        {"unicast_peer", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (!p.expect_block(l)) {
-                 return;
-             }
-             Line x;
-             while (p.next_in_block(x)) {
-                 if (auto a = p.ip(x, 0, fmt::format("({}) unicast_peer", v.name))) {
-                     v.unicast_peers.push_back(*a);
-                 }
-                 if (p.enter(x)) {
-                     p.skip_block();
-                 }
-             }
-         }},
-        {"use_vmac", [](Parser&, const Line& l, VrrpInstance& v) {
-             v.use_vmac = true;
-             if (l.argc() > 1) {
-                 v.vmac_name = str(l.words[1].text);
-             }
-         }},
-        {"vmac_xmit_base", [](Parser&, const Line&, VrrpInstance& v) { v.vmac_xmit_base = true; }},
-        {"track_interface", [](Parser& p, const Line& l, VrrpInstance& v) {
-             p.track_block(l, v.track_interfaces, -254, 254);
-             for (auto& t : v.track_interfaces) {
-                 if (t.weight && (*t.weight == 254 || *t.weight == -254)) {
-                     p._d.warn(t.loc, fmt::format("({}) weight for {} cannot be +/-254. Setting to +/-253", v.name, t.name));
-                     t.weight = *t.weight > 0 ? 253 : -253;
-                 }
-             }
-         }},
-        {"track_script", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_scripts(l, &v, v.track_scripts); }},
-        {"track_file", [](Parser& p, const Line& l, VrrpInstance& v) { p.track_files(l, v.name, v.track_files); }},
-        {"garp_master_delay", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 0, 86400)) {
-                 v.garp_master_delay_us = static_cast<uint64_t>(*n) * usec_per_sec;
-             }
-         }},
-        {"garp_master_repeat", [](Parser& p, const Line& l, VrrpInstance& v) {
-             int repeat = 0;
-             p.at_least_one(l, p.integer(l, 1, 0, INT_MAX), repeat, fmt::format("({}): garp_master_repeat", v.name));
-             if (repeat != 0) {
-                 v.garp_master_repeat = repeat;
-             }
-         }},
-        {"garp_master_refresh", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 0, UINT32_MAX / 1000000)) {
-                 v.garp_master_refresh_us = static_cast<uint64_t>(*n) * usec_per_sec;
-             }
-         }},
-        {"garp_master_refresh_repeat", [](Parser& p, const Line& l, VrrpInstance& v) {
-             if (auto n = p.integer(l, 1, 0, INT_MAX)) {
-                 v.garp_master_refresh_repeat = static_cast<int>(*n);
-             }
-         }},
-        {"notify_master", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.master = p.notify_command(l); }},
-        {"notify_backup", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.backup = p.notify_command(l); }},
-        {"notify_fault", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.fault = p.notify_command(l); }},
-        {"notify_stop", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.stop = p.notify_command(l); }},
-        {"notify_deleted", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.deleted = p.notify_command(l); }},
-        {"notify", [](Parser& p, const Line& l, VrrpInstance& v) { v.notify.notify = p.notify_command(l); }},
-        {"smtp_alert", [](Parser&, const Line&, VrrpInstance& v) { v.smtp_alert = true; }},
-        {"dont_track_primary", [](Parser&, const Line&, VrrpInstance& v) { v.dont_track_primary = true; }},
-        {"accept", [](Parser&, const Line&, VrrpInstance& v) { v.accept = true; }},
-        {"no_accept", [](Parser&, const Line&, VrrpInstance& v) { v.accept = false; }},
-        {"lvs_sync_daemon_interface", [](Parser& p, const Line& l, VrrpInstance& v) {
-             p._d.warn(l.at(0), fmt::format("({}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated. Please use global lvs_sync_daemon", v.name));
-             v.lvs_sync_daemon_interface = str(p.text(l, 1));
-         }},
-    };
-    static const std::unordered_map<std::string_view, bool> known = {
-        {"debug", true}, {"strict_mode", true}, {"skip_check_adv_addr", true}, {"check_unicast_src", true}, {"native_ipv6", true},
-        {"unicast_ttl", true}, {"unicast_fault_no_peer", true}, {"kernel_rx_buf_size", true}, {"track_process", true},
-        {"track_bfd", true}, {"linkbeat_use_polling", true}, {"promote_secondaries", true}, {"garp_lower_prio_delay", true},
-        {"garp_lower_prio_repeat", true}, {"lower_prio_no_advert", true}, {"higher_prio_send_advert", true},
-        {"old_unicast_checksum", true}, {"vmac_xmit_base", true}, {"use_ipvlan", true}, {"mcast_dst_ip", true},
-        {"notify_priority_changes", true}, {"no_accept", true}, {"down_timer_adverts", true}, {"version", true},
-    };
-    VrrpInstance v;
-    v.name = head.argc() == 2 ? str(head.words[1].text) : std::string();
-    v.loc = head.loc;
-    if (v.name.empty()) {
-        _d.error(head.at(0), "vrrp_instance must have a name (exactly one word) - skipping the block");
-        if (enter(head)) {
-            skip_block();
-        }
-        return;
-    }
-    if (!expect_block(head)) {
-        return;
-    }
-    Line l;
-    while (next_in_block(l)) {
-        std::string_view kw = l.words[0].text;
-        if (auto it = table.find(kw); it != table.end()) {
-            it->second(*this, l, v);
-        } else if (known.contains(kw)) {
-            _d.note(l.at(0), fmt::format("({}) '{}' is accepted but not used by vipd", v.name, kw));
-            accepted(l);
-        } else {
-            unknown(l);
-        }
-    }
-    for (const auto& other : _cfg.instances) {
-        if (!v.name.empty() && other.name == v.name) {
-            _d.error(head.at(1), fmt::format("vrrp instance {} already defined - ignoring the second", v.name));
-            return;
-        }
-    }
-    _cfg.instances.push_back(std::move(v));
-}
+}  // namespace
 
-// --- virtual_server_group / virtual_server ----------------------------------------------------
+// --- virtual_server_group ------------------------------------------------------------------------
 
 void Parser::vs_group(const Line& head)
 {
     VirtualServerGroup g;
     g.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
     g.loc = head.loc;
-    if (!expect_block(head)) {
-        return;
-    }
-    Line l;
-    while (next_in_block(l)) {
+    each_line(head, [&](const Line& l) {
         VsGroupEntry e;
         e.loc = l.loc;
         std::string_view w = l.words[0].text;
@@ -1258,49 +885,45 @@ void Parser::vs_group(const Line& head)
                 e.fwmark = static_cast<uint32_t>(*n);
                 g.entries.push_back(e);
             }
-        } else {
-            // "A.B.C.D-E PORT": the last octet may be a range end.
-            std::string_view addr = w;
-            std::string_view range_end;
-            if (auto dash = w.rfind('-'); dash != std::string_view::npos) {
-                addr = w.substr(0, dash);
-                range_end = w.substr(dash + 1);
+            return;
+        }
+        // "A.B.C.D-E PORT": the last octet may be a range end.
+        std::string_view addr = w;
+        std::string_view range_end;
+        if (auto dash = w.rfind('-'); dash != std::string_view::npos) {
+            addr = w.substr(0, dash);
+            range_end = w.substr(dash + 1);
+        }
+        auto ip = Ip::parse(addr);
+        if (!ip) {
+            _d.error(l.at(0), fmt::format("virtual_server_group {}: invalid address '{}' - skipping", g.name, w));
+            return;
+        }
+        e.first = e.last = *ip;
+        if (!range_end.empty()) {
+            unsigned end = 0;
+            auto [p, ec] =
+                std::from_chars(range_end.data(), range_end.data() + range_end.size(), end, ip->is_v4() ? 10 : 16);
+            if (ec != std::errc() || p != range_end.data() + range_end.size() || end > (ip->is_v4() ? 255U : 65535U)) {
+                _d.error(l.at(0), fmt::format("virtual_server_group {}: invalid address range '{}'", g.name, w));
+                return;
             }
-            auto ip = Ip::parse(addr);
-            if (!ip) {
-                _d.error(l.at(0), fmt::format("virtual_server_group {}: invalid address '{}' - skipping", g.name, w));
+            if (ip->is_v4()) {
+                e.last.bytes[3] = static_cast<uint8_t>(end);
             } else {
-                e.first = e.last = *ip;
-                bool ok = true;
-                if (!range_end.empty()) {
-                    unsigned end = 0;
-                    auto [p, ec] = std::from_chars(range_end.data(), range_end.data() + range_end.size(), end, ip->is_v4() ? 10 : 16);
-                    if (ec != std::errc() || p != range_end.data() + range_end.size() || end > (ip->is_v4() ? 255U : 65535U)) {
-                        _d.error(l.at(0), fmt::format("virtual_server_group {}: invalid address range '{}'", g.name, w));
-                        ok = false;
-                    } else if (ip->is_v4()) {
-                        e.last.bytes[3] = static_cast<uint8_t>(end);
-                    } else {
-                        e.last.bytes[14] = static_cast<uint8_t>(end >> 8);
-                        e.last.bytes[15] = static_cast<uint8_t>(end & 0xff);
-                    }
-                }
-                if (ok && l.argc() > 1) {
-                    if (auto pt = port(l, 1)) {
-                        e.port = *pt;
-                    } else {
-                        ok = false;
-                    }
-                }
-                if (ok) {
-                    g.entries.push_back(e);
-                }
+                e.last.bytes[14] = static_cast<uint8_t>(end >> 8);
+                e.last.bytes[15] = static_cast<uint8_t>(end & 0xff);
             }
         }
-        if (enter(l)) {
-            skip_block();
+        if (l.argc() > 1) {
+            auto pt = port(l, 1);
+            if (!pt) {
+                return;
+            }
+            e.port = *pt;
         }
-    }
+        g.entries.push_back(e);
+    });
     if (g.entries.empty()) {
         _d.warn(_block_end, fmt::format("virtual server group {} has no entries - removing", g.name));
         return;
@@ -1308,11 +931,14 @@ void Parser::vs_group(const Line& head)
     _cfg.vs_groups.push_back(std::move(g));
 }
 
+// --- url / checkers ------------------------------------------------------------------------------
+
 void Parser::url(const Line& head, Checker& c)
 {
     static const Table<Url> table = {
-        {"path", [](Parser& p, const Line& l, Url& u) { u.path = str(p.text(l, 1)); }},
-        {"digest", [](Parser& p, const Line& l, Url& u) {
+        {"path", word<&Url::path>},
+        {"digest",
+         [](Parser& p, const Line& l, Url& u) {
              std::string_view d = p.text(l, 1);
              bool hex = d.size() == 32;
              for (char ch : d) {
@@ -1324,7 +950,8 @@ void Parser::url(const Line& head, Checker& c)
              }
              u.digest = str(d);
          }},
-        {"status_code", [](Parser& p, const Line& l, Url& u) {
+        {"status_code",
+         [](Parser& p, const Line& l, Url& u) {
              for (size_t i = 1; i < l.argc(); ++i) {
                  std::string_view w = l.words[i].text;
                  auto dash = w.find('-');
@@ -1333,29 +960,27 @@ void Parser::url(const Line& head, Checker& c)
                  unsigned lo = 0, hi = 0;
                  auto r1 = std::from_chars(a.data(), a.data() + a.size(), lo);
                  auto r2 = std::from_chars(b.data(), b.data() + b.size(), hi);
-                 if (r1.ec != std::errc() || r1.ptr != a.data() + a.size() || r2.ec != std::errc() || r2.ptr != b.data() + b.size() ||
-                     lo < 100 || hi > 599 || lo > hi) {
-                     p._d.error(l.at(i), fmt::format("status_code: invalid '{}' (allowed: codes or ranges within 100-599)", w));
+                 if (r1.ec != std::errc() || r1.ptr != a.data() + a.size() || r2.ec != std::errc() ||
+                     r2.ptr != b.data() + b.size() || lo < 100 || hi > 599 || lo > hi) {
+                     p._d.error(l.at(i),
+                                fmt::format("status_code: invalid '{}' (allowed: codes or ranges within 100-599)", w));
                      continue;
                  }
                  u.status.push_back({static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)});
              }
          }},
-        {"virtualhost", [](Parser& p, const Line& l, Url& u) { u.virtualhost = str(p.text(l, 1)); }},
-        {"regex", [](Parser&, const Line&, Url&) {}},
-        {"regex_no_match", [](Parser&, const Line&, Url&) {}},
-        {"regex_options", [](Parser&, const Line&, Url&) {}},
-        {"regex_stack", [](Parser&, const Line&, Url&) {}},
-        {"regex_min_offset", [](Parser&, const Line&, Url&) {}},
-        {"regex_max_offset", [](Parser&, const Line&, Url&) {}},
-        {"fast_recovery", [](Parser&, const Line&, Url&) {}},
+        {"virtualhost", word<&Url::virtualhost>},
+    };
+    static const Ignored<Url> ignored = {
+        .dropped = {"regex", "regex_no_match", "regex_options", "regex_stack", "regex_min_offset", "regex_max_offset",
+                    "fast_recovery"},
     };
     Url u;
     u.loc = head.loc;
     if (!expect_block(head)) {
         return;
     }
-    run_block(table, u);
+    run_block(table, ignored, u);
     if (u.path.empty()) {
         _d.error(_block_end, "HTTP/SSL_GET checker url has no path - ignoring");
         return;
@@ -1365,93 +990,124 @@ void Parser::url(const Line& head, Checker& c)
 
 void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
 {
-    static const Table<Checker> common = {
-        {"connect_ip", [](Parser& p, const Line& l, Checker& c) {
-             if (auto a = p.ip(l, 1, "connect_ip")) {
-                 c.connect_ip = a;
-             }
-         }},
-        {"connect_port", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.integer(l, 1, 1, 65535)) {
-                 c.connect_port = static_cast<uint16_t>(*v);
-             }
-         }},
-        {"bindto", [](Parser& p, const Line& l, Checker& c) {
-             if (auto a = p.ip(l, 1, "bindto")) {
-                 c.bindto = a;
-             }
-         }},
-        {"bind_port", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.port(l, 1)) {
-                 c.bind_port = v;
-             }
-         }},
-        {"connect_timeout", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.seconds(l, 1, 1, 4294ULL * usec_per_sec)) {
-                 c.connect_timeout_us = *v;
-             }
-         }},
-        {"retry", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
-                 c.retry = static_cast<int>(*v);
-             }
-         }},
-        {"delay_before_retry", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.seconds(l, 1, 0, 4294ULL * usec_per_sec)) {
-                 c.delay_before_retry_us = *v;
-             }
-         }},
-        {"warmup", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.seconds(l, 1, 0, 4294ULL * usec_per_sec)) {
-                 c.warmup_us = *v;
-             }
-         }},
-        {"delay_loop", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.seconds(l, 1, 1, 4294ULL * usec_per_sec)) {
-                 c.delay_loop_us = *v;
-             }
-         }},
-        {"alpha", [](Parser&, const Line&, Checker&) {}},
-        {"fwmark", [](Parser&, const Line&, Checker&) {}},
-        {"log_all_failures", [](Parser&, const Line&, Checker&) {}},
-        {"checker_name", [](Parser&, const Line&, Checker&) {}},
-        {"bind_if", [](Parser&, const Line&, Checker&) {}},
+    using C = Checker;
+    // What a checker block reads, by type: the keywords every checker has (a MISC_CHECK only their
+    // timers), HTTP_GET/SSL_GET's and MISC_CHECK's own, and the other checkers' keywords, which vipd
+    // keeps as written.
+    struct Keys {
+        Table<C> table;
+        Ignored<C> ignored;
     };
-    static const Table<Checker> http = {
-        {"url", [](Parser& p, const Line& l, Checker& c) { p.url(l, c); }},
-        {"virtualhost", [](Parser& p, const Line& l, Checker& c) { c.http->virtualhost = str(p.text(l, 1)); }},
-        {"enable_sni", [](Parser&, const Line&, Checker& c) { c.http->enable_sni = true; }},
-        {"nb_get_retry", [](Parser& p, const Line& l, Checker& c) {
-             p._d.warn(l.at(0), "nb_get_retry is deprecated - please use 'retry'");
-             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
-                 c.retry = static_cast<int>(*v);
-             }
-         }},
-        {"http_protocol", [](Parser&, const Line&, Checker&) {}},
-        {"tls_compliant", [](Parser&, const Line&, Checker&) {}},
-    };
-    static const Table<Checker> misc = {
-        {"misc_path", [](Parser& p, const Line& l, Checker& c) { c.misc->path = p.command(l, 1); }},
-        {"misc_timeout", [](Parser& p, const Line& l, Checker& c) {
-             if (auto v = p.integer(l, 1, 1, UINT32_MAX / 1000000)) {
-                 c.misc->timeout_us = static_cast<uint64_t>(*v) * usec_per_sec;
-             }
-         }},
-        {"misc_dynamic", [](Parser&, const Line&, Checker& c) { c.misc->dynamic = true; }},
-        {"user", [](Parser& p, const Line& l, Checker& c) {
-             c.misc->user = str(p.text(l, 1));
-             if (l.argc() > 2) {
-                 c.misc->group = str(l.words[2].text);
-             }
-         }},
-    };
-    // The other checkers' own keywords: accepted and kept as written.
-    static const std::unordered_map<std::string_view, CheckerType> opaque_keywords = {
-        {"helo_name", CheckerType::smtp_check}, {"host", CheckerType::smtp_check}, {"name", CheckerType::dns_check},
-        {"require_reply", CheckerType::udp_check}, {"payload", CheckerType::udp_check}, {"min_reply_length", CheckerType::udp_check},
-        {"max_reply_length", CheckerType::udp_check}, {"track_file", CheckerType::file_check}, {"weight", CheckerType::file_check},
-        {"default_down", CheckerType::file_check}, {"bfd_name", CheckerType::bfd_check},
-    };
+    static const std::array<Keys, checker_types> by_type = [] {
+        const Table<C> common = with_timers<C>({
+            {"connect_ip", address<&C::connect_ip>},
+            {"connect_port", number<&C::connect_port, 1, 65535>},
+            {"bindto", address<&C::bindto>},
+            {"bind_port", number<&C::bind_port, 0, 65535>},
+            {"connect_timeout", decimal_seconds<&C::connect_timeout_us, 1, max_seconds>},
+        });
+        const Table<C> http = {
+            {"url", [](Parser& p, const Line& l, C& c) { p.url(l, c); }},
+            {"virtualhost", [](Parser& p, const Line& l, C& c) { c.http->virtualhost = str(p.text(l, 1)); }},
+            {"enable_sni", [](Parser&, const Line&, C& c) { c.http->enable_sni = true; }},
+            {"nb_get_retry",
+             [](Parser& p, const Line& l, C& c) {
+                 p._d.warn(l.at(0), "nb_get_retry is deprecated - please use 'retry'");
+                 if (auto v = p.integer(l, 1, 0, INT_MAX)) {
+                     c.retry = static_cast<int>(*v);
+                 }
+             }},
+        };
+        const Table<C> misc = with_timers<C>({
+            {"misc_path", [](Parser& p, const Line& l, C& c) { c.misc->path = p.command(l, 1); }},
+            {"misc_timeout",
+             [](Parser& p, const Line& l, C& c) {
+                 if (auto v = p.integer(l, 1, 1, UINT32_MAX / 1000000)) {
+                     c.misc->timeout_us = static_cast<uint64_t>(*v) * usec_per_sec;
+                 }
+             }},
+            {"misc_dynamic", [](Parser&, const Line&, C& c) { c.misc->dynamic = true; }},
+            {"user",
+             [](Parser& p, const Line& l, C& c) {
+                 c.misc->user = str(p.text(l, 1));
+                 if (l.argc() > 2) {
+                     c.misc->group = str(l.words[2].text);
+                 }
+             }},
+        });
+        const Table<C> dns = {
+            {"type",
+             [](Parser& p, const Line& l, C& c) {
+                 static const std::array<std::string_view, 7> types = {"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"};
+                 std::string_view t = p.text(l, 1);
+                 if (std::find(types.begin(), types.end(), t) == types.end()) {
+                     p._d.error(l.at(1), fmt::format("Unknown DNS check type {} - ignoring (allowed: A NS CNAME SOA MX "
+                                                     "TXT AAAA)",
+                                                     t));
+                 } else {
+                     c.other.push_back(opaque(l));
+                 }
+             }},
+        };
+        const Table<C> file = {
+            {"track_file",
+             [](Parser& p, const Line& l, C& c) {
+                 std::string_view name = p.text(l, 1);
+                 bool found = false;
+                 for (const auto& t : p._cfg.track_files) {
+                     found = found || t.name == name;
+                 }
+                 if (found) {
+                     c.other.push_back(opaque(l));
+                 } else {
+                     p._d.error(l.at(1), fmt::format("track_file {} not found", name));
+                 }
+             }},
+        };
+        // vipd has no BFD yet, so no bfd_instance is ever configured.
+        const Handler<C> no_bfd = [](Parser& p, const Line& l, C&) {
+            p._d.error(l.at(1), fmt::format("([{}]:{}) BFD_CHECK - BFD {} not configured", p._rs_checked->addr.str(),
+                                            p._rs_checked->port, p.text(l, 1)));
+        };
+        std::array<Keys, checker_types> out;
+        for (size_t i = 0; i < checker_types; ++i) {
+            const auto t = static_cast<CheckerType>(i);
+            Keys& k = out[i];
+            k.ignored.accept = [](Parser& p, const Line& l, C& c) { p.accepted(l, &c.other); };
+            if (t == CheckerType::misc_check) {
+                k.table = misc;
+            } else {
+                k.table = common;
+                k.ignored.dropped = {"alpha", "fwmark", "log_all_failures", "checker_name", "bind_if"};
+            }
+            switch (t) {
+            case CheckerType::http_get:
+            case CheckerType::ssl_get:
+                k.table.insert(http.begin(), http.end());
+                k.ignored.dropped.insert({"http_protocol", "tls_compliant"});
+                break;
+            case CheckerType::dns_check:
+                k.table.insert(dns.begin(), dns.end());
+                k.ignored.accepted = {"name"};
+                break;
+            case CheckerType::smtp_check: k.ignored.accepted = {"helo_name", "host"}; break;
+            case CheckerType::udp_check:
+                k.ignored.accepted = {"require_reply", "payload", "min_reply_length", "max_reply_length"};
+                break;
+            case CheckerType::file_check:
+                k.table.insert(file.begin(), file.end());
+                k.ignored.accepted = {"weight", "default_down"};
+                break;
+            case CheckerType::bfd_check:
+                k.table.emplace("name", no_bfd);
+                k.table.emplace("bfd_name", no_bfd);
+                k.ignored.accepted = {"weight"};
+                break;
+            default: break;
+            }
+        }
+        return out;
+    }();
     Checker c;
     c.type = type;
     c.loc = head.loc;
@@ -1464,46 +1120,9 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
         rs.checkers.push_back(std::move(c));
         return;
     }
-    Line l;
-    while (next_in_block(l)) {
-        std::string_view kw = l.words[0].text;
-        if (auto it = common.find(kw); it != common.end() && type != CheckerType::misc_check) {
-            it->second(*this, l, c);
-        } else if (auto h = http.find(kw); h != http.end() && (type == CheckerType::http_get || type == CheckerType::ssl_get)) {
-            h->second(*this, l, c);
-        } else if (auto m = misc.find(kw); m != misc.end() && type == CheckerType::misc_check) {
-            m->second(*this, l, c);
-        } else if (type == CheckerType::misc_check && (kw == "warmup" || kw == "retry" || kw == "delay_before_retry" || kw == "delay_loop")) {
-            common.at(kw)(*this, l, c);
-        } else if (type == CheckerType::dns_check && kw == "type") {
-            static const std::array<std::string_view, 7> types = {"A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"};
-            std::string_view t = text(l, 1);
-            if (std::find(types.begin(), types.end(), t) == types.end()) {
-                _d.error(l.at(1), fmt::format("Unknown DNS check type {} - ignoring (allowed: A NS CNAME SOA MX TXT AAAA)", t));
-            } else {
-                c.other.push_back(opaque(l));
-            }
-        } else if (type == CheckerType::file_check && kw == "track_file") {
-            std::string_view name = text(l, 1);
-            bool found = false;
-            for (const auto& t : _cfg.track_files) {
-                found = found || t.name == name;
-            }
-            if (found) {
-                c.other.push_back(opaque(l));
-            } else {
-                _d.error(l.at(1), fmt::format("track_file {} not found", name));
-            }
-        } else if (type == CheckerType::bfd_check && (kw == "name" || kw == "bfd_name")) {
-            // vipd has no BFD yet, so no bfd_instance is ever configured.
-            _d.error(l.at(1), fmt::format("([{}]:{}) BFD_CHECK - BFD {} not configured", rs.addr.str(), rs.port, text(l, 1)));
-        } else if (auto o = opaque_keywords.find(kw); o != opaque_keywords.end() &&
-                   (o->second == type || (kw == "name" && type == CheckerType::bfd_check) || (kw == "weight" && type == CheckerType::bfd_check))) {
-            accepted(l, &c.other);
-        } else {
-            unknown(l);
-        }
-    }
+    const Keys& keys = by_type[static_cast<size_t>(type)];
+    _rs_checked = &rs;
+    run_block(keys.table, keys.ignored, c);
     if (type == CheckerType::misc_check && c.misc->path.empty()) {
         _d.error(_block_end, "No script path has been specified for MISC_CHECKER - skipping");
         return;
@@ -1513,7 +1132,8 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
         return;
     }
     auto names_track_file = [&] {
-        return std::any_of(c.other.begin(), c.other.end(), [](const OpaqueLine& o) { return !o.words.empty() && o.words[0] == "track_file"; });
+        return std::any_of(c.other.begin(), c.other.end(),
+                           [](const OpaqueLine& o) { return !o.words.empty() && o.words[0] == "track_file"; });
     };
     if (type == CheckerType::file_check && !names_track_file()) {
         _d.error(_block_end, "FILE_CHECK has no track_file specified - ignoring");
@@ -1527,53 +1147,37 @@ void Parser::checker(const Line& head, CheckerType type, RealServer& rs)
     rs.checkers.push_back(std::move(c));
 }
 
+// --- real_server / virtual_server ----------------------------------------------------------------
+
 void Parser::real_server(const Line& head, VirtualServer& vs)
 {
-    static const Table<RealServer> table = {
-        {"weight", [](Parser& p, const Line& l, RealServer& r) {
-             if (auto v = p.integer(l, 1, 0, INT_MAX)) {
-                 r.weight = static_cast<int>(*v);
-             }
-         }},
-        {"inhibit_on_failure", [](Parser&, const Line& l, RealServer& r) {
-             r.inhibit_on_failure = !(l.argc() > 1 && (l.words[1].text == "false" || l.words[1].text == "off" || l.words[1].text == "no"));
-         }},
-        {"notify_up", [](Parser& p, const Line& l, RealServer& r) { r.notify_up = p.notify_command(l); }},
-        {"notify_down", [](Parser& p, const Line& l, RealServer& r) { r.notify_down = p.notify_command(l); }},
-        {"uthreshold", [](Parser& p, const Line& l, RealServer& r) {
-             if (auto v = p.integer(l, 1, 0, UINT32_MAX)) {
-                 r.uthreshold = static_cast<uint32_t>(*v);
-             }
-         }},
-        {"lthreshold", [](Parser& p, const Line& l, RealServer& r) {
-             if (auto v = p.integer(l, 1, 0, UINT32_MAX)) {
-                 r.lthreshold = static_cast<uint32_t>(*v);
-             }
-         }},
-        {"delay_loop", [](Parser& p, const Line& l, RealServer& r) {
-             if (auto v = p.seconds(l, 1, 1, 4294ULL * usec_per_sec)) {
-                 r.delay_loop_us = *v;
-             }
-         }},
-        {"HTTP_GET", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::http_get, r); }},
-        {"SSL_GET", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::ssl_get, r); }},
-        {"TCP_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::tcp_check, r); }},
-        {"MISC_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::misc_check, r); }},
-        {"DNS_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::dns_check, r); }},
-        {"SMTP_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::smtp_check, r); }},
-        {"UDP_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::udp_check, r); }},
-        {"PING_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::ping_check, r); }},
-        {"ICMP_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::ping_check, r); }},
-        {"FILE_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::file_check, r); }},
-        {"BFD_CHECK", [](Parser& p, const Line& l, RealServer& r) { p.checker(l, CheckerType::bfd_check, r); }},
-        {"retry", [](Parser&, const Line&, RealServer&) {}},
-        {"delay_before_retry", [](Parser&, const Line&, RealServer&) {}},
-        {"warmup", [](Parser&, const Line&, RealServer&) {}},
-        {"connect_timeout", [](Parser&, const Line&, RealServer&) {}},
-        {"smtp_alert", [](Parser&, const Line&, RealServer&) {}},
-        {"virtualhost", [](Parser&, const Line&, RealServer&) {}},
-        {"alpha", [](Parser&, const Line&, RealServer&) {}},
-        {"log_all_failures", [](Parser&, const Line&, RealServer&) {}},
+    using R = RealServer;
+    static const Table<R> table = [] {
+        Table<R> t = {
+            {"weight", number<&R::weight, 0, INT_MAX>},
+            {"inhibit_on_failure",
+             [](Parser&, const Line& l, R& r) {
+                 r.inhibit_on_failure = !(l.argc() > 1 && (l.words[1].text == "false" || l.words[1].text == "off" ||
+                                                           l.words[1].text == "no"));
+             }},
+            {"notify_up", script<&R::notify_up>},
+            {"notify_down", script<&R::notify_down>},
+            {"uthreshold", number<&R::uthreshold, 0, UINT32_MAX>},
+            {"lthreshold", number<&R::lthreshold, 0, UINT32_MAX>},
+            {"delay_loop", decimal_seconds<&R::delay_loop_us, 1, max_seconds>},
+        };
+        const Handler<R> check = [](Parser& p, const Line& l, R& r) {
+            p.checker(l, checker_named(l.words[0].text), r);
+        };
+        for (size_t i = 0; i < checker_types; ++i) {
+            t.emplace(to_string(static_cast<CheckerType>(i)), check);
+        }
+        t.emplace("ICMP_CHECK", check);
+        return t;
+    }();
+    static const Ignored<R> ignored = {
+        .dropped = {"retry", "delay_before_retry", "warmup", "connect_timeout", "smtp_alert", "virtualhost", "alpha",
+                    "log_all_failures"},
     };
     RealServer r;
     r.loc = head.loc;
@@ -1593,7 +1197,7 @@ void Parser::real_server(const Line& head, VirtualServer& vs)
     if (!enter(head)) {
         _d.error(head.at(0), "real_server expects a block: missing '{'");
     } else {
-        run_block(table, r);
+        run_block(table, ignored, r);
     }
     if (ok) {
         vs.real_servers.push_back(std::move(r));
@@ -1602,72 +1206,22 @@ void Parser::real_server(const Line& head, VirtualServer& vs)
 
 void Parser::virtual_server(const Line& head)
 {
-    static const Table<VirtualServer> table = {
-        {"delay_loop", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.seconds(l, 1, 1, 4294ULL * usec_per_sec)) {
-                 v.delay_loop_us = *n;
-             }
-         }},
-        {"lb_algo", [](Parser& p, const Line& l, VirtualServer& v) {
-             std::string_view s = p.text(l, 1);
-             if (auto a = parse_lb_algo(s)) {
-                 v.algo = *a;
-                 v.algo_set = true;
-             } else if (!s.empty()) {
-                 p._d.error(l.at(1), fmt::format("lb_algo '{}' is not a scheduler (allowed: rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf)", s));
-             }
-         }},
-        {"lvs_sched", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto a = parse_lb_algo(p.text(l, 1))) {
-                 v.algo = *a;
-                 v.algo_set = true;
-             }
-         }},
-        {"lb_kind", [](Parser& p, const Line& l, VirtualServer& v) {
-             std::string_view s = p.text(l, 1);
-             if (auto k = parse_lb_kind(s)) {
-                 v.kind = *k;
-                 v.kind_set = true;
-             } else if (!s.empty()) {
-                 p._d.error(l.at(1), fmt::format("lb_kind '{}' is not a forwarding method (allowed: NAT, DR, TUN)", s));
-             }
-         }},
-        {"lvs_method", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto k = parse_lb_kind(p.text(l, 1))) {
-                 v.kind = *k;
-                 v.kind_set = true;
-             }
-         }},
-        {"protocol", [](Parser& p, const Line& l, VirtualServer& v) {
-             std::string_view s = p.text(l, 1);
-             if (auto pr = parse_protocol(s)) {
-                 v.protocol = *pr;
-                 v.protocol_set = true;
-             } else if (!s.empty()) {
-                 p._d.error(l.at(1), fmt::format("protocol '{}' is not supported (allowed: TCP, UDP, SCTP)", s));
-             }
-         }},
-        {"persistence_timeout", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.integer(l, 1, 1, 2678400)) {
-                 v.persistence_timeout_s = static_cast<uint32_t>(*n);
-             }
-         }},
-        {"persistence_granularity", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto a = p.ip(l, 1, "persistence_granularity")) {
-                 v.persistence_granularity = a;
-             }
-         }},
-        {"quorum", [](Parser& p, const Line& l, VirtualServer& v) {
-             p.at_least_one(l, p.integer(l, 1, 0, UINT32_MAX), v.quorum, "Quorum");
-         }},
-        {"hysteresis", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.integer(l, 1, 0, UINT32_MAX)) {
-                 v.hysteresis = static_cast<uint32_t>(*n);
-             }
-         }},
-        {"quorum_up", [](Parser& p, const Line& l, VirtualServer& v) { v.quorum_up = p.notify_command(l); }},
-        {"quorum_down", [](Parser& p, const Line& l, VirtualServer& v) { v.quorum_down = p.notify_command(l); }},
-        {"sorry_server", [](Parser& p, const Line& l, VirtualServer& v) {
+    using V = VirtualServer;
+    static const Table<V> table = with_timers<V>({
+        {"lb_algo", one_of<&V::algo, &V::algo_set, parse_lb_algo, not_a_scheduler>},
+        {"lvs_sched", one_of<&V::algo, &V::algo_set, parse_lb_algo, nullptr>},
+        {"lb_kind", one_of<&V::kind, &V::kind_set, parse_lb_kind, not_a_method>},
+        {"lvs_method", one_of<&V::kind, &V::kind_set, parse_lb_kind, nullptr>},
+        {"protocol", one_of<&V::protocol, &V::protocol_set, parse_protocol, not_a_protocol>},
+        {"persistence_timeout", number<&V::persistence_timeout_s, 1, 2678400>},
+        {"persistence_granularity", address<&V::persistence_granularity>},
+        {"quorum",
+         [](Parser& p, const Line& l, V& v) { p.at_least_one(l, p.integer(l, 1, 0, UINT32_MAX), v.quorum, "Quorum"); }},
+        {"hysteresis", number<&V::hysteresis, 0, UINT32_MAX>},
+        {"quorum_up", script<&V::quorum_up>},
+        {"quorum_down", script<&V::quorum_down>},
+        {"sorry_server",
+         [](Parser& p, const Line& l, V& v) {
              RealServer r;
              r.loc = l.loc;
              if (auto a = p.ip(l, 1, "sorry_server")) {
@@ -1680,48 +1234,18 @@ void Parser::virtual_server(const Line& head)
                  v.sorry_server = r;
              }
          }},
-        {"sorry_server_inhibit", [](Parser&, const Line&, VirtualServer& v) { v.sorry_server_inhibit = true; }},
-        {"alpha", [](Parser&, const Line&, VirtualServer& v) { v.alpha = true; }},
-        {"omega", [](Parser&, const Line&, VirtualServer& v) { v.omega = true; }},
-        {"ha_suspend", [](Parser&, const Line&, VirtualServer& v) { v.ha_suspend = true; }},
-        {"inhibit_on_failure", [](Parser&, const Line&, VirtualServer& v) { v.inhibit_on_failure = true; }},
-        {"virtualhost", [](Parser& p, const Line& l, VirtualServer& v) { v.virtualhost = str(p.text(l, 1)); }},
-        {"retry", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.integer(l, 1, 0, INT_MAX)) {
-                 v.retry = static_cast<int>(*n);
-             }
-         }},
-        {"delay_before_retry", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.seconds(l, 1, 0, 4294ULL * usec_per_sec)) {
-                 v.delay_before_retry_us = *n;
-             }
-         }},
-        {"warmup", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.seconds(l, 1, 0, 4294ULL * usec_per_sec)) {
-                 v.warmup_us = *n;
-             }
-         }},
-        {"connect_timeout", [](Parser& p, const Line& l, VirtualServer& v) {
-             if (auto n = p.seconds(l, 1, 1, 4294ULL * usec_per_sec)) {
-                 v.connect_timeout_us = *n;
-             }
-         }},
-        {"real_server", [](Parser& p, const Line& l, VirtualServer& v) { p.real_server(l, v); }},
-        {"ops", [](Parser&, const Line&, VirtualServer&) {}},
-        {"one_packet_scheduling", [](Parser&, const Line&, VirtualServer&) {}},
-        {"lb_flags", [](Parser&, const Line&, VirtualServer&) {}},
-        {"lvs_flags", [](Parser&, const Line&, VirtualServer&) {}},
-        {"hashed", [](Parser&, const Line&, VirtualServer&) {}},
-        {"flag-1", [](Parser&, const Line&, VirtualServer&) {}},
-        {"flag-2", [](Parser&, const Line&, VirtualServer&) {}},
-        {"flag-3", [](Parser&, const Line&, VirtualServer&) {}},
-        {"sh-port", [](Parser&, const Line&, VirtualServer&) {}},
-        {"sh-fallback", [](Parser&, const Line&, VirtualServer&) {}},
-        {"mh-port", [](Parser&, const Line&, VirtualServer&) {}},
-        {"mh-fallback", [](Parser&, const Line&, VirtualServer&) {}},
-        {"smtp_alert", [](Parser&, const Line&, VirtualServer&) {}},
-        {"ip_family", [](Parser&, const Line&, VirtualServer&) {}},
-        {"log_all_failures", [](Parser&, const Line&, VirtualServer&) {}},
+        {"sorry_server_inhibit", flag<&V::sorry_server_inhibit>},
+        {"alpha", flag<&V::alpha>},
+        {"omega", flag<&V::omega>},
+        {"ha_suspend", flag<&V::ha_suspend>},
+        {"inhibit_on_failure", flag<&V::inhibit_on_failure>},
+        {"virtualhost", word<&V::virtualhost>},
+        {"connect_timeout", decimal_seconds<&V::connect_timeout_us, 1, max_seconds>},
+        {"real_server", [](Parser& p, const Line& l, V& v) { p.real_server(l, v); }},
+    });
+    static const Ignored<V> ignored = {
+        .dropped = {"ops", "one_packet_scheduling", "lb_flags", "lvs_flags", "hashed", "flag-1", "flag-2", "flag-3",
+                    "sh-port", "sh-fallback", "mh-port", "mh-fallback", "smtp_alert", "ip_family", "log_all_failures"},
     };
     VirtualServer v;
     v.loc = head.loc;
@@ -1757,7 +1281,7 @@ void Parser::virtual_server(const Line& head)
     // thousands of services, growth slack per service would cost more than the servers themselves.
     _rs_scratch.clear();
     std::swap(v.real_servers, _rs_scratch);
-    run_block(table, v);
+    run_block(table, ignored, v);
     std::swap(v.real_servers, _rs_scratch);
     v.real_servers.reserve(_rs_scratch.size());
     std::move(_rs_scratch.begin(), _rs_scratch.end(), std::back_inserter(v.real_servers));
@@ -1766,7 +1290,59 @@ void Parser::virtual_server(const Line& head)
     }
 }
 
-} // namespace
+
+void Parser::run()
+{
+    static const Table<Config> table = {
+        {"global_defs", [](Parser& p, const Line& l, Config&) { p.global_defs(l); }},
+        {"vrrp_script", [](Parser& p, const Line& l, Config&) { p.vrrp_script(l); }},
+        {"vrrp_track_file", [](Parser& p, const Line& l, Config&) { p.track_file(l); }},
+        {"track_file", [](Parser& p, const Line& l, Config&) { p.track_file(l); }},
+        {"vrrp_sync_group", [](Parser& p, const Line& l, Config&) { p.sync_group(l); }},
+        {"vrrp_instance", [](Parser& p, const Line& l, Config&) { p.vrrp_instance(l); }},
+        {"virtual_server_group", [](Parser& p, const Line& l, Config&) { p.vs_group(l); }},
+        {"virtual_server", [](Parser& p, const Line& l, Config&) { p.virtual_server(l); }},
+        {"linkbeat_interfaces",
+         [](Parser& p, const Line& l, Config&) {
+             for (auto& [name, loc] : p.word_block(l)) {
+                 if (!p._env.interface_exists(name)) {
+                     p._d.fatal(loc, fmt::format("unknown interface {} specified for linkbeat interface", name));
+                 }
+             }
+         }},
+        {"static_ipaddress",
+         [](Parser& p, const Line& l, Config& c) { p.vip_block(l, c.static_ipaddress, "static_ipaddress"); }},
+        {"static_routes", [](Parser& p, const Line& l, Config& c) { p.route_block(l, c.static_routes, false); }},
+        {"static_rules", [](Parser& p, const Line& l, Config& c) { p.rule_block(l, c.static_rules, false); }},
+    };
+    static const Ignored<Config> ignored = {
+        .accepted = {"net_namespace",       "net_namespace_ipvs",   "namespace_with_ipsets", "instance",
+                     "use_pid_dir",         "linkbeat_use_polling", "child_wait_time",       "garp_group",
+                     "bfd_instance",        "vrrp_track_process",   "track_process",         "static_track_group",
+                     "lvs_flush",           "lvs_flush_onstop",     "snmp_socket",           "enable_snmp_vrrp",
+                     "enable_snmp_checker", "enable_snmp_rfc",      "enable_traps",          "enable_dbus"},
+        .accept = [](Parser& p, const Line& l, Config& c) { p.unused(l, "", &c.global.other); },
+    };
+    Line l;
+    while (read(l)) {
+        if (l.is_close()) {
+            _d.warn(l.at(0), "Unknown keyword '}'");
+            continue;
+        }
+        if (l.is_open_only()) {
+            _d.warn(l.at(0), "Unexpected '{' - ignoring");
+            continue;
+        }
+        _unbraced_block.clear();
+        dispatch(table, ignored, l, _cfg);
+    }
+    if (_braces > 0) {
+        _d.warn(_lex.end_location(),
+                fmt::format("There are {} missing '}}'s or extra '{{'s - closing them at end of file", _braces));
+    }
+}
+
+}  // namespace parser
 
 std::string host_name()
 {
@@ -1778,14 +1354,16 @@ std::string host_name()
 }
 
 namespace {
+
 Loaded load(Lexer& lex, Loaded&& out, const Environment& env)
 {
-    Parser p(lex, out.diags, out.config, env);
+    parser::Parser p(lex, out.diags, out.config, env);
     p.run();
     validate(out.config, out.diags, env);
     return std::move(out);
 }
-} // namespace
+
+}  // namespace
 
 Loaded load_file(const std::string& path, const ParseOptions& opts, const Environment& env)
 {
@@ -1805,4 +1383,4 @@ Loaded load_text(std::string name, std::string text, const ParseOptions& opts, c
     return load(lex, std::move(out), env);
 }
 
-} // namespace conf
+}  // namespace conf
