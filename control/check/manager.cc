@@ -3,6 +3,7 @@
 // and quorum scripts, and the state a reload carries over.
 #include "control/check/check.h"
 
+#include "conf/words.h"
 #include "control/check/probe.h"
 #include "control/log.h"
 #include "control/process.h"
@@ -120,15 +121,7 @@ bool same_checkers(const conf::RealServer& a, const conf::RealServer& b)
     return true;
 }
 
-std::string first_word(const std::string& s)
-{
-    auto b = s.find_first_not_of(" \t");
-    if (b == std::string::npos) {
-        return {};
-    }
-    auto e = s.find_first_of(" \t", b);
-    return s.substr(b, e == std::string::npos ? std::string::npos : e - b);
-}
+using conf::first_word;
 
 } // namespace
 
