@@ -130,7 +130,7 @@ struct Report {
 /// steps' input, expected and actual frames to a pcap file in pcap_dir() and names it in the message.
 Report check(Runner& runner, const Fixture& fixture);
 
-/// $GOLDEN_PCAP_DIR, else the directory the test was built in (GOLDEN_PCAP_DEFAULT_DIR), else ".".
+/// $GOLDEN_PCAP_DIR, else tests/golden in the build directory (GOLDEN_PCAP_DEFAULT_DIR), else ".".
 std::string pcap_dir();
 
 }  // namespace golden
