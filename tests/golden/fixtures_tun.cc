@@ -57,6 +57,9 @@ std::vector<Fixture> tun_fixtures()
     }
     f.push_back(one("tun_no_route", drop("TUN SYN to 10.0.0.100:83, whose real server 198.51.100.9 has no route: dropped",
                                          tcp_frame(port_mac, client_mac, 40000, 83, syn), Reason::no_route)));
+    for (Fixture& x : f) {
+        x.needs |= cap::tun;  // every one of them is to a TUN service
+    }
     return f;
 }
 

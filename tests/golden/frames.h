@@ -51,14 +51,15 @@ inline Step out(std::string what, Bytes in, Verdict v, Bytes o)
             .output = std::move(o), .to = Handover::any, .after_ms = 1};
 }
 
-/// A fixture needing `needs` (flow_state and sched_state: what the steps cannot show by themselves)
+/// A fixture needing `needs` (flow_state, sched_state, tun: what the steps cannot show by themselves)
 /// and what its steps show: several steps (multi_step), steps at one instant (clock), an ARP request
-/// sent (arp_solicit), an ICMP error sent (icmp_gen).
+/// sent (arp_solicit), an ICMP error sent (icmp_gen), a frame under 14 bytes (runt_frames).
 inline Fixture make(std::string name, Caps needs, std::vector<Step> steps)
 {
     needs |= steps.size() > 1 ? cap::multi_step : 0;
     for (const Step& s : steps) {
         needs |= s.after_ms == 0 ? cap::clock : 0;
+        needs |= s.input.size() < 14 ? cap::runt_frames : 0;
         needs |= s.verdict == Verdict::solicit ? cap::arp_solicit : 0;
         const bool icmp = s.output.size() > 14 + 20 && s.output[12] == 0x08 && s.output[13] == 0x00 && s.output[14 + 9] == 1;
         needs |= s.verdict == Verdict::reply && icmp ? cap::icmp_gen : 0;

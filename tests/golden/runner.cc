@@ -45,7 +45,7 @@ std::string caps_string(Caps c)
     static constexpr std::pair<Caps, std::string_view> names[] = {
         {cap::multi_step, "multi_step"}, {cap::flow_state, "flow_state"}, {cap::sched_state, "sched_state"},
         {cap::icmp_gen, "icmp_gen"},     {cap::clock, "clock"},           {cap::arp_solicit, "arp_solicit"},
-        {cap::pass_target, "pass_target"},
+        {cap::tun, "tun"},               {cap::runt_frames, "runt_frames"}, {cap::pass_target, "pass_target"},
     };
     std::string s;
     for (const auto& [bit, name] : names) {
@@ -106,6 +106,10 @@ Report check(Runner& runner, const Fixture& fixture)
         return {.skipped = true,
                 .message = fixture.name + " needs " + caps_string(missing) + ", which the " +
                            std::string(runner.name()) + " runner cannot do",
+                .pcap = {}};
+    }
+    if (const std::string why = runner.cannot(fixture); !why.empty()) {
+        return {.skipped = true, .message = fixture.name + ": " + why + " (the " + std::string(runner.name()) + " runner)",
                 .pcap = {}};
     }
     runner.reset();

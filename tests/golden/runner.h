@@ -60,9 +60,11 @@ inline constexpr Caps sched_state = 1u << 2;  // scheduler state across flows: r
 inline constexpr Caps icmp_gen = 1u << 3;     // builds ICMP errors (fragmentation needed, time exceeded)
 inline constexpr Caps clock = 1u << 4;        // frames at the fixture's instants (rate-limit buckets)
 inline constexpr Caps arp_solicit = 1u << 5;  // an unknown next hop becomes an ARP request
+inline constexpr Caps tun = 1u << 6;          // lb_kind TUN: IPIP encapsulation and its path MTU
+inline constexpr Caps runt_frames = 1u << 7;  // takes frames under 14 bytes (BPF_PROG_TEST_RUN refuses them)
 /// Not a need: a runner that has it reports Outcome::to, and pass steps are checked against it.
-inline constexpr Caps pass_target = 1u << 6;
-inline constexpr Caps all = (1u << 7) - 1;
+inline constexpr Caps pass_target = 1u << 8;
+inline constexpr Caps all = (1u << 9) - 1;
 }  // namespace cap
 /// "flow_state|icmp_gen"; "none" for 0.
 std::string caps_string(Caps c);
@@ -117,6 +119,13 @@ public:
     virtual void reset() = 0;
     /// One frame received on the setup's port at `now_ms` (ms since reset).
     virtual Outcome run(const Bytes& frame, uint64_t now_ms) = 0;
+    /// Why this runner skips `fixture` beyond its capabilities (a service it does not load yet), or
+    /// empty. The skip is reported as visibly as a missing capability.
+    virtual std::string cannot(const Fixture& fixture) const
+    {
+        (void)fixture;
+        return {};
+    }
 };
 
 /// What check() found.

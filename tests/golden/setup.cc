@@ -19,7 +19,7 @@ Node node()
             .neighbours = {{web1, web1_mac}, {web2, web2_mac}, {client, client_mac}, {gateway, gw_mac}}};
 }
 
-fwd::BuildResult build_table(const conf::Config& config, const Node& node, const TableOptions& options)
+fwd::Inputs inputs(const Node& node, const TableOptions& options)
 {
     fwd::Inputs in;
     in.ports.resize(std::max<size_t>(options.port + 1u, node.ports));
@@ -36,7 +36,12 @@ fwd::BuildResult build_table(const conf::Config& config, const Node& node, const
     in.max_services = options.max_services;
     in.max_backends = options.max_backends;
     in.generation = options.generation;
-    return fwd::Table::build(config, in);
+    return in;
+}
+
+fwd::BuildResult build_table(const conf::Config& config, const Node& node, const TableOptions& options)
+{
+    return fwd::Table::build(config, inputs(node, options));
 }
 
 }  // namespace golden

@@ -70,6 +70,10 @@ struct TableOptions {
     uint64_t generation = 0;
 };
 
+/// What the dataplane knows of `node` besides the config (its ports, routes, owned VIPs, neighbours),
+/// for a runner that writes them itself (the XDP program's maps).
+fwd::Inputs inputs(const Node& node, const TableOptions& options = {});
+
 /// The forwarding table of `config` on `node`: the one place the tests and the bench build one.
 fwd::BuildResult build_table(const conf::Config& config, const Node& node, const TableOptions& options = {});
 

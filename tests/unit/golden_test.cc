@@ -263,6 +263,7 @@ TEST(GoldenContract, StepsAndNeedsAgree)
         if (f.steps.size() == 1) {
             EXPECT_EQ(f.needs & (cap::flow_state | cap::sched_state), 0u) << "one frame carries no state";
         }
+        EXPECT_EQ((f.needs & cap::tun) != 0, f.name.starts_with("tun_"));
         for (const golden::Step& s : f.steps) {
             SCOPED_TRACE(s.what);
             const bool sends = s.verdict == golden::Verdict::forward || s.verdict == golden::Verdict::reply ||
@@ -273,6 +274,26 @@ TEST(GoldenContract, StepsAndNeedsAgree)
             EXPECT_FALSE(s.input.empty());
         }
     }
+}
+
+// A runner's own reason to skip (a service it does not load yet) is a visible skip too, and the
+// fixture is not run.
+TEST(GoldenContract, ARunnersOwnSkipIsReported)
+{
+    struct NoLc : BrokenRunner {
+        std::string cannot(const golden::Fixture& f) const override
+        {
+            return f.name == "sched_lc" ? "lc is not loaded yet" : "";
+        }
+    } runner;
+    ASSERT_EQ(runner.load(golden::setup()), "");
+    const std::vector<golden::Fixture> all = golden::fixtures();
+    const golden::Report r = golden::check(runner, named(all, "sched_lc"));
+    EXPECT_TRUE(r.skipped);
+    EXPECT_EQ(r.message, "sched_lc: lc is not loaded yet (the broken runner)");
+    const golden::Report ran = golden::check(runner, named(all, "sched_wlc"));
+    EXPECT_FALSE(ran.message.empty()) << "run, and broken";
+    std::remove(ran.pcap.c_str());
 }
 
 // The drop reasons no frame through pkt::process can produce, and where each is tested instead.
