@@ -22,6 +22,7 @@
 #include "dataplane/dpdk/datapath/worker.h"
 #include "dataplane/wire/headers.h"
 #include "dataplane/dpdk/control/port.h"
+#include "tests/golden/setup.h"
 
 #include <linux/perf_event.h>
 #include <rte_cycles.h>
@@ -390,22 +391,17 @@ int main(int argc, char** argv)
         }
     }
 
-    fwd::Inputs in;
-    fwd::Port p;
-    std::memcpy(p.mac.data(), port_mac, 6);
-    p.ip = wire::net32(node_host);
-    p.prefix = 16;
-    p.mtu = 1500;
-    in.ports.assign(port_id + 1u, fwd::Port{});
-    in.ports[port_id] = p;
-    in.owned.push_back(wire::net32(vip_host));
+    // The node: 10.0.0.2/16 on the ring port, owning the VIP, every backend's MAC known.
+    golden::Node node{.port_mac = {}, .port_ip = node_host, .prefix = 16, .mtu = 1500, .ports = 1, .gateway = 0,
+                      .via_gateway = {}, .owned = {vip_host}, .neighbours = {}};
+    std::memcpy(node.port_mac.data(), port_mac, 6);
     for (uint32_t i = 0; i < a.backends; ++i) {
-        in.neighbours.emplace_back(wire::net32(backend_host(i)), fwd::Mac{0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8),
+        node.neighbours.emplace_back(backend_host(i), golden::Mac{0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8),
                                                                   static_cast<uint8_t>(i)});
     }
-    in.max_services = 4;
-    in.max_backends = std::max<uint32_t>(a.backends, 4);
-    fwd::BuildResult built = fwd::Table::build(make_config(a), in);
+    const uint32_t max_backends = std::max<uint32_t>(a.backends, 4);
+    fwd::BuildResult built =
+        golden::build_table(make_config(a), node, {.port = port_id, .max_services = 4, .max_backends = max_backends});
     if (!built.table) {
         std::fprintf(stderr, "dp_bench: table: %s\n", built.error.c_str());
         return 1;
@@ -413,7 +409,7 @@ int main(int argc, char** argv)
     fwd::Publisher publisher(a.lcores);
     publisher.publish(std::move(built.table));
 
-    const pkt::Limits limits{.flows = 1u << 20, .services = 4, .backends = in.max_backends, .persist = 1024, .hz = b.tsc_hz};
+    const pkt::Limits limits{.flows = 1u << 20, .services = 4, .backends = max_backends, .persist = 1024, .hz = b.tsc_hz};
     b.lanes.resize(a.lcores);
     std::vector<unsigned> ids(a.lcores);
     for (unsigned i = 0; i < a.lcores; ++i) {

@@ -1,11 +1,16 @@
 // The DPDK dataplane in-process: an EAL without hugepages or PCI, ring-backed ports, the golden
-// fixtures through the real lcore loop (mbufs in, mbufs out), and an RCU publish/forward stress test
-// in the manner of DPDK's app/test/test_rcu_qsbr.c.
+// contract through the real lcore loop (GoldenDpdk: mbufs in, mbufs out, the lcore's own counters),
+// what only the lcore loop does (full rings, redirects between lcores), and an RCU publish/forward
+// stress test in the manner of DPDK's app/test/test_rcu_qsbr.c.
 #include "conf/model.h"
 #include "dataplane/dpdk/datapath/publisher.h"
 #include "dataplane/dpdk/datapath/worker.h"
 #include "dataplane/wire/headers.h"
+#include "tests/golden/config.h"
 #include "tests/golden/fixtures.h"
+#include "tests/golden/pkt_outcome.h"
+#include "tests/golden/runner.h"
+#include "tests/golden/setup.h"
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
@@ -20,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -52,31 +58,10 @@ RingPort make_port(const std::string& name)
     return p;
 }
 
-// The golden node's inputs, its one port at index `port` (the ports before it have no address).
-fwd::Inputs inputs(uint64_t generation = 0, uint16_t port = 0)
+// The golden table with the golden node's port at `port` (a ring port's id).
+std::unique_ptr<const fwd::Table> golden_table(uint16_t port, uint64_t generation = 0)
 {
-    const golden::Node n = golden::node();
-    fwd::Inputs in;
-    in.ports.resize(std::max<size_t>(port + 1u, n.ports));
-    in.ports[port] = {.mac = n.port_mac, .ip = golden::net(n.port_ip), .prefix = n.prefix, .mtu = n.mtu};
-    for (const auto& [dst, prefix] : n.via_gateway) {
-        in.routes.push_back({.dst = golden::net(dst), .prefix = prefix, .port = port, .gateway = golden::net(n.gateway)});
-    }
-    for (uint32_t a : n.owned) {
-        in.owned.push_back(golden::net(a));
-    }
-    for (const auto& [a, mac] : n.neighbours) {
-        in.neighbours.emplace_back(golden::net(a), mac);
-    }
-    in.max_services = 32;
-    in.max_backends = 16;
-    in.generation = generation;
-    return in;
-}
-
-std::unique_ptr<const fwd::Table> golden_table(uint64_t generation = 0)
-{
-    fwd::BuildResult r = fwd::Table::build(golden::config(), inputs(generation));
+    fwd::BuildResult r = golden::build_table(golden::config(), golden::node(), {.port = port, .generation = generation});
     EXPECT_TRUE(r.table) << r.error;
     return std::move(r.table);
 }
@@ -106,97 +91,185 @@ golden::Bytes bytes_of(const rte_mbuf* m)
     return {d, d + rte_pktmbuf_data_len(m)};
 }
 
-// The port ids the ring PMD hands out must line up with the table's port index 0 in the golden
-// test; ports are made lazily, once, in test order.
+// The golden port, made once (by whichever test needs it first).
 RingPort& golden_port()
 {
     static RingPort p = make_port("golden0");
     return p;
 }
 
-TEST(GoldenDpdk, EveryFixtureThroughTheLcoreLoop)
+// A frame that leaves an lcore's loop on a ring: taken off it, its bytes, the mbuf freed.
+bool take(rte_ring* ring, golden::Bytes& out)
 {
-    RingPort& port = golden_port();
-    ASSERT_EQ(port.id, 0) << "the golden table describes port 0";
-    rte_ring* ctl = rte_ring_create("golden_ctl", 64, 0, RING_F_SC_DEQ);
-    rte_ring* exc = rte_ring_create("golden_exc", 64, 0, RING_F_SC_DEQ);
-    ASSERT_NE(ctl, nullptr);
-    ASSERT_NE(exc, nullptr);
-
-    fwd::Publisher publisher(1);
-    fwd::BuildResult built = fwd::Table::build(golden::config(), inputs());
-    ASSERT_TRUE(built.table) << built.error;
-    EXPECT_TRUE(built.skipped.empty());
-    publisher.publish(std::move(built.table));
-
-    lcore::Worker worker({.ports = {port.id}, .queue = 0, .to_control = ctl, .to_exception = exc,
-                          .publisher = &publisher, .reader_id = 0},
-                         limits, flow::Timeouts::ipvs_defaults(1000));
-    worker.online();
-
-    uint64_t now = 0;  // ms (Limits::hz 1000)
-    for (const golden::Fixture& f : golden::fixtures()) {
-        SCOPED_TRACE(f.description);
-        now += f.after_ms;
-        const pkt::Counters before = worker.counters();
-        rte_mbuf* m = mbuf_of(f.input);
-        ASSERT_NE(m, nullptr);
-        ASSERT_EQ(rte_ring_enqueue(port.rx, m), 0);
-        ASSERT_EQ(worker.poll_once(now), 1);
-
-        void* got = nullptr;
-        const bool sent = rte_ring_dequeue(port.tx, &got) == 0;
-        void* to_ctl = nullptr;
-        const bool handed_ctl = rte_ring_dequeue(ctl, &to_ctl) == 0;
-        void* to_exc = nullptr;
-        const bool handed_exc = rte_ring_dequeue(exc, &to_exc) == 0;
-
-        const pkt::Counters& after = worker.counters();
-        const auto vi = static_cast<unsigned>(f.verdict);
-        EXPECT_EQ(after.verdicts[vi] - before.verdicts[vi], 1u) << "verdict " << pkt::to_string(f.verdict);
-        EXPECT_EQ(sent, f.verdict == pkt::Verdict::forward || f.verdict == pkt::Verdict::reply ||
-                            f.verdict == pkt::Verdict::solicit);
-        EXPECT_EQ(handed_ctl, f.verdict == pkt::Verdict::to_control);
-        EXPECT_EQ(handed_exc, f.verdict == pkt::Verdict::to_exception);
-        if (f.verdict == pkt::Verdict::drop) {
-            const auto ri = static_cast<unsigned>(f.reason);
-            EXPECT_EQ(after.drops[ri] - before.drops[ri], 1u) << "reason " << pkt::to_string(f.reason);
-        }
-        if (sent) {
-            EXPECT_EQ(bytes_of(static_cast<rte_mbuf*>(got)), f.output);
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(got));
-        }
-        if (handed_ctl) {
-            EXPECT_EQ(bytes_of(static_cast<rte_mbuf*>(to_ctl)), f.input) << "handed over unchanged";
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(to_ctl));
-        }
-        if (handed_exc) {
-            EXPECT_EQ(bytes_of(static_cast<rte_mbuf*>(to_exc)), f.input) << "handed over unchanged";
-            rte_pktmbuf_free(static_cast<rte_mbuf*>(to_exc));
-        }
+    void* m = nullptr;
+    if (rte_ring_dequeue(ring, &m) != 0) {
+        return false;
     }
-    EXPECT_EQ(worker.counters().drop_count(pkt::DropReason::no_table), 0u);
-    EXPECT_EQ(pkt::Counters::read(worker.counters().rx), golden::fixtures().size());
-    EXPECT_GE(golden::fixtures().size(), 30u);
-    EXPECT_GE(worker.counters().verdict_count_of(pkt::Verdict::forward), 6u);
-    worker.offline();
-    rte_ring_free(ctl);
-    rte_ring_free(exc);
+    out = bytes_of(static_cast<rte_mbuf*>(m));
+    rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    return true;
 }
 
-TEST(GoldenDpdk, NoTablePublishedDrops)
+// The golden contract's runner over the real lcore loop: one lcore::Worker (fresh for each fixture)
+// polling the golden ring port, its control and exception rings; a frame in on the port's RX ring,
+// one poll_once, and what came out on the TX ring or a hand-over ring. The verdict and the drop
+// reason are the lcore's own counters, so the runner sees what the node's statistics would count.
+class DpdkRunner : public golden::Runner {
+public:
+    explicit DpdkRunner(RingPort& port)
+        : _port(port), _ctl(rte_ring_create("golden_ctl", 64, 0, RING_F_SC_DEQ)),
+          _exc(rte_ring_create("golden_exc", 64, 0, RING_F_SC_DEQ))
+    {
+    }
+    ~DpdkRunner() override
+    {
+        if (_worker) {
+            _worker->offline();
+        }
+        _worker.reset();
+        rte_ring_free(_ctl);
+        rte_ring_free(_exc);
+    }
+    DpdkRunner(const DpdkRunner&) = delete;
+    DpdkRunner& operator=(const DpdkRunner&) = delete;
+
+    std::string_view name() const override { return "dpdk"; }
+    golden::Caps caps() const override { return golden::cap::all; }
+    std::string load(const golden::Setup& setup) override
+    {
+        if (_ctl == nullptr || _exc == nullptr) {
+            return "no hand-over rings";
+        }
+        fwd::BuildResult b = golden::build_table(setup.config, setup.node, {.port = _port.id});
+        if (!b.table) {
+            return b.error;
+        }
+        if (!b.skipped.empty()) {
+            return "not served: " + b.skipped.front();
+        }
+        _publisher.publish(std::move(b.table));
+        return {};
+    }
+    void reset() override
+    {
+        if (_worker) {
+            _worker->offline();
+        }
+        _worker.reset();
+        _worker = std::make_unique<lcore::Worker>(
+            lcore::Config{.ports = {_port.id}, .queue = 0, .to_control = _ctl, .to_exception = _exc,
+                          .publisher = &_publisher, .reader_id = 0},
+            limits, flow::Timeouts::ipvs_defaults(1000));
+        _worker->online();
+    }
+    golden::Outcome run(const golden::Bytes& frame, uint64_t now_ms) override
+    {
+        const pkt::Counters before = _worker->counters();
+        rte_mbuf* m = mbuf_of(frame);
+        if (m == nullptr || rte_ring_enqueue(_port.rx, m) != 0) {
+            golden::Outcome o;
+            o.error = "could not put the frame on the port's RX ring";
+            return o;
+        }
+        const uint32_t handled = _worker->poll_once(now_ms);
+        golden::Bytes sent;
+        golden::Bytes to_ctl;
+        golden::Bytes to_exc;
+        const bool on_tx = take(_port.tx, sent);
+        const bool on_ctl = take(_ctl, to_ctl);
+        const bool on_exc = take(_exc, to_exc);
+
+        // Exactly one verdict counted, and for a drop exactly one reason.
+        const pkt::Counters& after = _worker->counters();
+        std::string error;
+        auto v = pkt::Verdict::drop;
+        unsigned counted = 0;
+        for (unsigned i = 0; i < pkt::verdict_count; ++i) {
+            if (after.verdicts[i] != before.verdicts[i]) {
+                v = static_cast<pkt::Verdict>(i);
+                counted += static_cast<unsigned>(after.verdicts[i] - before.verdicts[i]);
+            }
+        }
+        auto r = pkt::DropReason::none;
+        for (unsigned i = 0; i < pkt::drop_reason_count; ++i) {
+            if (after.drops[i] != before.drops[i]) {
+                r = static_cast<pkt::DropReason>(i);
+            }
+        }
+        golden::Outcome o = golden::outcome_of(v, r);
+        if (handled != 1 || counted != 1 || pkt::Counters::read(after.rx) != pkt::Counters::read(before.rx) + 1) {
+            error += "the lcore handled " + std::to_string(handled) + " frames and counted " + std::to_string(counted) +
+                     " verdicts; ";
+        }
+        const bool sends = o.verdict == golden::Verdict::forward || o.verdict == golden::Verdict::reply ||
+                           o.verdict == golden::Verdict::solicit;
+        if (on_tx != sends || on_ctl != (v == pkt::Verdict::to_control) || on_exc != (v == pkt::Verdict::to_exception)) {
+            error += std::string("counted ") + std::string(pkt::to_string(v)) + " but the frame went to" +
+                     (on_tx ? " TX" : "") + (on_ctl ? " control" : "") + (on_exc ? " the exception path" : "") +
+                     (on_tx || on_ctl || on_exc ? "" : " nowhere") + "; ";
+        }
+        o.frame = on_tx ? sent : on_ctl ? to_ctl : on_exc ? to_exc : golden::Bytes{};
+        o.error += error;
+        return o;
+    }
+
+private:
+    RingPort& _port;
+    rte_ring* _ctl;
+    rte_ring* _exc;
+    fwd::Publisher _publisher{1};
+    std::unique_ptr<lcore::Worker> _worker;
+};
+
+// Made by the first golden test, loaded once, destroyed by main() before the EAL is cleaned up.
+std::unique_ptr<DpdkRunner> g_golden;
+std::string g_golden_error;
+
+class GoldenDpdk : public testing::TestWithParam<golden::Fixture> {};
+TEST_P(GoldenDpdk, Fixture)
+{
+    if (!g_golden) {
+        g_golden = std::make_unique<DpdkRunner>(golden_port());
+        g_golden_error = g_golden->load(golden::setup());
+    }
+    ASSERT_EQ(g_golden_error, "") << "the golden setup does not load";
+    const golden::Report r = golden::check(*g_golden, GetParam());
+    if (r.skipped) {
+        GTEST_SKIP() << r.message;
+    }
+    if (!r.message.empty()) {
+        ADD_FAILURE() << r.message;
+    }
+}
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenDpdk, testing::ValuesIn(golden::fixtures()),
+                         [](const testing::TestParamInfo<golden::Fixture>& info) { return info.param.name; });
+
+TEST(LcoreDrops, NoTablePublished)
 {
     RingPort& port = golden_port();
     fwd::Publisher publisher(1);
     lcore::Worker worker({.ports = {port.id}, .publisher = &publisher, .reader_id = 0}, limits,
                          flow::Timeouts::ipvs_defaults(1000));
     worker.online();
-    rte_mbuf* m = mbuf_of(golden::fixtures().front().input);
+    rte_mbuf* m = mbuf_of(golden::fixtures().front().steps.front().input);
     ASSERT_EQ(rte_ring_enqueue(port.rx, m), 0);
     EXPECT_EQ(worker.poll_once(1), 1);
     EXPECT_EQ(worker.counters().drop_count(pkt::DropReason::no_table), 1u);
     EXPECT_EQ(rte_ring_count(port.tx), 0u);
     worker.offline();
+}
+
+// The first step of a one-step fixture with this outcome.
+const golden::Step& first_step(const std::vector<golden::Fixture>& all, golden::Verdict v,
+                               golden::Handover to = golden::Handover::any)
+{
+    for (const golden::Fixture& f : all) {
+        if (f.steps.size() == 1 && f.steps[0].verdict == v && f.steps[0].to == to) {
+            return f.steps[0];
+        }
+    }
+    ADD_FAILURE() << "no one-step fixture " << golden::to_string(v) << " " << golden::to_string(to);
+    return all.front().steps.front();
 }
 
 // A reader lcore forwards a steady stream while the control thread publishes new tables thousands of
@@ -206,13 +279,13 @@ TEST(RcuDpdk, PublishWhileForwarding)
 {
     RingPort port = make_port("rcu0");
     fwd::Publisher publisher(2);
-    publisher.publish(golden_table(0));
-
     // The golden SYN to 10.0.0.100:80, with the golden node's port at this ring port's id.
+    const conf::Config config = golden::config();
     auto table_for = [&](uint64_t gen) {
-        fwd::BuildResult r = fwd::Table::build(golden::config(), inputs(gen, port.id));
+        fwd::BuildResult r = golden::build_table(config, golden::node(), {.port = port.id, .generation = gen});
         return std::move(r.table);
     };
+    publisher.publish(table_for(0));
     publisher.publish(table_for(1));
 
     lcore::Worker worker({.ports = {port.id}, .publisher = &publisher, .reader_id = 1, .idle_polls = 1024,
@@ -229,13 +302,13 @@ TEST(RcuDpdk, PublishWhileForwarding)
             t.join();
         }
     } join{stop, reader};
-    golden::Fixture syn;
+    golden::Step syn;
     for (const golden::Fixture& f : golden::fixtures()) {
-        if (f.description.starts_with("TCP SYN to DR service")) {
-            syn = f;
+        if (f.name == "dr_syn") {
+            syn = f.steps.front();
         }
     }
-    ASSERT_EQ(syn.verdict, pkt::Verdict::forward);
+    ASSERT_EQ(syn.verdict, golden::Verdict::forward);
     constexpr int publishes = 3000;
     constexpr int per_publish = 2;
     uint64_t sent = 0;
@@ -313,7 +386,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
 
     const pkt::Steering steering(2);
     fwd::Publisher publisher(2);
-    fwd::BuildResult built = fwd::Table::build(golden::config(), inputs(0, port));
+    fwd::BuildResult built = golden::build_table(golden::config(), golden::node(), {.port = port});
     ASSERT_TRUE(built.table) << built.error;
     uint32_t si = 0;
     ASSERT_NE(built.table->find_service(golden::net(golden::ip(10, 0, 0, 100)), 6, wire::net16(8080), &si), nullptr);
@@ -328,12 +401,12 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     w0.online();
     w1.online();
 
-    const golden::Node n = golden::node();
-    const golden::Mac client_mac{0x02, 0, 0, 0, 0, 0x50};
-    const golden::Mac web1_mac{0x02, 0, 0, 0, 0, 0x11};
-    const uint32_t client = golden::ip(10, 0, 0, 50);
-    const uint32_t vip = golden::ip(10, 0, 0, 100);
-    const uint32_t web1 = golden::ip(10, 0, 0, 11);
+    using golden::client;
+    using golden::client_mac;
+    using golden::port_mac;
+    using golden::vip;
+    using golden::web1;
+    using golden::web1_mac;
     constexpr int flows = 64;
     uint64_t now = 1;
     auto run = [&](int rounds) {
@@ -364,7 +437,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     for (int i = 0; i < flows; ++i) {
         const auto cport = static_cast<uint16_t>(42000 + i);
         ++owned_by[owner(cport)];
-        send(owner(cport), golden::eth(n.port_mac, client_mac, 0x0800,
+        send(owner(cport), golden::eth(port_mac, client_mac, 0x0800,
                                        golden::ipv4({.src = client, .dst = vip, .proto = 6},
                                                     golden::tcp(client, vip, cport, 8080, 0x02, 1))));
     }
@@ -375,7 +448,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
 
     for (int i = 0; i < flows; ++i) {
         const auto cport = static_cast<uint16_t>(42000 + i);
-        send(1 - owner(cport), golden::eth(n.port_mac, web1_mac, 0x0800,
+        send(1 - owner(cport), golden::eth(port_mac, web1_mac, 0x0800,
                                            golden::ipv4({.src = web1, .dst = client, .proto = 6},
                                                         golden::tcp(web1, client, 80, cport, 0x12, 5000))));
     }
@@ -384,7 +457,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     ASSERT_EQ(replies.size(), static_cast<size_t>(flows)) << "every reply translated by its flow's owner";
     for (const golden::Bytes& b : replies) {
         const uint16_t cport = static_cast<uint16_t>(b[14 + 20 + 2] << 8 | b[14 + 20 + 3]);
-        EXPECT_EQ(b, golden::eth(client_mac, n.port_mac, 0x0800,
+        EXPECT_EQ(b, golden::eth(client_mac, port_mac, 0x0800,
                                  golden::ipv4({.src = vip, .dst = client, .proto = 6, .ttl = 63},
                                               golden::tcp(vip, client, 8080, cport, 0x12, 5000))));
     }
@@ -397,7 +470,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     // The client's ACK completes each handshake on the owner: ESTABLISHED, counted active there.
     for (int i = 0; i < flows; ++i) {
         const auto cport = static_cast<uint16_t>(42000 + i);
-        send(owner(cport), golden::eth(n.port_mac, client_mac, 0x0800,
+        send(owner(cport), golden::eth(port_mac, client_mac, 0x0800,
                                        golden::ipv4({.src = client, .dst = vip, .proto = 6},
                                                     golden::tcp(client, vip, cport, 8080, 0x10, 2))));
     }
@@ -450,24 +523,13 @@ void free_full(rte_ring* r)
     rte_ring_free(r);
 }
 
-const golden::Fixture& first_fixture(const std::vector<golden::Fixture>& all, pkt::Verdict v)
-{
-    for (const golden::Fixture& f : all) {
-        if (f.verdict == v) {
-            return f;
-        }
-    }
-    ADD_FAILURE() << "no fixture with verdict " << pkt::to_string(v);
-    return all.front();
-}
-
 TEST(LcoreDrops, HandOverRingsFull)
 {
     RingPort port = make_port("ringfull0");
     rte_ring* ctl = full_ring("ringfull_ctl");
     rte_ring* exc = full_ring("ringfull_exc");
     fwd::Publisher publisher(1);
-    publisher.publish(std::move(fwd::Table::build(golden::config(), inputs(0, port.id)).table));
+    publisher.publish(golden_table(port.id));
     ASSERT_NE(publisher.current(), nullptr);
     lcore::Worker worker({.ports = {port.id}, .to_control = ctl, .to_exception = exc, .publisher = &publisher,
                           .reader_id = 0},
@@ -475,8 +537,8 @@ TEST(LcoreDrops, HandOverRingsFull)
     worker.online();
     const std::vector<golden::Fixture> all = golden::fixtures();
     const unsigned free_before = rte_mempool_avail_count(g_pool);
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(first_fixture(all, pkt::Verdict::to_control).input)), 0);
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(first_fixture(all, pkt::Verdict::to_exception).input)), 0);
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(first_step(all, golden::Verdict::pass, golden::Handover::control).input)), 0);
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(first_step(all, golden::Verdict::pass, golden::Handover::kernel).input)), 0);
     EXPECT_EQ(worker.poll_once(1), 2u);
     const pkt::Counters& c = worker.counters();
     EXPECT_EQ(c.drop_count(pkt::DropReason::control_ring_full), 1u);
@@ -505,13 +567,13 @@ TEST(LcoreDrops, TxQueueFull)
     ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 512, 0, nullptr), 0);
     ASSERT_EQ(rte_eth_dev_start(port), 0);
     fwd::Publisher publisher(1);
-    publisher.publish(std::move(fwd::Table::build(golden::config(), inputs(0, port)).table));
+    publisher.publish(golden_table(port));
     ASSERT_NE(publisher.current(), nullptr);
     lcore::Worker worker({.ports = {port}, .publisher = &publisher, .reader_id = 0}, limits,
                          flow::Timeouts::ipvs_defaults(1000));
     worker.online();
     const std::vector<golden::Fixture> all = golden::fixtures();
-    const golden::Fixture& fwd = first_fixture(all, pkt::Verdict::forward);
+    const golden::Step& fwd = first_step(all, golden::Verdict::forward);
     const unsigned free_before = rte_mempool_avail_count(g_pool);
     ASSERT_EQ(rte_ring_enqueue(rx, mbuf_of(fwd.input)), 0);
     EXPECT_EQ(worker.poll_once(1), 1u);
@@ -543,24 +605,23 @@ TEST(LcoreDrops, RedirectRingFull)
     ASSERT_NE(to_self, nullptr);
     const pkt::Steering steering(2);
     fwd::Publisher publisher(1);
-    publisher.publish(std::move(fwd::Table::build(golden::config(), inputs(0, port.id)).table));
+    publisher.publish(golden_table(port.id));
     ASSERT_NE(publisher.current(), nullptr);
     lcore::Worker worker({.ports = {port.id}, .index = 0, .redirect_in = to_self, .redirect_to = {to_self, to_other},
                           .steering = &steering, .publisher = &publisher, .reader_id = 0},
                          limits, flow::Timeouts::ipvs_defaults(1000));
     worker.online();
-    const uint32_t client = golden::ip(10, 0, 0, 50);
-    const uint32_t vip = golden::ip(10, 0, 0, 100);
-    const uint32_t web1 = golden::ip(10, 0, 0, 11);
+    using golden::client;
+    using golden::vip;
+    using golden::web1;
     uint16_t cport = 42000;
     // web1:80 serves :8080 and :8081; the reply tries :8080 first, on its owner.
     while (steering.owner({.src = golden::net(client), .dst = golden::net(vip), .sport = wire::net16(cport),
                            .dport = wire::net16(8080), .proto = 6}) != 1) {
         ++cport;
     }
-    const golden::Node n = golden::node();
     const unsigned free_before = rte_mempool_avail_count(g_pool);
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(golden::eth(n.port_mac, {0x02, 0, 0, 0, 0, 0x11}, 0x0800,
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(golden::eth(golden::port_mac, golden::web1_mac, 0x0800,
                                                           golden::ipv4({.src = web1, .dst = client, .proto = 6},
                                                                        golden::tcp(web1, client, 80, cport, 0x12, 5000))))),
               0);
@@ -599,6 +660,7 @@ int main(int argc, char** argv)
         return 77;
     }
     const int rc = RUN_ALL_TESTS();
+    g_golden.reset();
     rte_eal_cleanup();
     return rc;
 }

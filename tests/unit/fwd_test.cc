@@ -1,14 +1,14 @@
 // The forwarding table's control-side pieces, driven through pkt::process on byte buffers (no DPDK):
 // neighbour learning (solicit → reply → learn → republish → forward), the lc schedulers'
 // per-backend counts kept exact by the flow table's end hook, the per-backend byte counters, the
-// ICMP rate limit on an injected clock; and the golden fixtures: every one through pkt::process,
-// and every drop reason and scheduler covered by one.
+// ICMP rate limit on an injected clock, the flood-proof flow table, ICMP errors within the frame. On
+// the golden network (tests/golden/setup.h); the golden fixtures themselves are golden_test.cc's.
 #include "conf/model.h"
 #include "dataplane/dpdk/control/neighbours.h"
 #include "dataplane/dpdk/datapath/table.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"
 #include "tests/golden/builder.h"
-#include "tests/golden/fixtures.h"
+#include "tests/golden/setup.h"
 
 #include <gtest/gtest.h>
 
@@ -26,18 +26,20 @@ using golden::eth;
 using golden::ip;
 using golden::net;
 
-constexpr golden::Mac port_mac{0x02, 0, 0, 0, 0, 0x01};
-constexpr golden::Mac client_mac{0x02, 0, 0, 0, 0, 0x50};
-constexpr golden::Mac web3_mac{0x02, 0, 0, 0, 0, 0x13};
+using golden::bcast;
+using golden::client;
+using golden::client_mac;
+using golden::port_mac;
+using golden::vip;
+using golden::web1;
+using golden::web1_mac;
+using golden::web2;
+using golden::web2_mac;
+using golden::web3;
+using golden::web3_mac;
 constexpr golden::Mac stranger_mac{0x02, 0, 0, 0, 0, 0x77};
-constexpr golden::Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-constexpr golden::Mac zero{};
-constexpr uint32_t node = ip(10, 0, 0, 2);
-constexpr uint32_t client = ip(10, 0, 0, 50);
-constexpr uint32_t vip = ip(10, 0, 0, 100);
-constexpr uint32_t web1 = ip(10, 0, 0, 11);
-constexpr uint32_t web2 = ip(10, 0, 0, 12);
-constexpr uint32_t web3 = ip(10, 0, 0, 13);
+constexpr golden::Mac zero = golden::zero_mac;
+constexpr uint32_t node = golden::node_ip;
 
 conf::Ip cip(uint32_t host) { return conf::Ip::v4(host); }
 
@@ -60,15 +62,17 @@ conf::Config config(conf::LbAlgo algo, std::vector<uint32_t> reals)
     return c;
 }
 
-fwd::Inputs inputs(const std::vector<std::pair<uint32_t, fwd::Mac>>& neighbours)
+// The golden node's port alone, owning the VIP, knowing `neighbours`: a table with room for 4
+// services of 4 backends.
+golden::Node node_with(std::vector<std::pair<uint32_t, golden::Mac>> neighbours)
 {
-    fwd::Inputs in;
-    in.ports.push_back({.mac = port_mac, .ip = net(node), .prefix = 24, .mtu = 1500});
-    in.owned.push_back(net(vip));
-    in.neighbours = neighbours;
-    in.max_services = 4;
-    in.max_backends = 4;
-    return in;
+    return {.port_mac = port_mac, .port_ip = node, .prefix = 24, .mtu = 1500, .ports = 1, .gateway = 0,
+            .via_gateway = {}, .owned = {vip}, .neighbours = std::move(neighbours)};
+}
+
+fwd::BuildResult build(const conf::Config& cfg, const golden::Node& n)
+{
+    return golden::build_table(cfg, n, {.port = 0, .max_services = 4, .max_backends = 4, .generation = 0});
 }
 
 constexpr pkt::Limits limits{.flows = 1024, .services = 4, .backends = 4, .persist = 64, .hz = 1000};
@@ -119,7 +123,7 @@ TEST(Neighbours, LearnsRepliesToUsAndWantedAddressesOnly)
 TEST(Neighbours, SolicitLearnRepublishForward)
 {
     const conf::Config cfg = config(conf::LbAlgo::rr, {web3});
-    fwd::BuildResult b = fwd::Table::build(cfg, inputs({}));
+    fwd::BuildResult b = build(cfg, node_with({}));
     ASSERT_TRUE(b.table) << b.error;
     pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
 
@@ -133,7 +137,11 @@ TEST(Neighbours, SolicitLearnRepublishForward)
     n.ours(net(node));
     ASSERT_TRUE(n.learn(reply.data(), static_cast<uint32_t>(reply.size()), 11));
 
-    fwd::BuildResult next = fwd::Table::build(cfg, inputs(n.entries()));
+    std::vector<std::pair<uint32_t, golden::Mac>> learnt;
+    for (const auto& [a, mac] : n.entries()) {
+        learnt.emplace_back(net(a), mac);  // network order back to the node's host order
+    }
+    fwd::BuildResult next = build(cfg, node_with(learnt));
     ASSERT_TRUE(next.table) << next.error;
     Bytes again = syn(40000);
     ASSERT_EQ(run(*next.table, lc, again, 1000).verdict, pkt::Verdict::forward);
@@ -145,9 +153,7 @@ TEST(Neighbours, SolicitLearnRepublishForward)
 // lc picks by active/inactive counts; flows that end (expire) must leave them, or lc drifts.
 TEST(LcCounts, ExactThroughHandshakeAndExpiry)
 {
-    const auto mac = [](uint8_t x) { return fwd::Mac{0x02, 0, 0, 0, 0, x}; };
-    fwd::BuildResult b = fwd::Table::build(config(conf::LbAlgo::lc, {web1, web2}),
-                                           inputs({{net(web1), mac(0x11)}, {net(web2), mac(0x12)}}));
+    fwd::BuildResult b = build(config(conf::LbAlgo::lc, {web1, web2}), node_with({{web1, web1_mac}, {web2, web2_mac}}));
     ASSERT_TRUE(b.table) << b.error;
     pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
     for (uint16_t p = 0; p < 10; ++p) {
@@ -183,25 +189,24 @@ TEST(LcCounts, ExactThroughHandshakeAndExpiry)
 // flow; the requests and replies differ in size, so "in" and "out" cannot be swapped unseen.
 TEST(BackendCounters, NatBytesBothWaysExactly)
 {
-    const auto mac = [](uint8_t x) { return fwd::Mac{0x02, 0, 0, 0, 0, x}; };
     conf::Config cfg = config(conf::LbAlgo::rr, {web1, web2});
     cfg.virtual_servers[0].kind = conf::LbKind::nat;
-    fwd::BuildResult b = fwd::Table::build(
-        cfg, inputs({{net(web1), mac(0x11)}, {net(web2), mac(0x12)}, {net(client), client_mac}}));
+    fwd::BuildResult b = build(cfg, node_with({{web1, web1_mac}, {web2, web2_mac}, {client, client_mac}}));
     ASSERT_TRUE(b.table) << b.error;
     pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
     const uint32_t reals[] = {web1, web2};
+    const golden::Mac macs[] = {web1_mac, web2_mac};
     for (uint16_t i = 0; i < 2; ++i) {
         const auto sport = static_cast<uint16_t>(42000 + i);
         Bytes request = eth(port_mac, client_mac, 0x0800,
                             golden::ipv4({.src = client, .dst = vip, .proto = 6},
                                          golden::tcp(client, vip, sport, 80, 0x02, 1, Bytes(100 + i, 0x61))));
         ASSERT_EQ(run(*b.table, lc, request, 1).verdict, pkt::Verdict::forward);
-        Bytes reply = eth(port_mac, mac(static_cast<uint8_t>(0x11 + i)), 0x0800,
+        Bytes reply = eth(port_mac, macs[i], 0x0800,
                           golden::ipv4({.src = reals[i], .dst = client, .proto = 6},
                                        golden::tcp(reals[i], client, 80, sport, 0x18, 9, Bytes(1000 + i, 0x62))));
         ASSERT_EQ(run(*b.table, lc, reply, 2).verdict, pkt::Verdict::forward);
-        Bytes again = eth(port_mac, mac(static_cast<uint8_t>(0x11 + i)), 0x0800,
+        Bytes again = eth(port_mac, macs[i], 0x0800,
                           golden::ipv4({.src = reals[i], .dst = client, .proto = 6},
                                        golden::tcp(reals[i], client, 80, sport, 0x10, 9)));
         ASSERT_EQ(run(*b.table, lc, again, 3).verdict, pkt::Verdict::forward);
@@ -229,8 +234,7 @@ TEST(IcmpRateLimit, BurstOfFiftyThenAThousandASecond)
 {
     conf::Config cfg = config(conf::LbAlgo::rr, {web2});
     cfg.virtual_servers[0].kind = conf::LbKind::tun;
-    const golden::Mac web2_mac{0x02, 0, 0, 0, 0, 0x12};
-    fwd::BuildResult b = fwd::Table::build(cfg, inputs({{net(web2), web2_mac}, {net(client), client_mac}}));
+    fwd::BuildResult b = build(cfg, node_with({{web2, web2_mac}, {client, client_mac}}));
     ASSERT_TRUE(b.table) << b.error;
     constexpr uint64_t hz = 1'000'000;
     pkt::LcoreState lc({.flows = 1024, .services = 4, .backends = 4, .persist = 64, .hz = hz},
@@ -278,9 +282,7 @@ TEST(IcmpRateLimit, BurstOfFiftyThenAThousandASecond)
 // with the IPVS timeouts, at 1000 ticks a second.
 TEST(Flood, SpoofedSynsAndAcksCostNoEstablishedFlow)
 {
-    const auto mac = [](uint8_t x) { return fwd::Mac{0x02, 0, 0, 0, 0, x}; };
-    fwd::BuildResult b = fwd::Table::build(config(conf::LbAlgo::rr, {web1, web2}),
-                                           inputs({{net(web1), mac(0x11)}, {net(web2), mac(0x12)}}));
+    fwd::BuildResult b = build(config(conf::LbAlgo::rr, {web1, web2}), node_with({{web1, web1_mac}, {web2, web2_mac}}));
     ASSERT_TRUE(b.table) << b.error;
     pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
     const uint32_t cap = lc.flows.capacity();
@@ -333,8 +335,7 @@ TEST(Flood, SpoofedSynsAndAcksCostNoEstablishedFlow)
 // no MTU.
 TEST(IcmpErrors, StayInsideTheFrameAndReportNoMtuUnder68)
 {
-    const golden::Mac web2_mac{0x02, 0, 0, 0, 0, 0x12};
-    fwd::BuildResult b = fwd::Table::build(config(conf::LbAlgo::rr, {web1}), inputs({{net(web1), web3_mac}}));
+    fwd::BuildResult b = build(config(conf::LbAlgo::rr, {web1}), node_with({{web1, web3_mac}}));
     ASSERT_TRUE(b.table) << b.error;
     pkt::LcoreState lc(limits, flow::Timeouts::ipvs_defaults(1000));
     const Bytes dying = eth(port_mac, client_mac, 0x0800,
@@ -365,9 +366,9 @@ TEST(IcmpErrors, StayInsideTheFrameAndReportNoMtuUnder68)
     // A TUN port with MTU 87: 67 bytes of room after the outer header, no path MTU to report.
     conf::Config cfg = config(conf::LbAlgo::rr, {web2});
     cfg.virtual_servers[0].kind = conf::LbKind::tun;
-    fwd::Inputs in = inputs({{net(web2), web2_mac}, {net(client), client_mac}});
-    in.ports[0].mtu = 87;
-    fwd::BuildResult tun = fwd::Table::build(cfg, in);
+    golden::Node n = node_with({{web2, web2_mac}, {client, client_mac}});
+    n.mtu = 87;
+    fwd::BuildResult tun = build(cfg, n);
     ASSERT_TRUE(tun.table) << tun.error;
     pkt::LcoreState lt(limits, flow::Timeouts::ipvs_defaults(1000));
     const Bytes big = eth(port_mac, client_mac, 0x0800,
@@ -376,142 +377,13 @@ TEST(IcmpErrors, StayInsideTheFrameAndReportNoMtuUnder68)
     r = process_with(lt, *tun.table, big, 128, &got);
     EXPECT_EQ(pkt::to_string(r.reason), "too_big");
     // MTU 88: 68 bytes of room, reported.
-    in.ports[0].mtu = 88;
-    tun = fwd::Table::build(cfg, in);
+    n.mtu = 88;
+    tun = build(cfg, n);
     ASSERT_TRUE(tun.table) << tun.error;
     r = process_with(lt, *tun.table, big, 128, &got);
     ASSERT_EQ(r.verdict, pkt::Verdict::reply);
     EXPECT_EQ(got[14 + 20], 3);
     EXPECT_EQ(got[14 + 20 + 6] << 8 | got[14 + 20 + 7], 68);
-}
-
-// The golden node (tests/golden/fixtures.h) as fwd::Inputs, as tests/dataplane builds them.
-fwd::Inputs golden_inputs()
-{
-    const golden::Node n = golden::node();
-    fwd::Inputs in;
-    in.ports.resize(n.ports);
-    in.ports[0] = {.mac = n.port_mac, .ip = net(n.port_ip), .prefix = n.prefix, .mtu = n.mtu};
-    for (const auto& [dst, prefix] : n.via_gateway) {
-        in.routes.push_back({.dst = net(dst), .prefix = prefix, .port = 0, .gateway = net(n.gateway)});
-    }
-    for (uint32_t a : n.owned) {
-        in.owned.push_back(net(a));
-    }
-    for (const auto& [a, mac] : n.neighbours) {
-        in.neighbours.emplace_back(net(a), mac);
-    }
-    in.max_services = 32;
-    in.max_backends = 16;
-    return in;
-}
-
-// The golden fixtures through pkt::process alone, without DPDK (tests/dataplane runs them through
-// the lcore loop when an EAL can start): verdict, reason and the exact frame out.
-TEST(Golden, EveryFixtureThroughProcess)
-{
-    fwd::BuildResult b = fwd::Table::build(golden::config(), golden_inputs());
-    ASSERT_TRUE(b.table) << b.error;
-    EXPECT_TRUE(b.skipped.empty());
-    pkt::LcoreState lc({.flows = 1024, .services = 32, .backends = 16}, flow::Timeouts::ipvs_defaults(1000));
-    constexpr uint32_t headroom = 128;  // an mbuf's: TUN prepends its header there
-    uint64_t now = 0;
-    for (const golden::Fixture& fx : golden::fixtures()) {
-        SCOPED_TRACE(fx.description);
-        now += fx.after_ms;
-        Bytes buf(headroom, 0);
-        buf.insert(buf.end(), fx.input.begin(), fx.input.end());
-        pkt::Frame f{.data = buf.data() + headroom, .len = static_cast<uint32_t>(fx.input.size()), .headroom = headroom,
-                     .port = 0, .hop = 0};
-        const pkt::Result r = pkt::process(*b.table, lc, f, now);
-        EXPECT_EQ(pkt::to_string(r.verdict), pkt::to_string(fx.verdict));
-        EXPECT_EQ(pkt::to_string(r.reason), pkt::to_string(fx.reason));
-        const Bytes got(f.data, f.data + f.len);
-        if (fx.verdict == pkt::Verdict::forward || fx.verdict == pkt::Verdict::reply || fx.verdict == pkt::Verdict::solicit) {
-            EXPECT_EQ(r.port, 0);
-            EXPECT_EQ(got, fx.output);
-        } else if (fx.verdict != pkt::Verdict::drop) {
-            EXPECT_EQ(got, fx.input) << "handed over unchanged";
-        }
-    }
-}
-
-// The drop reasons no frame through pkt::process can produce, and where each is tested instead.
-const std::map<pkt::DropReason, std::string_view>& not_from_process()
-{
-    using R = pkt::DropReason;
-    static const std::map<R, std::string_view> m = {
-        {R::none, "not a drop"},
-        {R::kind_unsupported, "unreachable: DR, NAT and TUN (every conf::LbKind) are implemented"},
-        {R::no_table, "the lcore loop before a table is published: GoldenDpdk.NoTablePublishedDrops"},
-        {R::control_ring_full, "the lcore loop's hand-over: LcoreDrops.HandOverRingsFull (tests/dataplane)"},
-        {R::exception_ring_full, "the lcore loop's hand-over: LcoreDrops.HandOverRingsFull (tests/dataplane)"},
-        {R::tx_full, "the lcore loop's TX burst: LcoreDrops.TxQueueFull (tests/dataplane)"},
-        {R::redirect_ring_full, "the lcore loop's redirect: LcoreDrops.RedirectRingFull (tests/dataplane)"},
-    };
-    return m;
-}
-
-// README: the golden table covers every drop reason. A reason appended to verdict.h without a
-// fixture (or without a name) fails here.
-TEST(GoldenCoverage, EveryDropReasonHasAFixture)
-{
-    std::set<pkt::DropReason> seen;
-    for (const golden::Fixture& f : golden::fixtures()) {
-        if (f.verdict == pkt::Verdict::drop) {
-            seen.insert(f.reason);
-        }
-    }
-    for (unsigned i = 0; i < pkt::drop_reason_count; ++i) {
-        const auto r = static_cast<pkt::DropReason>(i);
-        EXPECT_NE(pkt::to_string(r), "?") << "drop reason " << i << " has no name";
-        if (const auto it = not_from_process().find(r); it != not_from_process().end()) {
-            std::printf("not a golden fixture: %s (%s)\n", std::string(pkt::to_string(r)).c_str(),
-                        std::string(it->second).c_str());
-            continue;
-        }
-        EXPECT_TRUE(seen.contains(r)) << "no golden fixture drops with " << pkt::to_string(r);
-    }
-    EXPECT_EQ(pkt::to_string(static_cast<pkt::DropReason>(pkt::drop_reason_count)), "?")
-        << "drop_reason_count is behind the enum";
-}
-
-// README: the golden table covers every scheduler. Every algorithm the dataplane builds (lblc, lblcr
-// and dh are refused at build: no service can use them) needs a service in golden::config() and a
-// fixture that a service of it forwards.
-TEST(GoldenCoverage, EverySchedulerHasAFixture)
-{
-    const conf::Config cfg = golden::config();
-    const std::vector<golden::Fixture> fx = golden::fixtures();
-    const sched::Backend two[] = {{.key = 1, .weight = 1, .available = true}, {.key = 2, .weight = 3, .available = true}};
-    int implemented = 0;
-    for (unsigned i = 0; sched::to_string(static_cast<sched::Algo>(i)) != "?"; ++i) {
-        const auto algo = static_cast<sched::Algo>(i);
-        if (!sched::Service::build(algo, two)) {
-            std::printf("not built by the dataplane: %s\n", std::string(sched::to_string(algo)).c_str());
-            continue;
-        }
-        ++implemented;
-        std::set<uint16_t> ports;  // the golden services of this algorithm (TCP/UDP to the VIP)
-        for (const conf::VirtualServer& vs : cfg.virtual_servers) {
-            if (static_cast<unsigned>(vs.algo) == i) {
-                ports.insert(vs.port);
-            }
-        }
-        bool forwarded = false;
-        for (const golden::Fixture& f : fx) {
-            const Bytes& p = f.input;
-            if (f.verdict != pkt::Verdict::forward || p.size() < 14 + 20 + 4 || p[12] != 0x08 || p[13] != 0x00 ||
-                (p[14 + 9] != 6 && p[14 + 9] != 17) || p[14] != 0x45) {
-                continue;
-            }
-            const uint32_t dst = uint32_t{p[30]} << 24 | uint32_t{p[31]} << 16 | uint32_t{p[32]} << 8 | p[33];
-            const auto dport = static_cast<uint16_t>(p[14 + 20 + 2] << 8 | p[14 + 20 + 3]);
-            forwarded = forwarded || (dst == vip && ports.contains(dport));
-        }
-        EXPECT_TRUE(forwarded) << "no golden fixture forwards through a " << sched::to_string(algo) << " service";
-    }
-    EXPECT_GE(implemented, 10) << "rr wrr lc wlc sh mh sed nq fo ovf at least";
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// ARP (RFC 826): the node answers for the addresses it owns (its port's and the VIPs it is MASTER
+// for), passes replies and gratuitous ARPs to control (which learns neighbours from them), and
+// drops what it must not answer.
+#include "tests/golden/fixtures.h"
+#include "tests/golden/frames.h"
+
+namespace golden {
+
+std::vector<Fixture> arp_fixtures()
+{
+    using namespace frames;
+    std::vector<Fixture> f;
+    f.push_back(one("arp_who_has_owned_vip",
+                    out("ARP who-has owned VIP 10.0.0.100: reply with the port's MAC",
+                        eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero_mac, vip)), Verdict::reply,
+                        eth(client_mac, port_mac, 0x0806, arp(2, port_mac, vip, client_mac, client)))));
+    f.push_back(one("arp_who_has_node",
+                    out("ARP who-has the node's own IP: reply",
+                        eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero_mac, node_ip)), Verdict::reply,
+                        eth(client_mac, port_mac, 0x0806, arp(2, port_mac, node_ip, client_mac, client)))));
+    f.push_back(one("arp_who_has_backup_vip",
+                    drop("ARP who-has a VIP this node does not own (VRRP backup): no reply",
+                         eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero_mac, vip_backup)),
+                         Reason::arp_vip_not_owned)));
+    f.push_back(one("arp_who_has_stranger",
+                    drop("ARP who-has an address that is neither ours nor a VIP: no reply",
+                         eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero_mac, ip(10, 0, 0, 77))),
+                         Reason::arp_not_ours)));
+    f.push_back(one("arp_reply_from_backend",
+                    pass("ARP reply from a backend: to control, which learns the neighbour (and tells the kernel)",
+                         eth(port_mac, web1_mac, 0x0806, arp(2, web1_mac, web1, port_mac, node_ip)), Handover::control)));
+    f.push_back(one("arp_gratuitous_from_peer",
+                    pass("gratuitous ARP from the peer for the VIP: to control (a conflict, or a neighbour's new MAC)",
+                         eth(bcast, peer_mac, 0x0806, arp(1, peer_mac, vip, zero_mac, vip)), Handover::control)));
+    {
+        Bytes a = eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero_mac, vip));
+        a.resize(14 + 27);
+        f.push_back(one("arp_truncated", drop("ARP cut one byte short", a, Reason::arp_truncated)));
+    }
+    f.push_back(one("arp_broadcast_sender",
+                    drop("ARP who-has the VIP from a broadcast sender MAC: no reply (it would be broadcast), nothing learnt",
+                         eth(bcast, client_mac, 0x0806, arp(1, bcast, client, zero_mac, vip)), Reason::arp_bad_sender)));
+    f.push_back(one("arp_multicast_sender",
+                    drop("gratuitous ARP with a multicast sender MAC: not passed on for learning",
+                         eth(bcast, client_mac, 0x0806, arp(1, vrrp_mcast, web1, zero_mac, web1)), Reason::arp_bad_sender)));
+    {
+        Bytes a = eth(bcast, client_mac, 0x0806, arp(1, client_mac, client, zero_mac, vip));
+        a[14 + 1] = 6;  // hardware type 6 (IEEE 802), not Ethernet (1): RFC 826 says drop it
+        f.push_back(one("arp_hardware_type_6",
+                        drop("ARP with hardware type 6: not Ethernet/IPv4, no reply", a, Reason::arp_unsupported)));
+    }
+    return f;
+}
+
+}  // namespace golden

@@ -1,0 +1,126 @@
+// What is dropped before any service sees it: malformed IPv4 (RFC 791 §3.1, RFC 1122 §3.2.1.2),
+// fragments, martian sources (RFC 1812 §5.3.7: they make no flow, and get no ICMP), source routes
+// and options whose lengths do not add up.
+#include "tests/golden/fixtures.h"
+#include "tests/golden/frames.h"
+
+#include <string>
+#include <tuple>
+
+namespace golden {
+
+std::vector<Fixture> drops_fixtures()
+{
+    using namespace frames;
+    std::vector<Fixture> f;
+
+    auto syn_from = [](uint32_t src, uint16_t sport) {
+        return eth(port_mac, client_mac, 0x0800, ipv4({.src = src, .dst = vip, .proto = 6}, tcp(src, vip, sport, 80, syn, 1)));
+    };
+    const std::tuple<uint32_t, const char*, const char*> martians[] = {
+        {ip(0, 0, 0, 0), "zero", "0.0.0.0 (0/8)"},
+        {ip(127, 0, 0, 1), "loopback", "127.0.0.1 (loopback)"},
+        {ip(224, 0, 0, 5), "multicast", "224.0.0.5 (multicast)"},
+        {ip(255, 255, 255, 255), "broadcast", "255.255.255.255 (limited broadcast)"},
+        {vip, "vip", "the VIP itself"},
+        {vip_backup, "other_vip", "another VIP of the node"},
+        {node_ip, "node", "the node's own address"},
+    };
+    for (const auto& [src, name, what] : martians) {
+        f.push_back(one(std::string("drops_martian_") + name,
+                        drop(std::string("SYN to :80 from ") + what + ": martian source, no flow", syn_from(src, 40020),
+                             Reason::martian_source)));
+    }
+    f.push_back(one("drops_martian_ttl_1",
+                    drop("TTL 1 from 127.0.0.1: a martian source gets no ICMP",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = ip(127, 0, 0, 1), .dst = vip, .proto = 6, .ttl = 1},
+                                  tcp(ip(127, 0, 0, 1), vip, 40003, 80, syn, 1))),
+                         Reason::martian_source)));
+
+    // IP options (RFC 791 §3.1): source routing and broken options are not forwarded.
+    f.push_back(one("drops_lsrr",
+                    drop("SYN with loose source routing (LSRR via 192.0.2.1): dropped",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 7, .options = {131, 7, 4, 192, 0, 2, 1, 1}},
+                                  tcp(client, vip, 40031, 80, syn, 1))),
+                         Reason::ip_source_route)));
+    f.push_back(one("drops_ssrr",
+                    drop("SYN with strict source routing (SSRR, after a NOP): dropped",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 7, .options = {1, 137, 7, 4, 192, 0, 2, 1}},
+                                  tcp(client, vip, 40032, 80, syn, 1))),
+                         Reason::ip_source_route)));
+    f.push_back(one("drops_ip_option_too_long",
+                    drop("SYN with an option longer than the header (timestamp, length 40 in 4 bytes): dropped",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 6, .options = {68, 40, 5, 0}},
+                                  tcp(client, vip, 40033, 80, syn, 1))),
+                         Reason::ip_bad_options)));
+
+    // Malformed IPv4.
+    {
+        Bytes p = tcp_frame(port_mac, client_mac, 40005, 80, syn);
+        p[14 + 10] ^= 0x01;
+        f.push_back(one("drops_ip_bad_checksum", drop("bad IPv4 header checksum", p, Reason::ip_bad_checksum)));
+    }
+    f.push_back(one("drops_eth_truncated", drop("Ethernet header cut short (10 bytes)", Bytes(10, 0xab), Reason::eth_truncated)));
+    {
+        Bytes p = tcp_frame(port_mac, client_mac, 40005, 80, syn);
+        p.resize(14 + 19);
+        f.push_back(one("drops_ip_header_truncated", drop("IPv4 header cut short", p, Reason::ip_truncated)));
+    }
+    {
+        Bytes p = tcp_frame(port_mac, client_mac, 40005, 80, syn);
+        p.resize(p.size() - 4);
+        f.push_back(one("drops_ip_shorter_than_total_length",
+                        drop("frame shorter than the IPv4 total length", p, Reason::ip_truncated)));
+    }
+    f.push_back(one("drops_tcp_truncated",
+                    drop("TCP header cut short (total length covers 12 bytes of it)",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6}, Bytes{0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0})),
+                         Reason::l4_truncated)));
+    f.push_back(one("drops_ip_version_6",
+                    drop("IPv4 version field 6",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .version = 6}, tcp(client, vip, 40005, 80, syn, 1))),
+                         Reason::ip_bad_version)));
+    f.push_back(one("drops_ip_ihl_4",
+                    drop("IPv4 IHL 4",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 4}, tcp(client, vip, 40005, 80, syn, 1))),
+                         Reason::ip_bad_ihl)));
+    {
+        Bytes p = tcp_frame(port_mac, client_mac, 40005, 80, syn);
+        // total length 16 < IHL×4 = 20; fix the checksum so only the length is wrong.
+        p[14 + 2] = 0;
+        p[14 + 3] = 16;
+        p[14 + 10] = 0;
+        p[14 + 11] = 0;
+        uint32_t s = 0;
+        for (size_t i = 14; i < 34; i += 2) {
+            s += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+        }
+        while ((s >> 16) != 0) {
+            s = (s & 0xffff) + (s >> 16);
+        }
+        p[14 + 10] = static_cast<uint8_t>(~s >> 8);
+        p[14 + 11] = static_cast<uint8_t>(~s);
+        f.push_back(
+            one("drops_ip_length_under_header", drop("IPv4 total length shorter than its header", p, Reason::ip_bad_length)));
+    }
+    f.push_back(one("drops_first_fragment",
+                    drop("first fragment (MF) to a DR service",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .frag = 0x2000}, tcp(client, vip, 40006, 80, syn, 1))),
+                         Reason::ip_fragment)));
+    f.push_back(one("drops_later_fragment",
+                    drop("non-first fragment (offset 185) to a DR service",
+                         eth(port_mac, client_mac, 0x0800,
+                             ipv4({.src = client, .dst = vip, .proto = 6, .frag = 185}, Bytes(16, 0x55))),
+                         Reason::ip_fragment)));
+    return f;
+}
+
+}  // namespace golden

@@ -1,0 +1,63 @@
+// The schedulers: every one's first choice between web1 (weight 1) and web2 (weight 3) by IPVS's
+// rules, persistence, the schedulers that need no flow state (sh, mh), and a service with no
+// backend to give.
+#include "tests/golden/fixtures.h"
+#include "tests/golden/frames.h"
+
+#include <tuple>
+
+namespace golden {
+
+std::vector<Fixture> sched_fixtures()
+{
+    using namespace frames;
+    std::vector<Fixture> f;
+    const std::tuple<uint16_t, const char*, const char*, Mac> firsts[] = {
+        {9001, "sched_wrr", "wrr: the heaviest first (IPVS's interleaving starts at the maximum weight)", web2_mac},
+        {9002, "sched_fo", "fo: the heaviest available", web2_mac},
+        {9003, "sched_lc", "lc: no connections anywhere, the first in order", web1_mac},
+        {9004, "sched_wlc", "wlc: no connections, overheads tie at 0, the first in order", web1_mac},
+        // sh, derived by hand as IPVS computes it: ip_vs_sh_hashkey() is hash_32(10.0.0.50, 8) =
+        // (0x0a000032 · 0x61C88647 mod 2^32) >> 24 = bucket 223; ip_vs_sh_reassign() deals the 256
+        // buckets {web1, web2, web2, web2} over and over (each server `weight` buckets in a row), so
+        // bucket 223 (223 mod 4 = 3) is web2's.
+        {9005, "sched_sh", "sh: the client address's bucket 223, web2's (derived; the XDP program must agree)", web2_mac},
+        // mh is a self-pin: the Maglev table built from vipd's own hash of the backends' keys, with no
+        // outside reference for the entry (sched_test checks the permutation against the paper's rule).
+        {9006, "sched_mh", "mh: the flow's Maglev entry (a self-pin: the XDP program and the other node must agree)", web2_mac},
+        {9007, "sched_sed", "sed: (active + 1) / weight, the heaviest wins at 0", web2_mac},
+        {9008, "sched_nq", "nq: an idle server first, in order", web1_mac},
+        {9009, "sched_ovf", "ovf: the heaviest whose active flows do not exceed its weight", web2_mac},
+    };
+    for (const auto& [port, name, what, mac] : firsts) {
+        f.push_back(one(name, out(what, tcp_frame(port_mac, client_mac, 41000, port, syn), Verdict::forward,
+                                  tcp_frame(mac, port_mac, 41000, port, syn, 63))));
+    }
+
+    // Persistence (persistence_timeout): a client's new connection goes where its last one went.
+    const Step first = out("persistent service: first connection, rr gives web1",
+                           tcp_frame(port_mac, client_mac, 40000, 8443, syn), Verdict::forward,
+                           tcp_frame(web1_mac, port_mac, 40000, 8443, syn, 63));
+    f.push_back(one("sched_persistent_first", first));
+    f.push_back(make("sched_persistent_again", cap::sched_state,
+                     {first, out("second connection from the same client: web1 again (rr alone would give web2)",
+                                 tcp_frame(port_mac, client_mac, 40001, 8443, syn), Verdict::forward,
+                                 tcp_frame(web1_mac, port_mac, 40001, 8443, syn, 63))}));
+
+    // A mid-flow segment for no flow is scheduled where the scheduler finds the same backend again
+    // without state (sh by the client address), as IPVS's sloppy_tcp would.
+    f.push_back(one("sched_sh_ack_no_flow",
+                    out("ACK for no flow to the sh service :9005: scheduled, sh gives this client web2 without state",
+                        tcp_frame(port_mac, client_mac, 42000, 9005, ack), Verdict::forward,
+                        tcp_frame(web2_mac, port_mac, 42000, 9005, ack, 63))));
+    f.push_back(one("sched_sh_rst_no_flow",
+                    drop("RST for no flow to the sh service :9005: dropped (IPVS's sloppy_tcp does not schedule RST either)",
+                         tcp_frame(port_mac, client_mac, 42001, 9005, rst), Reason::tcp_no_flow)));
+
+    f.push_back(one("sched_quiesced",
+                    drop("SYN to 10.0.0.100:84, every real server quiesced (weight 0): no backend for a new flow",
+                         tcp_frame(port_mac, client_mac, 40000, 84, syn), Reason::no_backend)));
+    return f;
+}
+
+}  // namespace golden
