@@ -175,6 +175,54 @@ struct vipd_solicited {
 };
 VIPD_ASSERT_SIZE(struct vipd_solicited, 16);
 
+/* Map vipd_routes: LPM_TRIE, the ports' connected networks and the static routes (fwd::Route), for
+ * where a NAT reply to a client leaves. */
+#define VIPD_MAX_ROUTES 1024
+struct vipd_route_key {
+    __u32 prefixlen;  /* LPM trie keys start with the prefix length */
+    __u32 addr;       /* network order */
+};
+VIPD_ASSERT_SIZE(struct vipd_route_key, 8);
+struct vipd_route {
+    __u32 gateway;    /* 0: on-link, the destination is the next hop */
+    __u32 ifindex;
+};
+VIPD_ASSERT_SIZE(struct vipd_route, 8);
+
+/* Map vipd_neighbours: the MACs control resolved (the neighbour table), by IPv4 address. */
+#define VIPD_MAX_NEIGHBOURS 4096
+struct vipd_neighbour {
+    __u8 mac[6];
+    __u8 pad[2];
+};
+VIPD_ASSERT_SIZE(struct vipd_neighbour, 8);
+
+/* Map vipd_nat: a NAT backend (address, port, protocol) and the services a reply from it may belong
+ * to, in config order (fwd::NatReply). */
+#define VIPD_MAX_NAT 4096
+#define VIPD_NAT_SERVICES 4   /* fwd::NatReply::max_services */
+struct vipd_nat_key {
+    __u32 ip;
+    __u16 port;
+    __u8 proto;
+    __u8 pad;         /* always 0 */
+};
+VIPD_ASSERT_SIZE(struct vipd_nat_key, 8);
+struct vipd_nat_candidate {
+    __u32 id;         /* the service position */
+    __u32 vip;        /* its VIP and port: the reply's new source, and its flow's key */
+    __u16 port;
+    __u16 pad;
+    __u32 backends;   /* its backend count (a flow's backend must be below it) */
+};
+VIPD_ASSERT_SIZE(struct vipd_nat_candidate, 16);
+struct vipd_nat_reply {
+    __u32 count;
+    __u32 pad;
+    struct vipd_nat_candidate service[VIPD_NAT_SERVICES];
+};
+VIPD_ASSERT_SIZE(struct vipd_nat_reply, 72);
+
 /* Maps vipd_verdicts and vipd_drops: PERCPU_ARRAY of __u64 indexed by enum vipd_verdict and enum
  * vipd_drop_reason (dataplane/fwd/verdicts.h), summed over CPUs by control. */
 

@@ -234,6 +234,28 @@ std::string MapWriter::backend(uint32_t service_id, uint32_t position, const vip
     return update(bpf_map__fd(_skel->maps.vipd_backends), &key, &b, "vipd_backends");
 }
 
+std::string MapWriter::route(uint32_t net, uint8_t prefix, const vipd_route& r)
+{
+    if (prefix > 32) {
+        return "vipd_routes: prefix over 32";
+    }
+    const vipd_route_key key{.prefixlen = prefix, .addr = net};
+    return update(bpf_map__fd(_skel->maps.vipd_routes), &key, &r, "vipd_routes");
+}
+
+std::string MapWriter::neighbour(uint32_t ip, const vipd_neighbour& n)
+{
+    return update(bpf_map__fd(_skel->maps.vipd_neighbours), &ip, &n, "vipd_neighbours");
+}
+
+std::string MapWriter::nat_reply(const vipd_nat_key& key, const vipd_nat_reply& r)
+{
+    if (r.count > VIPD_NAT_SERVICES) {
+        return "vipd_nat: more services than a record holds";
+    }
+    return update(bpf_map__fd(_skel->maps.vipd_nat), &key, &r, "vipd_nat");
+}
+
 std::string MapWriter::table(uint32_t service_id, std::span<const int16_t> entries)
 {
     if (service_id >= VIPD_MAX_SERVICES || entries.size() > VIPD_TABLE_SIZE) {

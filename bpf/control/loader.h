@@ -47,6 +47,11 @@ public:
     std::string service(const vipd_service_key& key, const vipd_service& s);
     std::string remove_service(const vipd_service_key& key);
     std::string backend(uint32_t service_id, uint32_t position, const vipd_backend& b);
+    /// A connected network (gateway 0) or a static route, for where NAT replies leave.
+    std::string route(uint32_t net, uint8_t prefix, const vipd_route& r);
+    std::string neighbour(uint32_t ip, const vipd_neighbour& n);
+    /// The services a reply from NAT backend (ip, port, proto) may belong to (fwd::NatReply).
+    std::string nat_reply(const vipd_nat_key& key, const vipd_nat_reply& r);
     /// A service's sh or Maglev table, written whole into a fresh inner map that then replaces the
     /// old one in one outer write (a packet sees the old table or the new one, never a mix).
     std::string table(uint32_t service_id, std::span<const int16_t> entries);

@@ -35,7 +35,21 @@ static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct v
     }
     const struct vipd_addr *dst = vipd_find_addr(ip->daddr);
     if (dst == 0 || (dst->flags & VIPD_ADDR_VIP) == 0) {
-        /* Not to a VIP: the node's own traffic (NAT replies are not handled here yet). */
+        /* Not to a VIP: a NAT backend's reply to a client, or the node's own traffic (the kernel's). */
+        if (whole && v.total >= v.hlen + 4 && (dst == 0 || (dst->flags & VIPD_ADDR_LOCAL) == 0)) {
+            const __u16 *sport = (void *)ip + (v.hlen & 63);
+            if ((void *)(sport + 1) > p->data_end) {
+                return vipd_drop(VIPD_DROP_l4_truncated);
+            }
+            struct vipd_nat_key nk = {.ip = ip->saddr, .port = *sport, .proto = ip->protocol, .pad = 0};
+            const struct vipd_nat_reply *nr = bpf_map_lookup_elem(&vipd_nat, &nk);
+            if (nr != 0) {
+                if (l4.error != VIPD_DROP_none) {
+                    return vipd_drop(l4.error);
+                }
+                return vipd_nat_reply(ctx, p, cfg, ip, &l4, nr);
+            }
+        }
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);
     }
     if (!l4_proto) {

@@ -9,8 +9,10 @@
 static __always_inline struct vipd_result vipd_dr(struct xdp_md *ctx, struct vipd_pkt *p, struct iphdr *ip,
                                                   const struct vipd_backend *be)
 {
+    struct vipd_hop hop = {};
+    vipd_backend_hop(be, &hop);
     vipd_ip_decrease_ttl(ip);
-    return vipd_to_next_hop(ctx, p, be);
+    return vipd_to_next_hop(ctx, p, &hop);
 }
 
 #endif /* VIPD_BPF_DR_H */

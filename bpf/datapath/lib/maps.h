@@ -85,6 +85,28 @@ struct {
 } vipd_solicited SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, VIPD_MAX_ROUTES);
+    __uint(map_flags, BPF_F_NO_PREALLOC);  /* LPM tries require it */
+    __type(key, struct vipd_route_key);
+    __type(value, struct vipd_route);
+} vipd_routes SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_NEIGHBOURS);
+    __type(key, __u32);
+    __type(value, struct vipd_neighbour);
+} vipd_neighbours SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_NAT);
+    __type(key, struct vipd_nat_key);
+    __type(value, struct vipd_nat_reply);
+} vipd_nat SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, VIPD_VERDICT_COUNT);
     __type(key, __u32);

@@ -64,6 +64,17 @@ static __always_inline __u16 vipd_csum_replace16(__u16 csum, __u16 old_w, __u16 
     return (__u16)~vipd_csum_fold(s);
 }
 
+/* RFC 1624 eqn. 3 for a 32-bit field (an address), as wire/headers.h csum_replace32. */
+static __always_inline __u16 vipd_csum_replace32(__u16 csum, __u32 old_w, __u32 new_w)
+{
+    __u32 s = (__u16)~csum;
+    s += (__u16)~(__u16)old_w;
+    s += (__u16)~(__u16)(old_w >> 16);
+    s += (__u16)new_w;
+    s += (__u16)(new_w >> 16);
+    return (__u16)~vipd_csum_fold(s);
+}
+
 /* The kernel's ip_decrease_ttl() (as wire/headers.h): TTL − 1, checksum + 0x0100 with the carry. */
 static __always_inline void vipd_ip_decrease_ttl(struct iphdr *ip)
 {

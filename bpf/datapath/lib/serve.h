@@ -7,6 +7,7 @@
 
 #include "bpf/datapath/lib/dr.h"
 #include "bpf/datapath/lib/flow.h"
+#include "bpf/datapath/lib/nat.h"
 #include "bpf/datapath/lib/sched.h"
 
 static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct vipd_pkt *p,
@@ -25,8 +26,8 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     if (id >= VIPD_MAX_SERVICES) {
         return vipd_drop(VIPD_DROP_no_backend);
     }
-    /* NAT and TUN are not in the program yet: decided before any flow state is made for them. */
-    if (svc->kind != VIPD_KIND_DR) {
+    /* TUN is not in the program yet: decided before any flow state is made for it. */
+    if (svc->kind != VIPD_KIND_DR && svc->kind != VIPD_KIND_NAT) {
         return vipd_drop(VIPD_DROP_kind_unsupported);
     }
     const __u32 dir = svc->kind == VIPD_KIND_NAT ? VIPD_DIR_INPUT : VIPD_DIR_INPUT_ONLY;
@@ -77,6 +78,9 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     const struct vipd_backend *be = bpf_map_lookup_elem(&vipd_backends, &bkey);
     if (be == 0) {
         return vipd_drop(VIPD_DROP_no_backend);
+    }
+    if (svc->kind == VIPD_KIND_NAT) {
+        return vipd_dnat(ctx, p, ip, l4, be);
     }
     return vipd_dr(ctx, p, ip, be);
 }
