@@ -155,8 +155,9 @@ struct vipd_config {
     __u8 tcp_next[3][4][VIPD_STATES];         /* flow::next_state by [Dir][syn, fin, ack, rst][State] */
     __u32 flags;                              /* VIPD_CONFIG_* */
     __u32 pad;
+    __u64 test_now_ns;                        /* the clock, when loaded with LoadOptions::test_clock */
 };
-VIPD_ASSERT_SIZE(struct vipd_config, 256);
+VIPD_ASSERT_SIZE(struct vipd_config, 264);
 
 /* Map vipd_sched: PERCPU_ARRAY [VIPD_MAX_SERVICES], each CPU's cursors (an lcore's, in DPDK). */
 struct vipd_sched_state {
@@ -222,6 +223,17 @@ struct vipd_nat_reply {
     struct vipd_nat_candidate service[VIPD_NAT_SERVICES];
 };
 VIPD_ASSERT_SIZE(struct vipd_nat_reply, 72);
+
+/* Map vipd_cpu: PERCPU_ARRAY [1], what each CPU keeps for the ICMP errors it sends (an lcore's). */
+#define VIPD_ICMP_BURST 50                  /* the kernel's icmp_msgs_burst */
+#define VIPD_ICMP_NS_PER_TOKEN 1000000ULL   /* icmp_msgs_per_sec 1000 */
+struct vipd_cpu {
+    __u64 icmp_spent;     /* tokens taken from the bucket of VIPD_ICMP_BURST (0: full, as the zeroed map) */
+    __u64 icmp_refilled;  /* the time the bucket was last refilled up to */
+    __u16 ip_id;          /* the IP id of the next ICMP error */
+    __u8 pad[6];
+};
+VIPD_ASSERT_SIZE(struct vipd_cpu, 24);
 
 /* Maps vipd_verdicts and vipd_drops: PERCPU_ARRAY of __u64 indexed by enum vipd_verdict and enum
  * vipd_drop_reason (dataplane/fwd/verdicts.h), summed over CPUs by control. */

@@ -128,6 +128,7 @@ LoadResult Program::load(const LoadOptions& opt)
     }
     std::vector<char> log(4u << 20);
     bpf_program__set_log_buf(skel->progs.vipd_xdp, log.data(), log.size());
+    skel->rodata->vipd_test_clock = opt.test_clock ? 1 : 0;
     if (opt.flows != 0) {
         bpf_map__set_max_entries(skel->maps.vipd_flows, opt.flows);
     }
@@ -186,8 +187,17 @@ std::string MapWriter::config(bool ready)
         }
     }
     c.flags = ready ? VIPD_CONFIG_READY : 0;
+    c.test_now_ns = _config.test_now_ns;
+    _config = c;
     const uint32_t zero = 0;
-    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &c, "vipd_config");
+    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
+}
+
+std::string MapWriter::clock(uint64_t now_ns)
+{
+    _config.test_now_ns = now_ns;
+    const uint32_t zero = 0;
+    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
 }
 
 std::string MapWriter::port(uint32_t ifindex, const vipd_port& p)

@@ -21,6 +21,7 @@ namespace xdp {
 struct LoadOptions {
     uint32_t flows = VIPD_MAX_FLOWS;  // the LRU flow table's capacity
     size_t log_lines = 24;            // verifier log lines kept in a load error
+    bool test_clock = false;          // time is what MapWriter::clock() says (tests), not the kernel's
 };
 
 class Program;
@@ -42,6 +43,8 @@ public:
     /// The flow state machine and timeouts, copied from flow::next_state and flow::Timeouts (in
     /// nanoseconds); `ready` lets the program serve (without it every frame is XDP_PASS).
     std::string config(bool ready);
+    /// With LoadOptions::test_clock: the program's time from now on, in nanoseconds.
+    std::string clock(uint64_t now_ns);
     std::string port(uint32_t ifindex, const vipd_port& p);
     std::string addr(uint32_t addr, uint32_t flags);  // flags 0: removed
     std::string service(const vipd_service_key& key, const vipd_service& s);
@@ -58,6 +61,7 @@ public:
 
 private:
     vipd_lb* _skel;
+    vipd_config _config{};  // the last one written: clock() rewrites it with the time
 };
 
 /// The service record of a sched::Service (its algorithm's precomputed parts: wrr's gcd and max,

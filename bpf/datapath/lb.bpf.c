@@ -8,6 +8,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Set by the loader before load (LoadOptions::test_clock): time is vipd_config.test_now_ns, so the
+ * tests run the golden fixtures on their clock. Read-only data: in production the verifier removes
+ * the branch. */
+const volatile __u32 vipd_test_clock = 0;
+
 static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct vipd_pkt *p,
                                                     const struct vipd_config *cfg)
 {
@@ -73,6 +78,7 @@ static __always_inline struct vipd_result vipd_process(struct xdp_md *ctx, struc
     if (cfg == 0 || (cfg->flags & VIPD_CONFIG_READY) == 0) {
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);
     }
+    p->now = vipd_test_clock ? cfg->test_now_ns : bpf_ktime_get_ns();
     struct ethhdr *eth = p->data;
     if ((void *)(eth + 1) > p->data_end) {
         return vipd_drop(VIPD_DROP_eth_truncated);
@@ -107,7 +113,7 @@ int vipd_xdp(struct xdp_md *ctx)
         .len = (__u32)(data_end - data),
         .ifindex = ifindex,
         .port = bpf_map_lookup_elem(&vipd_ports, &ifindex),
-        .now = bpf_ktime_get_ns(),
+        .now = 0,
     };
     return vipd_finish(ctx, vipd_process(ctx, &p));
 }

@@ -108,6 +108,13 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vipd_cpu);
+} vipd_cpu SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, VIPD_VERDICT_COUNT);
     __type(key, __u32);
     __type(value, __u64);

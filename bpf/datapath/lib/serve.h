@@ -8,6 +8,7 @@
 #include "bpf/datapath/lib/dr.h"
 #include "bpf/datapath/lib/flow.h"
 #include "bpf/datapath/lib/nat.h"
+#include "bpf/datapath/lib/tun.h"
 #include "bpf/datapath/lib/sched.h"
 
 static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct vipd_pkt *p,
@@ -19,15 +20,14 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
         if (vipd_martian_source(ip->saddr)) {
             return vipd_drop(VIPD_DROP_martian_source);
         }
-        /* Not yet as DPDK: there an ICMP time exceeded from the VIP answers it (icmp_error()). */
-        return vipd_drop(VIPD_DROP_ttl_exceeded);
+        /* IPVS's decrement_ttl(): ICMP time exceeded, from the packet's destination (the VIP). */
+        return vipd_icmp_error(p, 11, 0, 0, ip->daddr);
     }
     __u32 id = svc->id;
     if (id >= VIPD_MAX_SERVICES) {
         return vipd_drop(VIPD_DROP_no_backend);
     }
-    /* TUN is not in the program yet: decided before any flow state is made for it. */
-    if (svc->kind != VIPD_KIND_DR && svc->kind != VIPD_KIND_NAT) {
+    if (svc->kind != VIPD_KIND_DR && svc->kind != VIPD_KIND_NAT && svc->kind != VIPD_KIND_TUN) {
         return vipd_drop(VIPD_DROP_kind_unsupported);
     }
     const __u32 dir = svc->kind == VIPD_KIND_NAT ? VIPD_DIR_INPUT : VIPD_DIR_INPUT_ONLY;
@@ -81,6 +81,9 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     }
     if (svc->kind == VIPD_KIND_NAT) {
         return vipd_dnat(ctx, p, ip, l4, be);
+    }
+    if (svc->kind == VIPD_KIND_TUN) {
+        return vipd_tun(p, ip, v->total, be);
     }
     return vipd_dr(ctx, p, ip, be);
 }
