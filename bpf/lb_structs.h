@@ -78,8 +78,8 @@ struct vipd_service {
     __s32 wrr_gcd;    /* wrr: IPVS mark->di */
     __s32 wrr_max;    /* wrr: IPVS mark->mw (0: no backend may take a flow) */
     __s32 fixed;      /* fo: the backend chosen at build, -1 none */
-    __u32 persist_s;  /* persistence_timeout; 0: none (not served by the program yet) */
-    __u32 persist_mask;
+    __u32 persist_s;  /* persistence_timeout in seconds; 0: no client affinity */
+    __u32 persist_mask; /* persistence_granularity as a network-order netmask */
     __u32 pad1;
 };
 VIPD_ASSERT_SIZE(struct vipd_service, 40);
@@ -139,6 +139,22 @@ struct vipd_flow {
     __u8 pad[6];
 };
 VIPD_ASSERT_SIZE(struct vipd_flow, 24);
+
+/* Map vipd_persist: LRU_HASH, client affinity (persistence_timeout, IPVS's templates): the backend a
+ * client network last got for a service (flow::PersistTable). Shared by the CPUs, as the flows. */
+#define VIPD_MAX_PERSIST 16384
+struct vipd_persist_key {
+    __u32 client;     /* client address & persistence_granularity, network order */
+    __u32 service;    /* the service position */
+};
+VIPD_ASSERT_SIZE(struct vipd_persist_key, 8);
+struct vipd_persist {
+    __u32 backend;
+    __u32 pad;
+    __u64 last_seen;
+    __u64 timeout_ns; /* the service's persistence_timeout */
+};
+VIPD_ASSERT_SIZE(struct vipd_persist, 24);
 
 /* Map vipd_config: one entry, written by the loader before any service. */
 #define VIPD_STATES 12              /* flow::state_count */

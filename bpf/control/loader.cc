@@ -290,7 +290,7 @@ std::string MapWriter::table(uint32_t service_id, std::span<const int16_t> entri
 }
 
 ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, const sched::Options& opt,
-                             uint32_t persist_s)
+                             uint32_t persist_s, uint32_t persist_mask)
 {
     ServiceRecord r;
     vipd_service& v = r.record;
@@ -301,10 +301,7 @@ ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s,
     v.backends = s.size();
     v.fixed = -1;
     v.persist_s = persist_s;
-    v.persist_mask = ~0u;
-    if (persist_s != 0) {
-        r.error = "persistence_timeout is not in the XDP program yet";
-    }
+    v.persist_mask = persist_mask;
     if (s.size() > VIPD_MAX_BACKENDS) {
         r.error = std::to_string(s.size()) + " real servers, the XDP maps hold " + std::to_string(VIPD_MAX_BACKENDS);
     }

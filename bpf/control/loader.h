@@ -65,14 +65,14 @@ private:
 };
 
 /// The service record of a sched::Service (its algorithm's precomputed parts: wrr's gcd and max,
-/// fo's choice), or an error for what the program does not run yet (lc, wlc, sed, nq, ovf,
-/// persistence, an mh table other than VIPD_TABLE_SIZE).
+/// fo's choice), or an error for what the program does not run yet (lc, wlc, sed, nq, ovf, an mh
+/// table other than VIPD_TABLE_SIZE).
 struct ServiceRecord {
     vipd_service record{};
     std::string error;
 };
 ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, const sched::Options& opt = {},
-                             uint32_t persist_s = 0);
+                             uint32_t persist_s = 0, uint32_t persist_mask = ~0u);
 
 class Program {
 public:

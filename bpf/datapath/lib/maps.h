@@ -64,6 +64,13 @@ struct {
 } vipd_flows SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, VIPD_MAX_PERSIST);
+    __type(key, struct vipd_persist_key);
+    __type(value, struct vipd_persist);
+} vipd_persist SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);

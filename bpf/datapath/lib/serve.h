@@ -59,12 +59,33 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                 return vipd_drop(VIPD_DROP_tcp_no_flow);
             }
         }
+        __s32 b = -1;
+        struct vipd_persist_key pk = {.client = ip->saddr & svc->persist_mask, .service = id};
         if (svc->persist_s != 0) {
-            return vipd_drop(VIPD_DROP_kind_unsupported);  /* persistence: not yet (the loader refuses it) */
+            /* Client affinity: the client network's last backend, while it still takes new flows. */
+            struct vipd_persist *pe = bpf_map_lookup_elem(&vipd_persist, &pk);
+            if (pe != 0 && p->now >= pe->last_seen && p->now - pe->last_seen >= pe->timeout_ns) {
+                bpf_map_delete_elem(&vipd_persist, &pk);
+                pe = 0;
+            }
+            if (pe != 0) {
+                pe->last_seen = p->now;
+                if (pe->backend < svc->backends &&
+                    vipd_weight(id * VIPD_MAX_BACKENDS, pe->backend & (VIPD_MAX_BACKENDS - 1)) != 0) {
+                    b = (__s32)pe->backend;
+                }
+            }
         }
-        __s32 b = vipd_pick(svc, hash, bpf_ntohl(ip->saddr));
-        if (b < 0 || (__u32)b >= svc->backends) {
-            return vipd_drop(VIPD_DROP_no_backend);
+        if (b < 0) {
+            b = vipd_pick(svc, hash, bpf_ntohl(ip->saddr));
+            if (b < 0 || (__u32)b >= svc->backends) {
+                return vipd_drop(VIPD_DROP_no_backend);
+            }
+            if (svc->persist_s != 0) {
+                struct vipd_persist np = {.backend = (__u32)b, .last_seen = p->now,
+                                          .timeout_ns = (__u64)svc->persist_s * VIPD_NS_PER_S};
+                bpf_map_update_elem(&vipd_persist, &pk, &np, BPF_ANY);
+            }
         }
         /* New: unconfirmed until a second packet finds it active. Replacing a flow of another
          * service position: confirmed as it was. */
