@@ -251,6 +251,17 @@ struct vipd_cpu {
 };
 VIPD_ASSERT_SIZE(struct vipd_cpu, 24);
 
+/* Map vipd_backend_stats: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service position
+ * and backend position, as pkt::BackendCounters (ipvsadm --stats): client→backend "in", and for NAT
+ * backend→client "out"; bytes are IP lengths. */
+struct vipd_backend_stats {
+    __u64 packets_in;
+    __u64 bytes_in;
+    __u64 packets_out;
+    __u64 bytes_out;
+};
+VIPD_ASSERT_SIZE(struct vipd_backend_stats, 32);
+
 /* Maps vipd_verdicts and vipd_drops: PERCPU_ARRAY of __u64 indexed by enum vipd_verdict and enum
  * vipd_drop_reason (dataplane/fwd/verdicts.h), summed over CPUs by control. */
 

@@ -167,6 +167,26 @@ std::vector<uint64_t> Program::drops() const
     return percpu_sums(bpf_map__fd(_skel->maps.vipd_drops), VIPD_DROP_COUNT);
 }
 
+vipd_backend_stats Program::backend_stats(uint32_t service_id, uint32_t position) const
+{
+    vipd_backend_stats sum{};
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0 || service_id >= VIPD_MAX_SERVICES || position >= VIPD_MAX_BACKENDS) {
+        return sum;
+    }
+    std::vector<vipd_backend_stats> per(static_cast<size_t>(cpus));
+    const uint32_t key = service_id * VIPD_MAX_BACKENDS + position;
+    if (bpf_map_lookup_elem(bpf_map__fd(_skel->maps.vipd_backend_stats), &key, per.data()) == 0) {
+        for (const vipd_backend_stats& s : per) {
+            sum.packets_in += s.packets_in;
+            sum.bytes_in += s.bytes_in;
+            sum.packets_out += s.packets_out;
+            sum.bytes_out += s.bytes_out;
+        }
+    }
+    return sum;
+}
+
 std::string MapWriter::config(bool ready)
 {
     vipd_config c{};

@@ -88,6 +88,8 @@ public:
     /// Summed over CPUs: frames counted per verdict and per drop reason (verdicts.h numbering).
     std::vector<uint64_t> verdicts() const;
     std::vector<uint64_t> drops() const;
+    /// Summed over CPUs: one backend's packets and bytes (service and backend positions).
+    vipd_backend_stats backend_stats(uint32_t service_id, uint32_t position) const;
 
 private:
     explicit Program(vipd_lb* skel) : _skel(skel), _writer(skel) {}

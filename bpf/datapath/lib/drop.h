@@ -33,6 +33,23 @@ static __always_inline void vipd_bump(void *map, __u32 index)
     }
 }
 
+/* count_backend(): a packet of a flow of (service, backend), `bytes` its IP length. */
+static __always_inline void vipd_count_backend(__u32 service, __u32 backend, __u32 bytes, int out)
+{
+    __u32 key = service * VIPD_MAX_BACKENDS + (backend & (VIPD_MAX_BACKENDS - 1));
+    struct vipd_backend_stats *s = bpf_map_lookup_elem(&vipd_backend_stats, &key);
+    if (s == 0) {
+        return;
+    }
+    if (out) {
+        s->packets_out += 1;
+        s->bytes_out += bytes;
+    } else {
+        s->packets_in += 1;
+        s->bytes_in += bytes;
+    }
+}
+
 /* Counts the outcome and turns it into an XDP action: sent frames go back out the interface they
  * came in on (XDP_TX) or to another (bpf_redirect); what is for the control thread (VRRP, ARP to
  * learn from) or the kernel's stack is XDP_PASS, since in XDP mode the kernel holds both. */

@@ -65,6 +65,7 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
     struct vipd_flow *e = 0;
     __u32 vip = 0;
     __u16 vport = 0;
+    __u32 service = 0;
 #pragma clang loop unroll(full)
     for (__u32 i = 0; i < VIPD_NAT_SERVICES; i++) {
         if (e == 0 && i < nr->count) {
@@ -79,6 +80,7 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
                     e = f;
                     vip = c->vip;
                     vport = c->port;
+                    service = c->id;
                 }
             }
         }
@@ -88,6 +90,7 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
          * who can spoof a backend's address send as VIP:port). */
         return vipd_drop(VIPD_DROP_nat_no_flow);
     }
+    const __u32 total = bpf_ntohs(ip->tot_len);
     const __u32 old_src = ip->saddr;
     ip->saddr = vip;
     ip->check = vipd_csum_replace32(ip->check, old_src, vip);
@@ -98,6 +101,7 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
         e->last_seen = p->now;
     }
     vipd_confirm_if_active(e);
+    vipd_count_backend(service, e->backend, total, 1);
     struct vipd_hop hop = {};
     vipd_route_hop(ip->daddr, &hop);
     return vipd_to_next_hop(ctx, p, &hop);

@@ -100,6 +100,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     if (be == 0) {
         return vipd_drop(VIPD_DROP_no_backend);
     }
+    vipd_count_backend(id, backend, v->total, 0);
     if (svc->kind == VIPD_KIND_NAT) {
         return vipd_dnat(ctx, p, ip, l4, be);
     }
