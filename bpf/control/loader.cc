@@ -1,0 +1,367 @@
+// Loading the XDP program from its skeleton, with the verifier's verdict in the error, and the typed
+// map writes of bpf/lb_structs.h's records.
+#include "bpf/control/loader.h"
+
+// The skeleton embeds the BPF object as one string literal, longer than C++ promises to support
+// (clang's -Woverlength-strings under -Wpedantic); both compilers take it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#include "bpf/lb.skel.h"
+#pragma GCC diagnostic pop
+#include "dataplane/dpdk/datapath/flow/flow_table.h"
+#include "dataplane/fwd/snapshot.h"
+#include "dataplane/fwd/verdicts.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <unistd.h>
+
+namespace xdp {
+
+// The records' numbering must be the C++ enums'.
+static_assert(VIPD_KIND_NAT == static_cast<int>(fwd::Kind::nat));
+static_assert(VIPD_KIND_DR == static_cast<int>(fwd::Kind::dr));
+static_assert(VIPD_KIND_TUN == static_cast<int>(fwd::Kind::tun));
+static_assert(VIPD_ALGO_RR == static_cast<int>(sched::Algo::rr));
+static_assert(VIPD_ALGO_WRR == static_cast<int>(sched::Algo::wrr));
+static_assert(VIPD_ALGO_SH == static_cast<int>(sched::Algo::sh));
+static_assert(VIPD_ALGO_MH == static_cast<int>(sched::Algo::mh));
+static_assert(VIPD_ALGO_FO == static_cast<int>(sched::Algo::fo));
+static_assert(VIPD_ALGO_OVF == static_cast<int>(sched::Algo::ovf));
+static_assert(VIPD_STATES == flow::state_count);
+static_assert(VIPD_TIMEOUTS == flow::unconfirmed_class + 1);
+static_assert(VIPD_STATE_ESTABLISHED == static_cast<int>(flow::State::established));
+static_assert(VIPD_STATE_UDP == static_cast<int>(flow::State::udp));
+static_assert(VIPD_DIR_INPUT_ONLY == static_cast<int>(flow::Dir::input_only));
+static_assert(VIPD_TABLE_SIZE == sched::maglev_sizes[0]);
+static_assert(VIPD_SH_SIZE == sched::sh_table_size);
+
+namespace {
+
+std::string errno_text(const char* what, int err)
+{
+    return std::string(what) + ": " + std::strerror(err < 0 ? -err : err);
+}
+
+// libbpf's messages during one load, kept for the error (libbpf prints to stderr otherwise).
+std::string* g_libbpf_messages = nullptr;
+
+int capture_print(enum libbpf_print_level level, const char* fmt, va_list args)
+{
+    if (g_libbpf_messages == nullptr || level == LIBBPF_DEBUG) {
+        return 0;
+    }
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof(line), fmt, args);
+    if (n > 0) {
+        g_libbpf_messages->append(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
+    }
+    return n;
+}
+
+// The last `lines` lines of a log (the verifier states its reason at the end).
+std::string tail_lines(const char* log, size_t lines)
+{
+    std::string s(log);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) {
+        s.pop_back();
+    }
+    size_t pos = s.size();
+    for (size_t i = 0; i < lines && pos != std::string::npos && pos > 0; ++i) {
+        pos = s.rfind('\n', pos - 1);
+    }
+    return pos == std::string::npos ? s : s.substr(pos + 1);
+}
+
+std::string update(int fd, const void* key, const void* value, const char* what)
+{
+    if (bpf_map_update_elem(fd, key, value, BPF_ANY) != 0) {
+        return errno_text(what, errno);
+    }
+    return {};
+}
+
+std::vector<uint64_t> percpu_sums(int fd, uint32_t count)
+{
+    const int cpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> sums(count);
+    if (cpus <= 0) {
+        return sums;
+    }
+    std::vector<uint64_t> per(static_cast<size_t>(cpus));
+    for (uint32_t k = 0; k < count; ++k) {
+        if (bpf_map_lookup_elem(fd, &k, per.data()) == 0) {
+            sums[k] = std::accumulate(per.begin(), per.end(), uint64_t{0});
+        }
+    }
+    return sums;
+}
+
+}  // namespace
+
+LoadResult Program::load(const LoadOptions& opt)
+{
+    LoadResult r;
+    std::string messages;
+    g_libbpf_messages = &messages;
+    const libbpf_print_fn_t old_print = libbpf_set_print(capture_print);
+    struct Restore {
+        libbpf_print_fn_t fn;
+        ~Restore()
+        {
+            libbpf_set_print(fn);
+            g_libbpf_messages = nullptr;
+        }
+    } restore{old_print};
+
+    vipd_lb* skel = vipd_lb__open();
+    if (skel == nullptr) {
+        r.eperm = errno == EPERM;
+        r.error = errno_text("XDP program: open", errno) + (messages.empty() ? "" : "\n" + messages);
+        return r;
+    }
+    std::vector<char> log(4u << 20);
+    bpf_program__set_log_buf(skel->progs.vipd_xdp, log.data(), log.size());
+    skel->rodata->vipd_test_clock = opt.test_clock ? 1 : 0;
+    if (opt.flows != 0) {
+        bpf_map__set_max_entries(skel->maps.vipd_flows, opt.flows);
+    }
+    if (const int err = vipd_lb__load(skel); err != 0) {
+        r.eperm = err == -EPERM || errno == EPERM;
+        r.error = errno_text("XDP program: load", err);
+        if (log[0] != '\0') {
+            r.error += "; the verifier's log ends:\n" + tail_lines(log.data(), opt.log_lines);
+        } else if (!messages.empty()) {
+            r.error += "\n" + messages;
+        }
+        vipd_lb__destroy(skel);
+        return r;
+    }
+    r.program.reset(new Program(skel));
+    return r;
+}
+
+Program::~Program()
+{
+    vipd_lb__destroy(_skel);
+}
+
+int Program::prog_fd() const noexcept
+{
+    return bpf_program__fd(_skel->progs.vipd_xdp);
+}
+
+std::vector<uint64_t> Program::verdicts() const
+{
+    return percpu_sums(bpf_map__fd(_skel->maps.vipd_verdicts), VIPD_VERDICT_COUNT);
+}
+
+std::vector<uint64_t> Program::drops() const
+{
+    return percpu_sums(bpf_map__fd(_skel->maps.vipd_drops), VIPD_DROP_COUNT);
+}
+
+vipd_backend_stats Program::backend_stats(uint32_t service_id, uint32_t position) const
+{
+    vipd_backend_stats sum{};
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0 || service_id >= VIPD_MAX_SERVICES || position >= VIPD_MAX_BACKENDS) {
+        return sum;
+    }
+    std::vector<vipd_backend_stats> per(static_cast<size_t>(cpus));
+    const uint32_t key = service_id * VIPD_MAX_BACKENDS + position;
+    if (bpf_map_lookup_elem(bpf_map__fd(_skel->maps.vipd_backend_stats), &key, per.data()) == 0) {
+        for (const vipd_backend_stats& s : per) {
+            sum.packets_in += s.packets_in;
+            sum.bytes_in += s.bytes_in;
+            sum.packets_out += s.packets_out;
+            sum.bytes_out += s.bytes_out;
+        }
+    }
+    return sum;
+}
+
+std::string MapWriter::config(bool ready)
+{
+    vipd_config c{};
+    const flow::Timeouts t = flow::Timeouts::ipvs_defaults(1'000'000'000);
+    // The timeouts by state as FlowTable::set_timeouts() files them, then the unconfirmed class.
+    const uint64_t by_state[VIPD_TIMEOUTS] = {t.tcp_none,       t.tcp,          t.tcp_syn,        t.tcp_fin,
+                                              t.tcp_time_wait,  t.tcp_close,    t.udp,            t.tcp_syn_sent,
+                                              t.tcp_close_wait, t.tcp_last_ack, t.tcp_listen,     t.tcp_synack,
+                                              t.unconfirmed != 0 ? t.unconfirmed : UINT64_MAX};
+    std::memcpy(c.timeout_ns, by_state, sizeof(by_state));
+    const uint8_t rows[4] = {flow::tcp_syn, flow::tcp_fin, flow::tcp_ack, flow::tcp_rst};
+    for (unsigned dir = 0; dir < 3; ++dir) {
+        for (unsigned row = 0; row < 4; ++row) {
+            for (unsigned s = 0; s < VIPD_STATES; ++s) {
+                c.tcp_next[dir][row][s] = static_cast<uint8_t>(
+                    flow::next_state(static_cast<flow::State>(s), rows[row], static_cast<flow::Dir>(dir)));
+            }
+        }
+    }
+    c.flags = ready ? VIPD_CONFIG_READY : 0;
+    c.test_now_ns = _config.test_now_ns;
+    _config = c;
+    const uint32_t zero = 0;
+    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
+}
+
+std::string MapWriter::clock(uint64_t now_ns)
+{
+    _config.test_now_ns = now_ns;
+    const uint32_t zero = 0;
+    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
+}
+
+std::string MapWriter::port(uint32_t ifindex, const vipd_port& p)
+{
+    return update(bpf_map__fd(_skel->maps.vipd_ports), &ifindex, &p, "vipd_ports");
+}
+
+std::string MapWriter::addr(uint32_t a, uint32_t flags)
+{
+    const int fd = bpf_map__fd(_skel->maps.vipd_addrs);
+    if (flags == 0) {
+        if (bpf_map_delete_elem(fd, &a) != 0 && errno != ENOENT) {
+            return errno_text("vipd_addrs", errno);
+        }
+        return {};
+    }
+    const vipd_addr v{.flags = flags};
+    return update(fd, &a, &v, "vipd_addrs");
+}
+
+std::string MapWriter::service(const vipd_service_key& key, const vipd_service& s)
+{
+    if (s.id >= VIPD_MAX_SERVICES || s.backends > VIPD_MAX_BACKENDS) {
+        return "vipd_services: service " + std::to_string(s.id) + " with " + std::to_string(s.backends) +
+               " backends is outside the maps' limits";
+    }
+    return update(bpf_map__fd(_skel->maps.vipd_services), &key, &s, "vipd_services");
+}
+
+std::string MapWriter::remove_service(const vipd_service_key& key)
+{
+    if (bpf_map_delete_elem(bpf_map__fd(_skel->maps.vipd_services), &key) != 0 && errno != ENOENT) {
+        return errno_text("vipd_services", errno);
+    }
+    return {};
+}
+
+std::string MapWriter::backend(uint32_t service_id, uint32_t position, const vipd_backend& b)
+{
+    if (service_id >= VIPD_MAX_SERVICES || position >= VIPD_MAX_BACKENDS) {
+        return "vipd_backends: position outside the map";
+    }
+    const uint32_t key = service_id * VIPD_MAX_BACKENDS + position;
+    return update(bpf_map__fd(_skel->maps.vipd_backends), &key, &b, "vipd_backends");
+}
+
+std::string MapWriter::route(uint32_t net, uint8_t prefix, const vipd_route& r)
+{
+    if (prefix > 32) {
+        return "vipd_routes: prefix over 32";
+    }
+    const vipd_route_key key{.prefixlen = prefix, .addr = net};
+    return update(bpf_map__fd(_skel->maps.vipd_routes), &key, &r, "vipd_routes");
+}
+
+std::string MapWriter::neighbour(uint32_t ip, const vipd_neighbour& n)
+{
+    return update(bpf_map__fd(_skel->maps.vipd_neighbours), &ip, &n, "vipd_neighbours");
+}
+
+std::string MapWriter::nat_reply(const vipd_nat_key& key, const vipd_nat_reply& r)
+{
+    if (r.count > VIPD_NAT_SERVICES) {
+        return "vipd_nat: more services than a record holds";
+    }
+    return update(bpf_map__fd(_skel->maps.vipd_nat), &key, &r, "vipd_nat");
+}
+
+std::string MapWriter::table(uint32_t service_id, std::span<const int16_t> entries)
+{
+    if (service_id >= VIPD_MAX_SERVICES || entries.size() > VIPD_TABLE_SIZE) {
+        return "vipd_tables: service or table size outside the map";
+    }
+    auto t = std::make_unique<vipd_table>();
+    std::fill(std::begin(t->entry), std::end(t->entry), int16_t{-1});
+    std::copy(entries.begin(), entries.end(), t->entry);
+    t->pad = -1;
+    const int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vipd_table", sizeof(uint32_t), sizeof(vipd_table), 1, nullptr);
+    if (inner < 0) {
+        return errno_text("vipd_tables: inner map", errno);
+    }
+    const uint32_t zero = 0;
+    std::string err = update(inner, &zero, t.get(), "vipd_tables: inner map");
+    if (err.empty()) {
+        // The outer map holds its own reference to the inner map: ours can go.
+        err = update(bpf_map__fd(_skel->maps.vipd_tables), &service_id, &inner, "vipd_tables");
+    }
+    close(inner);
+    return err;
+}
+
+ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, const sched::Options& opt,
+                             uint32_t persist_s, uint32_t persist_mask)
+{
+    ServiceRecord r;
+    vipd_service& v = r.record;
+    v.id = id;
+    v.kind = kind;
+    v.algo = static_cast<uint8_t>(s.algo());
+    v.flags = static_cast<uint8_t>((opt.sh_port ? VIPD_SVC_SH_PORT : 0) | (opt.mh_port ? VIPD_SVC_MH_PORT : 0));
+    v.backends = s.size();
+    v.fixed = -1;
+    v.persist_s = persist_s;
+    v.persist_mask = persist_mask;
+    if (s.size() > VIPD_MAX_BACKENDS) {
+        r.error = std::to_string(s.size()) + " real servers, the XDP maps hold " + std::to_string(VIPD_MAX_BACKENDS);
+    }
+    uint32_t gcd = 0;
+    uint32_t wmax = 0;
+    for (uint32_t i = 0; i < s.size(); ++i) {
+        const uint32_t w = s.effective_weight(i);
+        if (w != 0) {
+            gcd = std::gcd(gcd, w);
+            wmax = std::max(wmax, w);
+            // ip_vs_fo_schedule(): the heaviest available, first in order on ties.
+            if (v.fixed < 0 || w > s.effective_weight(static_cast<uint32_t>(v.fixed))) {
+                v.fixed = static_cast<int32_t>(i);
+            }
+        }
+    }
+    switch (s.algo()) {
+    case sched::Algo::rr:
+    case sched::Algo::fo:
+        break;
+    case sched::Algo::wrr:
+        // ip_vs_wrr_init_svc(): di = gcd, mw = max weight - (di - 1), as sched::Service::build.
+        v.wrr_gcd = static_cast<int32_t>(gcd);
+        v.wrr_max = wmax == 0 ? 0 : static_cast<int32_t>(wmax - (gcd - 1));
+        break;
+    case sched::Algo::sh:
+        v.table_size = static_cast<uint32_t>(s.table().size());
+        break;
+    case sched::Algo::mh:
+        v.table_size = static_cast<uint32_t>(s.table().size());
+        if (v.table_size != VIPD_TABLE_SIZE) {
+            r.error = "lb_algo mh: the XDP program holds Maglev tables of " + std::to_string(VIPD_TABLE_SIZE) +
+                      " entries, not " + std::to_string(v.table_size);
+        }
+        break;
+    default:
+        r.error = "lb_algo " + std::string(sched::to_string(s.algo())) + " is not in the XDP program yet";
+        break;
+    }
+    return r;
+}
+
+}  // namespace xdp

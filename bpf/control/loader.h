@@ -1,0 +1,101 @@
+// The control thread's handle on vipd's XDP program: loads it from the skeleton built into vipd
+// (bpftool gen skeleton of bpf/datapath/lb.bpf.c), reports a verifier rejection with the end of the
+// verifier's log, and writes the maps' records (bpf/lb_structs.h) through typed calls. The diff from
+// a forwarding snapshot to these writes comes on top of MapWriter; nothing here attaches to a NIC.
+#pragma once
+
+#include "bpf/lb_structs.h"
+#include "dataplane/fwd/sched/sched.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+struct vipd_lb;
+
+namespace xdp {
+
+/// What load() may change before the program is loaded.
+struct LoadOptions {
+    uint32_t flows = VIPD_MAX_FLOWS;  // the LRU flow table's capacity
+    size_t log_lines = 24;            // verifier log lines kept in a load error
+    bool test_clock = false;          // time is what MapWriter::clock() says (tests), not the kernel's
+};
+
+class Program;
+
+/// A loaded program, or why not: `error` says what failed; for a verifier rejection it ends with the
+/// last `log_lines` lines of the verifier log. `eperm` tells "bpf() refused" (no CAP_BPF) apart.
+struct LoadResult {
+    std::unique_ptr<Program> program;
+    std::string error;
+    bool eperm = false;
+};
+
+/// The typed writes of the maps' records, on a loaded program's map fds. Control thread only (one
+/// writer). Each call returns "" or what failed (with errno's text).
+class MapWriter {
+public:
+    explicit MapWriter(vipd_lb* skel) : _skel(skel) {}
+
+    /// The flow state machine and timeouts, copied from flow::next_state and flow::Timeouts (in
+    /// nanoseconds); `ready` lets the program serve (without it every frame is XDP_PASS).
+    std::string config(bool ready);
+    /// With LoadOptions::test_clock: the program's time from now on, in nanoseconds.
+    std::string clock(uint64_t now_ns);
+    std::string port(uint32_t ifindex, const vipd_port& p);
+    std::string addr(uint32_t addr, uint32_t flags);  // flags 0: removed
+    std::string service(const vipd_service_key& key, const vipd_service& s);
+    std::string remove_service(const vipd_service_key& key);
+    std::string backend(uint32_t service_id, uint32_t position, const vipd_backend& b);
+    /// A connected network (gateway 0) or a static route, for where NAT replies leave.
+    std::string route(uint32_t net, uint8_t prefix, const vipd_route& r);
+    std::string neighbour(uint32_t ip, const vipd_neighbour& n);
+    /// The services a reply from NAT backend (ip, port, proto) may belong to (fwd::NatReply).
+    std::string nat_reply(const vipd_nat_key& key, const vipd_nat_reply& r);
+    /// A service's sh or Maglev table, written whole into a fresh inner map that then replaces the
+    /// old one in one outer write (a packet sees the old table or the new one, never a mix).
+    std::string table(uint32_t service_id, std::span<const int16_t> entries);
+
+private:
+    vipd_lb* _skel;
+    vipd_config _config{};  // the last one written: clock() rewrites it with the time
+};
+
+/// The service record of a sched::Service (its algorithm's precomputed parts: wrr's gcd and max,
+/// fo's choice), or an error for what the program does not run yet (lc, wlc, sed, nq, ovf, an mh
+/// table other than VIPD_TABLE_SIZE).
+struct ServiceRecord {
+    vipd_service record{};
+    std::string error;
+};
+ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, const sched::Options& opt = {},
+                             uint32_t persist_s = 0, uint32_t persist_mask = ~0u);
+
+class Program {
+public:
+    static LoadResult load(const LoadOptions& opt = {});
+    ~Program();
+    Program(const Program&) = delete;
+    Program& operator=(const Program&) = delete;
+
+    int prog_fd() const noexcept;
+    MapWriter& maps() noexcept { return _writer; }
+    vipd_lb* skeleton() noexcept { return _skel; }
+
+    /// Summed over CPUs: frames counted per verdict and per drop reason (verdicts.h numbering).
+    std::vector<uint64_t> verdicts() const;
+    std::vector<uint64_t> drops() const;
+    /// Summed over CPUs: one backend's packets and bytes (service and backend positions).
+    vipd_backend_stats backend_stats(uint32_t service_id, uint32_t position) const;
+
+private:
+    explicit Program(vipd_lb* skel) : _skel(skel), _writer(skel) {}
+
+    vipd_lb* _skel;
+    MapWriter _writer;
+};
+
+}  // namespace xdp

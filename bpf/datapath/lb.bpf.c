@@ -1,0 +1,119 @@
+/* vipd's XDP program: the entry point that reads a frame's bounds and the node's port, then decides
+ * it as pkt::process() does (dataplane/dpdk/datapath/pkt/process.cc), feature by feature in lib/:
+ * parse (Ethernet/IPv4/L4 validation), arp (the responder), classify (services, VIPs, martians),
+ * serve + sched + flow (the flow table and the schedulers), dr (MAC rewrite), hop (next hops and
+ * ARP solicitation), drop (verdicts, counters and the XDP action). */
+#include "bpf/datapath/lib/arp.h"
+#include "bpf/datapath/lib/serve.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load (LoadOptions::test_clock): time is vipd_config.test_now_ns, so the
+ * tests run the golden fixtures on their clock. Read-only data: in production the verifier removes
+ * the branch. */
+const volatile __u32 vipd_test_clock = 0;
+
+static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct vipd_pkt *p,
+                                                    const struct vipd_config *cfg)
+{
+    struct vipd_ip v = {};
+    enum vipd_drop_reason r = vipd_ipv4_validate(p, &v);
+    if (r != VIPD_DROP_none) {
+        return vipd_drop(r);
+    }
+    struct iphdr *ip = v.ip;
+    /* VRRP adverts: the kernel's VRRP socket (control) validates them and runs the state machine. */
+    if (ip->protocol == VIPD_IPPROTO_VRRP) {
+        return vipd_verdict(VIPD_VERDICT_to_control, 0);
+    }
+    const int l4_proto = ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP;
+    const int whole = l4_proto && !vipd_is_fragment(ip);
+    struct vipd_l4 l4 = {.error = VIPD_DROP_none};
+    if (whole) {
+        l4 = vipd_parse_l4(p, &v);
+        if (l4.error == VIPD_DROP_none) {
+            const struct vipd_service *svc = vipd_find_service(ip->daddr, ip->protocol, l4.dport);
+            if (svc != 0) {
+                return vipd_serve(ctx, p, cfg, &v, &l4, svc);
+            }
+        }
+    }
+    const struct vipd_addr *dst = vipd_find_addr(ip->daddr);
+    if (dst == 0 || (dst->flags & VIPD_ADDR_VIP) == 0) {
+        /* Not to a VIP: a NAT backend's reply to a client, or the node's own traffic (the kernel's). */
+        if (whole && v.total >= v.hlen + 4 && (dst == 0 || (dst->flags & VIPD_ADDR_LOCAL) == 0)) {
+            const __u16 *sport = (void *)ip + (v.hlen & 63);
+            if ((void *)(sport + 1) > p->data_end) {
+                return vipd_drop(VIPD_DROP_l4_truncated);
+            }
+            struct vipd_nat_key nk = {.ip = ip->saddr, .port = *sport, .proto = ip->protocol, .pad = 0};
+            const struct vipd_nat_reply *nr = bpf_map_lookup_elem(&vipd_nat, &nk);
+            if (nr != 0) {
+                if (l4.error != VIPD_DROP_none) {
+                    return vipd_drop(l4.error);
+                }
+                return vipd_nat_reply(ctx, p, cfg, ip, &l4, nr);
+            }
+        }
+        return vipd_verdict(VIPD_VERDICT_to_exception, 0);
+    }
+    if (!l4_proto) {
+        return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* ICMP to a VIP: the kernel answers */
+    }
+    if (!whole) {
+        return vipd_drop(VIPD_DROP_ip_fragment);
+    }
+    if (l4.error != VIPD_DROP_none) {
+        return vipd_drop(l4.error);
+    }
+    /* A VIP port with no virtual service: the kernel answers, as with keepalived. */
+    return vipd_verdict(VIPD_VERDICT_to_exception, 0);
+}
+
+static __always_inline struct vipd_result vipd_process(struct xdp_md *ctx, struct vipd_pkt *p)
+{
+    __u32 zero = 0;
+    const struct vipd_config *cfg = bpf_map_lookup_elem(&vipd_config, &zero);
+    /* Nothing written yet: the kernel keeps everything (XDP mode shares the NIC with it). */
+    if (cfg == 0 || (cfg->flags & VIPD_CONFIG_READY) == 0) {
+        return vipd_verdict(VIPD_VERDICT_to_exception, 0);
+    }
+    p->now = vipd_test_clock ? cfg->test_now_ns : bpf_ktime_get_ns();
+    struct ethhdr *eth = p->data;
+    if ((void *)(eth + 1) > p->data_end) {
+        return vipd_drop(VIPD_DROP_eth_truncated);
+    }
+    /* A unicast frame for another station (a flooding switch): not ours to forward. */
+    const struct vipd_port *port = p->port;
+    if ((eth->h_dest[0] & 1) == 0 && port != 0) {
+        if (*(__u32 *)&eth->h_dest[0] != *(const __u32 *)&port->mac[0] ||
+            *(__u16 *)&eth->h_dest[4] != *(const __u16 *)&port->mac[4]) {
+            return vipd_drop(VIPD_DROP_other_host);
+        }
+    }
+    if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+        return vipd_ipv4(ctx, p, cfg);
+    }
+    if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+        return vipd_arp(p);
+    }
+    return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* IPv6, VLAN tags, LLDP…: the kernel */
+}
+
+SEC("xdp")
+int vipd_xdp(struct xdp_md *ctx)
+{
+    void *data = (void *)(long)ctx->data;
+    void *data_end = (void *)(long)ctx->data_end;
+    __u32 ifindex = ctx->ingress_ifindex;
+    struct vipd_pkt p = {
+        .ctx = ctx,
+        .data = data,
+        .data_end = data_end,
+        .len = (__u32)(data_end - data),
+        .ifindex = ifindex,
+        .port = bpf_map_lookup_elem(&vipd_ports, &ifindex),
+        .now = 0,
+    };
+    return vipd_finish(ctx, vipd_process(ctx, &p));
+}

@@ -1,0 +1,76 @@
+/* The outcome of a frame (dataplane/fwd/verdicts.h's verdict and drop reason, and where it goes),
+ * its per-CPU counters, and the XDP action it becomes: the counterpart of pkt::Result and of the
+ * lcore loop's counting. */
+#ifndef VIPD_BPF_DROP_H
+#define VIPD_BPF_DROP_H
+
+#include "bpf/datapath/lib/maps.h"
+
+struct vipd_result {
+    __u8 verdict;     /* enum vipd_verdict */
+    __u8 reason;      /* enum vipd_drop_reason, for VIPD_VERDICT_drop */
+    __u16 pad;
+    __u32 ifindex;    /* forward, reply, solicit: the interface to send on */
+};
+
+static __always_inline struct vipd_result vipd_drop(enum vipd_drop_reason r)
+{
+    struct vipd_result res = {.verdict = VIPD_VERDICT_drop, .reason = (__u8)r};
+    return res;
+}
+
+static __always_inline struct vipd_result vipd_verdict(enum vipd_verdict v, __u32 ifindex)
+{
+    struct vipd_result res = {.verdict = (__u8)v, .reason = VIPD_DROP_none, .ifindex = ifindex};
+    return res;
+}
+
+static __always_inline void vipd_bump(void *map, __u32 index)
+{
+    __u64 *c = bpf_map_lookup_elem(map, &index);
+    if (c) {
+        *c += 1;
+    }
+}
+
+/* count_backend(): a packet of a flow of (service, backend), `bytes` its IP length. */
+static __always_inline void vipd_count_backend(__u32 service, __u32 backend, __u32 bytes, int out)
+{
+    __u32 key = service * VIPD_MAX_BACKENDS + (backend & (VIPD_MAX_BACKENDS - 1));
+    struct vipd_backend_stats *s = bpf_map_lookup_elem(&vipd_backend_stats, &key);
+    if (s == 0) {
+        return;
+    }
+    if (out) {
+        s->packets_out += 1;
+        s->bytes_out += bytes;
+    } else {
+        s->packets_in += 1;
+        s->bytes_in += bytes;
+    }
+}
+
+/* Counts the outcome and turns it into an XDP action: sent frames go back out the interface they
+ * came in on (XDP_TX) or to another (bpf_redirect); what is for the control thread (VRRP, ARP to
+ * learn from) or the kernel's stack is XDP_PASS, since in XDP mode the kernel holds both. */
+static __always_inline int vipd_finish(struct xdp_md *ctx, struct vipd_result r)
+{
+    vipd_bump(&vipd_verdicts, r.verdict);
+    switch (r.verdict) {
+    case VIPD_VERDICT_forward:
+    case VIPD_VERDICT_reply:
+    case VIPD_VERDICT_solicit:
+        if (r.ifindex == ctx->ingress_ifindex) {
+            return XDP_TX;
+        }
+        return bpf_redirect(r.ifindex, 0);
+    case VIPD_VERDICT_to_control:
+    case VIPD_VERDICT_to_exception:
+        return XDP_PASS;
+    default:
+        vipd_bump(&vipd_drops, r.reason);
+        return XDP_DROP;
+    }
+}
+
+#endif /* VIPD_BPF_DROP_H */

@@ -1,0 +1,78 @@
+/* Flows in the shared LRU hash with IPVS's TCP states and timeouts, as flow::FlowTable
+ * (dataplane/dpdk/datapath/flow/flow_table.h): the state machine and the timeouts are not restated
+ * here but copied by the loader from flow::next_state and flow::Timeouts into vipd_config, so both
+ * dataplanes run the same table. Expired flows read as absent, as the C++ lookup's. */
+#ifndef VIPD_BPF_FLOW_H
+#define VIPD_BPF_FLOW_H
+
+#include "bpf/datapath/lib/parse.h"
+
+static __always_inline __u8 vipd_next_state(const struct vipd_config *cfg, __u8 state, __u8 tcp_flags, __u32 dir)
+{
+    __u32 row;
+    if (tcp_flags & VIPD_TCP_RST) {
+        row = 3;
+    } else if (tcp_flags & VIPD_TCP_SYN) {
+        row = 0;
+    } else if (tcp_flags & VIPD_TCP_FIN) {
+        row = 1;
+    } else if (tcp_flags & VIPD_TCP_ACK) {
+        row = 2;
+    } else {
+        return state;
+    }
+    if (state >= VIPD_STATES || dir > VIPD_DIR_INPUT_ONLY) {
+        return state;
+    }
+    return cfg->tcp_next[dir][row][state];
+}
+
+static __always_inline __u8 vipd_first_state(const struct vipd_config *cfg, __u8 proto, __u8 tcp_flags, __u32 dir)
+{
+    return proto == IPPROTO_TCP ? vipd_next_state(cfg, VIPD_STATE_NONE, tcp_flags, dir) : VIPD_STATE_UDP;
+}
+
+static __always_inline int vipd_is_active(__u8 state)
+{
+    return state == VIPD_STATE_ESTABLISHED || state == VIPD_STATE_UDP;
+}
+
+/* flow::Entry::expired(): the state's timeout, capped by the unconfirmed one until confirmed. */
+static __always_inline int vipd_flow_expired(const struct vipd_config *cfg, const struct vipd_flow *e, __u64 now)
+{
+    __u32 st = e->state;
+    if (st >= VIPD_STATES) {
+        return 1;
+    }
+    __u64 t = cfg->timeout_ns[st];
+    if (e->confirmed == 0 && cfg->timeout_ns[VIPD_STATES] < t) {
+        t = cfg->timeout_ns[VIPD_STATES];
+    }
+    return now >= e->last_seen && now - e->last_seen >= t;  /* flow::aged_out() */
+}
+
+/* The live flow of `key`, refreshed to `now`; NULL when there is none or it has expired. */
+static __always_inline struct vipd_flow *vipd_flow_lookup(const struct vipd_config *cfg, const struct vipd_flow_key *key,
+                                                          __u64 now)
+{
+    struct vipd_flow *e = bpf_map_lookup_elem(&vipd_flows, key);
+    if (e == 0) {
+        return 0;
+    }
+    if (vipd_flow_expired(cfg, e, now)) {
+        bpf_map_delete_elem(&vipd_flows, key);
+        return 0;
+    }
+    e->last_seen = now;
+    return e;
+}
+
+/* FlowTable::confirm_if_active(). */
+static __always_inline void vipd_confirm_if_active(struct vipd_flow *e)
+{
+    if (e->confirmed == 0 && vipd_is_active(e->state)) {
+        e->confirmed = 1;
+    }
+}
+
+#endif /* VIPD_BPF_FLOW_H */

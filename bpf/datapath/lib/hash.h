@@ -1,0 +1,36 @@
+/* The hashes the program must reproduce bit for bit: flow::hash_v4 (the flow hash that sh-port and
+ * mh-port schedule by, dataplane/dpdk/datapath/flow/hash.h) and sched::mix32 / sched::sh_bucket
+ * (dataplane/fwd/sched/sched.h). The bpf suite checks them against the C++ on random inputs. */
+#ifndef VIPD_BPF_HASH_H
+#define VIPD_BPF_HASH_H
+
+#include "bpf/lb_structs.h"
+
+/* Addresses and ports as the header holds them (network order), read as native words, exactly as
+ * the C++ Key4 holds them. */
+static __always_inline __u32 vipd_flow_hash(const struct vipd_flow_key *k)
+{
+    __u64 h = ((__u64)k->src << 32 | k->dst) ^ 0x9E3779B97F4A7C15ULL;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= ((__u64)k->sport << 24 | (__u64)k->dport << 8 | k->proto) ^ (h >> 31);
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 29;
+    return (__u32)(h >> 32) ^ (__u32)h;
+}
+
+static __always_inline __u32 vipd_mix32(__u32 h)
+{
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+static __always_inline __u32 vipd_sh_bucket(__u32 v)
+{
+    return (v * 0x61C88647u) >> 24;
+}
+
+#endif /* VIPD_BPF_HASH_H */

@@ -1,0 +1,144 @@
+/* The XDP program's maps: their types and sizes, with the records of bpf/lb_structs.h. One place so
+ * the loader's skeleton names (skel->maps.vipd_*) and the program's uses agree. */
+#ifndef VIPD_BPF_MAPS_H
+#define VIPD_BPF_MAPS_H
+
+#include "bpf/lb_structs.h"
+#include "dataplane/fwd/verdicts.h"
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+/* The node's address on each interface, by ifindex. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_PORTS);
+    __type(key, __u32);
+    __type(value, struct vipd_port);
+} vipd_ports SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_SERVICES);
+    __type(key, struct vipd_service_key);
+    __type(value, struct vipd_service);
+} vipd_services SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS);
+    __type(key, __u32);
+    __type(value, struct vipd_backend);
+} vipd_backends SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_ADDRS);
+    __type(key, __u32);
+    __type(value, struct vipd_addr);
+} vipd_addrs SEC(".maps");
+
+/* A service's sh buckets or Maglev table: one inner array of one vipd_table per service. */
+struct vipd_table_inner {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    /* By size: clang emits only a forward declaration of a struct reached through this pointer
+     * alone, and libbpf cannot size that. */
+    __uint(value_size, sizeof(struct vipd_table));
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, VIPD_MAX_SERVICES);
+    __type(key, __u32);
+    __array(values, struct vipd_table_inner);
+} vipd_tables SEC(".maps");
+
+/* Flows of every CPU in one table: on veth the program runs on the sender's CPU and a NAT reply may
+ * arrive on any, so per-CPU tables would reschedule mid-flow. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, VIPD_MAX_FLOWS);
+    __type(key, struct vipd_flow_key);
+    __type(value, struct vipd_flow);
+} vipd_flows SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, VIPD_MAX_PERSIST);
+    __type(key, struct vipd_persist_key);
+    __type(value, struct vipd_persist);
+} vipd_persist SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vipd_config);
+} vipd_config SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VIPD_MAX_SERVICES);
+    __type(key, __u32);
+    __type(value, struct vipd_sched_state);
+} vipd_sched SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VIPD_SOLICITED);
+    __type(key, __u32);
+    __type(value, struct vipd_solicited);
+} vipd_solicited SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, VIPD_MAX_ROUTES);
+    __uint(map_flags, BPF_F_NO_PREALLOC);  /* LPM tries require it */
+    __type(key, struct vipd_route_key);
+    __type(value, struct vipd_route);
+} vipd_routes SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_NEIGHBOURS);
+    __type(key, __u32);
+    __type(value, struct vipd_neighbour);
+} vipd_neighbours SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, VIPD_MAX_NAT);
+    __type(key, struct vipd_nat_key);
+    __type(value, struct vipd_nat_reply);
+} vipd_nat SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vipd_cpu);
+} vipd_cpu SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS);
+    __type(key, __u32);
+    __type(value, struct vipd_backend_stats);
+} vipd_backend_stats SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VIPD_VERDICT_COUNT);
+    __type(key, __u32);
+    __type(value, __u64);
+} vipd_verdicts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VIPD_DROP_COUNT);
+    __type(key, __u32);
+    __type(value, __u64);
+} vipd_drops SEC(".maps");
+
+#endif /* VIPD_BPF_MAPS_H */

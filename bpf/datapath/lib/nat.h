@@ -1,0 +1,110 @@
+/* NAT (keepalived lb_kind NAT) both ways, as serve()'s NAT case and nat_reply() in
+ * dataplane/dpdk/datapath/pkt/process.cc: DNAT to the backend on the way in; on the way back the
+ * backend's reply is translated only for a flow this node has (never statelessly), its source put
+ * back to VIP:port. Checksums are updated incrementally (RFC 1624). One flow table serves every CPU,
+ * so a reply needs no steering to the CPU that saw the flow's first packet. */
+#ifndef VIPD_BPF_NAT_H
+#define VIPD_BPF_NAT_H
+
+#include "bpf/datapath/lib/flow.h"
+#include "bpf/datapath/lib/hop.h"
+
+/* l4_rewrite(): the port at `port_off` (0 source, 2 destination) set, and the L4 checksum after an
+ * address word and that port changed. UDP's 0 ("no checksum") stays 0; a computed 0 is sent as
+ * 0xffff (RFC 768). */
+static __always_inline void vipd_l4_rewrite(struct vipd_pkt *p, __u8 proto, void *l4, __u32 old_addr, __u32 new_addr,
+                                            __u32 port_off, __u16 new_port)
+{
+    /* parse_l4() found the whole header; checked again for the verifier. */
+    if (l4 + 8 > p->data_end || (proto == IPPROTO_TCP && l4 + 20 > p->data_end)) {
+        return;
+    }
+    __u16 *portf = l4 + (port_off & 2);
+    __u16 *csumf = l4 + (proto == IPPROTO_TCP ? 16 : 6);
+    if ((void *)(csumf + 1) > p->data_end) {
+        return;
+    }
+    __u16 old_port = *portf;
+    *portf = new_port;
+    __u16 csum = *csumf;
+    if (proto == IPPROTO_UDP && csum == 0) {
+        return;
+    }
+    csum = vipd_csum_replace32(csum, old_addr, new_addr);
+    csum = vipd_csum_replace16(csum, old_port, new_port);
+    if (proto == IPPROTO_UDP && csum == 0) {
+        csum = 0xffff;
+    }
+    *csumf = csum;
+}
+
+/* DNAT to the backend: destination address and port, IP and L4 checksums, TTL. */
+static __always_inline struct vipd_result vipd_dnat(struct xdp_md *ctx, struct vipd_pkt *p, struct iphdr *ip,
+                                                    const struct vipd_l4 *l4, const struct vipd_backend *be)
+{
+    struct vipd_hop hop = {};
+    vipd_backend_hop(be, &hop);
+    const __u32 old_dst = ip->daddr;
+    ip->daddr = be->ip;
+    ip->check = vipd_csum_replace32(ip->check, old_dst, be->ip);
+    vipd_l4_rewrite(p, ip->protocol, l4->hdr, old_dst, be->ip, 2, be->port);
+    vipd_ip_decrease_ttl(ip);
+    return vipd_to_next_hop(ctx, p, &hop);
+}
+
+/* A reply from a NAT backend (source = backend address:port): back to VIP:port for the flow it
+ * belongs to, tried over the services that backend serves in config order. */
+static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, struct vipd_pkt *p,
+                                                         const struct vipd_config *cfg, struct iphdr *ip,
+                                                         const struct vipd_l4 *l4, const struct vipd_nat_reply *nr)
+{
+    /* Not to a VIP: the kernel's forwarding would answer time exceeded; the backend's kernel may. */
+    if (ip->ttl <= 1) {
+        return vipd_drop(VIPD_DROP_ttl_exceeded);
+    }
+    struct vipd_flow *e = 0;
+    __u32 vip = 0;
+    __u16 vport = 0;
+    __u32 service = 0;
+#pragma clang loop unroll(full)
+    for (__u32 i = 0; i < VIPD_NAT_SERVICES; i++) {
+        if (e == 0 && i < nr->count) {
+            const struct vipd_nat_candidate *c = &nr->service[i];
+            struct vipd_flow_key key = {.src = ip->daddr, .dst = c->vip, .sport = l4->dport, .dport = c->port,
+                                        .proto = ip->protocol};
+            struct vipd_flow *f = vipd_flow_lookup(cfg, &key, p->now);
+            if (f != 0 && f->service == c->id && f->backend < c->backends && c->id < VIPD_MAX_SERVICES) {
+                __u32 bkey = c->id * VIPD_MAX_BACKENDS + (f->backend & (VIPD_MAX_BACKENDS - 1));
+                const struct vipd_backend *be = bpf_map_lookup_elem(&vipd_backends, &bkey);
+                if (be != 0 && be->ip == ip->saddr && be->port == l4->sport) {
+                    e = f;
+                    vip = c->vip;
+                    vport = c->port;
+                    service = c->id;
+                }
+            }
+        }
+    }
+    if (e == 0) {
+        /* No flow: not translated, as IPVS's ip_vs_out() (a stateless translation would let anyone
+         * who can spoof a backend's address send as VIP:port). */
+        return vipd_drop(VIPD_DROP_nat_no_flow);
+    }
+    const __u32 total = bpf_ntohs(ip->tot_len);
+    const __u32 old_src = ip->saddr;
+    ip->saddr = vip;
+    ip->check = vipd_csum_replace32(ip->check, old_src, vip);
+    vipd_l4_rewrite(p, ip->protocol, l4->hdr, old_src, vip, 0, vport);
+    vipd_ip_decrease_ttl(ip);
+    if (ip->protocol == IPPROTO_TCP) {
+        e->state = vipd_next_state(cfg, e->state, l4->tcp_flags, VIPD_DIR_OUTPUT);
+        e->last_seen = p->now;
+    }
+    vipd_confirm_if_active(e);
+    vipd_count_backend(service, e->backend, total, 1);
+    struct vipd_hop hop = {};
+    vipd_route_hop(ip->daddr, &hop);
+    return vipd_to_next_hop(ctx, p, &hop);
+}
+
+#endif /* VIPD_BPF_NAT_H */

@@ -1,0 +1,268 @@
+/* The records of the XDP program's maps, in ONE fixed-width header that the BPF program (clang
+ * -target bpf, C) and the loader (C++) both include, so a field added on one side exists on the
+ * other; every size is asserted here, which both compilers check.
+ *
+ * Addresses and ports are network order, as read from the headers (the C++ packet path's
+ * convention too); counts, weights and times are host order. Plain C on <linux/types.h> only.
+ */
+#ifndef VIPD_BPF_LB_STRUCTS_H
+#define VIPD_BPF_LB_STRUCTS_H
+
+#include <linux/types.h>
+
+#ifdef __cplusplus
+#define VIPD_ASSERT_SIZE(type, size) static_assert(sizeof(type) == (size), #type " changed size")
+#else
+#define VIPD_ASSERT_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " changed size")
+#endif
+
+/* Limits: the maps' sizes. Services and backends per service match pkt::Limits' defaults. */
+#define VIPD_MAX_PORTS 64
+#define VIPD_MAX_SERVICES 256
+#define VIPD_MAX_BACKENDS 256
+#define VIPD_MAX_ADDRS 4096
+#define VIPD_MAX_FLOWS 65536      /* default; the loader may resize before load */
+#define VIPD_TABLE_SIZE 65537     /* sched::maglev_sizes[0]: the Maglev M every mh service must use */
+#define VIPD_SH_SIZE 256          /* sched::sh_table_size */
+#define VIPD_SOLICITED 64         /* per-CPU slots remembering recent ARP requests for next hops */
+
+/* Forwarding methods (fwd::Kind's order) and schedulers (sched::Algo's order): the loader asserts
+ * both against the C++ enums. */
+#define VIPD_KIND_DR 0
+#define VIPD_KIND_NAT 1
+#define VIPD_KIND_TUN 2
+
+#define VIPD_ALGO_RR 0
+#define VIPD_ALGO_WRR 1
+#define VIPD_ALGO_LC 2
+#define VIPD_ALGO_WLC 3
+#define VIPD_ALGO_LBLC 4
+#define VIPD_ALGO_LBLCR 5
+#define VIPD_ALGO_DH 6
+#define VIPD_ALGO_SH 7
+#define VIPD_ALGO_MH 8
+#define VIPD_ALGO_SED 9
+#define VIPD_ALGO_NQ 10
+#define VIPD_ALGO_FO 11
+#define VIPD_ALGO_OVF 12
+
+/* The node's own address on an interface: map vipd_ports, key the ifindex. */
+struct vipd_port {
+    __u8 mac[6];
+    __u16 mtu;       /* IP MTU (TUN refuses beyond it) */
+    __u32 ip;        /* 0: none */
+    __u32 ifindex;
+};
+VIPD_ASSERT_SIZE(struct vipd_port, 16);
+
+/* Map vipd_services: one virtual service by (VIP, port, protocol). */
+struct vipd_service_key {
+    __u32 vip;
+    __u16 port;
+    __u8 proto;      /* IPPROTO_TCP / IPPROTO_UDP */
+    __u8 pad;        /* always 0: hash keys compare every byte */
+};
+VIPD_ASSERT_SIZE(struct vipd_service_key, 8);
+
+#define VIPD_SVC_SH_PORT 0x01  /* sh hashes the flow, not the client address */
+#define VIPD_SVC_MH_PORT 0x02  /* mh likewise */
+
+struct vipd_service {
+    __u32 id;         /* the service's position: indexes backends, scheduler state and tables */
+    __u8 kind;        /* VIPD_KIND_* */
+    __u8 algo;        /* VIPD_ALGO_* */
+    __u8 flags;       /* VIPD_SVC_* */
+    __u8 pad0;
+    __u32 backends;   /* positions [0, backends) of vipd_backends[id * VIPD_MAX_BACKENDS + pos] */
+    __u32 table_size; /* sh: VIPD_SH_SIZE, mh: VIPD_TABLE_SIZE, others 0 (vipd_tables[id] unused) */
+    __s32 wrr_gcd;    /* wrr: IPVS mark->di */
+    __s32 wrr_max;    /* wrr: IPVS mark->mw (0: no backend may take a flow) */
+    __s32 fixed;      /* fo: the backend chosen at build, -1 none */
+    __u32 persist_s;  /* persistence_timeout in seconds; 0: no client affinity */
+    __u32 persist_mask; /* persistence_granularity as a network-order netmask */
+    __u32 pad1;
+};
+VIPD_ASSERT_SIZE(struct vipd_service, 40);
+
+#define VIPD_HOP_ROUTED 0x01     /* a route (connected or static) matched */
+#define VIPD_HOP_MAC_KNOWN 0x02  /* mac is the next hop's */
+
+/* Map vipd_backends: ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS], one per service position. */
+struct vipd_backend {
+    __u32 ip;
+    __u16 port;
+    __u8 hop_flags;   /* VIPD_HOP_* */
+    __u8 pad0;
+    __u32 weight;     /* effective: 0 when quiesced or down (sched::Service::effective_weight) */
+    __u32 hop_ip;     /* the next hop: the backend itself on-link, else the gateway */
+    __u32 ifindex;    /* the interface the next hop is on */
+    __u8 mac[6];      /* the next hop's MAC when VIPD_HOP_MAC_KNOWN */
+    __u8 pad1[2];
+};
+VIPD_ASSERT_SIZE(struct vipd_backend, 28);
+
+/* Map vipd_addrs: every address the program must know, VIPs and the node's own. */
+#define VIPD_ADDR_VIP 0x01    /* a VIP of some VRRP instance (fwd::Table::find_vip) */
+#define VIPD_ADDR_OWNED 0x02  /* ... that this node owns now: ARP is answered for it */
+#define VIPD_ADDR_LOCAL 0x04  /* one of the node's own addresses (fwd::Table::is_local) */
+struct vipd_addr {
+    __u32 flags;
+};
+VIPD_ASSERT_SIZE(struct vipd_addr, 4);
+
+/* Map vipd_tables: ARRAY_OF_MAPS [VIPD_MAX_SERVICES], each inner map an ARRAY of one vipd_table:
+ * the sh buckets (first VIPD_SH_SIZE entries) or the Maglev table, backend positions, -1 none.
+ * Written whole into a fresh inner map and swapped in by one outer write: never half built. */
+struct vipd_table {
+    __s16 entry[VIPD_TABLE_SIZE];
+    __s16 pad;
+};
+VIPD_ASSERT_SIZE(struct vipd_table, 131076);
+
+/* Map vipd_flows: one LRU hash shared by all CPUs (a flow and its reply may be seen on any). */
+struct vipd_flow_key {
+    __u32 src;
+    __u32 dst;
+    __u16 sport;
+    __u16 dport;
+    __u8 proto;
+    __u8 pad[3];      /* always 0 */
+};
+VIPD_ASSERT_SIZE(struct vipd_flow_key, 16);
+
+struct vipd_flow {
+    __u32 service;    /* the service position it was scheduled for */
+    __u32 backend;    /* the backend position */
+    __u64 last_seen;  /* bpf_ktime_get_ns() */
+    __u8 state;       /* flow::State */
+    __u8 confirmed;   /* flow::Entry::confirmed */
+    __u8 pad[6];
+};
+VIPD_ASSERT_SIZE(struct vipd_flow, 24);
+
+/* Map vipd_persist: LRU_HASH, client affinity (persistence_timeout, IPVS's templates): the backend a
+ * client network last got for a service (flow::PersistTable). Shared by the CPUs, as the flows. */
+#define VIPD_MAX_PERSIST 16384
+struct vipd_persist_key {
+    __u32 client;     /* client address & persistence_granularity, network order */
+    __u32 service;    /* the service position */
+};
+VIPD_ASSERT_SIZE(struct vipd_persist_key, 8);
+struct vipd_persist {
+    __u32 backend;
+    __u32 pad;
+    __u64 last_seen;
+    __u64 timeout_ns; /* the service's persistence_timeout */
+};
+VIPD_ASSERT_SIZE(struct vipd_persist, 24);
+
+/* Map vipd_config: one entry, written by the loader before any service. */
+#define VIPD_STATES 12              /* flow::state_count */
+#define VIPD_TIMEOUTS 13            /* the states' timeouts, then the unconfirmed one */
+#define VIPD_STATE_ESTABLISHED 1    /* flow::State::established */
+#define VIPD_STATE_UDP 6            /* flow::State::udp */
+#define VIPD_STATE_NONE 0
+#define VIPD_DIR_INPUT 0            /* flow::Dir */
+#define VIPD_DIR_OUTPUT 1
+#define VIPD_DIR_INPUT_ONLY 2
+#define VIPD_CONFIG_READY 0x01      /* a table has been written: serve; without it everything passes */
+struct vipd_config {
+    __u64 timeout_ns[VIPD_TIMEOUTS];          /* by flow::State, then flow::unconfirmed_class */
+    __u8 tcp_next[3][4][VIPD_STATES];         /* flow::next_state by [Dir][syn, fin, ack, rst][State] */
+    __u32 flags;                              /* VIPD_CONFIG_* */
+    __u32 pad;
+    __u64 test_now_ns;                        /* the clock, when loaded with LoadOptions::test_clock */
+};
+VIPD_ASSERT_SIZE(struct vipd_config, 264);
+
+/* Map vipd_sched: PERCPU_ARRAY [VIPD_MAX_SERVICES], each CPU's cursors (an lcore's, in DPDK). */
+struct vipd_sched_state {
+    __s32 rr_pos1;    /* the position rr picked last, plus one (0: none yet, as the zeroed map) */
+    __s32 wrr_pos1;   /* wrr: the cursor plus one (0: the list head) */
+    __s32 wrr_cw;     /* wrr: the current weight (0: not started) */
+    __u32 gen;        /* reserved */
+};
+VIPD_ASSERT_SIZE(struct vipd_sched_state, 16);
+
+/* Map vipd_solicited: PERCPU_ARRAY [VIPD_SOLICITED], the last ARP request per next-hop slot. */
+struct vipd_solicited {
+    __u32 ip;
+    __u32 pad;
+    __u64 at;         /* bpf_ktime_get_ns(); 0 never */
+};
+VIPD_ASSERT_SIZE(struct vipd_solicited, 16);
+
+/* Map vipd_routes: LPM_TRIE, the ports' connected networks and the static routes (fwd::Route), for
+ * where a NAT reply to a client leaves. */
+#define VIPD_MAX_ROUTES 1024
+struct vipd_route_key {
+    __u32 prefixlen;  /* LPM trie keys start with the prefix length */
+    __u32 addr;       /* network order */
+};
+VIPD_ASSERT_SIZE(struct vipd_route_key, 8);
+struct vipd_route {
+    __u32 gateway;    /* 0: on-link, the destination is the next hop */
+    __u32 ifindex;
+};
+VIPD_ASSERT_SIZE(struct vipd_route, 8);
+
+/* Map vipd_neighbours: the MACs control resolved (the neighbour table), by IPv4 address. */
+#define VIPD_MAX_NEIGHBOURS 4096
+struct vipd_neighbour {
+    __u8 mac[6];
+    __u8 pad[2];
+};
+VIPD_ASSERT_SIZE(struct vipd_neighbour, 8);
+
+/* Map vipd_nat: a NAT backend (address, port, protocol) and the services a reply from it may belong
+ * to, in config order (fwd::NatReply). */
+#define VIPD_MAX_NAT 4096
+#define VIPD_NAT_SERVICES 4   /* fwd::NatReply::max_services */
+struct vipd_nat_key {
+    __u32 ip;
+    __u16 port;
+    __u8 proto;
+    __u8 pad;         /* always 0 */
+};
+VIPD_ASSERT_SIZE(struct vipd_nat_key, 8);
+struct vipd_nat_candidate {
+    __u32 id;         /* the service position */
+    __u32 vip;        /* its VIP and port: the reply's new source, and its flow's key */
+    __u16 port;
+    __u16 pad;
+    __u32 backends;   /* its backend count (a flow's backend must be below it) */
+};
+VIPD_ASSERT_SIZE(struct vipd_nat_candidate, 16);
+struct vipd_nat_reply {
+    __u32 count;
+    __u32 pad;
+    struct vipd_nat_candidate service[VIPD_NAT_SERVICES];
+};
+VIPD_ASSERT_SIZE(struct vipd_nat_reply, 72);
+
+/* Map vipd_cpu: PERCPU_ARRAY [1], what each CPU keeps for the ICMP errors it sends (an lcore's). */
+#define VIPD_ICMP_BURST 50                  /* the kernel's icmp_msgs_burst */
+#define VIPD_ICMP_NS_PER_TOKEN 1000000ULL   /* icmp_msgs_per_sec 1000 */
+struct vipd_cpu {
+    __u64 icmp_spent;     /* tokens taken from the bucket of VIPD_ICMP_BURST (0: full, as the zeroed map) */
+    __u64 icmp_refilled;  /* the time the bucket was last refilled up to */
+    __u16 ip_id;          /* the IP id of the next ICMP error */
+    __u8 pad[6];
+};
+VIPD_ASSERT_SIZE(struct vipd_cpu, 24);
+
+/* Map vipd_backend_stats: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service position
+ * and backend position, as pkt::BackendCounters (ipvsadm --stats): client→backend "in", and for NAT
+ * backend→client "out"; bytes are IP lengths. */
+struct vipd_backend_stats {
+    __u64 packets_in;
+    __u64 bytes_in;
+    __u64 packets_out;
+    __u64 bytes_out;
+};
+VIPD_ASSERT_SIZE(struct vipd_backend_stats, 32);
+
+/* Maps vipd_verdicts and vipd_drops: PERCPU_ARRAY of __u64 indexed by enum vipd_verdict and enum
+ * vipd_drop_reason (dataplane/fwd/verdicts.h), summed over CPUs by control. */
+
+#endif /* VIPD_BPF_LB_STRUCTS_H */
