@@ -25,6 +25,10 @@
 #define VIPD_TABLE_SIZE 65537     /* sched::maglev_sizes[0]: the Maglev M every mh service must use */
 #define VIPD_SH_SIZE 256          /* sched::sh_table_size */
 #define VIPD_SOLICITED 64         /* per-CPU slots remembering recent ARP requests for next hops */
+/* Each service has two banks of backends and tables: control writes the one no service record
+ * points at, then flips the record's `bank` in one write, so a packet sees the old service or the
+ * new one, never a mix (MapSync, bpf/control/sync.h). */
+#define VIPD_BANKS 2
 
 /* Forwarding methods (fwd::Kind's order) and schedulers (sched::Algo's order): the loader asserts
  * both against the C++ enums. */
@@ -80,14 +84,24 @@ struct vipd_service {
     __s32 fixed;      /* fo: the backend chosen at build, -1 none */
     __u32 persist_s;  /* persistence_timeout in seconds; 0: no client affinity */
     __u32 persist_mask; /* persistence_granularity as a network-order netmask */
-    __u32 pad1;
+    __u32 bank;       /* which of the service's VIPD_BANKS banks its backends and table are in */
 };
 VIPD_ASSERT_SIZE(struct vipd_service, 40);
+
+/* The vipd_backends index of backend `pos` of service `id` in `bank`; vipd_tables' is id's and bank's. */
+static inline __u32 vipd_backend_index(__u32 id, __u32 bank, __u32 pos)
+{
+    return (id * VIPD_BANKS + (bank & (VIPD_BANKS - 1))) * VIPD_MAX_BACKENDS + (pos & (VIPD_MAX_BACKENDS - 1));
+}
+static inline __u32 vipd_table_index(__u32 id, __u32 bank)
+{
+    return id * VIPD_BANKS + (bank & (VIPD_BANKS - 1));
+}
 
 #define VIPD_HOP_ROUTED 0x01     /* a route (connected or static) matched */
 #define VIPD_HOP_MAC_KNOWN 0x02  /* mac is the next hop's */
 
-/* Map vipd_backends: ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS], one per service position. */
+/* Map vipd_backends: ARRAY [VIPD_MAX_SERVICES * VIPD_BANKS * VIPD_MAX_BACKENDS], by vipd_backend_index. */
 struct vipd_backend {
     __u32 ip;
     __u16 port;
@@ -110,7 +124,7 @@ struct vipd_addr {
 };
 VIPD_ASSERT_SIZE(struct vipd_addr, 4);
 
-/* Map vipd_tables: ARRAY_OF_MAPS [VIPD_MAX_SERVICES], each inner map an ARRAY of one vipd_table:
+/* Map vipd_tables: ARRAY_OF_MAPS [VIPD_MAX_SERVICES * VIPD_BANKS] by vipd_table_index, each inner map an ARRAY of one vipd_table:
  * the sh buckets (first VIPD_SH_SIZE entries) or the Maglev table, backend positions, -1 none.
  * Written whole into a fresh inner map and swapped in by one outer write: never half built. */
 struct vipd_table {
@@ -136,7 +150,8 @@ struct vipd_flow {
     __u64 last_seen;  /* bpf_ktime_get_ns() */
     __u8 state;       /* flow::State */
     __u8 confirmed;   /* flow::Entry::confirmed */
-    __u8 pad[6];
+    __u16 backend_port; /* the backend's address and port when scheduled: a NAT reply is translated */
+    __u32 backend_ip;   /* only from the backend its flow went to (no backend map read, any bank) */
 };
 VIPD_ASSERT_SIZE(struct vipd_flow, 24);
 
@@ -261,6 +276,16 @@ struct vipd_backend_stats {
     __u64 bytes_out;
 };
 VIPD_ASSERT_SIZE(struct vipd_backend_stats, 32);
+
+/* A frame's outcome inside the program (drop.h), and the .bss record of the last one in test mode
+ * (vipd_test_last, read by xdp::Program::last()). */
+struct vipd_result {
+    __u8 verdict;     /* enum vipd_verdict */
+    __u8 reason;      /* enum vipd_drop_reason, for VIPD_VERDICT_drop */
+    __u16 pad;
+    __u32 ifindex;    /* forward, reply, solicit: the interface to send on */
+};
+VIPD_ASSERT_SIZE(struct vipd_result, 8);
 
 /* Maps vipd_verdicts and vipd_drops: PERCPU_ARRAY of __u64 indexed by enum vipd_verdict and enum
  * vipd_drop_reason (dataplane/fwd/verdicts.h), summed over CPUs by control. */

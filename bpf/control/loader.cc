@@ -8,7 +8,7 @@
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 #include "bpf/lb.skel.h"
 #pragma GCC diagnostic pop
-#include "dataplane/dpdk/datapath/flow/flow_table.h"
+#include "dataplane/fwd/flow_state.h"
 #include "dataplane/fwd/snapshot.h"
 #include "dataplane/fwd/verdicts.h"
 
@@ -187,6 +187,62 @@ vipd_backend_stats Program::backend_stats(uint32_t service_id, uint32_t position
     return sum;
 }
 
+Program::Last Program::last() const noexcept
+{
+    const auto& l = _skel->bss->vipd_test_last;
+    return {.verdict = l.verdict, .reason = l.reason, .ifindex = l.ifindex};
+}
+
+namespace {
+
+// Deletes every key of a hash map.
+std::string clear_hash(int fd, uint32_t key_size, const char* what)
+{
+    std::vector<uint8_t> key(key_size);
+    std::vector<uint8_t> next(key_size);
+    while (bpf_map_get_next_key(fd, nullptr, next.data()) == 0) {
+        if (bpf_map_delete_elem(fd, next.data()) != 0 && errno != ENOENT) {
+            return errno_text(what, errno);
+        }
+    }
+    return {};
+}
+
+// Zeroes every entry of a per-CPU array.
+std::string clear_percpu(int fd, uint32_t entries, uint32_t value_size, const char* what)
+{
+    const int cpus = libbpf_num_possible_cpus();
+    // Per-CPU values are copied in 8-byte slots.
+    std::vector<uint8_t> zero(static_cast<size_t>(cpus < 1 ? 1 : cpus) * ((value_size + 7) / 8 * 8));
+    for (uint32_t k = 0; k < entries; ++k) {
+        if (bpf_map_update_elem(fd, &k, zero.data(), BPF_ANY) != 0) {
+            return errno_text(what, errno);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string Program::clear_packet_state()
+{
+    std::string err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key), "vipd_flows");
+    if (err.empty()) {
+        err = clear_hash(bpf_map__fd(_skel->maps.vipd_persist), sizeof(vipd_persist_key), "vipd_persist");
+    }
+    if (err.empty()) {
+        err = clear_percpu(bpf_map__fd(_skel->maps.vipd_sched), VIPD_MAX_SERVICES, sizeof(vipd_sched_state), "vipd_sched");
+    }
+    if (err.empty()) {
+        err = clear_percpu(bpf_map__fd(_skel->maps.vipd_solicited), VIPD_SOLICITED, sizeof(vipd_solicited),
+                           "vipd_solicited");
+    }
+    if (err.empty()) {
+        err = clear_percpu(bpf_map__fd(_skel->maps.vipd_cpu), 1, sizeof(vipd_cpu), "vipd_cpu");
+    }
+    return err;
+}
+
 std::string MapWriter::config(bool ready)
 {
     vipd_config c{};
@@ -255,12 +311,12 @@ std::string MapWriter::remove_service(const vipd_service_key& key)
     return {};
 }
 
-std::string MapWriter::backend(uint32_t service_id, uint32_t position, const vipd_backend& b)
+std::string MapWriter::backend(uint32_t service_id, uint32_t bank, uint32_t position, const vipd_backend& b)
 {
-    if (service_id >= VIPD_MAX_SERVICES || position >= VIPD_MAX_BACKENDS) {
+    if (service_id >= VIPD_MAX_SERVICES || bank >= VIPD_BANKS || position >= VIPD_MAX_BACKENDS) {
         return "vipd_backends: position outside the map";
     }
-    const uint32_t key = service_id * VIPD_MAX_BACKENDS + position;
+    const uint32_t key = vipd_backend_index(service_id, bank, position);
     return update(bpf_map__fd(_skel->maps.vipd_backends), &key, &b, "vipd_backends");
 }
 
@@ -286,9 +342,9 @@ std::string MapWriter::nat_reply(const vipd_nat_key& key, const vipd_nat_reply& 
     return update(bpf_map__fd(_skel->maps.vipd_nat), &key, &r, "vipd_nat");
 }
 
-std::string MapWriter::table(uint32_t service_id, std::span<const int16_t> entries)
+std::string MapWriter::table(uint32_t service_id, uint32_t bank, std::span<const int16_t> entries)
 {
-    if (service_id >= VIPD_MAX_SERVICES || entries.size() > VIPD_TABLE_SIZE) {
+    if (service_id >= VIPD_MAX_SERVICES || bank >= VIPD_BANKS || entries.size() > VIPD_TABLE_SIZE) {
         return "vipd_tables: service or table size outside the map";
     }
     auto t = std::make_unique<vipd_table>();
@@ -303,15 +359,50 @@ std::string MapWriter::table(uint32_t service_id, std::span<const int16_t> entri
     std::string err = update(inner, &zero, t.get(), "vipd_tables: inner map");
     if (err.empty()) {
         // The outer map holds its own reference to the inner map: ours can go.
-        err = update(bpf_map__fd(_skel->maps.vipd_tables), &service_id, &inner, "vipd_tables");
+        const uint32_t key = vipd_table_index(service_id, bank);
+        err = update(bpf_map__fd(_skel->maps.vipd_tables), &key, &inner, "vipd_tables");
     }
     close(inner);
     return err;
 }
 
-ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, const sched::Options& opt,
-                             uint32_t persist_s, uint32_t persist_mask)
+namespace {
+
+std::string remove(int fd, const void* key, const char* what)
 {
+    if (bpf_map_delete_elem(fd, key) != 0 && errno != ENOENT) {
+        return errno_text(what, errno);
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string MapWriter::remove_route(uint32_t net, uint8_t prefix)
+{
+    const vipd_route_key key{.prefixlen = prefix, .addr = net};
+    return remove(bpf_map__fd(_skel->maps.vipd_routes), &key, "vipd_routes");
+}
+
+std::string MapWriter::remove_neighbour(uint32_t ip)
+{
+    return remove(bpf_map__fd(_skel->maps.vipd_neighbours), &ip, "vipd_neighbours");
+}
+
+std::string MapWriter::remove_nat_reply(const vipd_nat_key& key)
+{
+    return remove(bpf_map__fd(_skel->maps.vipd_nat), &key, "vipd_nat");
+}
+
+std::string MapWriter::remove_port(uint32_t ifindex)
+{
+    return remove(bpf_map__fd(_skel->maps.vipd_ports), &ifindex, "vipd_ports");
+}
+
+ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, uint32_t persist_s,
+                             uint32_t persist_mask)
+{
+    const sched::Options& opt = s.options();
     ServiceRecord r;
     vipd_service& v = r.record;
     v.id = id;

@@ -49,15 +49,21 @@ public:
     std::string addr(uint32_t addr, uint32_t flags);  // flags 0: removed
     std::string service(const vipd_service_key& key, const vipd_service& s);
     std::string remove_service(const vipd_service_key& key);
-    std::string backend(uint32_t service_id, uint32_t position, const vipd_backend& b);
+    /// Backend `position` of service `service_id` in `bank` (VIPD_BANKS: MapSync writes the bank no
+    /// service record points at, then flips the record).
+    std::string backend(uint32_t service_id, uint32_t bank, uint32_t position, const vipd_backend& b);
     /// A connected network (gateway 0) or a static route, for where NAT replies leave.
     std::string route(uint32_t net, uint8_t prefix, const vipd_route& r);
     std::string neighbour(uint32_t ip, const vipd_neighbour& n);
     /// The services a reply from NAT backend (ip, port, proto) may belong to (fwd::NatReply).
     std::string nat_reply(const vipd_nat_key& key, const vipd_nat_reply& r);
-    /// A service's sh or Maglev table, written whole into a fresh inner map that then replaces the
-    /// old one in one outer write (a packet sees the old table or the new one, never a mix).
-    std::string table(uint32_t service_id, std::span<const int16_t> entries);
+    /// A service's sh or Maglev table in `bank`, written whole into a fresh inner map that then
+    /// replaces the old one in one outer write (a packet sees the old table or the new one, never a mix).
+    std::string table(uint32_t service_id, uint32_t bank, std::span<const int16_t> entries);
+    std::string remove_route(uint32_t net, uint8_t prefix);
+    std::string remove_neighbour(uint32_t ip);
+    std::string remove_nat_reply(const vipd_nat_key& key);
+    std::string remove_port(uint32_t ifindex);
 
 private:
     vipd_lb* _skel;
@@ -71,8 +77,8 @@ struct ServiceRecord {
     vipd_service record{};
     std::string error;
 };
-ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, const sched::Options& opt = {},
-                             uint32_t persist_s = 0, uint32_t persist_mask = ~0u);
+ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, uint32_t persist_s = 0,
+                             uint32_t persist_mask = ~0u);
 
 class Program {
 public:
@@ -90,6 +96,18 @@ public:
     std::vector<uint64_t> drops() const;
     /// Summed over CPUs: one backend's packets and bytes (service and backend positions).
     vipd_backend_stats backend_stats(uint32_t service_id, uint32_t position) const;
+
+    /// With LoadOptions::test_clock: the last frame's verdict and drop reason (verdicts.h numbering)
+    /// and the interface it was sent to, read from the program's memory without a system call.
+    struct Last {
+        uint8_t verdict = 0;
+        uint8_t reason = 0;
+        uint32_t ifindex = 0;
+    };
+    Last last() const noexcept;
+    /// Forgets every flow, persistence template, scheduler cursor, remembered ARP request and ICMP
+    /// bucket (the packet state; the forwarding maps stay). Returns "" or what failed.
+    std::string clear_packet_state();
 
 private:
     explicit Program(vipd_lb* skel) : _skel(skel), _writer(skel) {}

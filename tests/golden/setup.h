@@ -4,7 +4,7 @@
 // bench alike.
 #pragma once
 
-#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/fwd/table.h"
 #include "tests/golden/builder.h"
 
 #include <cstdint>

@@ -5,7 +5,7 @@
 // the golden network (tests/golden/setup.h); the golden fixtures themselves are golden_test.cc's.
 #include "conf/model.h"
 #include "dataplane/dpdk/control/neighbours.h"
-#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/fwd/table.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"
 #include "tests/golden/builder.h"
 #include "tests/golden/setup.h"

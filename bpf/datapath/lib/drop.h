@@ -6,12 +6,7 @@
 
 #include "bpf/datapath/lib/maps.h"
 
-struct vipd_result {
-    __u8 verdict;     /* enum vipd_verdict */
-    __u8 reason;      /* enum vipd_drop_reason, for VIPD_VERDICT_drop */
-    __u16 pad;
-    __u32 ifindex;    /* forward, reply, solicit: the interface to send on */
-};
+/* struct vipd_result (bpf/lb_structs.h): the test mode's record of the last frame is one too. */
 
 static __always_inline struct vipd_result vipd_drop(enum vipd_drop_reason r)
 {

@@ -1,5 +1,5 @@
 /* Flows in the shared LRU hash with IPVS's TCP states and timeouts, as flow::FlowTable
- * (dataplane/dpdk/datapath/flow/flow_table.h): the state machine and the timeouts are not restated
+ * (dataplane/fwd/flow_state.h): the state machine and the timeouts are not restated
  * here but copied by the loader from flow::next_state and flow::Timeouts into vipd_config, so both
  * dataplanes run the same table. Expired flows read as absent, as the C++ lookup's. */
 #ifndef VIPD_BPF_FLOW_H

@@ -26,7 +26,7 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS);
+    __uint(max_entries, VIPD_MAX_SERVICES * VIPD_BANKS * VIPD_MAX_BACKENDS);
     __type(key, __u32);
     __type(value, struct vipd_backend);
 } vipd_backends SEC(".maps");
@@ -49,7 +49,7 @@ struct vipd_table_inner {
 };
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-    __uint(max_entries, VIPD_MAX_SERVICES);
+    __uint(max_entries, VIPD_MAX_SERVICES * VIPD_BANKS);
     __type(key, __u32);
     __array(values, struct vipd_table_inner);
 } vipd_tables SEC(".maps");

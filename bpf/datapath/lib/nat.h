@@ -73,15 +73,12 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
             struct vipd_flow_key key = {.src = ip->daddr, .dst = c->vip, .sport = l4->dport, .dport = c->port,
                                         .proto = ip->protocol};
             struct vipd_flow *f = vipd_flow_lookup(cfg, &key, p->now);
-            if (f != 0 && f->service == c->id && f->backend < c->backends && c->id < VIPD_MAX_SERVICES) {
-                __u32 bkey = c->id * VIPD_MAX_BACKENDS + (f->backend & (VIPD_MAX_BACKENDS - 1));
-                const struct vipd_backend *be = bpf_map_lookup_elem(&vipd_backends, &bkey);
-                if (be != 0 && be->ip == ip->saddr && be->port == l4->sport) {
-                    e = f;
-                    vip = c->vip;
-                    vport = c->port;
-                    service = c->id;
-                }
+            if (f != 0 && f->service == c->id && f->backend < c->backends && f->backend_ip == ip->saddr &&
+                f->backend_port == l4->sport) {
+                e = f;
+                vip = c->vip;
+                vport = c->port;
+                service = c->id;
             }
         }
     }

@@ -10,7 +10,7 @@
 
 /* bpf_loop's state for one scan of a service's backends. */
 struct vipd_scan {
-    __u32 base;   /* the service's first vipd_backends index */
+    __u32 base;   /* the service's first vipd_backends index (its bank's) */
     __u32 n;      /* its backend count */
     __s32 cur;    /* rr: the position looked at last; wrr: the first position to look at */
     __s32 cw;     /* wrr: the weight a backend must reach */
@@ -56,9 +56,10 @@ static long vipd_wrr_step(__u32 k, void *ctx)
     return 0;
 }
 
-static __always_inline __s32 vipd_table_entry(__u32 id, __u32 index)
+static __always_inline __s32 vipd_table_entry(const struct vipd_service *svc, __u32 index)
 {
-    void *inner = bpf_map_lookup_elem(&vipd_tables, &id);
+    __u32 key = vipd_table_index(svc->id, svc->bank);
+    void *inner = bpf_map_lookup_elem(&vipd_tables, &key);
     if (inner == 0) {
         return -1;
     }
@@ -81,7 +82,7 @@ static __always_inline __s32 vipd_pick(const struct vipd_service *svc, __u32 flo
     if (id >= VIPD_MAX_SERVICES || n > VIPD_MAX_BACKENDS) {
         return -1;
     }
-    struct vipd_scan s = {.base = id * VIPD_MAX_BACKENDS, .n = n, .cur = -1, .cw = 0, .found = -1};
+    struct vipd_scan s = {.base = vipd_backend_index(id, svc->bank, 0), .n = n, .cur = -1, .cw = 0, .found = -1};
     switch (svc->algo) {
     case VIPD_ALGO_RR: {
         struct vipd_sched_state *st = bpf_map_lookup_elem(&vipd_sched, &id);
@@ -129,9 +130,9 @@ static __always_inline __s32 vipd_pick(const struct vipd_service *svc, __u32 flo
     case VIPD_ALGO_FO:
         return svc->fixed;
     case VIPD_ALGO_SH:
-        return vipd_table_entry(id, vipd_sh_bucket((svc->flags & VIPD_SVC_SH_PORT) ? flow_hash : client));
+        return vipd_table_entry(svc, vipd_sh_bucket((svc->flags & VIPD_SVC_SH_PORT) ? flow_hash : client));
     case VIPD_ALGO_MH:
-        return vipd_table_entry(id, vipd_mix32((svc->flags & VIPD_SVC_MH_PORT) ? flow_hash : client) % VIPD_TABLE_SIZE);
+        return vipd_table_entry(svc, vipd_mix32((svc->flags & VIPD_SVC_MH_PORT) ? flow_hash : client) % VIPD_TABLE_SIZE);
     default:
         return -1;
     }

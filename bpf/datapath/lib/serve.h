@@ -38,6 +38,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     const __u32 hash = vipd_flow_hash(&key);
     struct vipd_flow *e = vipd_flow_lookup(cfg, &key, p->now);
     __u32 backend;
+    int scheduled = 0;  /* a new flow, or one made for another service position, is written below */
     if (e != 0 && e->service == id && e->backend < svc->backends) {
         /* An ESTABLISHED flow stays so on anything but SYN, FIN or RST; the lookup refreshed it. */
         if (proto == IPPROTO_TCP &&
@@ -71,7 +72,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
             if (pe != 0) {
                 pe->last_seen = p->now;
                 if (pe->backend < svc->backends &&
-                    vipd_weight(id * VIPD_MAX_BACKENDS, pe->backend & (VIPD_MAX_BACKENDS - 1)) != 0) {
+                    vipd_weight(vipd_backend_index(id, svc->bank, 0), pe->backend & (VIPD_MAX_BACKENDS - 1)) != 0) {
                     b = (__s32)pe->backend;
                 }
             }
@@ -87,18 +88,22 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                 bpf_map_update_elem(&vipd_persist, &pk, &np, BPF_ANY);
             }
         }
-        /* New: unconfirmed until a second packet finds it active. Replacing a flow of another
-         * service position: confirmed as it was. */
-        struct vipd_flow nf = {.service = id, .backend = (__u32)b, .last_seen = p->now,
-                               .state = vipd_first_state(cfg, proto, flags, dir),
-                               .confirmed = e != 0 ? e->confirmed : 0};
-        bpf_map_update_elem(&vipd_flows, &key, &nf, BPF_ANY);
         backend = (__u32)b;
+        scheduled = 1;
     }
-    __u32 bkey = id * VIPD_MAX_BACKENDS + (backend & (VIPD_MAX_BACKENDS - 1));
+    __u32 bkey = vipd_backend_index(id, svc->bank, backend);
     const struct vipd_backend *be = bpf_map_lookup_elem(&vipd_backends, &bkey);
     if (be == 0) {
         return vipd_drop(VIPD_DROP_no_backend);
+    }
+    if (scheduled) {
+        /* New: unconfirmed until a second packet finds it active. Replacing a flow of another
+         * service position: confirmed as it was. */
+        struct vipd_flow nf = {.service = id, .backend = backend, .last_seen = p->now,
+                               .state = vipd_first_state(cfg, proto, flags, dir),
+                               .confirmed = e != 0 ? e->confirmed : 0,
+                               .backend_port = be->port, .backend_ip = be->ip};
+        bpf_map_update_elem(&vipd_flows, &key, &nf, BPF_ANY);
     }
     vipd_count_backend(id, backend, v->total, 0);
     if (svc->kind == VIPD_KIND_NAT) {

@@ -8,7 +8,7 @@
 // GARPs cannot grow the table past what the config names. Plain C++; control thread only.
 #pragma once
 
-#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/fwd/table.h"
 
 #include <cstdint>
 #include <unordered_map>

@@ -16,7 +16,7 @@
 // waits on anything.
 #pragma once
 
-#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/fwd/table.h"
 
 #include <atomic>
 #include <cstdint>

@@ -106,6 +106,7 @@ public:
     static BuildResult build(Algo algo, std::span<const Backend> backends, const Options& opt = {});
 
     Algo algo() const noexcept { return _algo; }
+    const Options& options() const noexcept { return _opt; }
     uint32_t size() const noexcept { return _n; }
     // Weight as pick() sees it: 0 when quiesced or unavailable.
     uint32_t effective_weight(uint32_t backend) const noexcept { return _weight[backend]; }

@@ -15,7 +15,7 @@
 #include "dataplane/dpdk/datapath/flow/flow_table.h"
 #include "dataplane/dpdk/datapath/flow/hash.h"
 #include "dataplane/dpdk/datapath/flow/persist.h"
-#include "dataplane/dpdk/datapath/table.h"
+#include "dataplane/fwd/table.h"
 #include "dataplane/dpdk/datapath/pkt/verdict.h"
 #include "dataplane/fwd/sched/sched.h"
 

@@ -1,15 +1,16 @@
-// The DPDK lcores' forwarding table: the dataplane-neutral fwd::Snapshot (services, backends,
-// VIPs and their ownership, the NAT reply index) joined with what only this dataplane knows — its
-// ports' MACs and addresses, the routes of the interfaces it took, the neighbours it learned — into
-// the next hop of every backend. Built by the DPDK node on the control thread, published whole
-// through fwd::Publisher (publisher.h).
+// A dataplane's forwarding table: the dataplane-neutral fwd::Snapshot (services, backends, VIPs and
+// their ownership, the NAT reply index) joined with what only the dataplane knows — its ports' MACs
+// and addresses, the routes of the interfaces it took, the neighbours it learned — into the next hop
+// of every backend. The DPDK node publishes it whole to its lcores through fwd::Publisher; the XDP
+// loader writes it into the program's maps (bpf/control). A "port" is the dataplane's own number for
+// an interface: DPDK's port id, or the XDP node's index of the interfaces it took.
 //
 // Immutable once built: the control thread builds a new Table beside the published one, publishes
 // it, and frees the old one after an RCU grace period. Every field is therefore
 // `dataplane: ro, control: built once`. The lcores' mutable state (flow tables, scheduler cursors
 // and counts) lives in their own per-lcore structs (pkt/process.h), indexed by service position.
 //
-// Plain C++ (no DPDK types): the unit tests build one without an EAL.
+// Plain C++ (no dataplane's types): the unit tests build one without an EAL or a BPF program.
 #pragma once
 
 #include "dataplane/fwd/health.h"
@@ -32,7 +33,7 @@ namespace fwd {
 
 using Mac = std::array<uint8_t, 6>;
 
-/// This node's address on one DPDK port.
+/// This node's address on one of the dataplane's ports.
 struct Port {
     Mac mac{};
     uint32_t ip = 0;      // network order; 0: none
@@ -40,7 +41,7 @@ struct Port {
     uint16_t mtu = 1500;  // IP MTU: TUN encapsulation beyond it is refused (ICMP, or too_big)
 };
 
-/// A static route (the kernel's routes of the interfaces DPDK took over, e.g. the default route).
+/// A static route (the kernel's routes of the interfaces the dataplane took over, e.g. the default route).
 struct Route {
     uint32_t dst = 0;      // network order
     uint8_t prefix = 0;    // 0: default route
@@ -57,9 +58,9 @@ struct NextHop {
     Mac mac{};
 };
 
-/// What the DPDK node knows beside the snapshot: its ports, routes and neighbours.
+/// What the dataplane's node knows beside the snapshot: its ports, routes and neighbours.
 struct Links {
-    std::vector<Port> ports;                           // indexed by DPDK port id
+    std::vector<Port> ports;                           // indexed by the dataplane's port number
     std::vector<Route> routes;                         // besides the ports' connected networks
     std::vector<std::pair<uint32_t, Mac>> neighbours;  // ARP-resolved MACs (network-order IPs)
     std::vector<uint32_t> local;  // every address of the node itself (network order): the kernel's traffic
@@ -130,6 +131,19 @@ public:
         return false;
     }
 
+    /// A route as the lookups hold it: a masked network, longest prefix first.
+    struct RouteEntry {
+        uint32_t net = 0;   // network order, masked
+        uint32_t mask = 0;  // network order
+        uint16_t port = 0;
+        uint32_t gateway = 0;
+    };
+    /// Slow path, for a dataplane that copies the table into its own form (the XDP maps).
+    std::span<const Port> ports() const noexcept { return _ports; }
+    std::span<const RouteEntry> routes() const noexcept { return _routes; }
+    std::span<const std::pair<uint32_t, Mac>> neighbours() const noexcept { return _neighbours; }
+    std::span<const uint32_t> local() const noexcept { return _local; }
+
     std::span<const Service> services() const noexcept { return _snapshot->services(); }
     std::span<const Vip> vips() const noexcept { return _snapshot->vips(); }
     const Snapshot& snapshot() const noexcept { return *_snapshot; }
@@ -137,13 +151,6 @@ public:
 
 private:
     Table() = default;
-
-    struct RouteEntry {
-        uint32_t net = 0;   // network order, masked
-        uint32_t mask = 0;  // network order
-        uint16_t port = 0;
-        uint32_t gateway = 0;
-    };
 
     std::shared_ptr<const Snapshot> _snapshot;  // never null
     std::vector<Port> _ports;

@@ -1,5 +1,5 @@
-// Joins fwd::Snapshot with the DPDK node's ports, routes and neighbours, and serves the lookups.
-#include "dataplane/dpdk/datapath/table.h"
+// Joins fwd::Snapshot with a dataplane's ports, routes and neighbours, and serves the lookups.
+#include "dataplane/fwd/table.h"
 
 #include "dataplane/fwd/build.h"
 #include "dataplane/wire/checksum.h"
