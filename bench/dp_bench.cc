@@ -3,6 +3,11 @@
 //
 //   dp_bench --mode io|dr|nat|tun [--new-flows] [--lcores N] [--seconds S] [--flows F]
 //            [--backends B] [--algo mh|rr|wrr|lc|wlc|sh|...] [--packets P] [--inflight K]
+//   dp_bench --dataplane xdp --mode dr|nat|tun [--new-flows] [--seconds S] [--flows F] [--backends B]
+//            [--algo NAME] [--rounds R]
+//
+// --dataplane xdp runs the same service, node and frames through vipd's XDP program instead
+// (bench/xdp_bench.cc: BPF_PROG_RUN on one pinned CPU, beside a bare XDP program as the floor).
 //
 // Each lcore owns queue q of one ring-backed port: its worker receives from ring rx[q] and sends to
 // ring tx[q]; the same lcore then takes its frames back from tx[q], restores them from their template
@@ -23,6 +28,9 @@
 #include "dataplane/wire/headers.h"
 #include "dataplane/dpdk/control/port.h"
 #include "tests/golden/setup.h"
+#ifdef VIPD_BENCH_XDP
+#include "bench/xdp_bench.h"
+#endif
 
 #include <linux/perf_event.h>
 #include <rte_cycles.h>
@@ -59,6 +67,8 @@ struct Args {
     std::string algo = "mh";
     uint64_t packets = 0;     // per lcore; 0: run for `seconds`
     uint32_t inflight = 1024; // frames circulating per lcore
+    std::string dataplane = "dpdk";
+    uint32_t rounds = 5;      // xdp: bare and vipd rounds, alternately
 };
 
 [[noreturn]] void usage(const char* why)
@@ -99,6 +109,10 @@ Args parse(int argc, char** argv)
             a.packets = std::stoull(val());
         } else if (k == "--inflight") {
             a.inflight = static_cast<uint32_t>(std::stoul(val()));
+        } else if (k == "--dataplane" || k.rfind("--dataplane=", 0) == 0) {
+            a.dataplane = k == "--dataplane" ? val() : k.substr(12);
+        } else if (k == "--rounds") {
+            a.rounds = static_cast<uint32_t>(std::stoul(val()));
         } else {
             usage(("unknown option " + k).c_str());
         }
@@ -111,6 +125,12 @@ Args parse(int argc, char** argv)
     }
     if (!sched::parse_algo(a.algo)) {
         usage("unknown --algo");
+    }
+    if (a.dataplane != "dpdk" && a.dataplane != "xdp") {
+        usage("--dataplane must be dpdk or xdp");
+    }
+    if (a.dataplane == "xdp" && (a.mode == "io" || a.lcores != 1 || a.rounds == 0)) {
+        usage("--dataplane xdp runs dr, nat or tun on one CPU, at least one round");
     }
     return a;
 }
@@ -172,6 +192,19 @@ void build_frame(uint8_t* f, uint32_t client, uint16_t sport, uint8_t flags)
     th->data_off = 5 << 4;
     th->flags = flags;
     th->window = wire::net16(65535);
+}
+
+// The node: 10.0.0.2/16 on its one port, owning the VIP, every backend's MAC known.
+golden::Node bench_node(const Args& a)
+{
+    golden::Node node{.port_mac = {}, .port_ip = node_host, .prefix = 16, .mtu = 1500, .ports = 1, .gateway = 0,
+                      .via_gateway = {}, .owned = {vip_host}, .neighbours = {}};
+    std::memcpy(node.port_mac.data(), port_mac, 6);
+    for (uint32_t i = 0; i < a.backends; ++i) {
+        node.neighbours.emplace_back(backend_host(i), golden::Mac{0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8),
+                                                                  static_cast<uint8_t>(i)});
+    }
+    return node;
 }
 
 // Counts this thread's instructions, where the kernel allows perf_event_open.
@@ -333,6 +366,17 @@ int run_lane(void* arg)
 int main(int argc, char** argv)
 {
     const Args a = parse(argc, argv);
+    if (a.dataplane == "xdp") {
+#ifdef VIPD_BENCH_XDP
+        uint8_t frame[frame_len];
+        build_frame(frame, 0x0a800000u, 1024, a.new_flows ? 0x02 : 0x10);
+        return bench::run_xdp({.mode = a.mode, .new_flows = a.new_flows, .flows = a.flows, .backends = a.backends,
+                               .algo = a.algo, .seconds = a.seconds, .rounds = a.rounds},
+                              make_config(a), bench_node(a), frame, frame_len);
+#else
+        usage("built without the XDP dataplane (meson -Dbpf=enabled)");
+#endif
+    }
     const std::string lcores = a.lcores == 1 ? "0" : "0-" + std::to_string(a.lcores - 1);
     const std::string prefix = "--file-prefix=vipd_bench_" + std::to_string(getpid());
     const char* eal_argv[] = {"dp_bench", "--no-huge", "--no-pci", "--no-shconf", "-l", lcores.c_str(), "-m", "512",
@@ -391,14 +435,7 @@ int main(int argc, char** argv)
         }
     }
 
-    // The node: 10.0.0.2/16 on the ring port, owning the VIP, every backend's MAC known.
-    golden::Node node{.port_mac = {}, .port_ip = node_host, .prefix = 16, .mtu = 1500, .ports = 1, .gateway = 0,
-                      .via_gateway = {}, .owned = {vip_host}, .neighbours = {}};
-    std::memcpy(node.port_mac.data(), port_mac, 6);
-    for (uint32_t i = 0; i < a.backends; ++i) {
-        node.neighbours.emplace_back(backend_host(i), golden::Mac{0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8),
-                                                                  static_cast<uint8_t>(i)});
-    }
+    const golden::Node node = bench_node(a);
     const uint32_t max_backends = std::max<uint32_t>(a.backends, 4);
     fwd::BuildResult built =
         golden::build_table(make_config(a), node, {.port = port_id, .max_services = 4, .max_backends = max_backends});

@@ -3,6 +3,9 @@
 # a noisy neighbour hits every case alike), printing the median Mpps per lcore of each case as one
 # JSON line, with the cycles per packet at the TSC rate derived from it (tsc_hz / packets per second
 # per lcore: the same figure restated, not a second measurement).
+# The xdp_ cases run vipd's XDP program (dp_bench --dataplane xdp, BPF_PROG_RUN on one CPU) and add
+# its ns per packet, the harness's floor (a bare XDP program behind the same harness, same run) and
+# vipd's own share (the difference); every run checks that each of vipd's runs was forwarded.
 # Usage: R=3 SECONDS_PER_RUN=3 bench/dp_matrix.sh [BUILD_DIR]   (not SECONDS: bash's own, the seconds
 # since the shell started)
 set -euo pipefail
@@ -23,6 +26,13 @@ cases=(
   "tun_new|--mode tun --new-flows"
   "io_2lcores|--mode io --lcores 2"
   "dr_hit_1k_2lcores|--mode dr --flows 1024 --lcores 2"
+  "xdp_dr_hit_1k|--dataplane xdp --mode dr --flows 1024"
+  "xdp_dr_hit_64k|--dataplane xdp --mode dr --flows 65536"
+  "xdp_nat_hit_1k|--dataplane xdp --mode nat --flows 1024"
+  "xdp_nat_hit_64k|--dataplane xdp --mode nat --flows 65536"
+  "xdp_tun_hit_1k|--dataplane xdp --mode tun --flows 1024"
+  "xdp_dr_new|--dataplane xdp --mode dr --new-flows"
+  "xdp_nat_new|--dataplane xdp --mode nat --new-flows"
 )
 for ((r = 0; r < R; r++)); do
   for c in "${cases[@]}"; do
@@ -41,10 +51,15 @@ runs = [json.loads(l) for l in open(sys.argv[1])]
 for r in runs:
     r.setdefault("tsc_cycles_per_packet_derived", r.get("tsc_cycles_per_packet"))
 med = lambda k: statistics.median(r[k] for r in runs)
-print(json.dumps({"case": sys.argv[2], "args": sys.argv[3], "runs": len(runs),
-                  "mpps_per_lcore": round(med("mpps_per_lcore"), 2),
-                  "tsc_hz": runs[0].get("tsc_hz"),
-                  "tsc_cycles_per_packet_derived": round(med("tsc_cycles_per_packet_derived"), 1),
-                  "drops": max(r["drops"] for r in runs)}))
+out = {"case": sys.argv[2], "args": sys.argv[3], "runs": len(runs),
+       "mpps_per_lcore": round(med("mpps_per_lcore"), 2)}
+if runs[0].get("dataplane") == "xdp":
+    out.update({k: round(med(k), 1) for k in ("ns_per_packet", "floor_ns_per_packet", "vipd_ns_per_packet")})
+    out["all_forwarded"] = all(r["all_forwarded"] for r in runs)
+else:
+    out.update({"tsc_hz": runs[0].get("tsc_hz"),
+                "tsc_cycles_per_packet_derived": round(med("tsc_cycles_per_packet_derived"), 1),
+                "drops": max(r["drops"] for r in runs)})
+print(json.dumps(out))
 PY
 done

@@ -1,0 +1,26 @@
+// dp_bench --dataplane=xdp: the same service, node and frames as the DPDK lanes, run through vipd's
+// XDP program with BPF_PROG_RUN (bench/xdp_bench.cc).
+#pragma once
+
+#include "conf/model.h"
+#include "tests/golden/setup.h"
+
+#include <cstdint>
+#include <string>
+
+namespace bench {
+
+struct XdpArgs {
+    std::string mode;  // dr, nat, tun
+    bool new_flows = false;
+    uint32_t flows = 65536;
+    uint32_t backends = 8;
+    std::string algo;
+    double seconds = 5;  // in all, split over the rounds
+    uint32_t rounds = 5; // bare and vipd alternately, each round
+};
+
+/// Runs the bench and prints its JSON line; returns the exit code.
+int run_xdp(const XdpArgs& a, const conf::Config& config, const golden::Node& node, const uint8_t* frame, uint32_t frame_len);
+
+}  // namespace bench
