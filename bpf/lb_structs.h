@@ -277,6 +277,17 @@ struct vipd_backend_stats {
 };
 VIPD_ASSERT_SIZE(struct vipd_backend_stats, 32);
 
+/* Map vipd_counts: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service and backend
+ * position, each CPU's flows per backend (an lcore's sched::FlowCounts): what lc, wlc, sed, nq and ovf
+ * choose by. Kept on every flow's start, change between active and inactive, and end where the
+ * program sees it end (expiry found by a lookup, replacement); a flow the LRU evicts is not seen to
+ * end, so its count stays until control recounts. */
+struct vipd_counts {
+    __u32 active;
+    __u32 inactive;
+};
+VIPD_ASSERT_SIZE(struct vipd_counts, 8);
+
 /* A frame's outcome inside the program (drop.h), and the .bss record of the last one in test mode
  * (vipd_test_last, read by xdp::Program::last()). */
 struct vipd_result {

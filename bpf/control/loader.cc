@@ -30,6 +30,10 @@ static_assert(VIPD_KIND_DR == static_cast<int>(fwd::Kind::dr));
 static_assert(VIPD_KIND_TUN == static_cast<int>(fwd::Kind::tun));
 static_assert(VIPD_ALGO_RR == static_cast<int>(sched::Algo::rr));
 static_assert(VIPD_ALGO_WRR == static_cast<int>(sched::Algo::wrr));
+static_assert(VIPD_ALGO_LC == static_cast<int>(sched::Algo::lc));
+static_assert(VIPD_ALGO_WLC == static_cast<int>(sched::Algo::wlc));
+static_assert(VIPD_ALGO_SED == static_cast<int>(sched::Algo::sed));
+static_assert(VIPD_ALGO_NQ == static_cast<int>(sched::Algo::nq));
 static_assert(VIPD_ALGO_SH == static_cast<int>(sched::Algo::sh));
 static_assert(VIPD_ALGO_MH == static_cast<int>(sched::Algo::mh));
 static_assert(VIPD_ALGO_FO == static_cast<int>(sched::Algo::fo));
@@ -240,6 +244,10 @@ std::string Program::clear_packet_state()
     if (err.empty()) {
         err = clear_percpu(bpf_map__fd(_skel->maps.vipd_cpu), 1, sizeof(vipd_cpu), "vipd_cpu");
     }
+    if (err.empty()) {
+        err = clear_percpu(bpf_map__fd(_skel->maps.vipd_counts), VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS,
+                           sizeof(vipd_counts), "vipd_counts");
+    }
     return err;
 }
 
@@ -432,6 +440,11 @@ ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s,
     switch (s.algo()) {
     case sched::Algo::rr:
     case sched::Algo::fo:
+    case sched::Algo::lc:
+    case sched::Algo::wlc:
+    case sched::Algo::sed:
+    case sched::Algo::nq:
+    case sched::Algo::ovf:
         break;
     case sched::Algo::wrr:
         // ip_vs_wrr_init_svc(): di = gcd, mw = max weight - (di - 1), as sched::Service::build.

@@ -71,8 +71,8 @@ private:
 };
 
 /// The service record of a sched::Service (its algorithm's precomputed parts: wrr's gcd and max,
-/// fo's choice), or an error for what the program does not run yet (lc, wlc, sed, nq, ovf, an mh
-/// table other than VIPD_TABLE_SIZE).
+/// fo's choice), or an error for what the program does not run (lblc, lblcr, dh, which the snapshot
+/// refuses anyway, and an mh table other than VIPD_TABLE_SIZE).
 struct ServiceRecord {
     vipd_service record{};
     std::string error;
@@ -105,8 +105,8 @@ public:
         uint32_t ifindex = 0;
     };
     Last last() const noexcept;
-    /// Forgets every flow, persistence template, scheduler cursor, remembered ARP request and ICMP
-    /// bucket (the packet state; the forwarding maps stay). Returns "" or what failed.
+    /// Forgets every flow, persistence template, scheduler cursor and flow count, remembered ARP
+    /// request and ICMP bucket (the packet state; the forwarding maps stay). Returns "" or what failed.
     std::string clear_packet_state();
 
 private:

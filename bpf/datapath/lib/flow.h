@@ -37,6 +37,48 @@ static __always_inline int vipd_is_active(__u8 state)
     return state == VIPD_STATE_ESTABLISHED || state == VIPD_STATE_UDP;
 }
 
+/* This CPU's flow counts of backend `pos` of service `id` (sched::on_flow_start/state/end). */
+static __always_inline struct vipd_counts *vipd_counts_of(__u32 id, __u32 pos)
+{
+    __u32 key = (id & (VIPD_MAX_SERVICES - 1)) * VIPD_MAX_BACKENDS + (pos & (VIPD_MAX_BACKENDS - 1));
+    return bpf_map_lookup_elem(&vipd_counts, &key);
+}
+
+/* 1 when x is not 0, without a branch (each branch doubles what the verifier walks). */
+static __always_inline __u32 vipd_nonzero(__u32 x)
+{
+    return (x | -x) >> 31;
+}
+
+/* Adds `add` (0 or 1) to the active or inactive count of (id, pos), and takes `sub` (0 or 1) from the
+ * other kind's or the same: sched::on_flow_start, on_flow_state and on_flow_end in one, saturating
+ * at 0 as they do, and branch-free. */
+static __always_inline void vipd_count(__u32 id, __u32 pos, __u32 add_active, __u32 add_inactive, __u32 sub_active,
+                                       __u32 sub_inactive)
+{
+    struct vipd_counts *c = vipd_counts_of(id, pos);
+    if (c) {
+        c->active = c->active - (sub_active & vipd_nonzero(c->active)) + add_active;
+        c->inactive = c->inactive - (sub_inactive & vipd_nonzero(c->inactive)) + add_inactive;
+    }
+}
+
+/* Active states (IPVS counts ESTABLISHED and non-TCP flows as active connections), branch-free. */
+static __always_inline __u32 vipd_active_bit(__u32 state)
+{
+    return ((1u << VIPD_STATE_ESTABLISHED | 1u << VIPD_STATE_UDP) >> (state & 15)) & 1;
+}
+
+/* A flow's state moves it between active and inactive (sched::on_flow_state). */
+static __always_inline void vipd_flow_set_state(struct vipd_flow *e, __u8 state)
+{
+    const __u32 was = vipd_active_bit(e->state);
+    const __u32 is = vipd_active_bit(state);
+    const __u32 moved = was ^ is;
+    e->state = state;
+    vipd_count(e->service, e->backend, moved & is, moved & was, moved & was, moved & is);
+}
+
 /* flow::Entry::expired(): the state's timeout, capped by the unconfirmed one until confirmed. */
 static __always_inline int vipd_flow_expired(const struct vipd_config *cfg, const struct vipd_flow *e, __u64 now)
 {
@@ -60,6 +102,8 @@ static __always_inline struct vipd_flow *vipd_flow_lookup(const struct vipd_conf
         return 0;
     }
     if (vipd_flow_expired(cfg, e, now)) {
+        const __u32 active = vipd_active_bit(e->state);
+        vipd_count(e->service, e->backend, 0, 0, active, active ^ 1);
         bpf_map_delete_elem(&vipd_flows, key);
         return 0;
     }

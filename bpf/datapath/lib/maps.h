@@ -129,6 +129,13 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS);
+    __type(key, __u32);
+    __type(value, struct vipd_counts);
+} vipd_counts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, VIPD_VERDICT_COUNT);
     __type(key, __u32);
     __type(value, __u64);

@@ -52,6 +52,60 @@ static __always_inline struct vipd_result vipd_dnat(struct xdp_md *ctx, struct v
     return vipd_to_next_hop(ctx, p, &hop);
 }
 
+/* bpf_loop's state for finding a NAT reply's flow among the services its backend serves: one
+ * callback verified once, not an unrolled copy per candidate. */
+struct vipd_nat_find {
+    const struct vipd_config *cfg;
+    const struct vipd_nat_reply *nr;
+    __u64 now;
+    __u32 client;        /* the reply's destination, the flow's source */
+    __u32 backend;       /* the reply's source */
+    __u16 client_port;
+    __u16 backend_port;
+    __u8 proto;
+    __u8 tcp_flags;
+    __u8 pad[2];
+    /* Found (the verifier gives the caller no pointer the callback stored: the flow's state is
+     * advanced here, and the rest is scalars). */
+    __u32 found;
+    __u32 vip;
+    __u16 vport;
+    __u16 pad2;
+    __u32 service;
+    __u32 position;      /* the flow's backend position */
+};
+
+static long vipd_nat_find_step(__u32 i, void *ctx)
+{
+    struct vipd_nat_find *f = ctx;
+    if (i >= VIPD_NAT_SERVICES || i >= f->nr->count) {
+        return 1;
+    }
+    /* A mask the verifier sees on the index register (clang, knowing the bound, would drop it). */
+    __u32 k = i;
+    asm volatile("" : "+r"(k));
+    k &= VIPD_NAT_SERVICES - 1;
+    const struct vipd_nat_candidate *c = &f->nr->service[k];
+    struct vipd_flow_key key = {.src = f->client, .dst = c->vip, .sport = f->client_port, .dport = c->port,
+                                .proto = f->proto};
+    struct vipd_flow *e = vipd_flow_lookup(f->cfg, &key, f->now);
+    if (e != 0 && e->service == c->id && e->backend < c->backends && e->backend_ip == f->backend &&
+        e->backend_port == f->backend_port) {
+        if (f->proto == IPPROTO_TCP) {
+            vipd_flow_set_state(e, vipd_next_state(f->cfg, e->state, f->tcp_flags, VIPD_DIR_OUTPUT));
+            e->last_seen = f->now;
+        }
+        vipd_confirm_if_active(e);
+        f->found = 1;
+        f->vip = c->vip;
+        f->vport = c->port;
+        f->service = c->id;
+        f->position = e->backend;
+        return 1;
+    }
+    return 0;
+}
+
 /* A reply from a NAT backend (source = backend address:port): back to VIP:port for the flow it
  * belongs to, tried over the services that backend serves in config order. */
 static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, struct vipd_pkt *p,
@@ -62,27 +116,13 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
     if (ip->ttl <= 1) {
         return vipd_drop(VIPD_DROP_ttl_exceeded);
     }
-    struct vipd_flow *e = 0;
-    __u32 vip = 0;
-    __u16 vport = 0;
-    __u32 service = 0;
-#pragma clang loop unroll(full)
-    for (__u32 i = 0; i < VIPD_NAT_SERVICES; i++) {
-        if (e == 0 && i < nr->count) {
-            const struct vipd_nat_candidate *c = &nr->service[i];
-            struct vipd_flow_key key = {.src = ip->daddr, .dst = c->vip, .sport = l4->dport, .dport = c->port,
-                                        .proto = ip->protocol};
-            struct vipd_flow *f = vipd_flow_lookup(cfg, &key, p->now);
-            if (f != 0 && f->service == c->id && f->backend < c->backends && f->backend_ip == ip->saddr &&
-                f->backend_port == l4->sport) {
-                e = f;
-                vip = c->vip;
-                vport = c->port;
-                service = c->id;
-            }
-        }
-    }
-    if (e == 0) {
+    struct vipd_nat_find f = {.cfg = cfg, .nr = nr, .now = p->now, .client = ip->daddr, .backend = ip->saddr,
+                              .client_port = l4->dport, .backend_port = l4->sport, .proto = ip->protocol,
+                              .tcp_flags = l4->tcp_flags};
+    bpf_loop(VIPD_NAT_SERVICES, vipd_nat_find_step, &f, 0);
+    const __u32 vip = f.vip;
+    const __u16 vport = f.vport;
+    if (!f.found) {
         /* No flow: not translated, as IPVS's ip_vs_out() (a stateless translation would let anyone
          * who can spoof a backend's address send as VIP:port). */
         return vipd_drop(VIPD_DROP_nat_no_flow);
@@ -93,12 +133,7 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
     ip->check = vipd_csum_replace32(ip->check, old_src, vip);
     vipd_l4_rewrite(p, ip->protocol, l4->hdr, old_src, vip, 0, vport);
     vipd_ip_decrease_ttl(ip);
-    if (ip->protocol == IPPROTO_TCP) {
-        e->state = vipd_next_state(cfg, e->state, l4->tcp_flags, VIPD_DIR_OUTPUT);
-        e->last_seen = p->now;
-    }
-    vipd_confirm_if_active(e);
-    vipd_count_backend(service, e->backend, total, 1);
+    vipd_count_backend(f.service, f.position, total, 1);
     struct vipd_hop hop = {};
     vipd_route_hop(ip->daddr, &hop);
     return vipd_to_next_hop(ctx, p, &hop);

@@ -1,10 +1,11 @@
 /* The schedulers the program runs for a new flow, as sched::pick() (dataplane/fwd/sched/sched.cc):
  * rr and wrr with per-CPU cursors (an lcore's, in DPDK), fo from the choice made at build, sh and mh
- * from the tables control copies out of sched::Service::table() byte for byte. The flow-count
- * schedulers (lc, wlc, sed, nq, ovf) are not here yet: the loader refuses their services. */
+ * from the tables control copies out of sched::Service::table() byte for byte, and the flow-count
+ * schedulers (lc, wlc, sed, nq, ovf) over each CPU's counts (vipd_counts, an lcore's FlowCounts). */
 #ifndef VIPD_BPF_SCHED_H
 #define VIPD_BPF_SCHED_H
 
+#include "bpf/datapath/lib/flow.h"
 #include "bpf/datapath/lib/hash.h"
 #include "bpf/datapath/lib/maps.h"
 
@@ -56,6 +57,66 @@ static long vipd_wrr_step(__u32 k, void *ctx)
     return 0;
 }
 
+/* bpf_loop's state for one scan of the flow-count schedulers (sched.cc's pick_lc and the rest). */
+struct vipd_least {
+    __u32 base;    /* the service's first vipd_backends index (its bank's) */
+    __u32 id;      /* the service position: its vipd_counts */
+    __u32 n;
+    __u32 algo;
+    __s32 best;    /* the position chosen so far, -1 none */
+    __u64 loh;     /* its overhead */
+    __u64 lw;      /* its weight */
+};
+
+/* ip_vs_dest_conn_overhead() and the sed/nq expected delay (sched.cc's conn_overhead, sed_overhead). */
+static __always_inline __u64 vipd_overhead(__u32 algo, const struct vipd_counts *c)
+{
+    if (algo == VIPD_ALGO_LC || algo == VIPD_ALGO_WLC) {
+        return ((__u64)c->active << 8) + c->inactive;
+    }
+    return (__u64)c->active + 1;
+}
+
+static long vipd_least_step(__u32 i, void *ctx)
+{
+    struct vipd_least *s = ctx;
+    if (i >= s->n) {
+        return 1;
+    }
+    const __u64 w = vipd_weight(s->base, i & (VIPD_MAX_BACKENDS - 1));
+    const struct vipd_counts *c = vipd_counts_of(s->id, i);
+    if (w == 0 || c == 0) {
+        return 0;
+    }
+    if (s->algo == VIPD_ALGO_OVF) {
+        /* ip_vs_ovf_schedule(): the heaviest whose active flows do not pass its weight. */
+        if (w > s->lw && c->active <= w) {
+            s->best = (__s32)i;
+            s->lw = w;
+        }
+        return 0;
+    }
+    const __u64 doh = vipd_overhead(s->algo, c);
+    if (s->algo == VIPD_ALGO_NQ && doh == 1) {
+        s->best = (__s32)i;  /* ip_vs_nq_schedule(): the first idle backend at once */
+        return 1;
+    }
+    int better;
+    if (s->best < 0) {
+        better = 1;
+    } else if (s->algo == VIPD_ALGO_LC) {
+        better = doh < s->loh;  /* least overhead, first in order on ties */
+    } else {
+        better = s->loh * w > doh * s->lw;  /* least overhead per weight, without a division */
+    }
+    if (better) {
+        s->best = (__s32)i;
+        s->loh = doh;
+        s->lw = w;
+    }
+    return 0;
+}
+
 static __always_inline __s32 vipd_table_entry(const struct vipd_service *svc, __u32 index)
 {
     __u32 key = vipd_table_index(svc->id, svc->bank);
@@ -74,9 +135,14 @@ static __always_inline __s32 vipd_table_entry(const struct vipd_service *svc, __
 }
 
 /* The backend position for a new flow, or -1 (no_backend). `flow_hash` is flow::hash_v4 of the
- * tuple, `client` the client address in host order (sched::pick's arguments). */
-static __always_inline __s32 vipd_pick(const struct vipd_service *svc, __u32 flow_hash, __u32 client)
+ * tuple, `client` the client address in host order (sched::pick's arguments). A global function: the
+ * verifier checks it once, not once for every path that reaches it (the schedulers' loops would
+ * otherwise multiply past its limit). */
+__attribute__((noinline)) __s32 vipd_pick(const struct vipd_service *svc, __u32 flow_hash, __u32 client)
 {
+    if (svc == 0) {
+        return -1;
+    }
     __u32 id = svc->id;
     __u32 n = svc->backends;
     if (id >= VIPD_MAX_SERVICES || n > VIPD_MAX_BACKENDS) {
@@ -126,6 +192,15 @@ static __always_inline __s32 vipd_pick(const struct vipd_service *svc, __u32 flo
             st->wrr_cw = cw;
         }
         return s.found;
+    }
+    case VIPD_ALGO_LC:
+    case VIPD_ALGO_WLC:
+    case VIPD_ALGO_SED:
+    case VIPD_ALGO_NQ:
+    case VIPD_ALGO_OVF: {
+        struct vipd_least l = {.base = s.base, .id = id, .n = n, .algo = svc->algo, .best = -1, .loh = 0, .lw = 0};
+        bpf_loop(n, vipd_least_step, &l, 0);
+        return l.best;
     }
     case VIPD_ALGO_FO:
         return svc->fixed;

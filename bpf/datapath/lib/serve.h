@@ -43,7 +43,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
         /* An ESTABLISHED flow stays so on anything but SYN, FIN or RST; the lookup refreshed it. */
         if (proto == IPPROTO_TCP &&
             (e->state != VIPD_STATE_ESTABLISHED || (flags & (VIPD_TCP_SYN | VIPD_TCP_FIN | VIPD_TCP_RST)) != 0)) {
-            e->state = vipd_next_state(cfg, e->state, flags, dir);
+            vipd_flow_set_state(e, vipd_next_state(cfg, e->state, flags, dir));
             e->last_seen = p->now;
         }
         vipd_confirm_if_active(e);
@@ -87,6 +87,14 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                                           .timeout_ns = (__u64)svc->persist_s * VIPD_NS_PER_S};
                 bpf_map_update_elem(&vipd_persist, &pk, &np, BPF_ANY);
             }
+        }
+        /* The counts, as sched::pick() and on_flow_start() keep them; a flow replaced (made for
+         * another service position) ends, as the lcore table's insert ends it. */
+        const __u32 active = vipd_active_bit(vipd_first_state(cfg, proto, flags, dir));
+        vipd_count(id, (__u32)b, active, active ^ 1, 0, 0);
+        if (e != 0) {
+            const __u32 was = vipd_active_bit(e->state);
+            vipd_count(e->service, e->backend, 0, 0, was, was ^ 1);
         }
         backend = (__u32)b;
         scheduled = 1;
