@@ -6,7 +6,10 @@
 # The xdp_ cases run vipd's XDP program (dp_bench --dataplane xdp, BPF_PROG_RUN on one CPU) and add
 # its ns per packet, the harness's floor (a bare XDP program behind the same harness, same run) and
 # vipd's own share (the difference); every run checks that each of vipd's runs was forwarded.
-# Usage: R=3 SECONDS_PER_RUN=3 bench/dp_matrix.sh [BUILD_DIR]   (not SECONDS: bash's own, the seconds
+# With BASE=OTHER_BUILD_DIR (a build of another commit) every DPDK case also runs that build's
+# dp_bench right after this one's, and its line gains base_mpps_per_lcore and the ratio: the cost
+# of a change measured side by side on the same machine at the same time.
+# Usage: R=3 SECONDS_PER_RUN=3 [BASE=../old/build] bench/dp_matrix.sh [BUILD_DIR]   (not SECONDS: bash's own, the seconds
 # since the shell started)
 set -euo pipefail
 build=${1:-build}
@@ -39,13 +42,18 @@ for ((r = 0; r < R; r++)); do
     name=${c%%|*}
     # shellcheck disable=SC2086
     "$build/bench/dp_bench" ${c#*|} --seconds "$SECS" >>"$tmp/$name"
+    if [ -n "${BASE:-}" ] && [[ $name != xdp_* ]]; then
+      # shellcheck disable=SC2086
+      "$BASE/bench/dp_bench" ${c#*|} --seconds "$SECS" >>"$tmp/$name.base"
+    fi
   done
 done
 for c in "${cases[@]}"; do
   name=${c%%|*}
   python3 - "$tmp/$name" "$name" "${c#*|}" <<'PY'
-import json, statistics, sys
+import json, os, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
+base = [json.loads(l) for l in open(sys.argv[1] + ".base")] if os.path.exists(sys.argv[1] + ".base") else []
 # A dp_bench built before the field was named as derived (to rerun RESULTS.md at its commits) prints
 # tsc_cycles_per_packet and no tsc_hz.
 for r in runs:
@@ -60,6 +68,9 @@ else:
     out.update({"tsc_hz": runs[0].get("tsc_hz"),
                 "tsc_cycles_per_packet_derived": round(med("tsc_cycles_per_packet_derived"), 1),
                 "drops": max(r["drops"] for r in runs)})
+    if base:
+        b = statistics.median(r["mpps_per_lcore"] for r in base)
+        out.update({"base_mpps_per_lcore": round(b, 2), "ratio_to_base": round(med("mpps_per_lcore") / b, 3)})
 print(json.dumps(out))
 PY
 done
