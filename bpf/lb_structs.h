@@ -18,6 +18,7 @@
 
 /* Limits: the maps' sizes. Services and backends per service match pkt::Limits' defaults. */
 #define VIPD_MAX_PORTS 64
+#define VIPD_PORT_SLOTS 1024      /* vipd_ports is an array by ifindex modulo this: no hash per frame */
 #define VIPD_MAX_SERVICES 256
 #define VIPD_MAX_BACKENDS 256
 #define VIPD_MAX_ADDRS 4096
@@ -50,7 +51,9 @@
 #define VIPD_ALGO_FO 11
 #define VIPD_ALGO_OVF 12
 
-/* The node's own address on an interface: map vipd_ports, key the ifindex. */
+/* The node's own address on an interface: map vipd_ports, an array indexed by vipd_port_slot(ifindex)
+ * whose record names its ifindex (a slot of another interface reads as none; control refuses two
+ * interfaces in one slot). */
 struct vipd_port {
     __u8 mac[6];
     __u16 mtu;       /* IP MTU (TUN refuses beyond it) */
@@ -58,6 +61,10 @@ struct vipd_port {
     __u32 ifindex;
 };
 VIPD_ASSERT_SIZE(struct vipd_port, 16);
+static inline __u32 vipd_port_slot(__u32 ifindex)
+{
+    return ifindex & (VIPD_PORT_SLOTS - 1);
+}
 
 /* Map vipd_services: one virtual service by (VIP, port, protocol). */
 struct vipd_service_key {

@@ -286,7 +286,10 @@ std::string MapWriter::clock(uint64_t now_ns)
 
 std::string MapWriter::port(uint32_t ifindex, const vipd_port& p)
 {
-    return update(bpf_map__fd(_skel->maps.vipd_ports), &ifindex, &p, "vipd_ports");
+    const uint32_t slot = vipd_port_slot(ifindex);
+    vipd_port rec = p;
+    rec.ifindex = ifindex;
+    return update(bpf_map__fd(_skel->maps.vipd_ports), &slot, &rec, "vipd_ports");
 }
 
 std::string MapWriter::addr(uint32_t a, uint32_t flags)
@@ -404,7 +407,10 @@ std::string MapWriter::remove_nat_reply(const vipd_nat_key& key)
 
 std::string MapWriter::remove_port(uint32_t ifindex)
 {
-    return remove(bpf_map__fd(_skel->maps.vipd_ports), &ifindex, "vipd_ports");
+    // An array's entry cannot go: it is zeroed, and a zero ifindex matches no interface.
+    const uint32_t slot = vipd_port_slot(ifindex);
+    const vipd_port none{};
+    return update(bpf_map__fd(_skel->maps.vipd_ports), &slot, &none, "vipd_ports");
 }
 
 ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, uint32_t persist_s,

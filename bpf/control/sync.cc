@@ -91,6 +91,13 @@ SyncResult MapSync::apply(const fwd::Table& t)
         rec.mtu = port.mtu;
         rec.ip = port.ip;
         rec.ifindex = ifindex_of(p);
+        for (const auto& [other, _] : ports) {
+            if (vipd_port_slot(other) == vipd_port_slot(rec.ifindex)) {
+                r.error = "interfaces " + std::to_string(other) + " and " + std::to_string(rec.ifindex) +
+                          " share a slot of the XDP port map (ifindex modulo " + std::to_string(VIPD_PORT_SLOTS) + ")";
+                return r;
+            }
+        }
         ports[rec.ifindex] = rec;
     }
     std::map<std::pair<uint32_t, uint8_t>, vipd_route> routes;

@@ -81,7 +81,9 @@ static __always_inline struct vipd_result vipd_process(struct xdp_md *ctx, struc
     if (cfg == 0 || (cfg->flags & VIPD_CONFIG_READY) == 0) {
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);
     }
-    p->now = vipd_test_clock ? cfg->test_now_ns : bpf_ktime_get_ns();
+    /* The coarse clock (a jiffy, the kernel's own ICMP rate limit's granularity) costs no TSC read; flows
+     * and templates live for seconds. */
+    p->now = vipd_test_clock ? cfg->test_now_ns : bpf_ktime_get_coarse_ns();
     struct ethhdr *eth = p->data;
     if ((void *)(eth + 1) > p->data_end) {
         return vipd_drop(VIPD_DROP_eth_truncated);
@@ -115,7 +117,7 @@ int vipd_xdp(struct xdp_md *ctx)
         .data_end = data_end,
         .len = (__u32)(data_end - data),
         .ifindex = ifindex,
-        .port = bpf_map_lookup_elem(&vipd_ports, &ifindex),
+        .port = vipd_port_of(ifindex),
         .now = 0,
     };
     const struct vipd_result r = vipd_process(ctx, &p);

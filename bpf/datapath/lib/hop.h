@@ -51,7 +51,7 @@ static __always_inline struct vipd_result vipd_to_next_hop(struct xdp_md *ctx, s
                                                            const struct vipd_hop *be)
 {
     __u32 ifindex = be->ifindex;
-    const struct vipd_port *out = bpf_map_lookup_elem(&vipd_ports, &ifindex);
+    const struct vipd_port *out = vipd_port_of(ifindex);
     if ((be->flags & VIPD_HOP_ROUTED) == 0 || out == 0) {
         return vipd_drop(VIPD_DROP_no_route);
     }

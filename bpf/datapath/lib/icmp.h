@@ -133,7 +133,7 @@ __noinline int vipd_icmp_error_global(struct xdp_md *ctx, __u32 type_code_mtu, _
     struct vipd_pkt p = {.ctx = ctx, .ifindex = ctx->ingress_ifindex, .now = now};
     vipd_reload(&p);
     __u32 ifindex = p.ifindex;
-    p.port = bpf_map_lookup_elem(&vipd_ports, &ifindex);
+    p.port = vipd_port_of(ifindex);
     const struct vipd_result r =
         vipd_icmp_build(&p, (__u8)type_code_mtu, (__u8)(type_code_mtu >> 8), (__u16)(type_code_mtu >> 16), src);
     return r.verdict | (r.reason << 8);

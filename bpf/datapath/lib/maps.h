@@ -9,13 +9,21 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-/* The node's address on each interface, by ifindex. */
+/* The node's address on each interface, by vipd_port_slot(ifindex). */
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, VIPD_MAX_PORTS);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VIPD_PORT_SLOTS);
     __type(key, __u32);
     __type(value, struct vipd_port);
 } vipd_ports SEC(".maps");
+
+/* The port record of `ifindex`, or NULL when the node has none there. */
+static __always_inline const struct vipd_port *vipd_port_of(__u32 ifindex)
+{
+    __u32 slot = vipd_port_slot(ifindex);
+    const struct vipd_port *p = bpf_map_lookup_elem(&vipd_ports, &slot);
+    return p != 0 && p->ifindex == ifindex && ifindex != 0 ? p : 0;
+}
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);

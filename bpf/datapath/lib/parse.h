@@ -28,7 +28,7 @@ struct vipd_pkt {
     __u32 len;
     __u32 ifindex;
     const struct vipd_port *port;
-    __u64 now;                 /* bpf_ktime_get_ns(), read once */
+    __u64 now;                 /* bpf_ktime_get_coarse_ns(), read once */
 };
 
 /* The parsed IPv4 header of a frame that passed ipv4_validate(). */

@@ -17,7 +17,7 @@ static __always_inline struct vipd_result vipd_tun(struct vipd_pkt *p, struct ip
     struct vipd_hop hop = {};
     vipd_backend_hop(be, &hop);
     __u32 ifindex = hop.ifindex;
-    const struct vipd_port *out = bpf_map_lookup_elem(&vipd_ports, &ifindex);
+    const struct vipd_port *out = vipd_port_of(ifindex);
     if ((hop.flags & VIPD_HOP_ROUTED) == 0 || out == 0) {
         return vipd_drop(VIPD_DROP_no_route);
     }
