@@ -226,6 +226,31 @@ private:
     {
         run_block(table, Ignored<T>{}, obj);
     }
+    // A keyword block from its head line: false (reported) when no `{` follows it.
+    template <class T>
+    bool read_block(const Line& head, const Table<T>& table, const Ignored<T>& ignored, T& obj)
+    {
+        if (!expect_block(head)) {
+            return false;
+        }
+        run_block(table, ignored, obj);
+        return true;
+    }
+    template <class T>
+    bool read_block(const Line& head, const Table<T>& table, T& obj)
+    {
+        return read_block(head, table, Ignored<T>{}, obj);
+    }
+    // The item of a named block (vrrp_script NAME, track_file NAME, vrrp_sync_group NAME,
+    // virtual_server_group NAME): its name (empty when the head has none) and where it starts.
+    template <class T>
+    static T named_item(const Line& head)
+    {
+        T item;
+        item.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
+        item.loc = head.loc;
+        return item;
+    }
     // The body of a block whose lines are items (addresses, routes, names), not keywords: `item` gets
     // each line; a `{` after one is skipped with its body.
     template <class F>

@@ -183,10 +183,7 @@ void Parser::global_defs(const Line& head)
         .accept = [](Parser& p, const Line& l, G& g) { p.accepted(l, &g.other); },
         .dropped = {"nftables_ifindex"},
     };
-    if (!expect_block(head)) {
-        return;
-    }
-    run_block(table, ignored, _cfg.global);
+    read_block(head, table, ignored, _cfg.global);
 }
 
 }  // namespace conf::parser

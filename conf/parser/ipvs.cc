@@ -51,9 +51,7 @@ constexpr char not_a_protocol[] = "is not supported (allowed: TCP, UDP, SCTP)";
 
 void Parser::vs_group(const Line& head)
 {
-    VirtualServerGroup g;
-    g.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
-    g.loc = head.loc;
+    auto g = named_item<VirtualServerGroup>(head);
     each_line(head, [&](const Line& l) {
         VsGroupEntry e;
         e.loc = l.loc;
@@ -156,10 +154,9 @@ void Parser::url(const Line& head, Checker& c)
     };
     Url u;
     u.loc = head.loc;
-    if (!expect_block(head)) {
+    if (!read_block(head, table, ignored, u)) {
         return;
     }
-    run_block(table, ignored, u);
     if (u.path.empty()) {
         _d.error(_block_end, "HTTP/SSL_GET checker url has no path - ignoring");
         return;

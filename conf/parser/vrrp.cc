@@ -58,16 +58,13 @@ void Parser::vrrp_script(const Line& head)
          }},
         {"init_fail", flag<&S::init_fail>},
     };
-    VrrpScript s;
-    s.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
-    s.loc = head.loc;
+    auto s = named_item<VrrpScript>(head);
     if (s.name.empty()) {
         _d.error(head.at(0), "vrrp_script requires a name");
     }
-    if (!expect_block(head)) {
+    if (!read_block(head, table, s)) {
         return;
     }
-    run_block(table, s);
     if (s.script.empty()) {
         _d.error(_block_end, fmt::format("No script set for vrrp_script {} - removing", s.name));
         return;
@@ -119,13 +116,10 @@ void Parser::track_file(const Line& head)
              }
          }},
     };
-    TrackFile t;
-    t.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
-    t.loc = head.loc;
-    if (!expect_block(head)) {
+    auto t = named_item<TrackFile>(head);
+    if (!read_block(head, table, t)) {
         return;
     }
-    run_block(table, t);
     if (t.path.empty()) {
         _d.error(_block_end, fmt::format("No file set for track_file {} - ignoring", t.name));
         return;
@@ -233,13 +227,10 @@ void Parser::sync_group(const Line& head)
         {"sync_group_tracking_weight", flag<&G::tracking_weight>},
     });
     static const Ignored<G> ignored = {.dropped = {"global_tracking"}};
-    SyncGroup g;
-    g.name = head.argc() > 1 ? str(head.words[1].text) : std::string();
-    g.loc = head.loc;
-    if (!expect_block(head)) {
+    auto g = named_item<SyncGroup>(head);
+    if (!read_block(head, table, ignored, g)) {
         return;
     }
-    run_block(table, ignored, g);
     _cfg.sync_groups.push_back(std::move(g));
 }
 
@@ -415,10 +406,9 @@ void Parser::vrrp_instance(const Line& head)
         }
         return;
     }
-    if (!expect_block(head)) {
+    if (!read_block(head, table, ignored, v)) {
         return;
     }
-    run_block(table, ignored, v);
     for (const auto& other : _cfg.instances) {
         if (!v.name.empty() && other.name == v.name) {
             _d.error(head.at(1), fmt::format("vrrp instance {} already defined - ignoring the second", v.name));

@@ -401,12 +401,7 @@ TEST(NatDpdk, RepliesFindTheirFlowOnAnotherLcore)
     w0.online();
     w1.online();
 
-    using golden::client;
-    using golden::client_mac;
-    using golden::port_mac;
-    using golden::vip;
-    using golden::web1;
-    using golden::web1_mac;
+    using namespace golden;  // the golden network (tests/golden/setup.h), as the fixtures name it
     constexpr int flows = 64;
     uint64_t now = 1;
     auto run = [&](int rounds) {

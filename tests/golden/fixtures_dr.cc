@@ -9,18 +9,12 @@ std::vector<Fixture> dr_fixtures()
 {
     using namespace frames;
     std::vector<Fixture> f;
-    const Step first = out("TCP SYN to DR service 10.0.0.100:80: rr picks web1; MACs rewritten, TTL−1",
-                           tcp_frame(port_mac, client_mac, 40000, 80, syn), Verdict::forward,
-                           tcp_frame(web1_mac, port_mac, 40000, 80, syn, 63));
+    const Step first = dr_forward("TCP SYN to DR service 10.0.0.100:80: rr picks web1; MACs rewritten, TTL−1", 40000, 80, web1_mac);
     f.push_back(one("dr_syn", first));
     f.push_back(make("dr_flow_hit", cap::flow_state,
-                     {first, out("next packet of the same flow: flow-table hit, still web1 (rr alone would give web2)",
-                                 tcp_frame(port_mac, client_mac, 40000, 80, ack | psh, 64, 2), Verdict::forward,
-                                 tcp_frame(web1_mac, port_mac, 40000, 80, ack | psh, 63, 2))}));
+                     {first, dr_forward("next packet of the same flow: flow-table hit, still web1 (rr alone would give web2)", 40000, 80, web1_mac, ack | psh, 2)}));
     f.push_back(make("dr_rr_moves_on", cap::sched_state,
-                     {first, out("a new flow to the same service: rr moves on to web2",
-                                 tcp_frame(port_mac, client_mac, 40001, 80, syn), Verdict::forward,
-                                 tcp_frame(web2_mac, port_mac, 40001, 80, syn, 63))}));
+                     {first, dr_forward("a new flow to the same service: rr moves on to web2", 40001, 80, web2_mac)}));
     f.push_back(one("dr_udp", out("UDP to DR service 10.0.0.100:53: web1", udp_frame(port_mac, client_mac, 53),
                                   Verdict::forward, udp_frame(web1_mac, port_mac, 53, 63))));
     f.push_back(one("dr_ttl_2", out("TTL 2: forwarded with TTL 1", tcp_frame(port_mac, client_mac, 40002, 80, syn, 2),

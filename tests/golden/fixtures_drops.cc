@@ -14,9 +14,6 @@ std::vector<Fixture> drops_fixtures()
     using namespace frames;
     std::vector<Fixture> f;
 
-    auto syn_from = [](uint32_t src, uint16_t sport) {
-        return eth(port_mac, client_mac, 0x0800, ipv4({.src = src, .dst = vip, .proto = 6}, tcp(src, vip, sport, 80, syn, 1)));
-    };
     const std::tuple<uint32_t, const char*, const char*> martians[] = {
         {ip(0, 0, 0, 0), "zero", "0.0.0.0 (0/8)"},
         {ip(127, 0, 0, 1), "loopback", "127.0.0.1 (loopback)"},
@@ -28,35 +25,39 @@ std::vector<Fixture> drops_fixtures()
     };
     for (const auto& [src, name, what] : martians) {
         f.push_back(one(std::string("drops_martian_") + name,
-                        drop(std::string("SYN to :80 from ") + what + ": martian source, no flow", syn_from(src, 40020),
-                             Reason::martian_source)));
+                        drop(std::string("SYN to :80 from ") + what + ": martian source, no flow",
+                             syn_in({.src = src, .dst = vip, .proto = 6}, 40020), Reason::martian_source)));
     }
-    f.push_back(one("drops_martian_ttl_1",
-                    drop("TTL 1 from 127.0.0.1: a martian source gets no ICMP",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = ip(127, 0, 0, 1), .dst = vip, .proto = 6, .ttl = 1},
-                                  tcp(ip(127, 0, 0, 1), vip, 40003, 80, syn, 1))),
-                         Reason::martian_source)));
 
-    // IP options (RFC 791 §3.1): source routing and broken options are not forwarded.
-    f.push_back(one("drops_lsrr",
-                    drop("SYN with loose source routing (LSRR via 192.0.2.1): dropped",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 7, .options = {131, 7, 4, 192, 0, 2, 1, 1}},
-                                  tcp(client, vip, 40031, 80, syn, 1))),
-                         Reason::ip_source_route)));
-    f.push_back(one("drops_ssrr",
-                    drop("SYN with strict source routing (SSRR, after a NOP): dropped",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 7, .options = {1, 137, 7, 4, 192, 0, 2, 1}},
-                                  tcp(client, vip, 40032, 80, syn, 1))),
-                         Reason::ip_source_route)));
-    f.push_back(one("drops_ip_option_too_long",
-                    drop("SYN with an option longer than the header (timestamp, length 40 in 4 bytes): dropped",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 6, .options = {68, 40, 5, 0}},
-                                  tcp(client, vip, 40033, 80, syn, 1))),
-                         Reason::ip_bad_options)));
+    // A SYN to :80 whose IPv4 header alone is wrong: a martian with TTL 1, IP options (RFC 791 §3.1:
+    // source routing and broken options are not forwarded), a bad version or IHL, a fragment.
+    struct BadHeader {
+        const char* name;
+        const char* what;
+        Ip4 header;
+        uint16_t sport;
+        Reason reason;
+    };
+    const BadHeader headers[] = {
+        {"drops_martian_ttl_1", "TTL 1 from 127.0.0.1: a martian source gets no ICMP",
+         {.src = ip(127, 0, 0, 1), .dst = vip, .proto = 6, .ttl = 1}, 40003, Reason::martian_source},
+        {"drops_lsrr", "SYN with loose source routing (LSRR via 192.0.2.1): dropped",
+         {.src = client, .dst = vip, .proto = 6, .ihl = 7, .options = {131, 7, 4, 192, 0, 2, 1, 1}}, 40031,
+         Reason::ip_source_route},
+        {"drops_ssrr", "SYN with strict source routing (SSRR, after a NOP): dropped",
+         {.src = client, .dst = vip, .proto = 6, .ihl = 7, .options = {1, 137, 7, 4, 192, 0, 2, 1}}, 40032,
+         Reason::ip_source_route},
+        {"drops_ip_option_too_long", "SYN with an option longer than the header (timestamp, length 40 in 4 bytes): dropped",
+         {.src = client, .dst = vip, .proto = 6, .ihl = 6, .options = {68, 40, 5, 0}}, 40033, Reason::ip_bad_options},
+        {"drops_ip_version_6", "IPv4 version field 6", {.src = client, .dst = vip, .proto = 6, .version = 6}, 40005,
+         Reason::ip_bad_version},
+        {"drops_ip_ihl_4", "IPv4 IHL 4", {.src = client, .dst = vip, .proto = 6, .ihl = 4}, 40005, Reason::ip_bad_ihl},
+        {"drops_first_fragment", "first fragment (MF) to a DR service", {.src = client, .dst = vip, .proto = 6, .frag = 0x2000},
+         40006, Reason::ip_fragment},
+    };
+    for (const BadHeader& h : headers) {
+        f.push_back(one(h.name, drop(h.what, syn_in(h.header, h.sport), h.reason)));
+    }
 
     // Malformed IPv4.
     {
@@ -81,16 +82,6 @@ std::vector<Fixture> drops_fixtures()
                          eth(port_mac, client_mac, 0x0800,
                              ipv4({.src = client, .dst = vip, .proto = 6}, Bytes{0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0})),
                          Reason::l4_truncated)));
-    f.push_back(one("drops_ip_version_6",
-                    drop("IPv4 version field 6",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = client, .dst = vip, .proto = 6, .version = 6}, tcp(client, vip, 40005, 80, syn, 1))),
-                         Reason::ip_bad_version)));
-    f.push_back(one("drops_ip_ihl_4",
-                    drop("IPv4 IHL 4",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = client, .dst = vip, .proto = 6, .ihl = 4}, tcp(client, vip, 40005, 80, syn, 1))),
-                         Reason::ip_bad_ihl)));
     {
         Bytes p = tcp_frame(port_mac, client_mac, 40005, 80, syn);
         // total length 16 < IHL×4 = 20; fix the checksum so only the length is wrong.
@@ -110,11 +101,6 @@ std::vector<Fixture> drops_fixtures()
         f.push_back(
             one("drops_ip_length_under_header", drop("IPv4 total length shorter than its header", p, Reason::ip_bad_length)));
     }
-    f.push_back(one("drops_first_fragment",
-                    drop("first fragment (MF) to a DR service",
-                         eth(port_mac, client_mac, 0x0800,
-                             ipv4({.src = client, .dst = vip, .proto = 6, .frag = 0x2000}, tcp(client, vip, 40006, 80, syn, 1))),
-                         Reason::ip_fragment)));
     f.push_back(one("drops_later_fragment",
                     drop("non-first fragment (offset 185) to a DR service",
                          eth(port_mac, client_mac, 0x0800,

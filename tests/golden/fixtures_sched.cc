@@ -30,26 +30,19 @@ std::vector<Fixture> sched_fixtures()
         {9009, "sched_ovf", "ovf: the heaviest whose active flows do not exceed its weight", web2_mac},
     };
     for (const auto& [port, name, what, mac] : firsts) {
-        f.push_back(one(name, out(what, tcp_frame(port_mac, client_mac, 41000, port, syn), Verdict::forward,
-                                  tcp_frame(mac, port_mac, 41000, port, syn, 63))));
+        f.push_back(one(name, dr_forward(what, 41000, port, mac)));
     }
 
     // Persistence (persistence_timeout): a client's new connection goes where its last one went.
-    const Step first = out("persistent service: first connection, rr gives web1",
-                           tcp_frame(port_mac, client_mac, 40000, 8443, syn), Verdict::forward,
-                           tcp_frame(web1_mac, port_mac, 40000, 8443, syn, 63));
+    const Step first = dr_forward("persistent service: first connection, rr gives web1", 40000, 8443, web1_mac);
     f.push_back(one("sched_persistent_first", first));
     f.push_back(make("sched_persistent_again", cap::sched_state,
-                     {first, out("second connection from the same client: web1 again (rr alone would give web2)",
-                                 tcp_frame(port_mac, client_mac, 40001, 8443, syn), Verdict::forward,
-                                 tcp_frame(web1_mac, port_mac, 40001, 8443, syn, 63))}));
+                     {first, dr_forward("second connection from the same client: web1 again (rr alone would give web2)", 40001, 8443, web1_mac)}));
 
     // A mid-flow segment for no flow is scheduled where the scheduler finds the same backend again
     // without state (sh by the client address), as IPVS's sloppy_tcp would.
     f.push_back(one("sched_sh_ack_no_flow",
-                    out("ACK for no flow to the sh service :9005: scheduled, sh gives this client web2 without state",
-                        tcp_frame(port_mac, client_mac, 42000, 9005, ack), Verdict::forward,
-                        tcp_frame(web2_mac, port_mac, 42000, 9005, ack, 63))));
+                    dr_forward("ACK for no flow to the sh service :9005: scheduled, sh gives this client web2 without state", 42000, 9005, web2_mac, ack)));
     f.push_back(one("sched_sh_rst_no_flow",
                     drop("RST for no flow to the sh service :9005: dropped (IPVS's sloppy_tcp does not schedule RST either)",
                          tcp_frame(port_mac, client_mac, 42001, 9005, rst), Reason::tcp_no_flow)));

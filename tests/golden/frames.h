@@ -26,6 +26,24 @@ inline Bytes tcp_frame(const Mac& dst_mac, const Mac& src_mac, uint16_t sport, u
                ipv4({.src = client, .dst = vip, .proto = 6, .ttl = ttl}, tcp(client, vip, sport, dport, flags, seq)));
 }
 
+/// A SYN from h.src:sport to h.dst:dport (tcp_frame's, but in an IPv4 header of the fixture's own:
+/// options, TTL, fragment bits, a wrong version), client to the node's port.
+inline Bytes syn_in(const Ip4& h, uint16_t sport, uint16_t dport = 80)
+{
+    return eth(port_mac, client_mac, 0x0800, ipv4(h, tcp(h.src, h.dst, sport, dport, syn, 1)));
+}
+
+/// An ARP request (who-has tpa, tell spa) broadcast by sha, and the reply the node answers it with
+/// from `mac` (its port's): the two frames of most ARP fixtures.
+inline Bytes arp_who_has(const Mac& sha, uint32_t spa, uint32_t tpa)
+{
+    return eth(bcast, sha, 0x0806, arp(1, sha, spa, zero_mac, tpa));
+}
+inline Bytes arp_is_at(const Mac& mac, uint32_t ip, const Mac& tha, uint32_t tpa)
+{
+    return eth(tha, mac, 0x0806, arp(2, mac, ip, tha, tpa));
+}
+
 /// A DNS query from the client's port 5353 to VIP:dport.
 inline Bytes udp_frame(const Mac& dst_mac, const Mac& src_mac, uint16_t dport, uint8_t ttl = 64)
 {
@@ -49,6 +67,14 @@ inline Step out(std::string what, Bytes in, Verdict v, Bytes o)
 {
     return {.what = std::move(what), .input = std::move(in), .verdict = v, .reason = Reason::none,
             .output = std::move(o), .to = Handover::any, .after_ms = 1};
+}
+
+/// A segment from the client to VIP:dport that DR forwards to the backend at `to`: only the MACs
+/// change, and the TTL (64 to 63).
+inline Step dr_forward(std::string what, uint16_t sport, uint16_t dport, const Mac& to, uint8_t flags = syn, uint32_t seq = 1)
+{
+    return out(std::move(what), tcp_frame(port_mac, client_mac, sport, dport, flags, 64, seq), Verdict::forward,
+               tcp_frame(to, port_mac, sport, dport, flags, 63, seq));
 }
 
 /// A fixture needing `needs` (flow_state, sched_state, tun: what the steps cannot show by themselves)

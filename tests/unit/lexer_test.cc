@@ -144,7 +144,11 @@ protected:
     }
     void TearDown() override { std::filesystem::remove_all(dir); }
     void write(const std::string& rel, const std::string& text) { std::ofstream(dir / rel) << text; }
+    // Opens dir/rel as the main file, with the lexer and diagnostics every test reads.
+    bool open(const std::string& rel) { return lex.open((dir / rel).string()); }
     std::filesystem::path dir;
+    conf::Diagnostics d;
+    conf::Lexer lex{d, {}};
 };
 
 TEST_F(LexerFiles, IncludeGlobRelativeToIncludingFileKeepsLineNumbers)
@@ -152,9 +156,7 @@ TEST_F(LexerFiles, IncludeGlobRelativeToIncludingFileKeepsLineNumbers)
     write("main.conf", "first\ninclude conf.d/*.conf\nlast\n");
     write("conf.d/b.conf", "\nb1\n");
     write("conf.d/a.conf", "a1\n");
-    conf::Diagnostics d;
-    conf::Lexer lex(d, {});
-    ASSERT_TRUE(lex.open((dir / "main.conf").string()));
+    ASSERT_TRUE(open("main.conf"));
     std::vector<std::string> seen;
     conf::Line l;
     while (lex.next(l)) {
@@ -168,9 +170,7 @@ TEST_F(LexerFiles, IncludeGlobRelativeToIncludingFileKeepsLineNumbers)
 TEST_F(LexerFiles, IncludeMatchingNothingIsReported)
 {
     write("main.conf", "include missing/*.conf\n");
-    conf::Diagnostics d;
-    conf::Lexer lex(d, {});
-    ASSERT_TRUE(lex.open((dir / "main.conf").string()));
+    ASSERT_TRUE(open("main.conf"));
     conf::Line l;
     EXPECT_FALSE(lex.next(l));
     ASSERT_EQ(d.all().size(), 1u);
@@ -180,9 +180,7 @@ TEST_F(LexerFiles, IncludeMatchingNothingIsReported)
 TEST_F(LexerFiles, IncludeOfADeviceIsRefused)
 {
     write("main.conf", "include /dev/zero\nafter\n");
-    conf::Diagnostics d;
-    conf::Lexer lex(d, {});
-    ASSERT_TRUE(lex.open((dir / "main.conf").string()));
+    ASSERT_TRUE(open("main.conf"));
     conf::Line l;
     ASSERT_TRUE(lex.next(l));
     EXPECT_EQ(l.words[0].text, "after");
@@ -191,9 +189,7 @@ TEST_F(LexerFiles, IncludeOfADeviceIsRefused)
 
 TEST_F(LexerFiles, MissingMainFileIsFatal)
 {
-    conf::Diagnostics d;
-    conf::Lexer lex(d, {});
-    EXPECT_FALSE(lex.open((dir / "nope.conf").string()));
+    EXPECT_FALSE(open("nope.conf"));
     EXPECT_EQ(d.exit_code(), conf::exit_cannot_run);
 }
 

@@ -32,6 +32,14 @@ conf::Loaded loaded(const std::string& text)
     return l;
 }
 
+// A FAULT with the one line keepalived logs for it.
+void expect_fault(const Tracking& t, const std::string& line)
+{
+    EXPECT_TRUE(t.fault);
+    ASSERT_EQ(t.fault_lines.size(), 1U);
+    EXPECT_EQ(t.fault_lines[0], line);
+}
+
 const std::string instance_head = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n  10.0.0.1\n }\n";
 
 TEST(Tracking, NothingTrackedNothingChanges)
@@ -46,10 +54,7 @@ TEST(Tracking, OwnInterfaceDownFaults)
     auto l = loaded(instance_head + "}\n");
     World w;
     w.link_up["eth0"] = false;
-    const auto t = w.of(l.config);
-    EXPECT_TRUE(t.fault);
-    ASSERT_EQ(t.fault_lines.size(), 1U);
-    EXPECT_EQ(t.fault_lines[0], "(VI_1): entering FAULT state (interface eth0 down)");
+    expect_fault(w.of(l.config), "(VI_1): entering FAULT state (interface eth0 down)");
 }
 
 TEST(Tracking, DontTrackPrimaryIgnoresOwnInterface)
@@ -68,10 +73,7 @@ TEST(Tracking, NoSourceAddressFaults)
     auto l = loaded(instance_head + "}\n");
     World w;
     w.transport.source = false;
-    const auto t = w.of(l.config);
-    EXPECT_TRUE(t.fault);
-    ASSERT_EQ(t.fault_lines.size(), 1U);
-    EXPECT_EQ(t.fault_lines[0], "(VI_1) entering FAULT state (no IPv4 address for interface)");
+    expect_fault(w.of(l.config), "(VI_1) entering FAULT state (no IPv4 address for interface)");
 }
 
 TEST(Tracking, TrackInterfaceWeights)
@@ -151,10 +153,7 @@ TEST(Tracking, TrackFileValueTimesWeight)
     w.file_value = {{"f", 4}};
     EXPECT_EQ(w.of(l.config), (Tracking{.delta = 12}));
     w.file_value["f"] = -100;  // -300: FAULT
-    const auto t = w.of(l.config);
-    EXPECT_TRUE(t.fault);
-    ASSERT_EQ(t.fault_lines.size(), 1U);
-    EXPECT_EQ(t.fault_lines[0], "(VI_1): entering FAULT state (tracked file f has status -300)");
+    expect_fault(w.of(l.config), "(VI_1): entering FAULT state (tracked file f has status -300)");
     // a file that is not watched (its directory did not exist) counts for nothing
     w.file_value.clear();
     EXPECT_EQ(w.of(l.config), Tracking{});

@@ -27,6 +27,18 @@ void Worker::dropped(pkt::DropReason why, uint64_t n) noexcept
     c.bump(c.verdicts[static_cast<unsigned>(pkt::Verdict::drop)], n);
 }
 
+// Queues m on outs[i], or, where there is no such queue, frees it and counts it as dropped for `why`.
+void Worker::queue_or_drop(Out* outs, size_t count, size_t i, rte_mbuf* m, pkt::DropReason why) noexcept
+{
+    if (i < count) {
+        Out& o = outs[i];
+        o.pkts[o.n++] = m;
+    } else {
+        rte_pktmbuf_free(m);
+        dropped(why, 1);
+    }
+}
+
 void Worker::hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropReason full) noexcept
 {
     if (n == 0) {
@@ -115,13 +127,7 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
         case pkt::Verdict::forward:
         case pkt::Verdict::reply:
         case pkt::Verdict::solicit:
-            if (r.port < max_port_id) {
-                Out& o = _tx[r.port];
-                o.pkts[o.n++] = m;
-            } else {
-                rte_pktmbuf_free(m);
-                dropped(pkt::DropReason::no_route, 1);
-            }
+            queue_or_drop(_tx, max_port_id, r.port, m, pkt::DropReason::no_route);
             break;
         case pkt::Verdict::to_control:
             _ctl.pkts[_ctl.n++] = m;
@@ -130,15 +136,9 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
             _exc.pkts[_exc.n++] = m;
             break;
         case pkt::Verdict::redirect:
-            if (r.lcore < _redirect.size()) {
-                m->port = f.port;
-                m->hash.usr = r.hop;
-                Out& o = _redirect[r.lcore];
-                o.pkts[o.n++] = m;
-            } else {
-                rte_pktmbuf_free(m);
-                dropped(pkt::DropReason::redirect_ring_full, 1);
-            }
+            m->port = f.port;  // for the lcore that gets it (a frame dropped here is freed anyway)
+            m->hash.usr = r.hop;
+            queue_or_drop(_redirect.data(), _redirect.size(), r.lcore, m, pkt::DropReason::redirect_ring_full);
             break;
         case pkt::Verdict::drop:
             rte_pktmbuf_free(m);

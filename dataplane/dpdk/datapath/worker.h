@@ -65,6 +65,8 @@ private:
     void flush() noexcept;
     uint32_t send_from_control() noexcept;
     void dropped(pkt::DropReason why, uint64_t n) noexcept;
+    struct Out;
+    void queue_or_drop(Out* outs, size_t count, size_t i, rte_mbuf* m, pkt::DropReason why) noexcept;
     void hand_over(rte_ring* ring, rte_mbuf** pkts, uint16_t n, pkt::DropReason full) noexcept;
 
     Config _cfg;

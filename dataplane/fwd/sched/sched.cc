@@ -110,25 +110,16 @@ int32_t pick_weighted_least(const uint32_t* w, const FlowCounts* c, uint32_t n) 
     return static_cast<int32_t>(least);
 }
 
-// ip_vs_nq_schedule(): the first idle backend (no active flow) at once, otherwise as sed.
+// ip_vs_nq_schedule(): the first idle backend (no active flow) at once, otherwise as sed. The kernel
+// does both in one loop; an idle backend ends its loop early, so what it picks is the same.
 int32_t pick_nq(const uint32_t* w, const FlowCounts* c, uint32_t n) noexcept
 {
-    int32_t least = -1;
-    uint64_t loh = 0;
     for (uint32_t i = 0; i < n; ++i) {
-        if (w[i] == 0) {
-            continue;
-        }
-        const uint64_t doh = sed_overhead(c[i]);
-        if (doh == 1) {
+        if (w[i] != 0 && load(c[i].active) == 0) {
             return static_cast<int32_t>(i);
         }
-        if (least < 0 || loh * w[i] > doh * w[least]) {
-            least = static_cast<int32_t>(i);
-            loh = doh;
-        }
     }
-    return least;
+    return pick_weighted_least<sed_overhead>(w, c, n);
 }
 
 // ip_vs_ovf_schedule(): the highest weight among backends whose active flows do not exceed their

@@ -1,7 +1,21 @@
 // The per-lcore flow table's timeouts and housekeeping (the state machine is dataplane/fwd/flow_state.cc).
 #include "dataplane/dpdk/datapath/flow/flow_table.h"
 
+#include <array>
+#include <cstdint>
+
 namespace flow {
+namespace {
+
+// The Timeouts field of each state's timeout class, in State order (sNO sES sSR sFW sTW sCL sUD sSS
+// sCW sLA sLI sSA): one list, so that set_timeouts() and timeouts() cannot disagree.
+constexpr std::array<uint64_t Timeouts::*, state_count> timeout_field = {
+    &Timeouts::tcp_none,       &Timeouts::tcp,          &Timeouts::tcp_syn,    &Timeouts::tcp_fin,
+    &Timeouts::tcp_time_wait,  &Timeouts::tcp_close,    &Timeouts::udp,        &Timeouts::tcp_syn_sent,
+    &Timeouts::tcp_close_wait, &Timeouts::tcp_last_ack, &Timeouts::tcp_listen, &Timeouts::tcp_synack};
+static_assert(timeout_field[static_cast<unsigned>(State::synack)] == &Timeouts::tcp_synack, "one field per state");
+
+}  // namespace
 
 FlowTable::FlowTable(uint32_t capacity, const Timeouts& timeouts) : Base(capacity)
 {
@@ -10,36 +24,20 @@ FlowTable::FlowTable(uint32_t capacity, const Timeouts& timeouts) : Base(capacit
 
 void FlowTable::set_timeouts(const Timeouts& t) noexcept
 {
-    set_timeout(static_cast<unsigned>(State::none), t.tcp_none);
-    set_timeout(static_cast<unsigned>(State::established), t.tcp);
-    set_timeout(static_cast<unsigned>(State::syn_recv), t.tcp_syn);
-    set_timeout(static_cast<unsigned>(State::fin_wait), t.tcp_fin);
-    set_timeout(static_cast<unsigned>(State::time_wait), t.tcp_time_wait);
-    set_timeout(static_cast<unsigned>(State::close), t.tcp_close);
-    set_timeout(static_cast<unsigned>(State::udp), t.udp);
-    set_timeout(static_cast<unsigned>(State::syn_sent), t.tcp_syn_sent);
-    set_timeout(static_cast<unsigned>(State::close_wait), t.tcp_close_wait);
-    set_timeout(static_cast<unsigned>(State::last_ack), t.tcp_last_ack);
-    set_timeout(static_cast<unsigned>(State::listen), t.tcp_listen);
-    set_timeout(static_cast<unsigned>(State::synack), t.tcp_synack);
+    for (unsigned s = 0; s < state_count; ++s) {
+        set_timeout(s, t.*timeout_field[s]);
+    }
     set_timeout(unconfirmed_class, t.unconfirmed != 0 ? t.unconfirmed : UINT64_MAX);
 }
 
 Timeouts FlowTable::timeouts() const noexcept
 {
-    return {.tcp = timeout(static_cast<unsigned>(State::established)),
-            .tcp_fin = timeout(static_cast<unsigned>(State::fin_wait)),
-            .udp = timeout(static_cast<unsigned>(State::udp)),
-            .tcp_syn = timeout(static_cast<unsigned>(State::syn_recv)),
-            .tcp_close = timeout(static_cast<unsigned>(State::close)),
-            .tcp_none = timeout(static_cast<unsigned>(State::none)),
-            .tcp_time_wait = timeout(static_cast<unsigned>(State::time_wait)),
-            .tcp_syn_sent = timeout(static_cast<unsigned>(State::syn_sent)),
-            .tcp_close_wait = timeout(static_cast<unsigned>(State::close_wait)),
-            .tcp_last_ack = timeout(static_cast<unsigned>(State::last_ack)),
-            .tcp_listen = timeout(static_cast<unsigned>(State::listen)),
-            .tcp_synack = timeout(static_cast<unsigned>(State::synack)),
-            .unconfirmed = timeout(unconfirmed_class) == UINT64_MAX ? 0 : timeout(unconfirmed_class)};
+    Timeouts t;
+    for (unsigned s = 0; s < state_count; ++s) {
+        t.*timeout_field[s] = timeout(s);
+    }
+    t.unconfirmed = timeout(unconfirmed_class) == UINT64_MAX ? 0 : timeout(unconfirmed_class);
+    return t;
 }
 
 }  // namespace flow

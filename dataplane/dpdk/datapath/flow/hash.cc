@@ -35,33 +35,35 @@ uint32_t crc32c_sw(uint32_t crc, const uint8_t* p, size_t len) noexcept
 }
 
 #ifdef VIPD_FLOW_X86
+// One hardware step per word size, so that one loop (crc_words) serves all three sizes.
+#ifdef __x86_64__
+[[gnu::target("sse4.2")]] inline uint64_t crc_step(uint64_t crc, uint64_t w) noexcept { return _mm_crc32_u64(crc, w); }
+#endif
+[[gnu::target("sse4.2")]] inline uint32_t crc_step(uint32_t crc, uint32_t w) noexcept { return _mm_crc32_u32(crc, w); }
+[[gnu::target("sse4.2")]] inline uint32_t crc_step(uint32_t crc, uint8_t w) noexcept { return _mm_crc32_u8(crc, w); }
+
+// Folds every whole Word at p into crc, and moves p and len past them.
+template <class Word, class Acc>
+[[gnu::target("sse4.2")]] inline Acc crc_words(Acc crc, const uint8_t*& p, size_t& len) noexcept
+{
+    while (len >= sizeof(Word)) {
+        Word w = 0;
+        std::memcpy(&w, p, sizeof(Word));
+        crc = crc_step(crc, w);
+        p += sizeof(Word);
+        len -= sizeof(Word);
+    }
+    return crc;
+}
+
 // Compiled for SSE4.2 whatever the build's -march, and only called when the CPU says it has it.
 [[gnu::target("sse4.2")]] uint32_t crc32c_hw(uint32_t crc, const uint8_t* p, size_t len) noexcept
 {
 #ifdef __x86_64__
-    uint64_t c64 = crc;
-    while (len >= 8) {
-        uint64_t w = 0;
-        std::memcpy(&w, p, 8);
-        c64 = _mm_crc32_u64(c64, w);
-        p += 8;
-        len -= 8;
-    }
-    crc = static_cast<uint32_t>(c64);
+    crc = static_cast<uint32_t>(crc_words<uint64_t>(uint64_t{crc}, p, len));
 #endif
-    while (len >= 4) {
-        uint32_t w = 0;
-        std::memcpy(&w, p, 4);
-        crc = _mm_crc32_u32(crc, w);
-        p += 4;
-        len -= 4;
-    }
-    while (len > 0) {
-        crc = _mm_crc32_u8(crc, *p);
-        ++p;
-        --len;
-    }
-    return crc;
+    crc = crc_words<uint32_t>(crc, p, len);
+    return crc_words<uint8_t>(crc, p, len);
 }
 
 // Decided once at load time so the per-packet cost is one predictable branch.
