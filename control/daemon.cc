@@ -51,7 +51,7 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         cfg, *_nl, _dp, [this](size_t i, State f, State t) { notify(i, f, t); }, [this] { publish(); });
     gen->io->use_firewall(_firewall.get());
     if (cfg.global.nftables_table != _firewall->table()) {
-        vlog::warn(fmt::format("nftables table {} kept: a new table name takes effect at the next start", _firewall->table()));
+        vlog::warn("nftables table {} kept: a new table name takes effect at the next start", _firewall->table());
     }
     std::string error;
     if (!gen->io->open(error)) {
@@ -209,11 +209,11 @@ void Daemon::write_stats()
     const std::string text = _gen->engine->stats() + _dp.stats();
     int fd = ::open(_opts.stats_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        vlog::error(fmt::format("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno)));
+        vlog::error("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno));
         return;
     }
     if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        vlog::error(fmt::format("short write of statistics to {}", _opts.stats_file));
+        vlog::error("short write of statistics to {}", _opts.stats_file);
     }
     ::close(fd);
 }
@@ -267,17 +267,17 @@ void Daemon::on_signal(int sig)
 int Daemon::run()
 {
     vlog::init(_opts.console_log, _opts.detail);
-    vlog::line(fmt::format("Starting vipd {} ({})", VIPD_VERSION, _dp.description()));
+    vlog::info("Starting vipd {} ({})", VIPD_VERSION, _dp.description());
     auto loaded = load();
     if (!loaded) {
-        vlog::error(fmt::format("{}: configuration cannot run - exiting", _opts.config_path));
+        vlog::error("{}: configuration cannot run - exiting", _opts.config_path);
         return 1;
     }
     std::string why;
     if (!_opts.pid_file.empty()) {
         _pid_lock = LockFile::take(_opts.pid_file, true, why);
         if (!_pid_lock.held()) {
-            vlog::error(fmt::format("another vipd is running ({}) - exiting", why));
+            vlog::error("another vipd is running ({}) - exiting", why);
             return 1;
         }
     }
@@ -288,14 +288,14 @@ int Daemon::run()
     for (const auto& n : names) {
         _if_locks.push_back(LockFile::take(interface_lock_path(n), false, why));
         if (!_if_locks.back().held()) {
-            vlog::error(fmt::format("another vipd runs an instance on {} ({}) - exiting", n, why));
+            vlog::error("another vipd runs an instance on {} ({}) - exiting", n, why);
             return 1;
         }
     }
     try {
         _nl = std::make_unique<kernel::Netlink>();
     } catch (const std::exception& e) {
-        vlog::error(fmt::format("netlink: {}", e.what()));
+        vlog::error("netlink: {}", e.what());
         return 1;
     }
     // A predecessor killed with SIGKILL may have left its drop rules: they would keep this node from
@@ -304,7 +304,7 @@ int Daemon::run()
     _firewall = std::make_unique<kernel::Firewall>(g.nftables_table, g.nftables_priority, g.nftables_counters);
     _firewall->remove_stale();
     if (auto started = _dp.start(loaded->config); !started) {
-        vlog::error(fmt::format("{} dataplane: {}", _dp.name(), started.error()));
+        vlog::error("{} dataplane: {}", _dp.name(), started.error());
         _dp.stop();
         return 1;
     }
@@ -324,7 +324,7 @@ int Daemon::run()
     try {
         _io.run();
     } catch (const std::exception& e) {
-        vlog::error(fmt::format("internal error: {} - stopping", e.what()));
+        vlog::error("internal error: {} - stopping", e.what());
         failed = true;
     } catch (...) {
         vlog::error("internal error (unknown exception) - stopping");

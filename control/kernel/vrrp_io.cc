@@ -193,7 +193,7 @@ void VrrpIo::send_advert(size_t inst, const vrrp::Advert& advert)
         const size_t n = vrrp::encode_ipv4(advert, src, dst, buf, id);
         const std::span<const uint8_t> packet(buf.data(), n);
         if (n == 0 || !(dp ? _dp.send_vrrp(vi.interface, packet, dst) : s->send(packet, dst))) {
-            vlog::warn(fmt::format("({}) failed to send an advert to {}: {}", vi.name, dst.str(), std::strerror(errno)));
+            vlog::warn("({}) failed to send an advert to {}: {}", vi.name, dst.str(), std::strerror(errno));
         }
     };
     if (vi.unicast_peers.empty()) {
@@ -217,7 +217,7 @@ void VrrpIo::set_vips(size_t inst, bool own)
         std::string error;
         const std::string dev = _dp.kernel_name(vi.interface);
         if (!_firewall->hold(vi.name, all, dev, error)) {
-            vlog::error(fmt::format("({}) cannot set the firewall drop rule: {}", vi.name, error));
+            vlog::error("({}) cannot set the firewall drop rule: {}", vi.name, error);
         }
     }
     for (const auto* list : {&vi.vips, &vi.excluded_vips}) {
@@ -230,7 +230,7 @@ void VrrpIo::set_vips(size_t inst, bool own)
             }
             auto ec = own ? _nl.add_address(ifindex, v) : _nl.del_address(ifindex, v);
             if (ec) {
-                vlog::error(fmt::format("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message()));
+                vlog::error("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message());
             }
         }
     }
@@ -241,7 +241,7 @@ void VrrpIo::set_vips(size_t inst, bool own)
         vlog::info("({}) removing firewall drop rule", vi.name);
         std::string error;
         if (!_firewall->release(vi.name, error)) {
-            vlog::error(fmt::format("({}) cannot remove the firewall drop rule: {}", vi.name, error));
+            vlog::error("({}) cannot remove the firewall drop rule: {}", vi.name, error);
         }
     }
 }
