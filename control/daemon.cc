@@ -47,13 +47,11 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     gen->id = ++_generations;
     gen->loaded = std::move(loaded);
     const conf::Config& cfg = gen->loaded->config;
-    gen->io = std::make_unique<kernel::VrrpIo>(cfg, *_nl, [this](size_t i, State f, State t) { notify(i, f, t); });
+    gen->io = std::make_unique<kernel::VrrpIo>(
+        cfg, *_nl, _dp, [this](size_t i, State f, State t) { notify(i, f, t); }, [this] { publish(); });
     gen->io->use_firewall(_firewall.get());
-    if (_dp != nullptr) {
-        gen->io->use_dataplane(_dp, [this] { publish(); });
-    }
     if (cfg.global.nftables_table != _firewall->table()) {
-        vlog::warn(fmt::format("nftables table {} kept: a new table name takes effect at the next start", _firewall->table()));
+        vlog::warn("nftables table {} kept: a new table name takes effect at the next start", _firewall->table());
     }
     std::string error;
     if (!gen->io->open(error)) {
@@ -121,7 +119,7 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         // before touching it), so sockets and fds do not pile up reload after reload.
         asio::post(_io, [this] { _retired.clear(); });
     }
-    if (_dp != nullptr) {
+    if (_dp.forwards()) {
         g->checks = std::make_unique<check::Manager>(_io, cfg, [this, gid = g->id] {
             if (_gen && _gen->id == gid) {
                 publish();
@@ -171,7 +169,7 @@ void Daemon::rearm()
 // instances that are MASTER.
 void Daemon::publish()
 {
-    if (_dp == nullptr || !_gen) {
+    if (!_gen) {
         return;
     }
     std::vector<conf::Ip> owned;
@@ -185,12 +183,12 @@ void Daemon::publish()
         }
     }
     static const std::vector<check::VsLive> as_configured;
-    _forwarding.publish(*_dp, _gen->loaded->config, _gen->checks ? _gen->checks->live() : as_configured, owned);
+    _forwarding.publish(_dp, _gen->loaded->config, _gen->checks ? _gen->checks->live() : as_configured, owned);
 }
 
 void Daemon::poll_dataplane()
 {
-    const size_t n = _dp->poll([this](const std::string& ifname, std::span<const uint8_t> packet) {
+    const size_t n = _dp.poll([this](const std::string& ifname, std::span<const uint8_t> packet) {
         _gen->engine->receive(vrrp::Clock::now(), ifname, packet);
     });
     if (n != 0) {
@@ -208,17 +206,14 @@ void Daemon::poll_dataplane()
 // others.
 void Daemon::write_stats()
 {
-    std::string text = _gen->engine->stats();
-    if (_dp != nullptr) {
-        text += _dp->stats();
-    }
+    const std::string text = _gen->engine->stats() + _dp.stats();
     int fd = ::open(_opts.stats_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        vlog::error(fmt::format("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno)));
+        vlog::error("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno));
         return;
     }
     if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        vlog::error(fmt::format("short write of statistics to {}", _opts.stats_file));
+        vlog::error("short write of statistics to {}", _opts.stats_file);
     }
     ::close(fd);
 }
@@ -272,17 +267,17 @@ void Daemon::on_signal(int sig)
 int Daemon::run()
 {
     vlog::init(_opts.console_log, _opts.detail);
-    vlog::line(fmt::format("Starting vipd {} ({})", VIPD_VERSION, _dp != nullptr ? _dp->name() + " dataplane" : std::string("kernel mode")));
+    vlog::info("Starting vipd {} ({})", VIPD_VERSION, _dp.description());
     auto loaded = load();
     if (!loaded) {
-        vlog::error(fmt::format("{}: configuration cannot run - exiting", _opts.config_path));
+        vlog::error("{}: configuration cannot run - exiting", _opts.config_path);
         return 1;
     }
     std::string why;
     if (!_opts.pid_file.empty()) {
         _pid_lock = LockFile::take(_opts.pid_file, true, why);
         if (!_pid_lock.held()) {
-            vlog::error(fmt::format("another vipd is running ({}) - exiting", why));
+            vlog::error("another vipd is running ({}) - exiting", why);
             return 1;
         }
     }
@@ -293,14 +288,14 @@ int Daemon::run()
     for (const auto& n : names) {
         _if_locks.push_back(LockFile::take(interface_lock_path(n), false, why));
         if (!_if_locks.back().held()) {
-            vlog::error(fmt::format("another vipd runs an instance on {} ({}) - exiting", n, why));
+            vlog::error("another vipd runs an instance on {} ({}) - exiting", n, why);
             return 1;
         }
     }
     try {
         _nl = std::make_unique<kernel::Netlink>();
     } catch (const std::exception& e) {
-        vlog::error(fmt::format("netlink: {}", e.what()));
+        vlog::error("netlink: {}", e.what());
         return 1;
     }
     // A predecessor killed with SIGKILL may have left its drop rules: they would keep this node from
@@ -308,22 +303,18 @@ int Daemon::run()
     const auto& g = loaded->config.global;
     _firewall = std::make_unique<kernel::Firewall>(g.nftables_table, g.nftables_priority, g.nftables_counters);
     _firewall->remove_stale();
-    if (_dp != nullptr) {
-        if (auto started = _dp->start(loaded->config); !started) {
-            vlog::error(fmt::format("{} dataplane: {}", _dp->name(), started.error()));
-            _dp->stop();
-            return 1;
-        }
+    if (auto started = _dp.start(loaded->config); !started) {
+        vlog::error("{} dataplane: {}", _dp.name(), started.error());
+        _dp.stop();
+        return 1;
     }
     _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, dup_cloexec(_nl->monitor_fd()));
     watch_links();
     if (!start_generation(std::move(loaded), nullptr)) {
-        if (_dp != nullptr) {
-            _dp->stop();
-        }
+        _dp.stop();
         return 1;
     }
-    if (_dp != nullptr) {
+    if (_dp.polled()) {
         poll_dataplane();
     }
     wait_signal();
@@ -333,7 +324,7 @@ int Daemon::run()
     try {
         _io.run();
     } catch (const std::exception& e) {
-        vlog::error(fmt::format("internal error: {} - stopping", e.what()));
+        vlog::error("internal error: {} - stopping", e.what());
         failed = true;
     } catch (...) {
         vlog::error("internal error (unknown exception) - stopping");
@@ -347,9 +338,7 @@ int Daemon::run()
             vlog::error("internal error while stopping");
         }
     }
-    if (_dp != nullptr) {
-        _dp->stop();
-    }
+    _dp.stop();
     return _exit_code;
 }
 

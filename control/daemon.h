@@ -15,7 +15,7 @@ struct DaemonOptions {
     std::string stats_file = "/tmp/vipd.stats";  // written on SIGUSR2, as keepalived writes keepalived.stats
     bool console_log = false;
     bool detail = false;
-    Dataplane* dataplane = nullptr;  // null: kernel mode (VIPs in the kernel, VRRP on raw sockets)
+    Dataplane* dataplane = nullptr;  // required: kernel mode passes kernel::make_kernel_dataplane()
 };
 
 // Runs until SIGTERM/SIGINT; returns the process exit code.

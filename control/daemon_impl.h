@@ -53,14 +53,14 @@ struct Generation {
     std::unique_ptr<TrackFileWatcher> files;
     std::unique_ptr<asio::posix::stream_descriptor> files_reader;
     std::map<std::string, int64_t> file_value;    // track_file name -> last value read
-    // The health checkers (with a dataplane only: kernel mode has no IPVS to tell).
+    // The health checkers (for a dataplane that forwards: kernel mode has no IPVS to tell).
     std::unique_ptr<check::Manager> checks;
 };
 
 class Daemon {
 public:
     explicit Daemon(const DaemonOptions& opts)
-        : _opts(opts), _dp(opts.dataplane), _timer(_io), _dp_timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP), _stop_timer(_io)
+        : _opts(opts), _dp(*opts.dataplane), _timer(_io), _dp_timer(_io), _signals(_io, SIGTERM, SIGINT, SIGHUP), _stop_timer(_io)
     {
         _signals.add(SIGUSR2);
     }
@@ -93,8 +93,8 @@ private:
     void notify(size_t inst, vrrp::State from, vrrp::State to);
 
     DaemonOptions _opts;
-    Dataplane* _dp = nullptr;  // null in kernel mode
-    Forwarding _forwarding;    // builds the snapshot that _dp applies
+    Dataplane& _dp;          // kernel mode's too (kernel::make_kernel_dataplane): never null
+    Forwarding _forwarding;  // builds the snapshot that _dp applies
     asio::io_context _io;
     asio::steady_timer _timer;
     asio::steady_timer _dp_timer;  // the dataplane's exception path and VRRP hand-over, every millisecond

@@ -4,7 +4,7 @@
 // Control builds one dataplane-neutral forwarding snapshot (dataplane/fwd) and every dataplane
 // applies it. DPDK implements it (dataplane/dpdk/control), the XDP loader will (bpf/), and so does
 // kernel mode (control/kernel/kernel_dataplane.h: VIPs by netlink, VRRP on raw sockets, no
-// forwarding, as this kernel has no IPVS).
+// forwarding, as this kernel has no IPVS), so the daemon always has one and never asks.
 //
 // Threading: every call comes from the control thread.
 #pragma once
@@ -26,8 +26,10 @@ class Dataplane {
 public:
     virtual ~Dataplane() = default;
 
-    /// "dpdk", "xdp": for the log.
+    /// "dpdk", "xdp", "kernel": for the log.
     virtual std::string name() const = 0;
+    /// What the start line calls it ("Starting vipd 1.0 (dpdk dataplane)"); kernel mode says "kernel mode".
+    virtual std::string description() const { return name() + " dataplane"; }
 
     /// Takes the interfaces that `cfg` names (each instance's interface) and moves their addresses and
     /// routes to the kernel-side interface that stands in for each (kernel_name()). Once, at start.
@@ -36,7 +38,9 @@ public:
     /// Puts the addresses and routes back and releases the interfaces. Once, at exit.
     virtual void stop() = 0;
 
-    /// True when the dataplane holds `ifname` (VRRP for it goes through send_vrrp, not a socket).
+    /// True when the dataplane holds `ifname` and carries its VRRP (send_vrrp, send_garp, poll). VRRP
+    /// on an interface no dataplane holds runs on kernel raw sockets (kernel::VrrpIo): every interface
+    /// in kernel mode and with XDP, whose program leaves VRRP to the kernel.
     virtual bool holds(const std::string& ifname) const = 0;
     /// The kernel interface that carries `ifname`'s addresses (and the VIPs, for the kernel's own
     /// answers such as ping) while the dataplane holds it; `ifname` itself otherwise.
@@ -51,16 +55,19 @@ public:
     /// Lock-free for the packet path: no packet waits, is lost, or meets a half-built service.
     virtual void apply(std::shared_ptr<const fwd::Snapshot> snapshot) = 0;
 
-    /// Sends one IPv4 packet (header first: a VRRP advert) out of `ifname`, to `dst` (the VRRP group,
+    /// Sends one IPv4 packet (header first: a VRRP advert) out of held `ifname`, to `dst` (the VRRP group,
     /// or a unicast peer whose MAC the dataplane resolves). False when it could not be queued.
     virtual bool send_vrrp(const std::string& ifname, std::span<const uint8_t> packet, const conf::Ip& dst) = 0;
-    /// Sends one gratuitous ARP for `vip` out of `ifname` (keepalived's frame).
+    /// Sends one gratuitous ARP for `vip` out of held `ifname` (keepalived's frame).
     virtual bool send_garp(const std::string& ifname, const conf::Ip& vip) = 0;
 
     /// Moves the exception traffic (kernel ↔ wire) and hands each VRRP advert received to `vrrp`
     /// (interface, IPv4 packet). Returns the frames handled, so the caller can poll again soon.
     using VrrpSink = std::function<void(const std::string& ifname, std::span<const uint8_t> packet)>;
     virtual size_t poll(const VrrpSink& vrrp) = 0;
+    /// True when the control loop must call poll() every millisecond (DPDK: its rings and TAPs have no
+    /// descriptor to wait on). False when everything arrives on descriptors the loop waits on anyway.
+    virtual bool polled() const { return true; }
 
     /// Counters as text (what SIGUSR2 appends to the statistics file).
     virtual std::string stats() const = 0;

@@ -22,7 +22,7 @@ bool Forwarding::publish(Dataplane& dp, const conf::Config& cfg, std::span<const
     }
     auto built = fwd::build_snapshot(cfg, {.health = health, .owned = owned4, .limits = dp.limits(), .generation = ++_generation});
     if (!built) {
-        vlog::error(fmt::format("forwarding table not built, the running one is kept: {}", built.error()));
+        vlog::error("forwarding table not built, the running one is kept: {}", built.error());
         return false;
     }
     std::shared_ptr<const fwd::Snapshot> snapshot = std::move(built).value();
@@ -32,7 +32,7 @@ bool Forwarding::publish(Dataplane& dp, const conf::Config& cfg, std::span<const
     }
     if (skipped != _last_skipped) {
         for (const auto& s : snapshot->skipped()) {
-            vlog::warn(fmt::format("dataplane: {}", s));
+            vlog::warn("dataplane: {}", s);
         }
         _last_skipped = skipped;
     }

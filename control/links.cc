@@ -68,7 +68,7 @@ void Daemon::reconcile_links()
         names.insert(vi.interface);
     }
     for (const auto& name : names) {
-        if (_dp != nullptr && _dp->holds(name)) {
+        if (_dp.holds(name)) {
             continue;  // the dataplane carries its VRRP
         }
         auto link = _nl->link(name);

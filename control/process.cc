@@ -86,7 +86,7 @@ void run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::
     const bool privileged = ::geteuid() == 0;
     pid_t pid = ::fork();
     if (pid < 0) {
-        vlog::error(fmt::format("Unable to run script '{}': fork failed", words[0]));
+        vlog::error("Unable to run script '{}': fork failed", words[0]);
         done({});
         return;
     }

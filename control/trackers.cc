@@ -77,7 +77,7 @@ void Daemon::init_track_files(const conf::Config& cfg, bool reload)
                 continue;
             }
             if (!S_ISREG(st.st_mode)) {
-                vlog::error(fmt::format("Cannot initialise track file {} - it is not a regular file", t.name));
+                vlog::error("Cannot initialise track file {} - it is not a regular file", t.name);
                 continue;
             }
             if (reload) {
@@ -87,7 +87,7 @@ void Daemon::init_track_files(const conf::Config& cfg, bool reload)
         const int fd = ::open(t.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
         const std::string text = fmt::format("{}\n", *t.init_value);
         if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-            vlog::error(fmt::format("Unable to initialise track file {}", t.name));
+            vlog::error("Unable to initialise track file {}", t.name);
         }
         if (fd >= 0) {
             ::close(fd);

@@ -3,6 +3,7 @@
 #include "conf/json.h"
 #include "conf/parser.h"
 #include "control/daemon.h"
+#include "control/kernel/kernel_dataplane.h"
 #include "control/log.h"
 #ifdef VIPD_HAVE_DPDK
 #include "dataplane/dpdk/control/dpdk_node.h"
@@ -171,7 +172,9 @@ int main(int argc, char** argv)
         fmt::print(stderr, "vipd: this build has no DPDK (libdpdk-dev was not found when it was configured)\n");
         return 1;
 #endif
-    } else if (dataplane != "kernel") {
+    } else if (dataplane == "kernel") {
+        dp = kernel::make_kernel_dataplane();
+    } else {
         fmt::print(stderr, "vipd: --dataplane={} is not built yet in this version (kernel and dpdk are)\n", dataplane);
         return 1;
     }

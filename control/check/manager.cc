@@ -186,8 +186,8 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
                 rs.inhibit = rc.inhibit_on_failure.value_or(vc.inhibit_on_failure);
                 for (const auto& cc : rc.checkers) {
                     if (!supported(cc.type)) {
-                        vlog::warn(fmt::format("{} for service {} of VS {} is not implemented by vipd - ignoring",
-                                               conf::to_string(cc.type), fmt_rs(rc, vc), fmt_vs(vc)));
+                        vlog::warn("{} for service {} of VS {} is not implemented by vipd - ignoring",
+                                   conf::to_string(cc.type), fmt_rs(rc, vc), fmt_vs(vc));
                         continue;
                     }
                     ChkState c;
@@ -502,9 +502,9 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
         if (!o.ok && c.is_up && c.cfg->type != conf::CheckerType::misc_check) {
             // keepalived logs these only with log_all_failures
             if (c.cfg->type == conf::CheckerType::tcp_check) {
-                vlog::debug(fmt::format("TCP connection to {} {}. ({})", rs_name(c), o.reason, o.detail));
+                vlog::debug("TCP connection to {} {}. ({})", rs_name(c), o.reason, o.detail);
             } else {
-                vlog::debug(fmt::format("{} server {}. {}", o.reason, rs_name(c), o.detail));
+                vlog::debug("{} server {}. {}", o.reason, rs_name(c), o.detail);
             }
         }
         us delay = c.delay_loop;

@@ -25,7 +25,7 @@ Firewall::Firewall(std::string table, int priority, bool counters)
                            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '/' || c == '-';
                        });
     if (!plain) {
-        vlog::warn(fmt::format("nftables table name '{}' cannot be written in nft's syntax - using keepalived", _table));
+        vlog::warn("nftables table name '{}' cannot be written in nft's syntax - using keepalived", _table);
         _table = "keepalived";
     }
     if (_ctx != nullptr) {

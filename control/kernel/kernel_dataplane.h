@@ -11,6 +11,10 @@
 
 namespace kernel {
 
+// holds() is false for every interface and kernel_name() the interface itself, so VrrpIo puts the VIPs
+// on the named interfaces and runs VRRP on its raw sockets; forwards() false (no snapshot is built,
+// no checker runs), polled() false (the sockets are waited on by the control loop), start/stop and
+// apply do nothing.
 std::unique_ptr<control::Dataplane> make_kernel_dataplane();
 
 } // namespace kernel

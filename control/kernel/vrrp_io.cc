@@ -1,4 +1,5 @@
-// Kernel-mode VRRP I/O: raw sockets, rtnetlink addresses, gratuitous ARP.
+// VRRP I/O: raw sockets (or the dataplane, where it holds the interface), rtnetlink addresses,
+// gratuitous ARP.
 #include "control/kernel/vrrp_io.h"
 
 #include "control/log.h"
@@ -74,7 +75,10 @@ size_t VrrpSocket::receive(std::span<uint8_t> buf)
     return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
-VrrpIo::VrrpIo(const conf::Config& cfg, Netlink& nl, NotifyFn notify) : _cfg(cfg), _nl(nl), _notify(std::move(notify)) {}
+VrrpIo::VrrpIo(const conf::Config& cfg, Netlink& nl, control::Dataplane& dp, NotifyFn notify, std::function<void()> owned_changed)
+    : _cfg(cfg), _nl(nl), _dp(dp), _notify(std::move(notify)), _owned_changed(std::move(owned_changed))
+{
+}
 
 bool VrrpIo::open(std::string& error)
 {
@@ -122,7 +126,7 @@ int VrrpIo::ifindex_of(const std::string& ifname)
     if (auto* s = socket_for(ifname)) {
         return s->link().index;
     }
-    auto link = _nl.link(_dp != nullptr ? _dp->kernel_name(ifname) : ifname);
+    auto link = _nl.link(_dp.kernel_name(ifname));
     return link ? link->index : 0;
 }
 
@@ -188,8 +192,8 @@ void VrrpIo::send_advert(size_t inst, const vrrp::Advert& advert)
         id = static_cast<uint16_t>(id + 1) == 0 ? 1 : static_cast<uint16_t>(id + 1);
         const size_t n = vrrp::encode_ipv4(advert, src, dst, buf, id);
         const std::span<const uint8_t> packet(buf.data(), n);
-        if (n == 0 || !(dp ? _dp->send_vrrp(vi.interface, packet, dst) : s->send(packet, dst))) {
-            vlog::warn(fmt::format("({}) failed to send an advert to {}: {}", vi.name, dst.str(), std::strerror(errno)));
+        if (n == 0 || !(dp ? _dp.send_vrrp(vi.interface, packet, dst) : s->send(packet, dst))) {
+            vlog::warn("({}) failed to send an advert to {}: {}", vi.name, dst.str(), std::strerror(errno));
         }
     };
     if (vi.unicast_peers.empty()) {
@@ -211,9 +215,9 @@ void VrrpIo::set_vips(size_t inst, bool own)
         std::vector<conf::VirtualIp> all(vi.vips);
         all.insert(all.end(), vi.excluded_vips.begin(), vi.excluded_vips.end());
         std::string error;
-        const std::string dev = _dp != nullptr ? _dp->kernel_name(vi.interface) : vi.interface;
+        const std::string dev = _dp.kernel_name(vi.interface);
         if (!_firewall->hold(vi.name, all, dev, error)) {
-            vlog::error(fmt::format("({}) cannot set the firewall drop rule: {}", vi.name, error));
+            vlog::error("({}) cannot set the firewall drop rule: {}", vi.name, error);
         }
     }
     for (const auto* list : {&vi.vips, &vi.excluded_vips}) {
@@ -222,11 +226,11 @@ void VrrpIo::set_vips(size_t inst, bool own)
             const int ifindex = ifindex_of(dev);
             conf::VirtualIp v = vip;
             if (held(dev) && v.label.starts_with(dev)) {
-                v.label = _dp->kernel_name(dev) + v.label.substr(dev.size());  // ens33:2 → vd-ens33:2
+                v.label = _dp.kernel_name(dev) + v.label.substr(dev.size());  // ens33:2 → vd-ens33:2
             }
             auto ec = own ? _nl.add_address(ifindex, v) : _nl.del_address(ifindex, v);
             if (ec) {
-                vlog::error(fmt::format("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message()));
+                vlog::error("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message());
             }
         }
     }
@@ -237,7 +241,7 @@ void VrrpIo::set_vips(size_t inst, bool own)
         vlog::info("({}) removing firewall drop rule", vi.name);
         std::string error;
         if (!_firewall->release(vi.name, error)) {
-            vlog::error(fmt::format("({}) cannot remove the firewall drop rule: {}", vi.name, error));
+            vlog::error("({}) cannot remove the firewall drop rule: {}", vi.name, error);
         }
     }
 }
@@ -253,7 +257,7 @@ void VrrpIo::send_garp(size_t inst, int count)
         if (held(dev)) {
             vlog::info("({}) Sending/queueing gratuitous ARPs on {} for {}", vi.name, dev, vip.addr.str());
             for (int i = 0; i < count; ++i) {
-                _dp->send_garp(dev, vip.addr);
+                _dp.send_garp(dev, vip.addr);
             }
             continue;
         }

@@ -1,6 +1,8 @@
-// Kernel mode's hands: VRRP adverts through a raw IPPROTO_VRRP socket per interface (IP header built
-// by us, as keepalived does, so the v3 checksum covers the address that really goes out), VIPs through
-// rtnetlink, gratuitous ARPs through a packet socket.
+// The VRRP engine's hands: VRRP adverts through a raw IPPROTO_VRRP socket per interface that the
+// dataplane does not hold (every one in kernel mode and with XDP; IP header built by us, as keepalived
+// does, so the v3 checksum covers the address that really goes out), through the dataplane for those
+// it holds (DPDK); VIPs through rtnetlink on the kernel-side interface, gratuitous ARPs through a
+// packet socket or the dataplane.
 #pragma once
 
 #include "conf/model.h"
@@ -44,7 +46,10 @@ class VrrpIo : public vrrp::Io {
 public:
     using NotifyFn = std::function<void(size_t inst, vrrp::State from, vrrp::State to)>;
 
-    VrrpIo(const conf::Config& cfg, Netlink& nl, NotifyFn notify);
+    // `dp` (kernel mode's too) carries VRRP for the interfaces it holds and names the kernel-side
+    // interface of each; `owned_changed` runs after each VIP change (the daemon republishes the
+    // forwarding snapshot with the new owned set).
+    VrrpIo(const conf::Config& cfg, Netlink& nl, control::Dataplane& dp, NotifyFn notify, std::function<void()> owned_changed);
 
     // Opens a socket per interface the config's instances use; false with `error` set if one fails. An
     // interface that does not exist is skipped (the config only runs so with dynamic_interfaces): its
@@ -63,14 +68,6 @@ public:
     void use_firewall(Firewall* fw) { _firewall = fw; }
     static bool needs_firewall(const conf::Config& cfg, const conf::VrrpInstance& vi) { return !vi.accept.value_or(!cfg.global.vrrp_strict); }
 
-    // A dataplane (DPDK, XDP) that holds some interfaces: their adverts and gratuitous ARPs go through
-    // it, their VIPs go on its kernel-side interface, and `owned_changed` runs after each VIP change
-    // (the daemon republishes the forwarding table with the new owned set).
-    void use_dataplane(control::Dataplane* dp, std::function<void()> owned_changed)
-    {
-        _dp = dp;
-        _owned_changed = std::move(owned_changed);
-    }
     // VRRP can be sent and received on `ifname`: a socket is open, or a dataplane holds it.
     bool has_transport(const std::string& ifname) { return socket_for(ifname) != nullptr || held(ifname); }
 
@@ -84,16 +81,16 @@ public:
 
 private:
     Garp* garp_for(const std::string& ifname);
-    bool held(const std::string& ifname) const { return _dp != nullptr && _dp->holds(ifname); }
+    bool held(const std::string& ifname) const { return _dp.holds(ifname); }
     int ifindex_of(const std::string& ifname);
 
     const conf::Config& _cfg;
     Netlink& _nl;
+    control::Dataplane& _dp;
     NotifyFn _notify;
+    std::function<void()> _owned_changed;
     const vrrp::Engine* _engine = nullptr;
     Firewall* _firewall = nullptr;
-    control::Dataplane* _dp = nullptr;
-    std::function<void()> _owned_changed;
     std::map<std::string, VrrpSocket> _sockets;  // by interface name
     std::map<std::string, Garp> _garps;
     std::map<std::string, uint16_t> _ip_ids;  // keepalived numbers IP ids per instance from 1, skipping 0

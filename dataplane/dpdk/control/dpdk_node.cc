@@ -213,7 +213,7 @@ void DpdkNode::rebuild()
     in.neighbours = _neighbours.entries();
     auto built = fwd::Table::build(_snapshot, in);
     if (!built.table) {
-        vlog::error(fmt::format("forwarding table not built, the running one is kept: {}", built.error));
+        vlog::error("forwarding table not built, the running one is kept: {}", built.error);
         return;
     }
     _publisher->publish(std::move(built.table));

@@ -154,14 +154,14 @@ int restore_interfaces(const std::string& state_dir)
     try {
         nl = std::make_unique<kernel::Netlink>();
     } catch (const std::exception& e) {
-        vlog::error(fmt::format("restore: netlink: {}", e.what()));
+        vlog::error("restore: netlink: {}", e.what());
         return static_cast<int>(names.size());
     }
     int failed = 0;
     for (const auto& n : names) {
         auto link = nl->link(n);
         if (!link) {
-            vlog::error(fmt::format("restore: {}: no such interface; its saved addresses are kept in {}", n, state_dir));
+            vlog::error("restore: {}: no such interface; its saved addresses are kept in {}", n, state_dir);
             ++failed;
             continue;
         }
@@ -177,14 +177,14 @@ int restore_interfaces(const std::string& state_dir)
         bool ok = true;
         for (const auto& [ip, prefix] : s.addrs) {
             if (auto e = nl->add_address(link->index, {.addr = ip, .prefix = prefix})) {
-                vlog::error(fmt::format("restore: cannot put {}/{} back on {}: {}", ip.str(), int{prefix}, n, e.message()));
+                vlog::error("restore: cannot put {}/{} back on {}: {}", ip.str(), int{prefix}, n, e.message());
                 ok = false;
             }
         }
         for (const auto& r : s.routes) {
             if (auto e = nl->add_route4(link->index, r)) {
-                vlog::error(fmt::format("restore: cannot put the route to {}/{} back on {}: {}", r.dst.str(), int{r.prefix}, n,
-                                        e.message()));
+                vlog::error("restore: cannot put the route to {}/{} back on {}: {}", r.dst.str(), int{r.prefix}, n,
+                            e.message());
                 ok = false;
             }
         }

@@ -109,7 +109,7 @@ bool DpdkNode::move_to_taps(std::string& error)
                 _nl->del_route4(h.ifindex, r);
             }
             if (auto ec = _nl->add_route4(h.tap_ifindex, r)) {
-                vlog::warn(fmt::format("cannot move the route to {}/{} to {}: {}", r.dst.str(), int{r.prefix}, h.tap, ec.message()));
+                vlog::warn("cannot move the route to {}/{} to {}: {}", r.dst.str(), int{r.prefix}, h.tap, ec.message());
             }
         }
         h.moved = true;
@@ -133,7 +133,7 @@ void DpdkNode::restore_addresses()
         }
         for (const auto& [ip, prefix] : h.addrs) {
             if (auto ec = _nl->add_address(h.ifindex, {.addr = ip, .prefix = prefix})) {
-                vlog::error(fmt::format("cannot put {}/{} back on {}: {}", ip.str(), int{prefix}, h.ifname, ec.message()));
+                vlog::error("cannot put {}/{} back on {}: {}", ip.str(), int{prefix}, h.ifname, ec.message());
             }
         }
         for (const auto& r : h.routes) {
