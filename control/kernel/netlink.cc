@@ -4,6 +4,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -276,7 +277,8 @@ std::vector<Link> Netlink::links()
     return out;
 }
 
-std::error_code Netlink::address_request(uint16_t type, uint16_t flags, int ifindex, const conf::VirtualIp& vip)
+std::error_code Netlink::address_request(uint16_t type, uint16_t flags, int ifindex, const conf::VirtualIp& vip,
+                                         bool prefix_route)
 {
     const conf::Ip& ip = vip.addr;
     if ((ip.family != AF_INET && ip.family != AF_INET6) || vip.prefix > ip.max_prefix()) {
@@ -325,13 +327,17 @@ std::error_code Netlink::address_request(uint16_t type, uint16_t flags, int ifin
             // not after a second of duplicate address detection against the master that just left.
             ifa->ifa_flags = IFA_F_NODAD;
         }
+        if (!prefix_route) {
+            // IFA_F_NOPREFIXROUTE does not fit the 8-bit ifa_flags: it goes in IFA_FLAGS (Linux 3.14+).
+            mnl_attr_put_u32(nlh, IFA_FLAGS, ifa->ifa_flags | IFA_F_NOPREFIXROUTE);
+        }
     }
     return transact(false, [](const nlmsghdr*) {});
 }
 
-std::error_code Netlink::add_address(int ifindex, const conf::VirtualIp& vip)
+std::error_code Netlink::add_address(int ifindex, const conf::VirtualIp& vip, bool prefix_route)
 {
-    auto ec = address_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, vip);
+    auto ec = address_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, vip, prefix_route);
     if (ec == std::errc::file_exists) {
         return {};
     }
@@ -486,6 +492,98 @@ std::error_code Netlink::del_route4(int ifindex, const Route4& r)
 {
     auto ec = route_request(RTM_DELROUTE, 0, ifindex, r);
     return ec == std::errc::no_such_process ? std::error_code{} : ec;
+}
+
+std::optional<RouteTo> Netlink::route_to(const conf::Ip& dst)
+{
+    if (!dst.is_v4()) {
+        return std::nullopt;
+    }
+    nlmsghdr* nlh = nullptr;
+    auto* rtm = put_request<rtmsg>(_buf.data(), RTM_GETROUTE, 0, &nlh);
+    rtm->rtm_family = AF_INET;
+    rtm->rtm_dst_len = 32;
+    mnl_attr_put(nlh, RTA_DST, 4, dst.bytes.data());
+    std::optional<RouteTo> out;
+    if (transact(false, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type != RTM_NEWROUTE) {
+                return;
+            }
+            const auto* rt = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(m));
+            if (rt->rtm_type != RTN_UNICAST) {
+                return;  // local, unreachable, blackhole: nothing leaves
+            }
+            RouteTo r;
+            for_each_attr(m, sizeof(*rt), [&](const nlattr* a) {
+                if (mnl_attr_get_payload_len(a) != 4) {
+                    return;
+                }
+                if (mnl_attr_get_type(a) == RTA_OIF) {
+                    r.ifindex = static_cast<int>(mnl_attr_get_u32(a));
+                } else if (mnl_attr_get_type(a) == RTA_GATEWAY) {
+                    conf::Ip gw{.family = AF_INET};
+                    std::memcpy(gw.bytes.data(), mnl_attr_get_payload(a), 4);
+                    r.gateway = gw;
+                }
+            });
+            if (r.ifindex != 0) {
+                out = r;
+            }
+        })) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+std::vector<Neighbour4> Netlink::neighbours4(int ifindex)
+{
+    nlmsghdr* nlh = nullptr;
+    auto* ndm = put_request<ndmsg>(_buf.data(), RTM_GETNEIGH, 0, &nlh);
+    ndm->ndm_family = AF_INET;
+    ndm->ndm_ifindex = ifindex;
+    std::vector<Neighbour4> out;
+    constexpr uint16_t usable = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT;
+    if (transact(true, [&](const nlmsghdr* m) {
+            if (m->nlmsg_type != RTM_NEWNEIGH) {
+                return;
+            }
+            const auto* n = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(m));
+            if (n->ndm_family != AF_INET || (n->ndm_state & usable) == 0 || (ifindex != 0 && n->ndm_ifindex != ifindex)) {
+                return;
+            }
+            Neighbour4 e{.ifindex = n->ndm_ifindex, .ip = conf::Ip{.family = AF_INET}};
+            bool ip = false, mac = false;
+            for_each_attr(m, sizeof(*n), [&](const nlattr* a) {
+                if (mnl_attr_get_type(a) == NDA_DST && mnl_attr_get_payload_len(a) == 4) {
+                    std::memcpy(e.ip.bytes.data(), mnl_attr_get_payload(a), 4);
+                    ip = true;
+                } else if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == e.mac.size()) {
+                    std::memcpy(e.mac.data(), mnl_attr_get_payload(a), e.mac.size());
+                    mac = true;
+                }
+            });
+            if (ip && mac) {
+                out.push_back(e);
+            }
+        })) {
+        return {};
+    }
+    return out;
+}
+
+std::error_code Netlink::resolve_neighbour(int ifindex, const conf::Ip& ip)
+{
+    if (!ip.is_v4()) {
+        return Error::bad_address;
+    }
+    nlmsghdr* nlh = nullptr;
+    auto* ndm = put_request<ndmsg>(_buf.data(), RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, &nlh);
+    ndm->ndm_family = AF_INET;
+    ndm->ndm_ifindex = ifindex;
+    ndm->ndm_state = NUD_NONE;
+    ndm->ndm_flags = NTF_USE;  // neigh_event_send(): start (or refresh) resolution, change nothing else
+    mnl_attr_put(nlh, NDA_DST, 4, ip.bytes.data());
+    return transact(false, [](const nlmsghdr*) {});
 }
 
 std::vector<Link> Netlink::read_link_events()

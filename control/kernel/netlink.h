@@ -44,6 +44,20 @@ struct Route4 {
     uint8_t scope = 0;
 };
 
+// A route lookup's answer (RTM_GETROUTE for one destination, as `ip route get`): where a packet to it
+// leaves, and through which gateway (none: on-link).
+struct RouteTo {
+    int ifindex = 0;
+    std::optional<conf::Ip> gateway;
+};
+
+// An IPv4 neighbour the kernel has resolved (REACHABLE, STALE, DELAY, PROBE, PERMANENT): a MAC to use.
+struct Neighbour4 {
+    int ifindex = 0;
+    conf::Ip ip;
+    std::array<uint8_t, 6> mac{};
+};
+
 // Reasons of vipd's own, beside the kernel's errno values, for refusing an address.
 enum class Error {
     label_not_interface_prefix = 1,  // the kernel names an address by its label: it must begin with the interface name
@@ -74,7 +88,9 @@ public:
 
     /// Adds vip (IPv4 or IPv6) to ifindex with its prefix, broadcast, label (IPv4 only, must begin with
     /// the interface name) and scope. An address already there is success.
-    std::error_code add_address(int ifindex, const conf::VirtualIp& vip);
+    /// `prefix_route` false: no route to the prefix through ifindex (IFA_F_NOPREFIXROUTE), for an
+    /// interface that only stands in for the addresses (the XDP node's VIP TAP).
+    std::error_code add_address(int ifindex, const conf::VirtualIp& vip, bool prefix_route = true);
     /// Removes vip from ifindex, matched by address and prefix. An address not there is success.
     std::error_code del_address(int ifindex, const conf::VirtualIp& vip);
 
@@ -91,6 +107,14 @@ public:
     /// deleting one not there are success.
     std::error_code add_route4(int ifindex, const Route4& r);
     std::error_code del_route4(int ifindex, const Route4& r);
+    /// Where a packet to `dst` leaves (the main table's choice), nullopt when there is no route.
+    std::optional<RouteTo> route_to(const conf::Ip& dst);
+    /// The resolved IPv4 neighbours on ifindex (0: on every interface).
+    std::vector<Neighbour4> neighbours4(int ifindex);
+    /// Asks the kernel to resolve `ip` on ifindex (RTM_NEWNEIGH with NTF_USE: an entry is created if
+    /// none exists and an ARP request goes out, or a stale one is re-probed); the answer shows in
+    /// neighbours4(). Creates nothing permanent: the entry ages and is collected as any other.
+    std::error_code resolve_neighbour(int ifindex, const conf::Ip& ip);
     /// The non-blocking monitor socket, for the event loop to wait on (readable = events queued).
     int monitor_fd() const noexcept;
     /// Drains the monitor socket without blocking and returns each link change in arrival order; a deleted
@@ -110,7 +134,8 @@ private:
     // NLMSG_DONE, handing each data message to on_msg. Returns the kernel's error, if any.
     template <class OnMsg>
     std::error_code transact(bool dump, OnMsg&& on_msg);
-    std::error_code address_request(uint16_t type, uint16_t flags, int ifindex, const conf::VirtualIp& vip);
+    std::error_code address_request(uint16_t type, uint16_t flags, int ifindex, const conf::VirtualIp& vip,
+                                    bool prefix_route = true);
     std::error_code route_request(uint16_t type, uint16_t flags, int ifindex, const Route4& r);
 
     Socket _request;

@@ -4,7 +4,7 @@
 // ICMP rate limit on an injected clock, the flood-proof flow table, ICMP errors within the frame. On
 // the golden network (tests/golden/setup.h); the golden fixtures themselves are golden_test.cc's.
 #include "conf/model.h"
-#include "dataplane/dpdk/control/neighbours.h"
+#include "dataplane/fwd/neighbours.h"
 #include "dataplane/fwd/table.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"
 #include "tests/golden/builder.h"

@@ -1,9 +1,8 @@
 // The state file, the restore and the guardian process: see guardian.h.
 #include "dataplane/dpdk/control/guardian.h"
 
+#include "control/kernel/xdp_leftover.h"
 #include "control/log.h"
-
-#include <xdp/libxdp.h>
 
 #include <fmt/format.h>
 
@@ -25,40 +24,6 @@ namespace fs = std::filesystem;
 fs::path state_path(const std::string& dir, const std::string& ifname)
 {
     return fs::path(dir) / (ifname + ".addresses");
-}
-
-// net_af_xdp's default program (libxdp's and libbpf's xsk_def_prog) is the only program vipd ever
-// detaches: anything else on the interface is someone else's.
-constexpr const char* af_xdp_program = "xsk_def_prog";
-
-// Detaches the AF_XDP default program a dead DPDK left on ifindex, alone or as the dispatcher's only
-// component. Returns what it did, for the log (empty: nothing was attached).
-std::string detach_af_xdp_leftover(int ifindex)
-{
-    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
-    if (mp == nullptr || libxdp_get_error(mp) != 0) {
-        return {};
-    }
-    std::string done;
-    bool ours = false;
-    if (xdp_multiprog__is_legacy(mp)) {
-        xdp_program* main = xdp_multiprog__main_prog(mp);
-        ours = main != nullptr && std::strcmp(xdp_program__name(main), af_xdp_program) == 0;
-    } else {
-        ours = xdp_multiprog__program_count(mp) > 0;
-        for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p != nullptr; p = xdp_multiprog__next_prog(p, mp)) {
-            ours = ours && std::strcmp(xdp_program__name(p), af_xdp_program) == 0;
-        }
-    }
-    if (ours) {
-        const int rc = xdp_multiprog__detach(mp);
-        done = rc == 0 ? fmt::format("net_af_xdp's leftover {} detached", af_xdp_program)
-                       : fmt::format("cannot detach net_af_xdp's leftover {}: {}", af_xdp_program, std::strerror(-rc));
-    } else {
-        done = "an XDP program that is not net_af_xdp's is attached: left alone";
-    }
-    xdp_multiprog__close(mp);
-    return done;
 }
 
 }  // namespace
@@ -171,7 +136,7 @@ int restore_interfaces(const std::string& state_dir)
         for (int i = 0; i < 200 && !s.tap.empty() && nl->link(s.tap); ++i) {
             ::usleep(10'000);
         }
-        if (auto what = detach_af_xdp_leftover(link->index); !what.empty()) {
+        if (auto what = kernel::detach_af_xdp_leftover(link->index); !what.empty()) {
             vlog::info("restore: {}: {}", n, what);
         }
         bool ok = true;

@@ -8,10 +8,11 @@
 #include "dataplane/dpdk/control/dpdk_node.h"
 
 #include "dataplane/wire/announce.h"
+#include "control/kernel/interfaces.h"
 #include "control/kernel/netlink.h"
 #include "control/log.h"
 #include "dataplane/dpdk/datapath/flow/hash.h"
-#include "dataplane/dpdk/control/neighbours.h"
+#include "dataplane/fwd/neighbours.h"
 #include "dataplane/dpdk/control/guardian.h"
 #include "dataplane/dpdk/datapath/publisher.h"
 #include "dataplane/dpdk/datapath/worker.h"

@@ -7,21 +7,15 @@ namespace node {
 // Which interfaces, their MACs, addresses and routes; the TAP names.
 bool DpdkNode::take(const conf::Config& cfg, std::string& error)
 {
-    std::vector<std::string> names;
-    auto want = [&](const std::string& n) {
-        if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end()) {
-            names.push_back(n);
-        }
-    };
-    for (const auto& vi : cfg.instances) {
-        want(vi.interface);
-    }
-    for (const auto& n : _opts.interfaces) {
-        want(n);
-    }
-    if (names.empty()) {
-        error = "no interface to take: the configuration has no vrrp_instance (name one with --interface)";
+    const auto taken = kernel::interfaces_to_take(cfg, *_nl, _opts.interfaces);
+    if (taken.empty()) {
+        error = "no interface to take: the configuration names none and routes to no real server (name one with --interface)";
         return false;
+    }
+    std::vector<std::string> names;
+    for (const auto& t : taken) {
+        vlog::info("{}: taken for {}", t.name, t.why);
+        names.push_back(t.name);
     }
     for (const auto& n : names) {
         Held h;

@@ -1,5 +1,5 @@
 // Neighbour learning from ARP (RFC 826 "Packet Reception", merge rule bounded; see neighbours.h).
-#include "dataplane/dpdk/control/neighbours.h"
+#include "dataplane/fwd/neighbours.h"
 
 #include "dataplane/wire/headers.h"
 
@@ -35,6 +35,27 @@ bool Neighbours::learn(const uint8_t* frame, uint32_t len, uint64_t now)
             return false;
         }
         _table.emplace(spa, Entry{.mac = mac, .seen = now});
+        return true;
+    }
+    it->second.seen = now;
+    if (it->second.mac == mac) {
+        return false;
+    }
+    it->second.mac = mac;
+    return true;
+}
+
+bool Neighbours::resolved(uint32_t ip, const Mac& mac, uint64_t now)
+{
+    if ((mac[0] & 1) != 0 || mac == Mac{}) {
+        return false;
+    }
+    auto it = _table.find(ip);
+    if (it == _table.end()) {
+        if (!_wanted.contains(ip)) {
+            return false;
+        }
+        _table.emplace(ip, Entry{.mac = mac, .seen = now});
         return true;
     }
     it->second.seen = now;

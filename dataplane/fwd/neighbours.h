@@ -1,4 +1,4 @@
-// The control thread's neighbour table: IPv4 → MAC, learned from the ARP frames the lcores hand to
+// The control thread's neighbour table (both forwarding dataplanes): IPv4 → MAC, learned from the ARP frames the DPDK lcores hand to
 // control (replies to the requests they send for unknown next hops, and gratuitous ARPs). A change
 // means a new fwd::Table: the caller passes entries() as fwd::Inputs::neighbours and republishes.
 //
@@ -28,6 +28,11 @@ public:
     /// Learns from one Ethernet frame (anything but Ethernet/IPv4 ARP is ignored) at `now` (any
     /// monotonic unit). True when an entry was added or its MAC changed: republish.
     bool learn(const uint8_t* frame, uint32_t len, uint64_t now);
+
+    /// A MAC the kernel resolved for `ip` (network order; its neighbour table, which the XDP node
+    /// reads): taken as a reply would be, when `ip` is wanted or already known. True when an entry was
+    /// added or its MAC changed.
+    bool resolved(uint32_t ip, const Mac& mac, uint64_t now);
 
     /// Forgets entries not confirmed for `max_age` (the dataplane asks again on the next packet).
     /// True when any went.
