@@ -45,6 +45,10 @@ public:
     /// The kernel interface that carries `ifname`'s addresses (and the VIPs, for the kernel's own
     /// answers such as ping) while the dataplane holds it; `ifname` itself otherwise.
     virtual std::string kernel_name(const std::string& ifname) const = 0;
+    /// The kernel interface that holds the VIPs of `ifname` while this node owns them: kernel_name()
+    /// unless the dataplane keeps them apart (XDP: a TAP of vipd's, so the VIPs die with the process and
+    /// never sit on the NIC). Where it differs from kernel_name(), a VIP's prefix gets no route there.
+    virtual std::string vip_name(const std::string& ifname) const { return kernel_name(ifname); }
 
     /// False for kernel mode, which forwards nothing: control then builds no snapshot for it.
     virtual bool forwards() const = 0;

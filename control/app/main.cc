@@ -9,6 +9,9 @@
 #include "dataplane/dpdk/control/dpdk_node.h"
 #include "dataplane/dpdk/control/guardian.h"
 #endif
+#ifdef VIPD_HAVE_XDP
+#include "bpf/control/node.h"
+#endif
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -72,7 +75,11 @@ int main(int argc, char** argv)
         ("state-dir", po::value<std::string>()->default_value("/run/vipd"), "where the held interfaces' addresses are saved")
         ("restore-interfaces", "put back the addresses and routes of the interfaces a dead vipd held (saved in --state-dir), "
                                "detach what net_af_xdp left on them, and exit (for ExecStopPost)");
-    own.add(dpdk);
+    po::options_description xdp("XDP dataplane options (--dataplane=xdp; --interface and --flows too)");
+    xdp.add_options()
+        ("xdp-mode", po::value<std::string>()->default_value("native"), "native | generic (the kernel's skb path: any driver, far slower)")
+        ("xdp-replace", "detach another XDP program found on an interface (default: refuse to start)");
+    own.add(dpdk).add(xdp);
     po::options_description all;
     all.add(general).add(own);
     po::options_description hidden;
@@ -172,10 +179,30 @@ int main(int argc, char** argv)
         fmt::print(stderr, "vipd: this build has no DPDK (libdpdk-dev was not found when it was configured)\n");
         return 1;
 #endif
+    } else if (dataplane == "xdp") {
+#ifdef VIPD_HAVE_XDP
+        xdp::NodeOptions o;
+        if (vm.count("interface")) {
+            o.interfaces = vm["interface"].as<std::vector<std::string>>();
+        }
+        o.mode = vm["xdp-mode"].as<std::string>();
+        if (o.mode != "native" && o.mode != "generic") {
+            fmt::print(stderr, "vipd: --xdp-mode {}: native or generic\n", o.mode);
+            return 2;
+        }
+        o.replace = vm.count("xdp-replace") > 0;
+        if (!vm["flows"].defaulted()) {
+            o.flows = vm["flows"].as<unsigned>();
+        }
+        dp = xdp::make_xdp(o);
+#else
+        fmt::print(stderr, "vipd: this build has no XDP dataplane (libbpf, libxdp, clang or bpftool was missing when it was configured)\n");
+        return 1;
+#endif
     } else if (dataplane == "kernel") {
         dp = kernel::make_kernel_dataplane();
     } else {
-        fmt::print(stderr, "vipd: --dataplane={} is not built yet in this version (kernel and dpdk are)\n", dataplane);
+        fmt::print(stderr, "vipd: --dataplane={}: kernel, dpdk or xdp\n", dataplane);
         return 1;
     }
     // The daemon works in / (and reloads re-read the file): a relative -f is made absolute first.

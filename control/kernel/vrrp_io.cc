@@ -130,6 +130,16 @@ int VrrpIo::ifindex_of(const std::string& ifname)
     return link ? link->index : 0;
 }
 
+int VrrpIo::vip_ifindex_of(const std::string& ifname)
+{
+    const std::string home = _dp.vip_name(ifname);
+    if (home == ifname) {
+        return ifindex_of(ifname);
+    }
+    auto link = _nl.link(home);
+    return link ? link->index : 0;
+}
+
 Garp* VrrpIo::garp_for(const std::string& ifname)
 {
     if (auto it = _garps.find(ifname); it != _garps.end()) {
@@ -165,7 +175,7 @@ void VrrpIo::remove_stale_vips()
     for (const auto& vi : _cfg.instances) {
         for (const auto* list : {&vi.vips, &vi.excluded_vips}) {
             for (const auto& vip : *list) {
-                const int ifindex = ifindex_of(vip.dev.empty() ? vi.interface : vip.dev);
+                const int ifindex = vip_ifindex_of(vip.dev.empty() ? vi.interface : vip.dev);
                 for (const auto& [addr, len] : _nl.addresses(ifindex)) {
                     if (addr == vip.addr) {
                         vlog::info("({}) removing stale VIP {} left by a previous run", vi.name, addr.str());
@@ -223,12 +233,15 @@ void VrrpIo::set_vips(size_t inst, bool own)
     for (const auto* list : {&vi.vips, &vi.excluded_vips}) {
         for (const auto& vip : *list) {
             const std::string& dev = vip.dev.empty() ? vi.interface : vip.dev;
-            const int ifindex = ifindex_of(dev);
+            const int ifindex = vip_ifindex_of(dev);
+            const std::string home = _dp.vip_name(dev);
             conf::VirtualIp v = vip;
-            if (held(dev) && v.label.starts_with(dev)) {
-                v.label = _dp.kernel_name(dev) + v.label.substr(dev.size());  // ens33:2 → vd-ens33:2
+            if (home != dev && v.label.starts_with(dev)) {
+                v.label = home + v.label.substr(dev.size());  // ens33:2 → vd-ens33:2
             }
-            auto ec = own ? _nl.add_address(ifindex, v) : _nl.del_address(ifindex, v);
+            // A VIP kept apart from the interface's addresses (XDP's TAP) routes nothing through its home.
+            const bool prefix_route = home == _dp.kernel_name(dev);
+            auto ec = own ? _nl.add_address(ifindex, v, prefix_route) : _nl.del_address(ifindex, v);
             if (ec) {
                 vlog::error("({}) cannot {} {} on {}: {}", vi.name, own ? "add" : "remove", vip.addr.str(), dev, ec.message());
             }

@@ -83,6 +83,7 @@ private:
     Garp* garp_for(const std::string& ifname);
     bool held(const std::string& ifname) const { return _dp.holds(ifname); }
     int ifindex_of(const std::string& ifname);
+    int vip_ifindex_of(const std::string& ifname);  // where the VIPs of ifname go (Dataplane::vip_name)
 
     const conf::Config& _cfg;
     Netlink& _nl;

@@ -32,6 +32,10 @@ std::vector<Fixture> arp_fixtures()
                                     ? out(w.what, request, Verdict::reply, arp_is_at(port_mac, w.target, client_mac, client))
                                     : drop(w.what, request, w.refused)));
     }
+    f.push_back(one("arp_who_has_node_secondary",
+                    pass("ARP who-has a secondary address of the node (a NAT gateway kept as a static address): "
+                         "the kernel answers it by its own rules",
+                         arp_who_has(client_mac, client, node_ip2), Handover::kernel)));
     f.push_back(one("arp_reply_from_backend",
                     pass("ARP reply from a backend: to control, which learns the neighbour (and tells the kernel)",
                          arp_is_at(web1_mac, web1, port_mac, node_ip), Handover::control)));

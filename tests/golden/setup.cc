@@ -16,7 +16,8 @@ Node node()
             .gateway = gateway,
             .via_gateway = {{ip(192, 0, 2, 0), 24}},
             .owned = {vip},
-            .neighbours = {{web1, web1_mac}, {web2, web2_mac}, {client, client_mac}, {gateway, gw_mac}}};
+            .neighbours = {{web1, web1_mac}, {web2, web2_mac}, {client, client_mac}, {gateway, gw_mac}},
+            .local = {node_ip2}};
 }
 
 fwd::Inputs inputs(const Node& node, const TableOptions& options)
@@ -32,6 +33,9 @@ fwd::Inputs inputs(const Node& node, const TableOptions& options)
     }
     for (const auto& [a, mac] : node.neighbours) {
         in.neighbours.emplace_back(net(a), mac);
+    }
+    for (uint32_t a : node.local) {
+        in.local.push_back(net(a));
     }
     in.max_services = options.max_services;
     in.max_backends = options.max_backends;

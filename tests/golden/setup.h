@@ -31,6 +31,7 @@ inline constexpr Mac vrrp_mcast{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12};  // 224.0.0
 
 inline constexpr uint32_t gateway = ip(10, 0, 0, 1);
 inline constexpr uint32_t node_ip = ip(10, 0, 0, 2);
+inline constexpr uint32_t node_ip2 = ip(10, 0, 0, 9);  // a secondary address of the node's own
 inline constexpr uint32_t peer_ip = ip(10, 0, 0, 3);
 inline constexpr uint32_t web1 = ip(10, 0, 0, 11);
 inline constexpr uint32_t web2 = ip(10, 0, 0, 12);
@@ -54,6 +55,7 @@ struct Node {
     std::vector<std::pair<uint32_t, uint8_t>> via_gateway;  // networks (address, prefix)
     std::vector<uint32_t> owned;
     std::vector<std::pair<uint32_t, Mac>> neighbours;
+    std::vector<uint32_t> local;  // the node's addresses besides the port's (a secondary)
 };
 
 /// The node the golden fixtures assume: port 0 is 10.0.0.2/24 with MTU 1500, a second port has no

@@ -1,6 +1,6 @@
 /* The ARP responder (RFC 826), as arp() in dataplane/dpdk/datapath/pkt/process.cc: requests for the
  * node's port address or a VIP this node owns are answered in place (XDP_TX); a VIP owned by the
- * peer gets no answer; replies and gratuitous ARP go to the kernel, where control learns from them. */
+ * peer gets no answer; another address of the node's own goes to the kernel; replies and gratuitous ARP go to the kernel, where control learns from them. */
 #ifndef VIPD_BPF_ARP_H
 #define VIPD_BPF_ARP_H
 
@@ -51,6 +51,10 @@ static __always_inline struct vipd_result vipd_arp(struct vipd_pkt *p)
     int ours = port != 0 && port->ip != 0 && tpa == port->ip;
     if (!ours) {
         const struct vipd_addr *addr = vipd_find_addr(tpa);
+        if (addr != 0 && (addr->flags & (VIPD_ADDR_VIP | VIPD_ADDR_LOCAL)) == VIPD_ADDR_LOCAL) {
+            /* Another address of the node's own: the kernel answers by its own rules. */
+            return vipd_verdict(VIPD_VERDICT_to_exception, 0);
+        }
         if (addr == 0 || (addr->flags & VIPD_ADDR_VIP) == 0) {
             return vipd_drop(VIPD_DROP_arp_not_ours);
         }

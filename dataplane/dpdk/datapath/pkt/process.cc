@@ -87,7 +87,9 @@ Result arp(const fwd::Table& table, Frame& f) noexcept
     const bool ours = p != nullptr && p->ip != 0 && a->tpa == p->ip;
     if (!ours) {
         if (vip == nullptr) {
-            return drop(DropReason::arp_not_ours);
+            // Another address of the node's own (a secondary, such as a NAT gateway kept as a static
+            // address): the kernel holds it and answers by its own rules (arp_ignore, the interface).
+            return table.is_local(a->tpa) ? verdict(Verdict::to_exception) : drop(DropReason::arp_not_ours);
         }
         if (!vip->owned) {
             return drop(DropReason::arp_vip_not_owned);
