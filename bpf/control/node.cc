@@ -346,7 +346,10 @@ bool XdpNode::check_hook(const Held& h, std::string& error)
 
 bool XdpNode::attach(Held& h, std::string& error)
 {
-    LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = _opts.mode == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+    // LIBBPF_OPTS is a C statement expression (clang -Wpedantic refuses it); spelled out for C++.
+    bpf_link_create_opts lo{};
+    lo.sz = sizeof(lo);
+    lo.flags = _opts.mode == "generic" ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
     const int fd = bpf_link_create(_program->prog_fd(), h.ifindex, BPF_XDP, &lo);
     if (fd < 0) {
         const int err = errno;

@@ -37,7 +37,9 @@ bool only_af_xdp(xdp_multiprog* mp)
 AttachedXdp attached_xdp(int ifindex)
 {
     AttachedXdp out;
-    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    // LIBBPF_OPTS is a C statement expression (clang -Wpedantic refuses it); spelled out for C++.
+    bpf_xdp_query_opts q{};
+    q.sz = sizeof(q);
     if (bpf_xdp_query(ifindex, 0, &q) != 0 || q.prog_id == 0) {
         return out;
     }
