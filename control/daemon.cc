@@ -99,9 +99,15 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     watch_track_files(*gen);
     if (previous != nullptr) {
         const conf::Config& old_cfg = previous->loaded->config;
+        // An instance whose notify scripts alone changed is kept: notify() reads them from the running
+        // generation at each change, so the new ones serve from the next change on, with no restart.
+        auto running = [](const conf::Config& c, conf::VrrpInstance vi) {
+            vi.notify = {};
+            return conf::to_json(c, vi);
+        };
         gen->engine->adopt(
             *previous->engine,
-            [&](const conf::VrrpInstance& a, const conf::VrrpInstance& b) { return conf::to_json(cfg, a) == conf::to_json(old_cfg, b); }, now);
+            [&](const conf::VrrpInstance& a, const conf::VrrpInstance& b) { return running(cfg, a) == running(old_cfg, b); }, now);
     }
     Generation* g = gen.get();
     if (previous != nullptr) {

@@ -30,7 +30,8 @@ Engine::Engine(const conf::Config& cfg, Io& io, const std::function<conf::Ip(con
         m.expect = Expect{.version = static_cast<uint8_t>(version), .vrid = static_cast<uint8_t>(vi.vrid), .auth = auth,
                           .auth_data = pass, .interval_cs = interval_cs, .addrs = addrs,
                           .check_addrs = !cfg.global.vrrp_skip_check_adv_addr, .unicast_peers = vi.unicast_peers,
-                          .check_unicast_src = true, .mcast_group = cfg.global.vrrp_mcast_group4};
+                          .check_unicast_src = true, .peer_on_link = std::vector<uint8_t>(vi.unicast_peers.size(), 0),
+                          .owner = vi.priority == priority_owner, .mcast_group = cfg.global.vrrp_mcast_group4};
         _members.push_back(std::move(m));
     }
     for (const auto& sg : cfg.sync_groups) {
@@ -119,6 +120,7 @@ void Engine::adopt(Engine& old, const std::function<bool(const conf::VrrpInstanc
         Instance* fresh = it->fsm.get();
         it->fsm = std::move(o.fsm);
         it->counters = o.counters;
+        it->expect.peer_on_link = o.expect.peer_on_link;  // same config, so the same peers in the same order
         it->adverts_sent = o.adverts_sent;
         it->became_master = o.became_master;
         it->released_master = o.released_master;
@@ -166,12 +168,26 @@ void Engine::receive(Time now, const std::string& ifname, std::span<const uint8_
             return;
         }
         m.priority_zero_received += r.advert.priority == 0 ? 1 : 0;
+        learn_on_link(m, r);
         Outputs out;
         m.fsm->on_advert(now, Heard{.priority = r.advert.priority, .advert_int = Micros(int64_t{r.advert.interval_cs} * 10000), .src = r.src}, out);
         apply(i, out, now);
         return;
     }
     _unmatched.count(Drop::vrid_mismatch);
+}
+
+void Engine::learn_on_link(Member& m, const Received& r)
+{
+    // Unicast: a peer heard at TTL 255 is on-link, and from then on must always be (vrrp::check).
+    // A routed peer never is, and keeps being accepted at any TTL, as keepalived accepts it.
+    const int peer = peer_index(m.expect, r.src);
+    if (peer < 0 || r.ttl != ip_ttl || size_t(peer) >= m.expect.peer_on_link.size() || m.expect.peer_on_link[size_t(peer)] != 0) {
+        return;
+    }
+    m.expect.peer_on_link[size_t(peer)] = 1;
+    _io.log(fmt::format("({}) unicast peer {} is on-link (TTL 255): its adverts with another TTL are dropped from now on",
+                        m.config->name, r.src.str()));
 }
 
 std::string Engine::stats() const
@@ -189,6 +205,10 @@ std::string Engine::stats() const
         out += fmt::format("  Advertisements sent: {}\n  Became master: {}\n  Released master: {}\n", m.adverts_sent, m.became_master,
                            m.released_master);
         out += fmt::format("  Priority zero received: {}\n  Priority zero sent: {}\n", m.priority_zero_received, m.priority_zero_sent);
+        const Shed shed = m.fsm ? m.fsm->shed() : Shed{};
+        out += fmt::format("  Adverts answering lower priority: {}\n  Answers held back by rate limit: {}\n"
+                           "  Log lines held back by rate limit: {}\n",
+                           shed.answers, shed.answers_held, shed.logs_held);
         counters(m.counters);
     }
     out += "Unmatched (undecodable, or no instance for the VRID on that interface):\n";

@@ -73,6 +73,7 @@ private:
     // members of its sync group follow, each with its own outputs.
     void apply(size_t inst, Outputs& out, Time now, bool following = false);
     void set_gate(Member& m);
+    void learn_on_link(Member& m, const Received& r);
 
     Io& _io;
     std::vector<Member> _members;

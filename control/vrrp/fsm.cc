@@ -132,8 +132,12 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
             // RFC 5798 §6.4.2: the master is leaving; take over after Skew_Time only, which lets the
             // highest of several backups answer first. A sole unicast peer leaves no other backup to
             // wait for: take over now (the deadline is due at once; a sync group's gate still applies).
-            log(out, "Backup received priority 0 advertisement");
-            _master_down = _cfg.sole_peer ? now : now + skew();
+            // A stream of priority 0 never postpones the takeover the first one asked for (keepalived
+            // restarts Skew_Time on each, so a flood of them held a backup off indefinitely).
+            if (_log_zero.allow(now, _cfg.advert_int)) {
+                log(out, "Backup received priority 0 advertisement");
+            }
+            _master_down = std::min(_master_down, _cfg.sole_peer ? now : now + skew());
             return;
         }
         if (_cfg.preempt_delay.count() > 0 && _cfg.preempt) {
@@ -145,43 +149,42 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
             }
         }
         if (!_cfg.preempt || adv.priority >= _priority || (_preempt_armed && now < _preempt_after)) {
-            adopt_interval(adv, out);  // RFC 5798 §6.4.2: adopt the master's interval
+            adopt_interval(now, adv, out);  // RFC 5798 §6.4.2: adopt the master's interval
             arm_master_down(now);
             _wants_master = false;
             return;
         }
         // A flood of such adverts must not flood the log: one line per advert interval.
-        if (now >= _lower_logged + _cfg.advert_int) {
+        if (_log_lower.allow(now, _cfg.advert_int)) {
             log(out, fmt::format("received lower priority ({}) advert from {} - discarding", adv.priority, adv.src.str()));
-            _lower_logged = now;
         }
         return;
     case State::master:
         if (adv.priority == priority_stop) {
-            // Another master is leaving: assert ourselves at once (RFC 5798 §6.4.3).
-            out.push_back({.kind = Output::Kind::send_advert, .priority = _priority});
-            _advert_due = now + _cfg.advert_int;
+            answer_zero(now, out);
             return;
         }
         if (adv.priority > _priority || (adv.priority == _priority && adv.src > _cfg.primary)) {
             log(out, fmt::format("Master received advert from {} with higher priority {}, ours {}", adv.src.str(), adv.priority, _priority));
             leave_master(out, false);
-            adopt_interval(adv, out);
+            adopt_interval(now, adv, out);
             arm_master_down(now);
             transition(out, State::backup);
             log(out, "Entering BACKUP STATE");
             return;
         }
-        // keepalived does not wait for its next interval: it answers a lower priority at once. Once
-        // per advert interval, though: a flood of lower-priority adverts would otherwise be answered
-        // one for one on the multicast group (and logged so); the next scheduled advert answers the rest.
-        if (now < _forced_at + _cfg.advert_int) {
-            return;
+        // keepalived does not wait for its next interval: it answers a lower priority at once, one for
+        // one. Here once per advert interval, and logged so: a flood of lower-priority adverts would
+        // otherwise be reflected onto the group; the advert scheduled by the answer (at most one
+        // interval later) answers the rest.
+        if (_log_lower.allow(now, _cfg.advert_int)) {
+            log(out, fmt::format("Received advert from {} with lower priority {}, ours {}, forcing new election", adv.src.str(), adv.priority, _priority));
         }
-        _forced_at = now;
-        log(out, fmt::format("Received advert from {} with lower priority {}, ours {}, forcing new election", adv.src.str(), adv.priority, _priority));
-        out.push_back({.kind = Output::Kind::send_advert, .priority = _priority});
-        _advert_due = now + _cfg.advert_int;
+        if (_answer_lower.allow(now, _cfg.advert_int)) {
+            ++_answers;
+            out.push_back({.kind = Output::Kind::send_advert, .priority = _priority});
+            _advert_due = now + _cfg.advert_int;
+        }
         return;
     case State::init:
     case State::fault:
@@ -190,22 +193,49 @@ void Instance::on_advert(Time now, const Heard& adv, Outputs& out)
     }
 }
 
-void Instance::adopt_interval(const Heard& adv, Outputs& out)
+Micros Instance::min_skew() const
 {
-    if (_cfg.version != 3 || adv.advert_int.count() <= 0) {
+    // The skew of a priority-254 backup (RFC 3768 §6.1, RFC 5798 §6.1, over our own interval, which it
+    // adopts): the soonest any backup acts on a priority 0.
+    return std::max(Micros{1}, (_cfg.version == 3 ? _cfg.advert_int : Micros{1000000}) * 2 / 256);
+}
+
+void Instance::answer_zero(Time now, Outputs& out)
+{
+    // Another master is leaving: assert ourselves at once (RFC 5798 §6.4.3), before a backup's skew
+    // time runs out. Under a flood, once per min_skew(): an answer held back is sent when that has
+    // passed, by the advert timer, still within every backup's skew time.
+    if (_answer_zero.allow(now, min_skew())) {
+        ++_answers;
+        out.push_back({.kind = Output::Kind::send_advert, .priority = _priority});
+        _advert_due = now + _cfg.advert_int;
         return;
     }
-    // Adopted within a factor of 4 of our own: one advert with 40.95 s would otherwise hold this
-    // backup for two minutes after the master dies, and one with 10 ms would make it take over
-    // between two real adverts (M7). A peer configured this far off is logged, as keepalived warns.
-    const Micros lo = std::max(_cfg.advert_int / 4, Micros{10000});
-    const Micros hi = _cfg.advert_int * 4;
+    _advert_due = std::min(_advert_due, _answer_zero.last + min_skew());
+}
+
+void Instance::adopt_interval(Time now, const Heard& adv, Outputs& out)
+{
+    if (_cfg.version != 3) {
+        return;
+    }
+    // RFC 5798 §6.4.2 adopts the master's interval as advertised, and keepalived 2.2.7 does (any of
+    // 0..4095 cs, logged only with -D; 0 makes its master-down timer 0). Here within [own / 2, 2 x own]
+    // (at least 10 ms, 1 cs): with own / 2, master-down is at least 1.5 x own, so one bogus short advert
+    // cannot time us out before the next advert of a master at our own interval (own / 4 did: 0.75 s
+    // + 0.15 s skew < 1 s); with 2 x own, one bogus long advert holds us at most 6 x own + skew after the
+    // master dies (4095 cs: 123 s). A peer within a factor of 2 is adopted exactly; one further off is
+    // logged, and still heard in time up to 6 x own.
+    const Micros lo = min_adopted_interval();
+    const Micros hi = max_adopted_interval();
     const Micros got = std::clamp(adv.advert_int, lo, hi);
-    if (got != adv.advert_int && adv.advert_int != _refused_adv) {
+    if (got == adv.advert_int) {
+        _refused_adv = Micros{-1};
+    } else if (adv.advert_int != _refused_adv && _log_interval.allow(now, _cfg.advert_int)) {
         log(out, fmt::format("advert interval {} ms from {} is out of bounds ({} to {} ms) - using {} ms", adv.advert_int.count() / 1000,
                              adv.src.str(), lo.count() / 1000, hi.count() / 1000, got.count() / 1000));
+        _refused_adv = adv.advert_int;  // logged once while it lasts
     }
-    _refused_adv = got != adv.advert_int ? adv.advert_int : Micros{0};
     _master_adv = got;
 }
 

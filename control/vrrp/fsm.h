@@ -79,6 +79,29 @@ struct Heard {
     conf::Ip src;
 };
 
+// At most one event per period; what it refuses is counted. Bounds what a flood of adverts can make
+// an instance send or log.
+struct RateLimit {
+    Time last = Time::min();
+    uint64_t refused = 0;
+    bool allow(Time now, Micros every)
+    {
+        if (last != Time::min() && now < last + every) {
+            ++refused;
+            return false;
+        }
+        last = now;
+        return true;
+    }
+};
+
+// What an instance did not do because a flood asked for it too often (SIGUSR2 shows it).
+struct Shed {
+    uint64_t answers = 0;       // adverts sent at once to answer a lower priority or a priority 0
+    uint64_t answers_held = 0;  // answers not sent at once: a scheduled advert answered them
+    uint64_t logs_held = 0;     // log lines about received adverts not written
+};
+
 class Instance {
 public:
     explicit Instance(InstanceConfig cfg);
@@ -116,6 +139,14 @@ public:
     int priority() const { return _priority; }
     Micros master_advert_int() const { return _master_adv; }
     const InstanceConfig& config() const { return _cfg; }
+    Shed shed() const
+    {
+        return {.answers = _answers, .answers_held = _answer_lower.refused + _answer_zero.refused,
+                .logs_held = _log_lower.refused + _log_zero.refused + _log_interval.refused};
+    }
+    // RFC 5798 §6.4.2 adopts the master's interval; here only within [own / 2, 2 x own] (adopt_interval).
+    Micros min_adopted_interval() const { return std::max(_cfg.advert_int / 2, Micros{10000}); }
+    Micros max_adopted_interval() const { return std::max(_cfg.advert_int * 2, min_adopted_interval()); }
     Micros skew() const;
     Micros master_down_interval() const { return 3 * _master_adv + skew(); }
 
@@ -127,7 +158,7 @@ private:
     void log(Outputs& out, std::string text) const;
     void transition(Outputs& out, State to);
     void arm_master_down(Time now) { _master_down = now + master_down_interval(); }
-    void adopt_interval(const Heard& adv, Outputs& out);
+    void adopt_interval(Time now, const Heard& adv, Outputs& out);
 
     InstanceConfig _cfg;
     State _state = State::init;
@@ -142,9 +173,17 @@ private:
     Time _preempt_after{};  // preempt_delay: lower-priority adverts are accepted until then
     bool _preempt_armed = false;
     bool _wants_master = false;
-    Time _forced_at{};      // the last advert sent at once to answer a lower priority
-    Time _lower_logged{};   // the last "received lower priority" line
-    Micros _refused_adv{0}; // the out-of-bounds interval last logged (logged once while it lasts)
+    void answer_zero(Time now, Outputs& out);
+    Micros min_skew() const;
+
+    // A flood of adverts is answered and logged at a bounded rate (RateLimit), counted in shed().
+    RateLimit _answer_lower;  // answers to a lower priority: one per advert interval
+    RateLimit _answer_zero;   // answers to a priority 0: one per min_skew()
+    RateLimit _log_lower;     // "received lower priority" / "forcing new election": one per interval
+    RateLimit _log_zero;      // "Backup received priority 0": one per interval
+    RateLimit _log_interval;  // an out-of-bounds interval: on each new value, one per interval
+    uint64_t _answers = 0;
+    Micros _refused_adv{-1};  // the out-of-bounds interval last logged (-1: none)
     std::function<bool(Time)> _gate;
 };
 

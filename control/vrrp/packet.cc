@@ -319,7 +319,8 @@ Drop check(const Received& r, const Expect& e) noexcept
     const Advert& a = r.advert;
     bool unicast = !e.unicast_peers.empty();
     // RFC 5798 §7.1 / RFC 3768 §7.1: MUST verify that the IPv4 TTL / IPv6 Hop Limit is 255.
-    // keepalived skips it in unicast mode (peers may be routed), and so do we.
+    // keepalived skips it in unicast mode (peers may be routed); here it is checked after the peer
+    // is found, for the peers known to be on-link.
     if (!unicast && r.ttl != ip_ttl) {
         return Drop::bad_ttl;
     }
@@ -379,11 +380,32 @@ Drop check(const Received& r, const Expect& e) noexcept
         }
     }
     // keepalived extension (unicast_peer): "unicast source address %s not a unicast peer".
-    if (unicast && e.check_unicast_src &&
-        std::find(e.unicast_peers.begin(), e.unicast_peers.end(), r.src) == e.unicast_peers.end()) {
-        return Drop::src_not_peer;
+    if (unicast && e.check_unicast_src) {
+        const int peer = peer_index(e, r.src);
+        if (peer < 0) {
+            return Drop::src_not_peer;
+        }
+        // keepalived then checks the peer's min_ttl..max_ttl (0..255 unless configured). A peer once
+        // heard at 255 is on-link: every router on a path decrements the TTL, so anything less is
+        // someone else routing packets with its address (RFC 5798 §7.1's reason for the check).
+        if (size_t(peer) < e.peer_on_link.size() && e.peer_on_link[size_t(peer)] != 0 && r.ttl != ip_ttl) {
+            return Drop::bad_ttl;
+        }
+    }
+    // RFC 5798 §7.1 / RFC 3768 §7.1 (with the VRID): "and the local router is not the IPvX address
+    // owner (Priority = 255 (decimal))". Checked last, so that this counter holds only valid adverts:
+    // the owner stays MASTER whatever it hears (keepalived 2.2.7 instead steps down to an equal 255
+    // from a higher address, and lowers itself to 254 on a second owner).
+    if (e.owner) {
+        return Drop::address_owner;
     }
     return Drop::none;
+}
+
+int peer_index(const Expect& e, const conf::Ip& src) noexcept
+{
+    auto it = std::find(e.unicast_peers.begin(), e.unicast_peers.end(), src);
+    return it == e.unicast_peers.end() ? -1 : int(it - e.unicast_peers.begin());
 }
 
 std::string_view to_string(Drop d) noexcept
@@ -405,6 +427,7 @@ std::string_view to_string(Drop d) noexcept
     case Drop::bad_ttl: return "bad_ttl";
     case Drop::version_mismatch: return "version_mismatch";
     case Drop::vrid_mismatch: return "vrid_mismatch";
+    case Drop::address_owner: return "address_owner";
     case Drop::auth_type_mismatch: return "auth_type_mismatch";
     case Drop::auth_failure: return "auth_failure";
     case Drop::interval_mismatch: return "interval_mismatch";

@@ -61,6 +61,7 @@ size_t encode_ipv4(const Advert& a, const conf::Ip& src, const conf::Ip& dst, st
                    uint16_t ip_id = 0) noexcept;
 
 // Why an advert was dropped. The first group needs no instance state (decode), the second does (check).
+// Printed in this order (SIGUSR2); addr_missing stays last, which readers of the statistics rely on.
 enum class Drop : uint8_t {
     none,
     // decode_ipv4() / decode()
@@ -77,9 +78,10 @@ enum class Drop : uint8_t {
     bad_checksum,          // VRRP checksum
     bad_auth_type,         // v2 auth type neither 0 nor 1 (2, AH, needs the AH header)
     // check()
-    bad_ttl,               // TTL / hop limit not 255 (multicast mode)
+    bad_ttl,               // TTL / hop limit not 255 (multicast mode, or an on-link unicast peer)
     version_mismatch,      // not the instance's VRRP version
     vrid_mismatch,         // not the instance's VRID
+    address_owner,         // a valid advert, but the instance is the address owner (priority 255)
     auth_type_mismatch,    // v2 auth type differs from the instance's
     auth_failure,          // v2 PASS: the password differs
     interval_mismatch,     // v2 advert interval differs from the instance's
@@ -127,11 +129,20 @@ struct Expect {
     // keepalived 2.2.7 checks the source against unicast_peers only with vrrp_check_unicast_src /
     // check_unicast_src; set this from those to behave as keepalived does.
     bool check_unicast_src = true;
+    // Per unicast_peer (same index; missing entries are false): the peer is known to be on-link, so
+    // its adverts must arrive with TTL 255 as RFC 5798 §7.1 wants, which a routed spoofer of its
+    // address cannot deliver. The engine sets an entry once an advert from that peer arrived with 255.
+    std::vector<uint8_t> peer_on_link;
+    // RFC 5798 §7.1 / RFC 3768 §7.1: the address owner (priority 255) discards every advert for its VRID.
+    bool owner = false;
     conf::Ip mcast_group;  // unset (family 0): any multicast destination passes
 };
 
 // The instance-level checks of RFC 5798 §7.1 / RFC 3768 §7.1, in keepalived 2.2.7's order.
 Drop check(const Received& r, const Expect& e) noexcept;
+
+// The position of `src` in e.unicast_peers, or -1.
+int peer_index(const Expect& e, const conf::Ip& src) noexcept;
 
 struct Counters {
     std::array<uint64_t, size_t(Drop::count_)> drops{};

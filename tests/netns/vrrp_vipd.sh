@@ -679,6 +679,36 @@ case_reload() {
   end_pid "$mon"
 }
 
+# ---- SIGHUP that changes only notify scripts ------------------------------------------------------
+case_reload_notify() {
+  echo "# SIGHUP: only VI_1's notify scripts change: VI_1 is not restarted, its next change runs the new ones"
+  instance VI_1 51 150 "$VIP" "notify \"$tmp/rec.sh $tmp/rn-old.out\"" >"$tmp/rn-lb1.conf"
+  instance VI_1 51 100 "$VIP" >"$tmp/rn-lb2.conf"
+  start_vipd lb1 lb1 "$tmp/rn-lb1.conf" && start_vipd lb2 lb2 "$tmp/rn-lb2.conf" || { ko "start vipd pair"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "reload notify: lb1 becomes MASTER"; show_logs lb1 lb2; return; }
+  check "reload notify (precondition): the old notify saw MASTER" wait_grep "$tmp/rn-old.out" '^INSTANCE VI_1 MASTER 150$' 5000
+  local off1 off2 acc
+  instance VI_1 51 150 "$VIP" "notify \"$tmp/rec.sh $tmp/rn-new.out\"" "notify_stop \"$tmp/rec.sh $tmp/rn-stop.out stop\"" >"$tmp/rn-lb1.new"
+  mv "$tmp/rn-lb1.new" "$tmp/rn-lb1.conf"
+  off1=$(log_lines lb1); off2=$(log_lines lb2)
+  acc=$(counter lb2 VI_1.Advertisements_accepted)
+  signal_vipd lb1 HUP
+  check "reload notify: lb1 logged Reloading" wait_log lb1 Reloading 5000
+  # Past a master-down interval: time enough for a restarted VI_1 to show.
+  check "reload notify: lb1 still advertises (lb2 hears 4 more adverts)" wait_stat lb2 VI_1.Advertisements_accepted $((${acc:-0} + 4)) 8000
+  check "reload notify: no refusal, no '(VI_1) Entering' line on lb1 after SIGHUP" \
+    eval "! log_since lb1 $off1 | grep -E 'Reload (refused|failed)|\\(VI_1\\) Entering' >/dev/null"
+  check "reload notify: no 'Entering' line on lb2" eval "! log_since lb2 $off2 | grep -F Entering >/dev/null"
+  check "reload notify: VI_1 still MASTER with $VIP" eval '[ "$(counter lb1 VI_1.state)" = MASTER ] && holds_only lb1 $VIP'
+  signal_vipd lb1 TERM
+  check "reload notify: the new notify saw STOP" wait_grep "$tmp/rn-new.out" '^INSTANCE VI_1 STOP 150$' 5000
+  check "reload notify: the new notify_stop ran" wait_grep "$tmp/rn-stop.out" '^stop$' 5000
+  check "reload notify: the new notify saw nothing else (got: $(paste -sd '|' "$tmp/rn-new.out" 2>/dev/null))" \
+    test "$(cat "$tmp/rn-new.out" 2>/dev/null)" = "INSTANCE VI_1 STOP 150"
+  check "reload notify: the old notify saw nothing after the reload (got: $(paste -sd '|' "$tmp/rn-old.out" 2>/dev/null))" \
+    test "$(paste -sd '|' "$tmp/rn-old.out" 2>/dev/null)" = "INSTANCE VI_1 BACKUP 150|INSTANCE VI_1 MASTER 150"
+}
+
 # ---- dynamic_interfaces: an instance on a missing interface is FAULT, the others run ----------------
 case_dynamic_if() {
   echo "# dynamic_interfaces: VI_2 on ens99 (missing) is FAULT while VI_1 runs; ens99 appears -> VI_2 runs; goes -> FAULT"
@@ -894,7 +924,7 @@ case_notify_order() {
   check "notify order: the STOP notify ran before vipd left" test "$(paste -sd ' ' "$tmp/order.out" 2>/dev/null)" = "BACKUP MASTER STOP"
 }
 
-default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload dynamic_if
+default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload reload_notify dynamic_if
   v3_fast track_if stale_vip script_fds script_user notify_order"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)

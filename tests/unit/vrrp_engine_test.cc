@@ -73,14 +73,27 @@ struct Rig {
         now = until;
     }
     // An advert from `src` to `dst` as keepalived would send it for this VRID and these VIPs (v2, 1 s).
+    // With another TTL than keepalived's 255, as a router on the way would leave it.
     void hear(const std::string& ifname, int vrid, int priority, const char* src = "10.0.0.2", const char* dst = "224.0.0.18",
-              std::vector<conf::Ip> addrs = {ip("10.0.0.100")})
+              std::vector<conf::Ip> addrs = {ip("10.0.0.100")}, uint8_t ttl = 255)
     {
         const vrrp::Advert a{.version = 2, .vrid = static_cast<uint8_t>(vrid), .priority = static_cast<uint8_t>(priority),
                              .interval_cs = 100, .auth = conf::AuthType::none, .auth_data = {}, .addrs = std::move(addrs)};
         std::array<uint8_t, 128> buf{};
         const size_t n = vrrp::encode_ipv4(a, ip(src), ip(dst), buf, 1);
         ASSERT_GT(n, 0u);
+        if (ttl != buf[8]) {
+            buf[8] = ttl;
+            buf[10] = buf[11] = 0;
+            uint32_t sum = 0;
+            for (size_t i = 0; i < 20; i += 2) {
+                sum += uint32_t(buf[i] << 8 | buf[i + 1]);
+            }
+            sum = (sum & 0xffff) + (sum >> 16);
+            sum = (sum & 0xffff) + (sum >> 16);
+            buf[10] = uint8_t(~sum >> 8);
+            buf[11] = uint8_t(~sum);
+        }
         engine.receive(now, ifname, std::span<const uint8_t>(buf.data(), n));
     }
     const vrrp::Member& member(size_t i) const { return engine.instances().at(i); }
@@ -177,7 +190,10 @@ TEST(VrrpEngine, CountsWhatItSendsAndHears)
     const std::string s = r.engine.stats();
     EXPECT_NE(s.find("VRRP Instance: VI_1\n  State: STOP\n"), std::string::npos) << s;
     EXPECT_NE(s.find("  Advertisements sent: 15\n  Became master: 2\n  Released master: 2\n"), std::string::npos) << s;
-    EXPECT_NE(s.find("  Priority zero received: 1\n  Priority zero sent: 1\n  Advertisements accepted: 3\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("  Priority zero received: 1\n  Priority zero sent: 1\n  Adverts answering lower priority: 2\n"
+                     "  Answers held back by rate limit: 0\n  Log lines held back by rate limit: 0\n  Advertisements accepted: 3\n"),
+              std::string::npos)
+        << s;
 }
 
 TEST(VrrpEngine, SoleUnicastPeerSendingPriorityZeroIsReplacedAtOnce)
@@ -269,6 +285,67 @@ TEST(VrrpEngine, SyncGroupFollowsAMemberBeatenOrFaulted)
     EXPECT_EQ(r.io.take(), (std::vector<std::string>{"1 BACKUP->FAULT", "0 BACKUP->FAULT"}));
     r.engine.set_tracking(1, 0, false, r.now);
     EXPECT_EQ(r.io.take(), (std::vector<std::string>{"1 FAULT->BACKUP", "0 FAULT->BACKUP"}));
+}
+
+// L14: the address owner discards every advert for its VRID (RFC 5798 §7.1) and stays MASTER; it
+// used to step down to another 255 from a higher address and to answer lower priorities.
+TEST(VrrpEngine, AddressOwnerStaysMasterWhateverItHears)
+{
+    Rig r(instance("VI_1", "eth0", 51, 255));
+    ASSERT_EQ(complaints(r.loaded), "");
+    r.engine.start(t0);
+    EXPECT_EQ(r.io.take(), (std::vector<std::string>{"0 advert vrid=51 prio=255", "0 vips on", "0 garp 5", "0 INIT->MASTER"}));
+    r.now = t0 + 100ms;
+    r.hear("eth0", 51, 255, "10.0.0.2");  // another owner, higher address than our 10.0.0.1
+    r.hear("eth0", 51, 254);
+    r.hear("eth0", 51, 0);
+    EXPECT_TRUE(r.io.take().empty()) << "no step down, no answer";
+    EXPECT_EQ(r.member(0).fsm->state(), State::master);
+    EXPECT_EQ(r.member(0).counters.drops[size_t(Drop::address_owner)], 3u);
+    EXPECT_EQ(r.member(0).counters.accepted, 0u);
+    EXPECT_EQ(r.member(0).priority_zero_received, 0u);
+    r.run_until(t0 + 10s);
+    EXPECT_EQ(r.member(0).fsm->state(), State::master);
+    EXPECT_EQ(r.member(0).adverts_sent, 11u) << "its own interval only";
+    EXPECT_NE(r.engine.stats().find("    address_owner: 3\n"), std::string::npos) << r.engine.stats();
+}
+
+// M8: in unicast mode a peer once heard at TTL 255 is on-link; an advert with its address and another
+// TTL (a spoof from beyond a router: here a priority 0 that would hand over at once) is dropped as
+// bad_ttl. A peer never heard at 255 (routed) is accepted at any TTL, as keepalived accepts it.
+TEST(VrrpEngine, UnicastPeerHeardAtTtl255MustKeepIt)
+{
+    const std::string ucast = " unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n  10.0.0.3\n }\n";
+    Rig r(instance("VI_1", "eth0", 51, 100, ucast));
+    ASSERT_EQ(complaints(r.loaded), "");
+    r.engine.start(t0);
+    r.io.take();
+    r.io.logs.clear();
+    r.now = t0 + 1s;
+    r.hear("eth0", 51, 150, "10.0.0.2", "10.0.0.1", {ip("10.0.0.100")}, 64);  // routed so far
+    EXPECT_EQ(r.member(0).counters.accepted, 1u);
+    EXPECT_TRUE(r.io.logs.empty());
+    r.hear("eth0", 51, 150, "10.0.0.2", "10.0.0.1");
+    EXPECT_EQ(r.member(0).counters.accepted, 2u);
+    ASSERT_EQ(r.io.logs.size(), 1u);
+    EXPECT_EQ(r.io.logs[0], "(VI_1) unicast peer 10.0.0.2 is on-link (TTL 255): its adverts with another TTL are dropped from now on");
+    r.hear("eth0", 51, 150, "10.0.0.2", "10.0.0.1");
+    EXPECT_EQ(r.io.logs.size(), 1u) << "said once";
+
+    r.now = t0 + 1500ms;
+    r.hear("eth0", 51, 0, "10.0.0.2", "10.0.0.1", {ip("10.0.0.100")}, 254);
+    r.hear("eth0", 51, 0, "10.0.0.2", "10.0.0.1", {ip("10.0.0.100")}, 64);
+    EXPECT_EQ(r.member(0).counters.drops[size_t(Drop::bad_ttl)], 2u);
+    EXPECT_EQ(r.member(0).priority_zero_received, 0u);
+    EXPECT_EQ(r.engine.deadline(), t0 + 1s + r.member(0).fsm->master_down_interval()) << "the spoof moved nothing";
+    // The other peer was never heard at 255: routed, any TTL.
+    r.hear("eth0", 51, 150, "10.0.0.3", "10.0.0.1", {ip("10.0.0.100")}, 61);
+    EXPECT_EQ(r.member(0).counters.accepted, 4u);
+
+    // A reload that keeps the instance keeps what was learnt.
+    Rig next(instance("VI_1", "eth0", 51, 100, ucast));
+    next.engine.adopt(r.engine, [](const conf::VrrpInstance&, const conf::VrrpInstance&) { return true; }, r.now);
+    EXPECT_EQ(next.member(0).expect.peer_on_link, (std::vector<uint8_t>{1, 0}));
 }
 
 } // namespace

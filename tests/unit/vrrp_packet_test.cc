@@ -416,6 +416,7 @@ const std::vector<Fixture>& fixtures()
         {"v2 auth type 3", &ka_v2, [](Bytes& p) { p[24] = 3; }, false, nullptr, Drop::bad_auth_type},
         {"TTL 254 (multicast)", &ka_v3, [](Bytes& p) { p[8] = 254; }, false, nullptr, Drop::bad_ttl},
         {"TTL 1 (multicast v2)", &ka_v2, [](Bytes& p) { p[8] = 1; }, false, nullptr, Drop::bad_ttl},
+        {"TTL 254 from an on-link unicast peer", &ka_u3, [](Bytes& p) { p[8] = 254; }, false, [](vrrp::Expect& e) { e.peer_on_link = {1}; }, Drop::bad_ttl},
         {"v3 advert, v2 instance", &ka_v3, nullptr, false, [](vrrp::Expect& e) { e.version = 2; }, Drop::version_mismatch},
         {"v2 advert, v3 instance", &ka_v2, nullptr, false, [](vrrp::Expect& e) { e.version = 3; }, Drop::version_mismatch},
         {"unknown VRID", &ka_v3, [](Bytes& p) { p[21] = 52; }, false, nullptr, Drop::vrid_mismatch},
@@ -435,6 +436,7 @@ const std::vector<Fixture>& fixtures()
         {"instance without VIPs", &ka_v3, nullptr, false, [](vrrp::Expect& e) { e.addrs.clear(); }, Drop::addr_count_mismatch},
         {"a VIP missing", &ka_v2, nullptr, false, [](vrrp::Expect& e) { e.addrs = {ip("10.9.9.99")}; }, Drop::addr_missing},
         {"a VIP listed twice, another missing", &ka_u3, [](Bytes& p) { p[35] = 0x64; }, false, nullptr, Drop::addr_missing},
+        {"valid, but the instance is the address owner", &ka_v3, nullptr, false, [](vrrp::Expect& e) { e.owner = true; }, Drop::address_owner},
     };
     return f;
 }
@@ -492,7 +494,8 @@ TEST(VrrpDrop, EveryReasonHasAFixtureAndAName)
 
 TEST(VrrpCheck, UnicastModeAcceptsAnyTtl)
 {
-    // keepalived: "MUST verify that the IPv4 TTL/IPv6 HL is 255 (but not if unicast)".
+    // keepalived: "MUST verify that the IPv4 TTL/IPv6 HL is 255 (but not if unicast)"; here too, for a
+    // peer not (yet) known to be on-link.
     Bytes p = ka_u3;
     p[8] = 62;
     reseal(p);
@@ -500,6 +503,49 @@ TEST(VrrpCheck, UnicastModeAcceptsAnyTtl)
     ASSERT_EQ(vrrp::decode_ipv4(p, r), vrrp::Drop::none);
     EXPECT_EQ(r.ttl, 62);
     EXPECT_EQ(vrrp::check(r, expect_u3()), vrrp::Drop::none);
+}
+
+// M8: a unicast peer known to be on-link (heard at TTL 255, Expect::peer_on_link) must keep sending
+// 255; one not known so is accepted at any TTL, as keepalived accepts a routed peer.
+TEST(VrrpCheck, OnLinkUnicastPeerMustSendTtl255)
+{
+    auto at_ttl = [](uint8_t ttl) {
+        Bytes p = ka_u3;
+        p[8] = ttl;
+        reseal(p);
+        vrrp::Received r;
+        EXPECT_EQ(vrrp::decode_ipv4(p, r), vrrp::Drop::none);
+        return r;
+    };
+    auto e = expect_u3();
+    e.unicast_peers = {ip("10.9.9.7"), ip("10.9.9.1")};
+    e.peer_on_link = {0, 0};
+    EXPECT_EQ(vrrp::check(at_ttl(62), e), vrrp::Drop::none) << "a routed peer";
+    e.peer_on_link = {0, 1};
+    EXPECT_EQ(vrrp::check(at_ttl(255), e), vrrp::Drop::none);
+    EXPECT_EQ(vrrp::check(at_ttl(254), e), vrrp::Drop::bad_ttl) << "one hop away: not the on-link peer";
+    EXPECT_EQ(vrrp::check(at_ttl(1), e), vrrp::Drop::bad_ttl);
+    e.peer_on_link = {1, 0};  // another peer on-link: this one still routed
+    EXPECT_EQ(vrrp::check(at_ttl(62), e), vrrp::Drop::none);
+    e.peer_on_link = {0, 1};
+    e.unicast_peers = {ip("10.9.9.7")};  // a stranger stays src_not_peer whatever its TTL
+    EXPECT_EQ(vrrp::check(at_ttl(62), e), vrrp::Drop::src_not_peer);
+    EXPECT_EQ(vrrp::peer_index(expect_u3(), ip("10.9.9.1")), 0);
+    EXPECT_EQ(vrrp::peer_index(expect_u3(), ip("10.9.9.2")), -1);
+}
+
+// L14: RFC 5798 §7.1 / RFC 3768 §7.1 "... and the local router is not the IPvX address owner".
+TEST(VrrpCheck, AddressOwnerDiscardsEveryValidAdvert)
+{
+    vrrp::Received r;
+    ASSERT_EQ(vrrp::decode_ipv4(ka_u3_prio0, r), vrrp::Drop::none);
+    auto e = expect_u3();
+    EXPECT_EQ(vrrp::check(r, e), vrrp::Drop::none);
+    e.owner = true;
+    EXPECT_EQ(vrrp::check(r, e), vrrp::Drop::address_owner);
+    // What is wrong anyway is counted as that, not as the owner's discard.
+    e.unicast_peers = {ip("10.9.9.3")};
+    EXPECT_EQ(vrrp::check(r, e), vrrp::Drop::src_not_peer);
 }
 
 TEST(VrrpCheck, AddressOrderDoesNotMatter)
