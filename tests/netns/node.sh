@@ -609,7 +609,10 @@ check "lb2: ens33 and eth1 have their addresses back, no TAP is left" bash -c "i
 
 echo "# 8. one NAT node, its backend segment on a plain static address with no VRRP instance"
 # The backends' gateway $NAT.1 is lb1's own static address on eth1; the config names ens33 only.
+# Until now $NAT.1 was a VIP, last held by lb2: nothing announces a static address, so the hosts'
+# entries for it (lb2's MAC) are forgotten, as after re-cabling a segment.
 ip -n "$(ns lb1)" addr add "$NAT.1/24" dev eth1
+for h in web1 web2 client; do ip -n "$(ns $h)" neigh flush all; done
 nat_conf "$LIB_TMP/nat1.conf" 150
 awk '/^vrrp_sync_group/ {skip = 1} /^vrrp_instance INT/ {skip = 1} skip && /^}/ {skip = 0; next} !skip' "$LIB_TMP/nat1.conf" >"$LIB_TMP/single.conf"
 check "the single node's config has no instance on eth1" bash -c "! grep -q 'interface eth1' '$LIB_TMP/single.conf' && grep -q 'virtual_server' '$LIB_TMP/single.conf'"
