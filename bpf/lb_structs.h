@@ -59,8 +59,16 @@ struct vipd_port {
     __u16 mtu;       /* IP MTU (TUN refuses beyond it) */
     __u32 ip;        /* 0: none */
     __u32 ifindex;
+    __u8 flags;      /* VIPD_PORT_* */
+    __u8 pad[3];
 };
-VIPD_ASSERT_SIZE(struct vipd_port, 16);
+VIPD_ASSERT_SIZE(struct vipd_port, 20);
+/* A frame sent back out the interface it came in on leaves by bpf_redirect, not XDP_TX. Set on veth:
+ * its XDP_TX queues the frame on the peer and schedules the peer's NAPI only when the peer has an
+ * XDP program of its own; with the peer's GRO alone the frame waits for the next frame that the
+ * interface's own stack sends (a second, with nothing but VRRP adverts), while a redirect flushes
+ * (ndo_xdp_xmit with XDP_XMIT_FLUSH). Native NICs keep XDP_TX, the cheaper path. */
+#define VIPD_PORT_TX_REDIRECT 1
 static inline __u32 vipd_port_slot(__u32 ifindex)
 {
     return ifindex & (VIPD_PORT_SLOTS - 1);

@@ -127,6 +127,7 @@ struct Held {
     int ifindex = 0;
     Mac mac{};
     unsigned mtu = 1500;
+    bool veth = false;                                // frames sent back leave by redirect (VIPD_PORT_TX_REDIRECT)
     std::vector<std::pair<conf::Ip, uint8_t>> addrs;  // its IPv4 addresses (they stay on it)
     std::vector<kernel::Route4> routes;               // its routes besides the connected ones
     std::string tap;                                  // where the VIPs of this interface go
@@ -181,6 +182,7 @@ private:
     bool take(const conf::Config& cfg, std::string& error);
     bool check_hook(const Held& h, std::string& error);
     bool attach(Held& h, std::string& error);
+    bool order_for_crash(std::string& error);
     void rebuild();
     bool read_kernel_neighbours();
     uint64_t now_ms() const
@@ -235,10 +237,12 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
     }
     _program = std::move(loaded.program);
     std::vector<uint32_t> ifindex;
+    std::vector<uint8_t> port_flags;
     for (const Held& h : _held) {
         ifindex.push_back(static_cast<uint32_t>(h.ifindex));
+        port_flags.push_back(h.veth ? VIPD_PORT_TX_REDIRECT : 0);
     }
-    _sync = std::make_unique<MapSync>(_program->maps(), std::move(ifindex));
+    _sync = std::make_unique<MapSync>(_program->maps(), std::move(ifindex), std::move(port_flags));
     if (_opts.mode == "generic") {
         vlog::warn("XDP in generic mode (--xdp-mode generic): the kernel runs the program after it has built an skb, "
                    "far slower than a driver's native XDP");
@@ -269,6 +273,31 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
         vlog::info("{}: XDP program attached ({} mode, by a bpf_link of this process), VIPs on {}, MAC {:02x}", h.ifname,
                    _opts.mode, h.tap, fmt::join(h.mac, ":"));
     }
+    return order_for_crash(error);
+}
+
+// A dying process closes its descriptors in ascending order, and the kernel releases them in the
+// reverse order (each last fput is a task work, and task works run last queued first). The TAPs must
+// go before the bpf_links: a TAP takes milliseconds to unregister, and were the program detached
+// first, the kernel would hold the VIPs meanwhile with nothing serving them and reset every
+// connection through the node (hundreds under load; the netns test of a failover under wrk counts
+// them). So each TAP's descriptor moves above every link's.
+bool XdpNode::order_for_crash(std::string& error)
+{
+    int top = 0;
+    for (const Held& h : _held) {
+        top = std::max(top, h.link.get());
+    }
+    for (Held& h : _held) {
+        if (h.tap_fd.get() < top) {
+            const int fd = ::fcntl(h.tap_fd.get(), F_DUPFD_CLOEXEC, top + 1);
+            if (fd < 0) {
+                error = fmt::format("{}: cannot move the TAP's descriptor above the bpf_link's: {}", h.tap, std::strerror(errno));
+                return false;
+            }
+            h.tap_fd = Fd(fd);  // the old descriptor is closed; the TAP lives on in the new one
+        }
+    }
     return true;
 }
 
@@ -291,6 +320,7 @@ bool XdpNode::take(const conf::Config& cfg, std::string& error)
         h.ifindex = link->index;
         h.mac = link->mac;
         h.mtu = link->mtu;
+        h.veth = link->kind == "veth";
         for (const auto& [ip, prefix] : _nl->addresses(link->index)) {
             if (ip.is_v4()) {
                 h.addrs.emplace_back(ip, prefix);
@@ -307,7 +337,10 @@ bool XdpNode::take(const conf::Config& cfg, std::string& error)
             error = fmt::format("{} already exists: another vipd holds {}", h.tap, t.name);
             return false;
         }
-        vlog::info("{}: taken for {}", t.name, t.why);
+        vlog::info("{}: taken for {}{}", t.name, t.why,
+                   h.veth ? " (a veth: frames sent back out of it leave by redirect, since its XDP_TX waits for "
+                            "the peer's next NAPI poll unless the peer runs an XDP program)"
+                          : "");
         _held.push_back(std::move(h));
     }
     return true;

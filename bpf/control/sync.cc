@@ -38,7 +38,11 @@ struct Log {
 
 }  // namespace
 
-MapSync::MapSync(MapWriter& writer, std::vector<uint32_t> ifindex) : _w(writer), _ifindex(std::move(ifindex)) {}
+MapSync::MapSync(MapWriter& writer, std::vector<uint32_t> ifindex, std::vector<uint8_t> port_flags)
+    : _w(writer), _ifindex(std::move(ifindex)), _port_flags(std::move(port_flags))
+{
+    _port_flags.resize(_ifindex.size());
+}
 
 std::string MapSync::write_service(uint32_t id, const ServiceKey& key, Written next, SyncResult& r)
 {
@@ -91,6 +95,7 @@ SyncResult MapSync::apply(const fwd::Table& t)
         rec.mtu = port.mtu;
         rec.ip = port.ip;
         rec.ifindex = ifindex_of(p);
+        rec.flags = _port_flags[p];
         for (const auto& [other, _] : ports) {
             if (vipd_port_slot(other) == vipd_port_slot(rec.ifindex)) {
                 r.error = "interfaces " + std::to_string(other) + " and " + std::to_string(rec.ifindex) +

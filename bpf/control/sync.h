@@ -41,8 +41,9 @@ struct SyncResult {
 
 class MapSync {
 public:
-    /// `ifindex[p]` is the interface of the table's port p (the kernel's ifindex).
-    MapSync(MapWriter& writer, std::vector<uint32_t> ifindex);
+    /// `ifindex[p]` is the interface of the table's port p (the kernel's ifindex), `port_flags[p]`
+    /// its VIPD_PORT_* (none where left out).
+    MapSync(MapWriter& writer, std::vector<uint32_t> ifindex, std::vector<uint8_t> port_flags = {});
 
     /// Writes what changed since the last apply (everything the first time), then marks the program
     /// ready (it passes every frame before).
@@ -69,6 +70,7 @@ private:
 
     MapWriter& _w;
     std::vector<uint32_t> _ifindex;
+    std::vector<uint8_t> _port_flags;  // by port, as _ifindex
     bool _ready = false;
     std::map<ServiceKey, Written> _services;
     std::vector<Position> _positions = std::vector<Position>(VIPD_MAX_SERVICES);

@@ -124,5 +124,5 @@ int vipd_xdp(struct xdp_md *ctx)
     if (vipd_test_clock) {
         vipd_test_last = r;
     }
-    return vipd_finish(ctx, r);
+    return vipd_finish(ctx, p.port, r);
 }

@@ -81,7 +81,6 @@ void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& f)
     }
 }
 
-// Fills a Link from an RTM_NEWLINK/RTM_DELLINK message.
 // A request in `buf`: the netlink header (NLM_F_REQUEST | `flags`) and the family header T after it,
 // zeroed. `nlh` receives the message, for attributes and the transaction.
 template <class T>
@@ -93,6 +92,7 @@ T* put_request(void* buf, uint16_t type, uint16_t flags, nlmsghdr** nlh)
     return static_cast<T*>(mnl_nlmsg_put_extra_header(*nlh, sizeof(T)));
 }
 
+// Fills a Link from an RTM_NEWLINK/RTM_DELLINK message.
 Link parse_link(const nlmsghdr* nlh)
 {
     const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
@@ -120,6 +120,17 @@ Link parse_link(const nlmsghdr* nlh)
                 l.mtu = mnl_attr_get_u32(attr);
             }
             break;
+        case IFLA_LINKINFO: {
+            const auto* p = static_cast<const char*>(mnl_attr_get_payload(attr));
+            const auto* end = p + mnl_attr_get_payload_len(attr);
+            for (auto* a = reinterpret_cast<const nlattr*>(p); mnl_attr_ok(a, static_cast<int>(end - reinterpret_cast<const char*>(a)));
+                 a = mnl_attr_next(a)) {
+                if (mnl_attr_get_type(a) == IFLA_INFO_KIND && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0) {
+                    l.kind = mnl_attr_get_str(a);
+                }
+            }
+            break;
+        }
         default:
             break;
         }

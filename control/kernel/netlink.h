@@ -31,6 +31,7 @@ struct Link {
     bool up = false;
     bool running = false;
     unsigned mtu = 0;
+    std::string kind;  // IFLA_INFO_KIND ("veth", "bridge", "tun"…); empty for a plain NIC
 };
 
 // An IPv4 route of the main table through one interface (what a dataplane moves to its TAP).

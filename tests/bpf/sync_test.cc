@@ -94,6 +94,26 @@ protected:
     xdptest::XdpRunner x;
 };
 
+// A veth port (VIPD_PORT_TX_REDIRECT): what goes back out the interface it came in on leaves by
+// bpf_redirect, which flushes to the peer at once; elsewhere XDP_TX. The verdict and frame are the same.
+TEST_F(Sync, AVethPortSendsBackByRedirect)
+{
+    xdptest::XdpRunner veth({VIPD_PORT_TX_REDIRECT, 0});
+    ASSERT_EQ(veth.error(), "");
+    ASSERT_EQ(x.apply(*table(config(2, 8080))).error, "");
+    ASSERT_EQ(veth.apply(*table(config(2, 8080))).error, "");
+    const xdptest::Run tx = x.run_raw(syn(golden::client, 40000, 81), 1'000'000);
+    const xdptest::Run redirect = veth.run_raw(syn(golden::client, 40000, 81), 1'000'000);
+    ASSERT_EQ(tx.error, "");
+    ASSERT_EQ(redirect.error, "");
+    EXPECT_EQ(tx.verdict, VIPD_VERDICT_forward);
+    EXPECT_EQ(tx.action, XDP_TX);
+    EXPECT_EQ(redirect.verdict, VIPD_VERDICT_forward);
+    EXPECT_EQ(redirect.action, XDP_REDIRECT);
+    EXPECT_EQ(redirect.ifindex, xdptest::ifindex_of(0));
+    EXPECT_EQ(redirect.out, tx.out);
+}
+
 TEST_F(Sync, ASecondApplyOfTheSameTableWritesNothing)
 {
     const auto t = table(config(2, 8080));

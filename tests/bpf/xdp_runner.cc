@@ -33,7 +33,7 @@ bool service_key(const golden::Bytes& f, std::tuple<uint32_t, uint16_t, uint8_t>
 
 }  // namespace
 
-XdpRunner::XdpRunner()
+XdpRunner::XdpRunner(std::vector<uint8_t> port_flags)
 {
     xdp::LoadResult r = xdp::Program::load({.flows = 1 << 16, .test_clock = true});
     if (!r.program) {
@@ -41,7 +41,8 @@ XdpRunner::XdpRunner()
         return;
     }
     _prog = std::move(r.program);
-    _sync = std::make_unique<xdp::MapSync>(_prog->maps(), std::vector<uint32_t>{ifindex_of(0), ifindex_of(1)});
+    _sync = std::make_unique<xdp::MapSync>(_prog->maps(), std::vector<uint32_t>{ifindex_of(0), ifindex_of(1)},
+                                            std::move(port_flags));
 }
 
 golden::Caps XdpRunner::caps() const

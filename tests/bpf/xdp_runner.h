@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace xdptest {
 
@@ -31,8 +32,9 @@ struct Run {
 
 class XdpRunner : public golden::Runner {
 public:
-    /// Loads the program (test clock on), or leaves error() set.
-    XdpRunner();
+    /// Loads the program (test clock on), or leaves error() set. `port_flags[p]`: the VIPD_PORT_* of
+    /// the table's port p (none by default).
+    explicit XdpRunner(std::vector<uint8_t> port_flags = {});
     std::string_view name() const override { return "xdp"; }
     golden::Caps caps() const override;
     std::string load(const golden::Setup& setup) override;

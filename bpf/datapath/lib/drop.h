@@ -46,16 +46,17 @@ static __always_inline void vipd_count_backend(__u32 service, __u32 backend, __u
 }
 
 /* Counts the outcome and turns it into an XDP action: sent frames go back out the interface they
- * came in on (XDP_TX) or to another (bpf_redirect); what is for the control thread (VRRP, ARP to
- * learn from) or the kernel's stack is XDP_PASS, since in XDP mode the kernel holds both. */
-static __always_inline int vipd_finish(struct xdp_md *ctx, struct vipd_result r)
+ * came in on (XDP_TX, or bpf_redirect where the port says VIPD_PORT_TX_REDIRECT) or to another
+ * (bpf_redirect); what is for the control thread (VRRP, ARP to learn from) or the kernel's stack is
+ * XDP_PASS, since in XDP mode the kernel holds both. `in` is the port the frame came in on (0: none). */
+static __always_inline int vipd_finish(struct xdp_md *ctx, const struct vipd_port *in, struct vipd_result r)
 {
     vipd_bump(&vipd_verdicts, r.verdict);
     switch (r.verdict) {
     case VIPD_VERDICT_forward:
     case VIPD_VERDICT_reply:
     case VIPD_VERDICT_solicit:
-        if (r.ifindex == ctx->ingress_ifindex) {
+        if (r.ifindex == ctx->ingress_ifindex && (in == 0 || (in->flags & VIPD_PORT_TX_REDIRECT) == 0)) {
             return XDP_TX;
         }
         return bpf_redirect(r.ifindex, 0);
