@@ -271,7 +271,7 @@ check "SIGTERM: exits 0 with ens33's address back" bash -c "[ $LAST_RC -eq 0 ] &
 fi  # DPDK only: 3a, 3b
 
 # The rest runs on a config of this test: checks every second, and a scheduler to choose.
-conf() {  # conf FILE PRIORITY ALGO [COMMENT]
+conf() {  # conf FILE PRIORITY ALGO [COMMENT]; $NOTIFY, when set, is the instance's notify_master
   cat >"$1" <<EOF
 # ${4:-}
 global_defs {
@@ -283,6 +283,7 @@ vrrp_instance VI_1 {
     virtual_router_id 52
     priority $2
     advert_int 1
+${NOTIFY:+    notify_master \"$NOTIFY\"}
     virtual_ipaddress {
         $VIP/24 dev ens33
     }
@@ -403,7 +404,15 @@ stop_pid "$L1" 10
 stop_pid "$L2" 10
 
 echo "# 6. flows survive failover with mh"
-conf "$LIB_TMP/lb1.conf" 150 mh
+# lb1's notify_master leaves a daemon behind (setsid, its own session): it must keep nothing of
+# vipd's alive (no TAP, no program, no DPDK port) when vipd dies.
+cat >"$LIB_TMP/daemonize.sh" <<EOF
+#!/bin/sh
+setsid sleep 60 </dev/null >/dev/null 2>&1 &
+echo \$! >"$LIB_TMP/daemon.pid"
+EOF
+chmod 755 "$LIB_TMP/daemonize.sh"
+NOTIFY="$LIB_TMP/daemonize.sh" conf "$LIB_TMP/lb1.conf" 150 mh
 conf "$LIB_TMP/lb2.conf" 100 mh
 start_lb lb1 "$LIB_TMP/lb1.conf"
 L1=$LB_PID
@@ -418,8 +427,11 @@ fwd0=$(stat_of "$L1" forward)
 wrk_run 10 4 "$LIB_TMP/wrk-mh.out"
 check "wrk is under way through lb1" wait_until 5 forwarded_past "$L1" $((fwd0 + 500))
 check "the client resolves the VIP to lb1's MAC before the crash" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
+check "lb1's notify_master left a daemon running" wait_until 3 bash -c "[ -s '$LIB_TMP/daemon.pid' ] && kill -0 \$(cat '$LIB_TMP/daemon.pid')"
 crash_pid "$L1"
 check "lb2 takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
+check "with the notify script's daemon alive, lb1 has no TAP and nothing attached to ens33" bash -c "kill -0 \$(cat '$LIB_TMP/daemon.pid') && ! ip -n $(ns lb1) link show $(vipdev ens33) >/dev/null 2>&1 && { [ '$DP' = dpdk ] || ! ip -n $(ns lb1) link show dev ens33 | grep -q prog/xdp; }"
+kill "$(cat "$LIB_TMP/daemon.pid")" 2>/dev/null
 wait_exit 15 "$WRK_PID"
 lib_reap "$WRK_PID"
 n=$(wrk_requests "$LIB_TMP/wrk-mh.out")
