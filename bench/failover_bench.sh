@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Measures what a client sees when a VRRP master goes away, for a pair of vipd nodes and a pair of
-# keepalived 2.2.7 nodes in the same namespace lab, side by side: the longest silence between replies
+# Measures what a client sees when a VRRP master goes away, for pairs of vipd nodes (kernel mode, and
+# with --dataplane=dpdk or xdp) and a pair of keepalived 2.2.7 nodes in the same namespace lab, side
+# by side: the longest silence between replies
 # of a ping every 10 ms to the VIP, for the master's link going down, SIGKILL and SIGTERM, at VRRP v2
 # advert_int 1 and v3 advert_int 0.1, 0.05 and 0.01, multicast or unicast with one peer. Then the CPU
 # the VRRP control thread uses with 100 instances advertising every 10 ms. Prints markdown tables
@@ -10,12 +11,14 @@
 # happens cannot look fast. The cell's median is of the runs that did not fail, and says how many did.
 # Usage: bench/failover_bench.sh   (as root)   Environment: R=3 runs per cell,
 #        CASES="v2:1 v3:0.1 v2:1:ucast ..." (VERSION:ADVERT_INT[:ucast]; ucast = unicast_src_ip and one
-#        unicast_peer on each node), KILLS="linkdown sigkill sigterm", IMPLS="vipd keepalived",
+#        unicast_peer on each node), KILLS="linkdown sigkill sigterm", IMPLS="vipd keepalived vipd-dpdk vipd-xdp"
+#        (vipd: kernel mode; vipd-dpdk, vipd-xdp: the forwarding nodes, the VIP on their TAP),
 #        CPU_SECONDS=10 (0 skips the CPU table), VIPD=build/vipd
 #
 # SIGKILL in kernel mode leaves the dead daemon's VIP on its interface (keepalived's too), and that
 # kernel keeps answering: to measure VRRP rather than the leftover, the bench deletes the VIP from the
-# killed node at the moment of the kill, as if the node had died with its daemon.
+# killed node at the moment of the kill, as if the node had died with its daemon. A forwarding node
+# needs no such help: its VIP is on a TAP that dies with it.
 set -euo pipefail
 export LC_ALL=C  # EPOCHREALTIME with a decimal point
 cd "$(dirname "$0")/.."
@@ -23,7 +26,7 @@ cd "$(dirname "$0")/.."
 R=${R:-3}
 CASES=${CASES:-"v2:1 v3:0.1 v3:0.05 v3:0.01"}
 KILLS=${KILLS:-"linkdown sigkill sigterm"}
-IMPLS=${IMPLS:-"vipd keepalived"}
+IMPLS=${IMPLS:-"vipd keepalived vipd-dpdk vipd-xdp"}
 CPU_SECONDS=${CPU_SECONDS:-10}
 lab=vfbench
 vip=192.168.140.100
@@ -85,6 +88,11 @@ start() {  # start IMPL NODE CONF: sets $started_pid
   : >"$work/$node.log"
   if [ "$impl" = vipd ]; then
     ip netns exec "$lab-$node" "$VIPD" -n -l -f "$cf" -p "$work/$node.pid" --stats-file "$work/$node.stats" >>"$work/$node.log" 2>&1 &
+  elif [[ $impl == vipd-* ]]; then
+    # A forwarding node: VRRP through its dataplane (DPDK) or kernel sockets beside its program (XDP),
+    # the VIP held on its TAP.
+    ip netns exec "$lab-$node" "$VIPD" --dataplane="${impl#vipd-}" -n -l -f "$cf" -p "$work/$node.pid" \
+      --state-dir "$work/state-$node" >>"$work/$node.log" 2>&1 &
   else
     ip netns exec "$lab-$node" keepalived -n -l -D --vrrp -f "$cf" -p "$work/$node.kpid" -r "$work/$node.pid" >>"$work/$node.log" 2>&1 &
   fi
@@ -140,7 +148,7 @@ one_run() {  # one_run IMPL VERSION INTERVAL KILL MODE: prints the outage in ms
       # right after, before it can respawn a child.
       kill -KILL "$(vrrp_pid lb1)" 2>/dev/null || true
       kill -KILL "$p1" 2>/dev/null || true
-      ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true ;;
+      [[ $impl == vipd-* ]] || ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true ;;
     sigterm) kill -TERM "$p1" ;;
   esac
   wait_for "$work/lb2.log" 'Entering MASTER STATE' 20 || failed=1
@@ -153,6 +161,13 @@ one_run() {  # one_run IMPL VERSION INTERVAL KILL MODE: prints the outage in ms
   ip -n "$lab-lb1" addr del "$vip/32" dev ens33 2>/dev/null || true
   ip -n "$lab-lb2" addr del "$vip/32" dev ens33 2>/dev/null || true
   timeout 5 bash -c "until ip -n $lab-lb1 link show ens33 | grep -q 'state UP'; do sleep 0.05; done" || true
+  # A forwarding node gives ens33 its address back when it stops (after a SIGKILL, its guardian or the
+  # kernel does): the next run starts from the lab as it was.
+  local n
+  for n in lb1 lb2; do
+    timeout 10 bash -c "until ip -n $lab-$n -br addr show dev ens33 | grep -q '192.168.140.1[01]/24'; do sleep 0.05; done" ||
+      echo "failover_bench: $n's ens33 did not get its address back" >&2
+  done
 }
 
 median() {  # median VALUES...: of the runs that did not fail, and how many failed
@@ -190,6 +205,8 @@ echo
 echo "| impl | CPU s | % of one core |"
 echo "|---|---:|---:|"
 for impl in $IMPLS; do
+  # A DPDK node's lcore spins whatever VRRP does; an XDP node's VRRP is kernel mode's: not measured.
+  [[ $impl == vipd-* ]] && continue
   conf lb1 3 0.01 150 100
   start "$impl" lb1 "$work/lb1.conf"; p=$started_pid
   timeout 30 bash -c "until [ \$(grep -c 'Entering MASTER STATE' $work/lb1.log) -ge 100 ]; do sleep 0.1; done" || true
