@@ -277,6 +277,13 @@ std::string MapWriter::config(bool ready)
     return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
 }
 
+std::string MapWriter::vrid(uint8_t vrid, bool ours)
+{
+    const uint32_t key = vrid;
+    const uint32_t value = ours ? 1 : 0;
+    return update(bpf_map__fd(_skel->maps.vipd_vrids), &key, &value, "vipd_vrids");
+}
+
 std::string MapWriter::clock(uint64_t now_ns)
 {
     _config.test_now_ns = now_ns;

@@ -64,6 +64,9 @@ public:
     std::string remove_neighbour(uint32_t ip);
     std::string remove_nat_reply(const vipd_nat_key& key);
     std::string remove_port(uint32_t ifindex);
+    /// Whether the node has a VRRP instance with virtual_router_id `vrid` (its adverts go on to the
+    /// kernel's VRRP socket; those of other VRIDs are dropped).
+    std::string vrid(uint8_t vrid, bool ours);
 
 private:
     vipd_lb* _skel;

@@ -112,6 +112,16 @@ SyncResult MapSync::apply(const fwd::Table& t)
                            vipd_route{.gateway = rt.gateway, .ifindex = ifindex_of(rt.port)});
     }
     std::map<uint32_t, std::array<uint8_t, 6>> neighbours(t.neighbours().begin(), t.neighbours().end());
+    // The VRIDs whose adverts go on to the kernel: each one that changed (all the first time).
+    const std::array<uint64_t, 4>& vrids = t.snapshot().vrids();
+    for (unsigned v = 0; v < 256; ++v) {
+        const bool ours = ((vrids[v >> 6] >> (v & 63)) & 1) != 0;
+        const bool was = ((_vrids[v >> 6] >> (v & 63)) & 1) != 0;
+        if ((ours != was || !_ready) && !log(_w.vrid(static_cast<uint8_t>(v), ours))) {
+            return r;
+        }
+    }
+    _vrids = vrids;
     for (const auto& [ifindex, rec] : ports) {
         if (auto it = _ports.find(ifindex); (it == _ports.end() || !same(it->second, rec)) && !log(_w.port(ifindex, rec))) {
             return r;

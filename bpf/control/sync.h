@@ -79,6 +79,7 @@ private:
     std::map<uint32_t, std::array<uint8_t, 6>> _neighbours;
     std::map<ServiceKey, vipd_nat_reply> _nat;                            // (backend ip, port, proto)
     std::map<uint32_t, vipd_port> _ports;                                 // ifindex
+    std::array<uint64_t, 4> _vrids{};                                     // as fwd::Snapshot::vrids()
 };
 
 }  // namespace xdp

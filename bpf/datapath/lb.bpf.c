@@ -25,9 +25,23 @@ static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct v
         return vipd_drop(r);
     }
     struct iphdr *ip = v.ip;
-    /* VRRP adverts: the kernel's VRRP socket (control) validates them and runs the state machine. */
+    /* VRRP adverts for the node's VRIDs: the kernel's VRRP socket (control) validates the rest and
+     * runs the state machine. What cannot be for it stops here, before the socket sees it, as in
+     * pkt::ipv4(): a header cut short, a multicast advert with a TTL other than 255, another VRID. */
     if (ip->protocol == VIPD_IPPROTO_VRRP) {
-        return vipd_verdict(VIPD_VERDICT_to_control, 0);
+        const __u8 *vrrp = (const __u8 *)ip + (v.hlen & 63);
+        if (v.total < v.hlen + 8 || (const void *)(vrrp + 2) > p->data_end) {
+            return vipd_drop(VIPD_DROP_vrrp_truncated);
+        }
+        if ((bpf_ntohl(ip->daddr) >> 28) == 0xe && ip->ttl != 255) {
+            return vipd_drop(VIPD_DROP_vrrp_bad_ttl);
+        }
+        __u32 vrid = vrrp[1];
+        const __u32 *ours = bpf_map_lookup_elem(&vipd_vrids, &vrid);
+        if (ours == 0 || *ours == 0) {
+            return vipd_drop(VIPD_DROP_vrrp_foreign_vrid);
+        }
+        return vipd_verdict(VIPD_VERDICT_to_vrrp, 0);
     }
     const int l4_proto = ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP;
     const int whole = l4_proto && !vipd_is_fragment(ip);

@@ -68,6 +68,9 @@ vipd::Result<std::shared_ptr<const Snapshot>> SnapshotBuilder::build(const conf:
         s->_vips.push_back({.addr = a, .owned = owned});
     };
     for (const auto& inst : config.instances) {
+        if (inst.vrid >= 1 && inst.vrid <= 255) {
+            s->_vrids[static_cast<unsigned>(inst.vrid) >> 6] |= uint64_t{1} << (inst.vrid & 63);
+        }
         for (const auto& v : inst.vips) {
             if (v.addr.is_v4()) {
                 add_vip(ipv4_of(v.addr));

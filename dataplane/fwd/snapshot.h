@@ -80,6 +80,11 @@ public:
     /// Hot path: the NAT services a reply from (ip, port, proto) may belong to, or nullptr.
     const NatReply* find_nat_reply(uint32_t ip, uint16_t port, uint8_t proto) const noexcept;
     bool has_nat() const noexcept { return !_nat.empty(); }
+    /// Hot path: a VRRP instance of the config has this virtual_router_id (any interface, any
+    /// family): its adverts are control's; those of other VRIDs are another cluster's or junk.
+    bool vrid_ours(uint8_t vrid) const noexcept { return ((_vrids[vrid >> 6] >> (vrid & 63)) & 1) != 0; }
+    /// The VRIDs of the config, as a 256-bit set (bit v of word v / 64).
+    const std::array<uint64_t, 4>& vrids() const noexcept { return _vrids; }
 
     std::span<const Service> services() const noexcept { return _services; }
     std::span<const Vip> vips() const noexcept { return _vips; }
@@ -96,6 +101,7 @@ private:
     std::vector<Vip> _vips;
     std::vector<NatReply> _nat;
     std::vector<std::string> _skipped;
+    std::array<uint64_t, 4> _vrids{};
     OpenIndex _service_index;
     OpenIndex _vip_index;
     OpenIndex _nat_index;

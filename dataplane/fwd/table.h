@@ -119,6 +119,7 @@ public:
     /// Hot path: the MAC of an on-link neighbour, or nullptr.
     const Mac* neighbour(uint32_t ip) const noexcept;
     bool has_nat() const noexcept { return _snapshot->has_nat(); }
+    bool vrid_ours(uint8_t vrid) const noexcept { return _snapshot->vrid_ours(vrid); }
     /// Slow path: `addr` is one of the node's own addresses (the ports' and Links::local): what is
     /// sent to it belongs to the kernel (health checks' answers, ssh), never to a NAT translation.
     bool is_local(uint32_t addr) const noexcept

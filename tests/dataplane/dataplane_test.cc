@@ -117,8 +117,8 @@ bool take(rte_ring* ring, golden::Bytes& out)
 class DpdkRunner : public golden::Runner {
 public:
     explicit DpdkRunner(RingPort& port)
-        : _port(port), _ctl(rte_ring_create("golden_ctl", 64, 0, RING_F_SC_DEQ)),
-          _exc(rte_ring_create("golden_exc", 64, 0, RING_F_SC_DEQ))
+        : _port(port), _vrrp(rte_ring_create("golden_vrrp", 64, 0, RING_F_SC_DEQ)),
+          _ctl(rte_ring_create("golden_ctl", 64, 0, RING_F_SC_DEQ)), _exc(rte_ring_create("golden_exc", 64, 0, RING_F_SC_DEQ))
     {
     }
     ~DpdkRunner() override
@@ -127,6 +127,7 @@ public:
             _worker->offline();
         }
         _worker.reset();
+        rte_ring_free(_vrrp);
         rte_ring_free(_ctl);
         rte_ring_free(_exc);
     }
@@ -137,7 +138,7 @@ public:
     golden::Caps caps() const override { return golden::cap::all; }
     std::string load(const golden::Setup& setup) override
     {
-        if (_ctl == nullptr || _exc == nullptr) {
+        if (_vrrp == nullptr || _ctl == nullptr || _exc == nullptr) {
             return "no hand-over rings";
         }
         fwd::BuildResult b = golden::build_table(setup.config, setup.node, {.port = _port.id});
@@ -157,7 +158,7 @@ public:
         }
         _worker.reset();
         _worker = std::make_unique<lcore::Worker>(
-            lcore::Config{.ports = {_port.id}, .queue = 0, .to_control = _ctl, .to_exception = _exc,
+            lcore::Config{.ports = {_port.id}, .queue = 0, .to_vrrp = _vrrp, .to_control = _ctl, .to_exception = _exc,
                           .publisher = &_publisher, .reader_id = 0},
             limits, flow::Timeouts::ipvs_defaults(1000));
         _worker->online();
@@ -173,9 +174,11 @@ public:
         }
         const uint32_t handled = _worker->poll_once(now_ms);
         golden::Bytes sent;
+        golden::Bytes to_vrrp;
         golden::Bytes to_ctl;
         golden::Bytes to_exc;
         const bool on_tx = take(_port.tx, sent);
+        const bool on_vrrp = take(_vrrp, to_vrrp);
         const bool on_ctl = take(_ctl, to_ctl);
         const bool on_exc = take(_exc, to_exc);
 
@@ -203,18 +206,20 @@ public:
         }
         const bool sends = o.verdict == golden::Verdict::forward || o.verdict == golden::Verdict::reply ||
                            o.verdict == golden::Verdict::solicit;
-        if (on_tx != sends || on_ctl != (v == pkt::Verdict::to_control) || on_exc != (v == pkt::Verdict::to_exception)) {
+        if (on_tx != sends || on_vrrp != (v == pkt::Verdict::to_vrrp) || on_ctl != (v == pkt::Verdict::to_control) ||
+            on_exc != (v == pkt::Verdict::to_exception)) {
             error += std::string("counted ") + std::string(pkt::to_string(v)) + " but the frame went to" +
-                     (on_tx ? " TX" : "") + (on_ctl ? " control" : "") + (on_exc ? " the exception path" : "") +
-                     (on_tx || on_ctl || on_exc ? "" : " nowhere") + "; ";
+                     (on_tx ? " TX" : "") + (on_vrrp ? " VRRP" : "") + (on_ctl ? " control" : "") +
+                     (on_exc ? " the exception path" : "") + (on_tx || on_vrrp || on_ctl || on_exc ? "" : " nowhere") + "; ";
         }
-        o.frame = on_tx ? sent : on_ctl ? to_ctl : on_exc ? to_exc : golden::Bytes{};
+        o.frame = on_tx ? sent : on_vrrp ? to_vrrp : on_ctl ? to_ctl : on_exc ? to_exc : golden::Bytes{};
         o.error += error;
         return o;
     }
 
 private:
     RingPort& _port;
+    rte_ring* _vrrp;
     rte_ring* _ctl;
     rte_ring* _exc;
     fwd::Publisher _publisher{1};
@@ -543,6 +548,58 @@ TEST(LcoreDrops, HandOverRingsFull)
     EXPECT_EQ(rte_ring_count(exc), 3u);
     EXPECT_EQ(rte_mempool_avail_count(g_pool), free_before) << "both frames freed";
     worker.offline();
+    free_full(ctl);
+    free_full(exc);
+    rte_eth_dev_stop(port.id);
+}
+
+// VRRP adverts for the node's VRIDs have a ring of their own: a control ring that ARP (or anything)
+// has filled costs no advert, and a full VRRP ring is counted under its own reason.
+const golden::Step& fixture_step(const std::vector<golden::Fixture>& all, const std::string& name)
+{
+    for (const golden::Fixture& f : all) {
+        if (f.name == name) {
+            return f.steps.front();
+        }
+    }
+    ADD_FAILURE() << "no fixture " << name;
+    return all.front().steps.front();
+}
+
+TEST(LcoreDrops, VrrpHasItsOwnRing)
+{
+    RingPort port = make_port("vrrpring0");
+    rte_ring* vrrp = rte_ring_create("vrrpring_vrrp", 4, 0, 0);
+    rte_ring* ctl = full_ring("vrrpring_ctl");
+    rte_ring* exc = rte_ring_create("vrrpring_exc", 4, 0, 0);
+    ASSERT_NE(vrrp, nullptr);
+    ASSERT_NE(exc, nullptr);
+    fwd::Publisher publisher(1);
+    publisher.publish(golden_table(port.id));
+    ASSERT_NE(publisher.current(), nullptr);
+    lcore::Worker worker({.ports = {port.id}, .to_vrrp = vrrp, .to_control = ctl, .to_exception = exc,
+                          .publisher = &publisher, .reader_id = 0},
+                         limits, flow::Timeouts::ipvs_defaults(1000));
+    worker.online();
+    const std::vector<golden::Fixture> all = golden::fixtures();
+    const golden::Bytes advert = fixture_step(all, "pass_vrrp_advert").input;
+    const golden::Bytes arp = fixture_step(all, "arp_reply_from_backend").input;
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(arp)), 0);
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(advert)), 0);
+    EXPECT_EQ(worker.poll_once(1), 2u);
+    const pkt::Counters& c = worker.counters();
+    EXPECT_EQ(c.drop_count(pkt::DropReason::control_ring_full), 1u) << "the ARP reply met the full control ring";
+    EXPECT_EQ(c.verdict_count_of(pkt::Verdict::to_vrrp), 1u);
+    EXPECT_EQ(rte_ring_count(vrrp), 1u) << "the advert went on, past the full control ring";
+    // Its own ring full (capacity 3): the fourth advert is shed, and said so.
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(advert)), 0);
+    }
+    EXPECT_EQ(worker.poll_once(2), 3u);
+    EXPECT_EQ(rte_ring_count(vrrp), 3u);
+    EXPECT_EQ(c.drop_count(pkt::DropReason::vrrp_ring_full), 1u);
+    worker.offline();
+    free_full(vrrp);
     free_full(ctl);
     free_full(exc);
     rte_eth_dev_stop(port.id);

@@ -1,11 +1,12 @@
 // What is dropped before any service sees it: malformed IPv4 (RFC 791 §3.1, RFC 1122 §3.2.1.2),
 // fragments, martian sources (RFC 1812 §5.3.7: they make no flow, and get no ICMP), source routes
-// and options whose lengths do not add up.
+// and options whose lengths do not add up; VRRP that cannot be for this node (RFC 5798 §7.1).
 #include "tests/golden/fixtures.h"
 #include "tests/golden/frames.h"
 
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace golden {
 
@@ -58,6 +59,24 @@ std::vector<Fixture> drops_fixtures()
     for (const BadHeader& h : headers) {
         f.push_back(one(h.name, drop(h.what, syn_in(h.header, h.sport), h.reason)));
     }
+
+    // VRRP that cannot be for this node's control (RFC 5798 §7.1), dropped before it reaches the
+    // control ring (or, on XDP, the kernel's VRRP socket): a flood of it costs no advert of ours.
+    const auto vrrp = [&](uint32_t dst, uint8_t ttl, Bytes payload) {
+        return eth(dst == node_ip ? port_mac : vrrp_mcast, peer_mac, 0x0800,
+                   ipv4({.src = peer_ip, .dst = dst, .proto = 112, .ttl = ttl}, std::move(payload)));
+    };
+    f.push_back(one("drops_vrrp_truncated", drop("VRRP of 4 bytes (the fixed header is 8)",
+                                                 vrrp(ip(224, 0, 0, 18), 255, Bytes{0x21, 51, 100, 1}),
+                                                 Reason::vrrp_truncated)));
+    f.push_back(one("drops_vrrp_bad_ttl",
+                    drop("VRRP advert for VRID 51 to 224.0.0.18 with TTL 254: it crossed a router",
+                         vrrp(ip(224, 0, 0, 18), 254, Bytes{0x21, 51, 100, 1, 0, 1, 0, 0, 10, 0, 0, 100}),
+                         Reason::vrrp_bad_ttl)));
+    f.push_back(one("drops_vrrp_foreign_vrid",
+                    drop("VRRP advert for VRID 60, which no instance of the node has: another cluster's",
+                         vrrp(ip(224, 0, 0, 18), 255, Bytes{0x21, 60, 100, 1, 0, 1, 0, 0, 10, 0, 0, 60}),
+                         Reason::vrrp_foreign_vrid)));
 
     // Malformed IPv4.
     {

@@ -32,6 +32,14 @@ std::vector<Fixture> pass_fixtures()
                              ipv4({.src = peer_ip, .dst = ip(224, 0, 0, 18), .proto = 112, .ttl = 255},
                                   Bytes{0x21, 51, 100, 1, 0, 1, 0, 0, 10, 0, 0, 100})),
                          Handover::control)));
+    // A unicast peer may be routed (TTL below 255): control judges it (it knows its peers), as it
+    // judges version 3.
+    f.push_back(one("pass_vrrp_v3_unicast_routed",
+                    pass("VRRPv3 advert for VRID 52 unicast to the node, TTL 62: to control",
+                         eth(port_mac, peer_mac, 0x0800,
+                             ipv4({.src = peer_ip, .dst = node_ip, .proto = 112, .ttl = 62},
+                                  Bytes{0x31, 52, 90, 1, 0, 100, 0, 0, 10, 0, 0, 101})),
+                         Handover::control)));
     return f;
 }
 

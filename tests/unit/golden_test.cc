@@ -308,6 +308,7 @@ const std::map<golden::Reason, std::string_view>& not_from_process()
         {R::exception_ring_full, "the lcore loop's hand-over: LcoreDrops.HandOverRingsFull (tests/dataplane)"},
         {R::tx_full, "the lcore loop's TX burst: LcoreDrops.TxQueueFull (tests/dataplane)"},
         {R::redirect_ring_full, "the lcore loop's redirect: LcoreDrops.RedirectRingFull (tests/dataplane)"},
+        {R::vrrp_ring_full, "the lcore loop's VRRP hand-over: LcoreDrops.VrrpHasItsOwnRing (tests/dataplane)"},
     };
     return m;
 }

@@ -112,6 +112,13 @@ TEST(Snapshot, ServicesBackendsAndKeysFromTheConfig)
     ASSERT_NE(s.find_vip(ip("10.0.0.101")), nullptr);
     EXPECT_EQ(s.find_vip(ip("10.0.0.103")), nullptr);
 
+    // The VRIDs whose adverts the dataplanes hand to control: the config's, and no other.
+    EXPECT_TRUE(s.vrid_ours(51));
+    EXPECT_FALSE(s.vrid_ours(50));
+    EXPECT_FALSE(s.vrid_ours(52));
+    EXPECT_FALSE(s.vrid_ours(0));
+    EXPECT_FALSE(s.vrid_ours(255));
+
     // What no dataplane serves yet is said, with the line.
     ASSERT_EQ(s.skipped().size(), 2u);
     EXPECT_NE(s.skipped()[0].find("only IPv4 virtual servers by address"), std::string::npos) << s.skipped()[0];

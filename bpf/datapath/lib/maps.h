@@ -25,6 +25,15 @@ static __always_inline const struct vipd_port *vipd_port_of(__u32 ifindex)
     return p != 0 && p->ifindex == ifindex && ifindex != 0 ? p : 0;
 }
 
+/* The VRIDs of the node's VRRP instances (fwd::Snapshot::vrid_ours): 1 at a virtual_router_id that
+ * an instance has. One word each, so that adding or removing one is one atomic element write. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 256);
+    __type(key, __u32);
+    __type(value, __u32);
+} vipd_vrids SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, VIPD_MAX_SERVICES);

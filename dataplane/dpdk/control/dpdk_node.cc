@@ -62,10 +62,13 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
     if (!move_to_taps(error)) {
         return false;
     }
+    // VRRP on a ring of its own, drained first: a flood of ARP or of the kernel's traffic fills the
+    // others, never this one (the lcores drop what cannot be an advert of ours before it).
+    _to_vrrp = rte_ring_create("vipd_to_vrrp", 256, socket, RING_F_SC_DEQ);
     _to_control = rte_ring_create("vipd_to_control", 1024, socket, RING_F_SC_DEQ);
     _to_exception = rte_ring_create("vipd_to_exception", 1024, socket, RING_F_SC_DEQ);
     _from_control = rte_ring_create("vipd_from_control", 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (_to_control == nullptr || _to_exception == nullptr || _from_control == nullptr) {
+    if (_to_vrrp == nullptr || _to_control == nullptr || _to_exception == nullptr || _from_control == nullptr) {
         error = fmt::format("cannot create rings: {}", rte_strerror(rte_errno));
         return false;
     }
@@ -90,6 +93,7 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
         lcore::Config wc{.ports = ports,
                          .queue = l,
                          .index = l,
+                         .to_vrrp = _to_vrrp,
                          .to_control = _to_control,
                          .to_exception = _to_exception,
                          .from_control = l == 0 ? _from_control : nullptr,
@@ -137,7 +141,7 @@ void DpdkNode::stop()
     }
     _workers.clear();
     _publisher.reset();
-    for (rte_ring* r : {_to_control, _to_exception, _from_control}) {
+    for (rte_ring* r : {_to_vrrp, _to_control, _to_exception, _from_control}) {
         rte_mbuf* m = nullptr;
         while (r != nullptr && rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) {
             rte_pktmbuf_free(m);

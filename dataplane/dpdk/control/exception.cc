@@ -41,35 +41,39 @@ size_t DpdkNode::poll(const VrrpSink& vrrp)
     rte_mbuf* pkts[64];
     bool learned = false;
     const auto now = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    // Frames for control: VRRP adverts to the engine; ARP to the neighbour table and on to the kernel.
-    unsigned n = rte_ring_dequeue_burst(_to_control, reinterpret_cast<void**>(pkts), 64, nullptr);
-    for (unsigned i = 0; i < n; ++i) {
-        rte_mbuf* m = pkts[i];
-        const Held* h = by_port(m->port);
-        const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-        const uint32_t len = rte_pktmbuf_data_len(m);
-        if (h != nullptr && len >= 14 + 20 && d[12] == 0x08 && d[13] == 0x00) {
-            const uint32_t total = (uint32_t{d[16]} << 8) | d[17];
-            if (total >= 20 && 14 + total <= len) {
-                ++_vrrp_in;
-                vrrp(h->ifname, std::span<const uint8_t>(d + 14, total));
-            }
-            rte_pktmbuf_free(m);
-            continue;
-        }
-        if (h != nullptr && len >= 14 && d[12] == 0x08 && d[13] == 0x06) {
-            if (_neighbours.learn(d, len, now)) {
-                ++_arp_learned;
-                learned = true;
-            }
-            if (rte_eth_tx_burst(h->tap_port, 0, &m, 1) == 1) {
-                ++_to_kernel;
+    // Frames for control: VRRP adverts to the engine, from their own ring and first; then ARP to the
+    // neighbour table and on to the kernel.
+    unsigned n = 0;
+    for (rte_ring* ring : {_to_vrrp, _to_control}) {
+        n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts), 64, nullptr);
+        for (unsigned i = 0; i < n; ++i) {
+            rte_mbuf* m = pkts[i];
+            const Held* h = by_port(m->port);
+            const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+            const uint32_t len = rte_pktmbuf_data_len(m);
+            if (h != nullptr && len >= 14 + 20 && d[12] == 0x08 && d[13] == 0x00) {
+                const uint32_t total = (uint32_t{d[16]} << 8) | d[17];
+                if (total >= 20 && 14 + total <= len) {
+                    ++_vrrp_in;
+                    vrrp(h->ifname, std::span<const uint8_t>(d + 14, total));
+                }
+                rte_pktmbuf_free(m);
                 continue;
             }
+            if (h != nullptr && len >= 14 && d[12] == 0x08 && d[13] == 0x06) {
+                if (_neighbours.learn(d, len, now)) {
+                    ++_arp_learned;
+                    learned = true;
+                }
+                if (rte_eth_tx_burst(h->tap_port, 0, &m, 1) == 1) {
+                    ++_to_kernel;
+                    continue;
+                }
+            }
+            rte_pktmbuf_free(m);
         }
-        rte_pktmbuf_free(m);
+        handled += n;
     }
-    handled += n;
     // Frames for the kernel.
     n = rte_ring_dequeue_burst(_to_exception, reinterpret_cast<void**>(pkts), 64, nullptr);
     for (unsigned i = 0; i < n; ++i) {

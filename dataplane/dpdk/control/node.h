@@ -142,6 +142,7 @@ private:
     bool _started = false;
     bool _stopped = false;
     rte_mempool* _pool = nullptr;
+    rte_ring* _to_vrrp = nullptr;     // the lcores' VRRP adverts (drained first)
     rte_ring* _to_control = nullptr;
     rte_ring* _to_exception = nullptr;
     rte_ring* _from_control = nullptr;

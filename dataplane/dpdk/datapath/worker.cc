@@ -72,6 +72,12 @@ void Worker::flush() noexcept
         }
         o.n = 0;
     }
+    if (_cfg.to_vrrp != nullptr) {
+        hand_over(_cfg.to_vrrp, _vrrp.pkts, _vrrp.n, pkt::DropReason::vrrp_ring_full);
+    } else {
+        hand_over(_cfg.to_control, _vrrp.pkts, _vrrp.n, pkt::DropReason::control_ring_full);
+    }
+    _vrrp.n = 0;
     hand_over(_cfg.to_control, _ctl.pkts, _ctl.n, pkt::DropReason::control_ring_full);
     hand_over(_cfg.to_exception, _exc.pkts, _exc.n, pkt::DropReason::exception_ring_full);
     _ctl.n = 0;
@@ -128,6 +134,9 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
         case pkt::Verdict::reply:
         case pkt::Verdict::solicit:
             queue_or_drop(_tx, max_port_id, r.port, m, pkt::DropReason::no_route);
+            break;
+        case pkt::Verdict::to_vrrp:
+            _vrrp.pkts[_vrrp.n++] = m;
             break;
         case pkt::Verdict::to_control:
             _ctl.pkts[_ctl.n++] = m;

@@ -23,7 +23,9 @@ struct Config {
     std::vector<uint16_t> ports{0};    // DPDK port ids (also fwd::Table port indexes) polled on `queue`
     uint16_t queue = 0;                // RX and TX queue of this lcore on every port
     uint16_t index = 0;                // this lcore's number: its queue, its Steering owner id
-    rte_ring* to_control = nullptr;    // VRRP adverts, ARP replies (multi-producer; control consumes, frees)
+    rte_ring* to_vrrp = nullptr;       // VRRP adverts for the node's VRIDs (multi-producer; control drains it
+                                       // first and frees); nullptr: they share to_control
+    rte_ring* to_control = nullptr;    // ARP replies (multi-producer; control consumes, frees)
     rte_ring* to_exception = nullptr;  // everything for the kernel (multi-producer; TAP consumes)
     rte_ring* from_control = nullptr;  // frames to send as they are (VRRP, GARP, the kernel's traffic from the
                                        // exception TAP); m->port is the port to send on. Control produces.
@@ -78,6 +80,7 @@ private:
         uint16_t n = 0;
     };
     Out _tx[max_port_id];
+    Out _vrrp;
     Out _ctl;
     Out _exc;
     std::vector<Out> _redirect;  // per target lcore

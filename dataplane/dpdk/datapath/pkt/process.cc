@@ -456,10 +456,22 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
             return drop(r);
         }
     }
-    // VRRP (RFC 5798 §5.1.1.4): every advert goes to the control thread, which validates it
-    // (§7.1: TTL 255, version, VRID, auth…) and runs the state machine.
+    // VRRP (RFC 5798 §5.1.1.4): adverts for the node's VRIDs go to the control thread, which
+    // validates the rest (§7.1: version, checksum, addresses, auth…) and runs the state machine. What
+    // cannot be for it stops here, so that a flood of it never reaches control's ring: a header cut
+    // short, a multicast advert that crossed a router (§7.1: TTL 255; a unicast peer may be routed,
+    // control judges those), another cluster's VRID.
     if (ip->proto == ipproto_vrrp) {
-        return verdict(Verdict::to_control);
+        if (total < hlen + 8) {
+            return drop(DropReason::vrrp_truncated);
+        }
+        if ((net32(ip->dst) >> 28) == 0xe && ip->ttl != 255) {
+            return drop(DropReason::vrrp_bad_ttl);
+        }
+        if (!table.vrid_ours(reinterpret_cast<const uint8_t*>(ip)[hlen + 1])) {
+            return drop(DropReason::vrrp_foreign_vrid);
+        }
+        return verdict(Verdict::to_vrrp);
     }
     const bool l4_proto = ip->proto == ipproto_tcp || ip->proto == ipproto_udp;
     const bool whole = l4_proto && !ip->is_fragment();
