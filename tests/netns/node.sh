@@ -31,8 +31,9 @@
 #   6. Flows survive failover with lb_algo mh: a keep-alive wrk run through the VIP sees no connection
 #      error when the MASTER is SIGKILLed, the backup sending mid-flow packets by the same Maglev table.
 #   6b. Real keepalived 2.2.7 as the peer: it steps down for the DPDK node's adverts, takes over on its
-#      priority-0 advert, steps down again when it preempts; tshark on the bridge judges every advert
-#      and gratuitous ARP that left the dataplane.
+#      priority-0 advert, steps down again when it preempts; whichever is MASTER answers the client's
+#      ARP and ping for the VIP; tshark on the bridge judges every advert and gratuitous ARP that left
+#      the dataplane.
 #   7. NAT with a sync group (lab with a second segment, web1/web2 behind the LBs): the external VIP on
 #      ens33 and the backends' gateway VIP on eth1 move together; requests and replies pass, backends
 #      see the client's address, wrk sees no failure; after a SIGKILL, lb2 holds both and serves.
@@ -129,6 +130,10 @@ has_addr() { ip -n "$(ns "$1")" -br addr show dev "$2" 2>/dev/null | grep -qw --
 # serves_via NODE: a request through the VIP succeeds and the client resolves the VIP to NODE's MAC
 serves_via() {
   ip netns exec "$(ns client)" curl -s -m 1 -o /dev/null "http://$VIP/" && [ "$(client_vip_mac)" = "$(mac_of "$1")" ]
+}
+# pings_via NODE: the client's ping to the VIP is answered, and the client resolves the VIP to NODE's MAC
+pings_via() {
+  ip netns exec "$(ns client)" ping -c 1 -W 1 "$VIP" >/dev/null && [ "$(client_vip_mac)" = "$(mac_of "$1")" ]
 }
 # forwarded_past PID N: the dataplane of PID has forwarded more than N frames
 forwarded_past() { [ "$(stat_of "$1" forward)" -gt "$2" ]; }
@@ -469,6 +474,7 @@ check "tshark captures the lab bridge" wait_for_log "$LIB_TMP/tshark.log" "Captu
 start_keepalived lb2 "$LIB_TMP/ka.conf" "$LIB_TMP/ka.log" -P
 KA=$LAST_PID
 check "keepalived alone becomes MASTER" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering MASTER STATE" 10
+check "keepalived MASTER: the client's ping to the VIP is answered by lb2 (ARP and ICMP by its kernel)" wait_until 5 pings_via lb2
 start_lb lb1 "$LIB_TMP/lb1.conf"
 L1=$LB_PID
 L1_LOG=$LB_LOG
@@ -476,11 +482,13 @@ check "keepalived accepts the $DP node's higher-priority adverts and steps down"
 check "lb1 ($DP) becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 T1=$(now_us)
 check "the client is served through lb1" wait_until 5 serves_via lb1
+check "lb1 ($DP) MASTER: the client's ping to the VIP is answered by lb1 (ARP by the dataplane, ICMP by the kernel's VIP on the TAP)" wait_until 5 pings_via lb1
 # SIGTERM: a priority-0 advert leaves the dataplane, and keepalived takes over at once.
 n0=$(grep -c "Entering MASTER STATE" "$LIB_TMP/ka.log")
 stop_pid "$L1" 10
 check "SIGTERM: lb1 exits 0" [ "$LAST_RC" -eq 0 ]
 check "keepalived takes over after lb1's priority-0 advert" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering MASTER STATE" 10 $((n0 + 1))
+check "keepalived MASTER again: lb2 answers the client's ping to the VIP" wait_until 5 pings_via lb2
 start_lb lb1 "$LIB_TMP/lb1.conf"
 L1=$LB_PID
 L1_LOG=$LB_LOG
