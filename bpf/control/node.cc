@@ -38,6 +38,9 @@
 namespace xdp {
 namespace {
 
+// A neighbour's MAC changes at most once a second (Linux's locktime; the node's clock is in ms).
+constexpr uint64_t neighbour_locktime_ms = 1000;
+
 using Clock = std::chrono::steady_clock;
 using Mac = std::array<uint8_t, 6>;
 
@@ -198,7 +201,7 @@ private:
     bool _stopped = false;
 
     std::shared_ptr<const fwd::Snapshot> _snapshot;
-    fwd::Neighbours _neighbours;
+    fwd::Neighbours _neighbours{neighbour_locktime_ms};
     std::string _last_error;    // the last build or sync error logged (not repeated)
     std::string _last_skipped;  // the services left out, as last logged
     Clock::time_point _next_kernel_read{};
@@ -423,7 +426,7 @@ void XdpNode::apply(std::shared_ptr<const fwd::Snapshot> snapshot)
 {
     // As the DPDK node: the neighbours worth learning are the backends and the held routes'
     // gateways; our own addresses make a reply to the program's requests recognisable.
-    fwd::Neighbours fresh;
+    fwd::Neighbours fresh(neighbour_locktime_ms);
     for (const fwd::Service& s : snapshot->services()) {
         for (const fwd::Backend& b : s.backends) {
             fresh.want(b.ip);
@@ -576,8 +579,9 @@ std::string XdpNode::stats() const
             }
         }
     }
-    out += fmt::format(" arp_seen {}\n arp_learned {}\n kernel_learned {}\n neighbours {}\n applies {}\n map_writes {}\n",
-                       _arp_seen, _arp_learned, _kernel_learned, _neighbours.size(), _applies, _writes);
+    out += fmt::format(" arp_seen {}\n arp_learned {}\n arp_locked {}\n kernel_learned {}\n neighbours {}\n applies {}\n"
+                       " map_writes {}\n",
+                       _arp_seen, _arp_learned, _neighbours.locked(), _kernel_learned, _neighbours.size(), _applies, _writes);
     return out;
 }
 

@@ -37,12 +37,7 @@ bool Neighbours::learn(const uint8_t* frame, uint32_t len, uint64_t now)
         _table.emplace(spa, Entry{.mac = mac, .seen = now});
         return true;
     }
-    it->second.seen = now;
-    if (it->second.mac == mac) {
-        return false;
-    }
-    it->second.mac = mac;
-    return true;
+    return update(it->second, mac, now);
 }
 
 bool Neighbours::resolved(uint32_t ip, const Mac& mac, uint64_t now)
@@ -58,11 +53,23 @@ bool Neighbours::resolved(uint32_t ip, const Mac& mac, uint64_t now)
         _table.emplace(ip, Entry{.mac = mac, .seen = now});
         return true;
     }
-    it->second.seen = now;
-    if (it->second.mac == mac) {
+    return update(it->second, mac, now);
+}
+
+// The same MAC confirms the entry; another replaces it once the entry has gone the locktime
+// unconfirmed, and is refused (and does not confirm it) before.
+bool Neighbours::update(Entry& e, const Mac& mac, uint64_t now)
+{
+    if (e.mac == mac) {
+        e.seen = now;
         return false;
     }
-    it->second.mac = mac;
+    if (_locktime != 0 && now >= e.seen && now - e.seen < _locktime) {
+        ++_locked;
+        return false;
+    }
+    e.mac = mac;
+    e.seen = now;
     return true;
 }
 

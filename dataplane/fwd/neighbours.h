@@ -5,7 +5,10 @@
 // What is learned follows RFC 826's merge rule, bounded: a sender already known is updated; a new
 // sender is added only when the frame is addressed to one of our addresses (a reply to our request)
 // or the address is one we want (a backend or a gateway). A LAN full of chatter or a flood of forged
-// GARPs cannot grow the table past what the config names. Plain C++; control thread only.
+// GARPs cannot grow the table past what the config names. A known address takes a new MAC only once
+// its current one has gone `locktime` unconfirmed (Linux's neighbour locktime): two stations answering
+// for one address — an ARP flap, a spoofer racing the owner — make it change, and republish, at most
+// once per locktime, and the owner that keeps answering keeps it. Plain C++; control thread only.
 #pragma once
 
 #include "dataplane/fwd/table.h"
@@ -20,6 +23,10 @@ namespace fwd {
 
 class Neighbours {
 public:
+    /// `locktime` in the unit of the `now` given to learn() and resolved(); 0: a new MAC is taken at once.
+    explicit Neighbours(uint64_t locktime = 0) : _locktime(locktime) {}
+
+
     /// Addresses (network order) to learn from any ARP that names them: the backends and gateways.
     void want(uint32_t ip) { _wanted.insert(ip); }
     /// Our own addresses (network order): an ARP sent to one of them is a reply to us.
@@ -39,7 +46,13 @@ public:
     bool expire(uint64_t now, uint64_t max_age);
 
     /// Takes over what `old` has learned (a new config wants other addresses; known MACs stay).
-    void adopt(const Neighbours& old) { _table.insert(old._table.begin(), old._table.end()); }
+    void adopt(const Neighbours& old)
+    {
+        _table.insert(old._table.begin(), old._table.end());
+        _locked += old._locked;
+    }
+    /// New MACs refused within the locktime of the known one, since the start.
+    uint64_t locked() const { return _locked; }
     /// The MAC learned for `ip` (network order), or nullptr.
     const Mac* find(uint32_t ip) const
     {
@@ -55,6 +68,10 @@ private:
         Mac mac{};
         uint64_t seen = 0;
     };
+    bool update(Entry& e, const Mac& mac, uint64_t now);
+
+    uint64_t _locktime = 0;
+    uint64_t _locked = 0;
     std::unordered_map<uint32_t, Entry> _table;
     std::unordered_set<uint32_t> _wanted;
     std::unordered_set<uint32_t> _ours;

@@ -118,6 +118,34 @@ TEST(Neighbours, LearnsRepliesToUsAndWantedAddressesOnly)
     EXPECT_EQ(n.size(), 0u);
 }
 
+// An ARP flap (two stations answering for one address, or a spoofer racing the owner): the known MAC
+// holds while it is confirmed within the locktime; a new one is taken once it has gone that long
+// unconfirmed, so the table changes, and republishes, at most once per locktime.
+TEST(Neighbours, LocktimeHoldsTheKnownMacThroughAFlap)
+{
+    fwd::Neighbours n(1000);
+    n.ours(net(node));
+    n.want(net(web1));
+    const Bytes owner = eth(port_mac, web1_mac, 0x0806, golden::arp(2, web1_mac, web1, port_mac, node));
+    const Bytes spoof = eth(bcast, stranger_mac, 0x0806, golden::arp(1, stranger_mac, web1, zero, web1));
+    ASSERT_TRUE(n.learn(owner.data(), static_cast<uint32_t>(owner.size()), 10'000));
+    unsigned changes = 0;
+    for (uint64_t t = 10'100; t < 20'000; t += 100) {  // both answer every 100 ms for 10 s
+        changes += n.learn(spoof.data(), static_cast<uint32_t>(spoof.size()), t) ? 1 : 0;
+        changes += n.learn(owner.data(), static_cast<uint32_t>(owner.size()), t + 50) ? 1 : 0;
+    }
+    EXPECT_EQ(changes, 0u) << "the owner, confirming every 100 ms, keeps its address";
+    EXPECT_EQ(*n.find(net(web1)), web1_mac);
+    EXPECT_EQ(n.locked(), 99u);
+    // The owner gone silent: after a locktime unconfirmed the new MAC is taken, once.
+    EXPECT_FALSE(n.learn(spoof.data(), static_cast<uint32_t>(spoof.size()), 20'900)) << "950 ms since the owner";
+    EXPECT_TRUE(n.learn(spoof.data(), static_cast<uint32_t>(spoof.size()), 21'000));
+    EXPECT_EQ(*n.find(net(web1)), stranger_mac);
+    const fwd::Mac back = web1_mac;
+    EXPECT_FALSE(n.resolved(net(web1), back, 21'500)) << "the kernel's answer obeys the locktime too";
+    EXPECT_TRUE(n.resolved(net(web1), back, 22'100));
+}
+
 // The whole loop: a DR backend whose MAC nobody knows gets an ARP request from the dataplane; its
 // reply goes to control, which learns it and republishes; the client's retransmission goes through.
 TEST(Neighbours, SolicitLearnRepublishForward)

@@ -165,7 +165,7 @@ void DpdkNode::apply(std::shared_ptr<const fwd::Snapshot> snapshot)
 {
     // The neighbours worth learning from any ARP: the snapshot's backends and the held routes'
     // gateways (unicast VRRP peers are added as send_vrrp meets them); what is known stays known.
-    fwd::Neighbours fresh;
+    fwd::Neighbours fresh(neighbour_locktime_ns);
     for (const fwd::Service& s : snapshot->services()) {
         for (const fwd::Backend& b : s.backends) {
             fresh.want(b.ip);

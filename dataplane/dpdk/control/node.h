@@ -163,7 +163,9 @@ private:
 
     // The last snapshot applied: a learned neighbour republishes it joined with the new MAC.
     std::shared_ptr<const fwd::Snapshot> _snapshot;
-    fwd::Neighbours _neighbours;
+    // A neighbour's MAC changes at most once a second (Linux's locktime; now is steady_clock ns).
+    static constexpr uint64_t neighbour_locktime_ns = 1'000'000'000;
+    fwd::Neighbours _neighbours{neighbour_locktime_ns};
 
     // The control thread's own counters (the lcores' are in their Workers).
     uint64_t _vrrp_in = 0, _vrrp_out = 0, _garp_out = 0, _to_kernel = 0, _from_kernel = 0, _arp_learned = 0;

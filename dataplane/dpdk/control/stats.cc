@@ -29,8 +29,10 @@ std::string DpdkNode::stats() const
             out += fmt::format(" drop {} {}\n", pkt::to_string(static_cast<pkt::DropReason>(r)), drops[r]);
         }
     }
-    out += fmt::format(" vrrp_in {}\n vrrp_out {}\n garp_out {}\n to_kernel {}\n from_kernel {}\n arp_learned {}\n control_drops {}\n neighbours {}\n",
-                       _vrrp_in, _vrrp_out, _garp_out, _to_kernel, _from_kernel, _arp_learned, _control_drops, _neighbours.size());
+    out += fmt::format(" vrrp_in {}\n vrrp_out {}\n garp_out {}\n to_kernel {}\n from_kernel {}\n arp_learned {}\n arp_locked {}\n"
+                       " control_drops {}\n neighbours {}\n",
+                       _vrrp_in, _vrrp_out, _garp_out, _to_kernel, _from_kernel, _arp_learned, _neighbours.locked(),
+                       _control_drops, _neighbours.size());
     return out;
 }
 
