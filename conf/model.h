@@ -307,12 +307,23 @@ struct VirtualServer {
     std::vector<RealServer> real_servers;
 };
 
+// notify_fifo, vrrp_notify_fifo, lvs_notify_fifo `FILENAME [user [group]]` and their *_script
+// `COMMAND [user [group]]`: a FIFO that gets a line per state change, made when missing (owned by
+// the user), and a script started with the FIFO's name as its last argument.
+struct NotifyFifo {
+    std::string path;         // empty: none
+    std::string user, group;  // the FIFO's owner when vipd makes it; empty: the default script user
+    Command script;
+    Location loc;
+};
+
 struct GlobalDefs {
     std::string router_id;           // empty: the host name
     int vrrp_version = 2;
     std::string script_user;         // empty: keepalived_script if it exists, else root
     std::string script_group;
     bool enable_script_security = false;
+    NotifyFifo notify_fifo, vrrp_notify_fifo, lvs_notify_fifo;
     bool vrrp_strict = false;
     bool vrrp_skip_check_adv_addr = false;
     bool vrrp_check_unicast_src = false;

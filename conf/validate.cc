@@ -614,6 +614,9 @@ void Validator::scripts()
             command(*c, vrrp_root, vrrp_insecure, "notify");
         }
     }
+    command(_cfg.global.notify_fifo.script, vrrp_root, vrrp_insecure, "notify_fifo");
+    command(_cfg.global.vrrp_notify_fifo.script, vrrp_root, vrrp_insecure, "vrrp_notify_fifo");
+    command(_cfg.global.lvs_notify_fifo.script, check_root, check_insecure, "lvs_notify_fifo");
     for (auto& vs : _cfg.virtual_servers) {
         command(vs.quorum_up, check_root, check_insecure, "quorum");
         command(vs.quorum_down, check_root, check_insecure, "quorum");

@@ -47,6 +47,7 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     gen->id = ++_generations;
     gen->loaded = std::move(loaded);
     const conf::Config& cfg = gen->loaded->config;
+    open_fifos(cfg);  // before the instances start: their first transitions are written too
     gen->io = std::make_unique<kernel::VrrpIo>(
         cfg, *_nl, _dp, [this](size_t i, State f, State t) { notify(i, f, t); }, [this] { publish(); });
     gen->io->use_firewall(_firewall.get());

@@ -11,6 +11,7 @@
 #include "control/kernel/netlink.h"
 #include "control/kernel/vrrp_io.h"
 #include "control/lock_file.h"
+#include "control/notify_fifo.h"
 #include "control/process.h"
 #include "control/track_file.h"
 #include "control/vrrp/engine.h"
@@ -91,6 +92,7 @@ private:
     void update_tracking();
     // notify.cc
     void notify(size_t inst, vrrp::State from, vrrp::State to);
+    void open_fifos(const conf::Config& cfg);
 
     DaemonOptions _opts;
     Dataplane& _dp;          // kernel mode's too (kernel::make_kernel_dataplane): never null
@@ -101,6 +103,8 @@ private:
     asio::signal_set _signals;
     asio::steady_timer _stop_timer;
     control::ScriptQueue _notify_queue{_io, 16};  // notify scripts: serial per instance, 16 at once in all
+    std::vector<std::unique_ptr<control::NotifyFifo>> _fifos;  // notify_fifo, vrrp_notify_fifo: kept across
+    std::string _fifos_key;                                     // reloads that leave them as they are
     std::unique_ptr<kernel::Netlink> _nl;
     std::unique_ptr<kernel::Firewall> _firewall;  // vrrp_strict's drop rules: outlive reloads
     std::unique_ptr<asio::posix::stream_descriptor> _link_events;

@@ -1,6 +1,7 @@
 // Notify scripts for a state change: the instance's own, then its sync group's once every member is in
 // the new state, serial per instance and per group (keepalived's notify_fifo order).
 #include "control/daemon_impl.h"
+#include "control/log.h"
 
 namespace control::detail {
 
@@ -30,6 +31,9 @@ void Daemon::notify(size_t inst, State, State to)
     }
     const int prio = _gen->engine->instances()[inst].fsm->priority();
     spawn("I " + vi.name, vi.notify.notify, {"INSTANCE", vi.name, std::string(vrrp::to_string(to)), std::to_string(prio)});
+    for (const auto& f : _fifos) {
+        f->write(control::NotifyFifo::line(false, vi.name, vrrp::to_string(to), prio));
+    }
     // A sync group notifies once all its members are in the new state.
     for (const auto& g : cfg.sync_groups) {
         if (g.name != vi.sync_group) {
@@ -51,6 +55,40 @@ void Daemon::notify(size_t inst, State, State to)
         }
         // keepalived: the priority is 0 for a group
         spawn("G " + g.name, g.notify.notify, {"GROUP", g.name, std::string(vrrp::to_string(to)), "0"});
+        for (const auto& f : _fifos) {
+            f->write(control::NotifyFifo::line(true, g.name, vrrp::to_string(to), 0));
+        }
+    }
+}
+
+// notify_fifo and vrrp_notify_fifo get every instance's and group's transitions (keepalived writes
+// both); a reload that leaves them as they were keeps them open and their scripts running.
+void Daemon::open_fifos(const conf::Config& cfg)
+{
+    const auto& g = cfg.global;
+    std::string key;
+    for (const conf::NotifyFifo* f : {&g.notify_fifo, &g.vrrp_notify_fifo}) {
+        key += f->path + '\0' + f->user + '\0' + f->group + '\0' + f->script.text + '\0' + f->script.user + '\0' +
+               f->script.group + '\n';
+    }
+    if (!_fifos.empty() && key == _fifos_key) {
+        return;
+    }
+    _fifos.clear();
+    _fifos_key = key;
+    if (!g.notify_fifo.path.empty()) {
+        if (auto f = control::NotifyFifo::open(_io, g.notify_fifo, "notify_fifo")) {
+            _fifos.push_back(std::move(f));
+        }
+    }
+    // One FIFO named twice gets each line once.
+    if (!g.vrrp_notify_fifo.path.empty() && g.vrrp_notify_fifo.path != g.notify_fifo.path) {
+        if (auto f = control::NotifyFifo::open(_io, g.vrrp_notify_fifo, "vrrp_notify_fifo")) {
+            _fifos.push_back(std::move(f));
+        }
+    }
+    if (!g.lvs_notify_fifo.path.empty()) {
+        vlog::warn("lvs_notify_fifo {}: not served yet (the checkers' changes are not written to it)", g.lvs_notify_fifo.path);
     }
 }
 

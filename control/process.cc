@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,14 +53,14 @@ std::string shell_line(const std::vector<std::string>& words)
 
 } // namespace
 
-void run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::vector<std::string>& extra,
-                std::chrono::milliseconds timeout, std::function<void(ScriptResult)> done)
+int run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::vector<std::string>& extra,
+               std::chrono::milliseconds timeout, std::function<void(ScriptResult)> done, bool die_with_vipd)
 {
     std::vector<std::string> words = exec.argv;
     words.insert(words.end(), extra.begin(), extra.end());
     if (words.empty()) {
         done({});
-        return;
+        return 0;
     }
     // Everything the child needs is built here: between fork and exec it calls only async-signal-safe
     // functions (the process may be multi-threaded under the EAL).
@@ -88,10 +89,13 @@ void run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::
     if (pid < 0) {
         vlog::error("Unable to run script '{}': fork failed", words[0]);
         done({});
-        return;
+        return 0;
     }
     if (pid == 0) {
         ::setpgid(0, 0);
+        if (die_with_vipd) {
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        }
         // Always: the supplementary groups become the script's group alone (root's are not kept),
         // then the group, then the user, as keepalived 2.2.7's set_privileges.
         if (privileged && (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)) {
@@ -112,7 +116,7 @@ void run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::
         int status = 0;
         ::waitpid(pid, &status, 0);
         done({.spawned = true, .timed_out = false, .exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)});
-        return;
+        return 0;
     }
     auto r = std::make_shared<Running>(io, fd);
     r->pid = pid;
@@ -133,6 +137,7 @@ void run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::
         auto cb = std::move(r->done);
         cb(res);
     });
+    return pid;
 }
 
 void ScriptQueue::run(const std::string& key, const conf::Exec& exec, std::vector<std::string> extra,

@@ -25,9 +25,11 @@ struct ScriptResult {
 
 // Spawns `exec` with `extra` appended to its words (notify's INSTANCE NAME STATE PRIORITY): the
 // resolved path exec'ed directly (a file without `#!` through /bin/sh, as execvp does), or a `</path`
-// test through /bin/sh -c. `done` runs on the io_context's thread when the script ends.
-void run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::vector<std::string>& extra,
-                std::chrono::milliseconds timeout, std::function<void(ScriptResult)> done);
+// test through /bin/sh -c. `done` runs on the io_context's thread when the script ends. Returns the
+// script's process id, which is also its process group's (0: it did not start). `die_with_vipd`: the
+// script gets SIGTERM if vipd dies (a long-running one, such as a notify FIFO's reader).
+int run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::vector<std::string>& extra,
+               std::chrono::milliseconds timeout, std::function<void(ScriptResult)> done, bool die_with_vipd = false);
 
 // Notify scripts as keepalived orders them: those of one key (an instance, a sync group) run one at a
 // time in the order queued, and at most `limit` run at once in all, so a flapping instance makes a

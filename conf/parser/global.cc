@@ -17,6 +17,38 @@ constexpr char no_email_from[] = "emailfrom missing - ignoring";
 void Parser::global_defs(const Line& head)
 {
     using G = GlobalDefs;
+    // `[vrrp_|lvs_]notify_fifo FILENAME [user [group]]` into `f`; `type` is the keyword's prefix, for
+    // keepalived's own complaints.
+    static constexpr auto fifo_path = [](Parser& p, const Line& l, NotifyFifo& f, std::string_view type) {
+        if (l.argc() < 2) {
+            p._d.error(l.at(0), fmt::format("No {}notify_fifo name specified", type));
+            return;
+        }
+        if (!f.path.empty()) {
+            p._d.error(l.at(1), fmt::format("{}notify_fifo already specified - ignoring {}", type, l.words[1].text));
+            return;
+        }
+        f.path = std::string(l.words[1].text);
+        f.loc = l.at(1);
+        if (l.argc() > 2) {
+            f.user = std::string(l.words[2].text);
+        }
+        if (l.argc() > 3) {
+            f.group = std::string(l.words[3].text);
+        }
+    };
+
+    static constexpr auto fifo_script = [](Parser& p, const Line& l, NotifyFifo& f, std::string_view type) {
+        if (l.argc() < 2) {
+            p._d.error(l.at(0), fmt::format("No {}notify_fifo_script specified", type));
+            return;
+        }
+        if (!f.script.empty()) {
+            p._d.error(l.at(1), fmt::format("{}notify_fifo_script already specified - ignoring {}", type, l.words[1].text));
+            return;
+        }
+        f.script = p.notify_command(l);
+    };
     static const Table<G> table = {
         {"router_id", required_word<&G::router_id, no_router_id>},
         {"vrrp_version", number<&G::vrrp_version, 2, 3>},
@@ -36,6 +68,12 @@ void Parser::global_defs(const Line& head)
              }
          }},
         {"enable_script_security", flag<&G::enable_script_security>},
+        {"notify_fifo", [](Parser& p, const Line& l, G& g) { fifo_path(p, l, g.notify_fifo, ""); }},
+        {"notify_fifo_script", [](Parser& p, const Line& l, G& g) { fifo_script(p, l, g.notify_fifo, ""); }},
+        {"vrrp_notify_fifo", [](Parser& p, const Line& l, G& g) { fifo_path(p, l, g.vrrp_notify_fifo, "vrrp_"); }},
+        {"vrrp_notify_fifo_script", [](Parser& p, const Line& l, G& g) { fifo_script(p, l, g.vrrp_notify_fifo, "vrrp_"); }},
+        {"lvs_notify_fifo", [](Parser& p, const Line& l, G& g) { fifo_path(p, l, g.lvs_notify_fifo, "lvs_"); }},
+        {"lvs_notify_fifo_script", [](Parser& p, const Line& l, G& g) { fifo_script(p, l, g.lvs_notify_fifo, "lvs_"); }},
         {"vrrp_strict", flag<&G::vrrp_strict>},
         {"vrrp_skip_check_adv_addr", flag<&G::vrrp_skip_check_adv_addr>},
         {"vrrp_check_unicast_src", flag<&G::vrrp_check_unicast_src>},
@@ -136,12 +174,6 @@ void Parser::global_defs(const Line& head)
                      "lvs_flush",
                      "lvs_flush_onstop",
                      "default_interface",
-                     "vrrp_notify_fifo",
-                     "vrrp_notify_fifo_script",
-                     "lvs_notify_fifo",
-                     "lvs_notify_fifo_script",
-                     "notify_fifo",
-                     "notify_fifo_script",
                      "script_user_default",
                      "vrrp_startup_delay",
                      "vrrp_netlink_cmd_rcv_bufs",

@@ -130,6 +130,11 @@ wait_grep() {
   grep -qE -- "$re" "$f" 2>/dev/null
 }
 # has_vip NODE ADDR (no `| grep -q` under pipefail: ip flushes per line and would die of SIGPIPE)
+wait_until_ms() {  # wait_until_ms MS CMD...: CMD succeeds within MS
+  local deadline=$(($(now_ms) + $1))
+  shift
+  until "$@"; do [ "$(now_ms)" -lt "$deadline" ] || return 1; sleep 0.05; done
+}
 has_vip() { local a; a=$(ip -n "$NAME-$1" -o -4 addr show dev "$IF" 2>/dev/null) || return 1; [[ $a == *" $2/"* ]]; }
 # wait_vip NODE ADDR MS [absent]: until NODE holds ADDR (or no longer holds it); WAITED = ms taken
 wait_vip() {
@@ -924,8 +929,38 @@ case_notify_order() {
   check "notify order: the STOP notify ran before vipd left" test "$(paste -sd ' ' "$tmp/order.out" 2>/dev/null)" = "BACKUP MASTER STOP"
 }
 
+# ---- notify_fifo: one line per transition, read by the script vipd starts ------------------------
+case_notify_fifo() {
+  echo "# notify_fifo and notify_fifo_script: keepalived's lines, in order; the FIFO vipd made and its reader go at exit"
+  rm -f "$tmp/fifo.out" "$tmp/reader.pid" "$tmp/vipd.fifo"
+  # The reader keepalived's sample describes: it gets the FIFO's path, reads lines until EOF.
+  printf '#!/bin/sh\necho $$ >"%s/reader.pid"\nwhile read -r line; do echo "$line" >>"%s/fifo.out"; done <"$1"\n' "$tmp" "$tmp" >"$tmp/reader.sh"
+  chmod 755 "$tmp/reader.sh"
+  {
+    printf 'global_defs {\n    notify_fifo %s/vipd.fifo\n    notify_fifo_script %s/reader.sh\n}\n' "$tmp" "$tmp"
+    printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n    }\n}\n'
+    instance VI_1 51 150 "$VIP"
+  } >"$tmp/nf-lb1.conf"
+  start_vipd lb1 lb1 "$tmp/nf-lb1.conf" || { ko "notify_fifo: start lb1"; return; }
+  check "notify_fifo: vipd made the FIFO" wait_until_ms 5000 test -p "$tmp/vipd.fifo"
+  wait_vip lb1 "$VIP" 8000 || { ko "notify_fifo: lb1 becomes MASTER"; show_logs lb1; return; }
+  check "notify_fifo: the reader got the MASTER lines" wait_grep "$tmp/fifo.out" '^GROUP "G1" MASTER 0$' 5000
+  local reader
+  reader=$(cat "$tmp/reader.pid" 2>/dev/null)
+  signal_vipd lb1 TERM
+  check "notify_fifo: vipd exits 0" test "$EXIT_RC" = 0
+  local want got
+  want=$'INSTANCE "VI_1" BACKUP 150\nGROUP "G1" BACKUP 0\nINSTANCE "VI_1" MASTER 150\nGROUP "G1" MASTER 0\nINSTANCE "VI_1" STOP 150\nGROUP "G1" STOP 0'
+  wait_grep "$tmp/fifo.out" '^GROUP "G1" STOP 0$' 3000
+  got=$(cat "$tmp/fifo.out" 2>/dev/null)
+  if [ "$got" = "$want" ]; then ok "notify_fifo: BACKUP, MASTER, STOP for the instance and its group, in keepalived's format and order"
+  else ko "notify_fifo: want [${want//$'\n'/|}] got [${got//$'\n'/|}]"; fi
+  check "notify_fifo: the FIFO vipd made is gone" test ! -e "$tmp/vipd.fifo"
+  check "notify_fifo: the reader ($reader) ended with vipd" wait_until_ms 3000 bash -c "[ -n '$reader' ] && ! kill -0 '$reader' 2>/dev/null"
+}
+
 default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload reload_notify dynamic_if
-  v3_fast track_if stale_vip script_fds script_user notify_order"
+  v3_fast track_if stale_vip script_fds script_user notify_order notify_fifo"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
   "case_$c"

@@ -106,6 +106,35 @@ global_defs {
     EXPECT_EQ(g.vrrp_garp_master_refresh_us, 60000000u);
 }
 
+TEST(Blocks, NotifyFifos)
+{
+    FakeEnv env;
+    env.users.insert("nobody");
+    auto l = load(R"(global_defs {
+   notify_fifo /run/vipd.fifo nobody nogroup
+   notify_fifo_script "/usr/local/bin/reader --verbose" nobody
+   vrrp_notify_fifo /run/vrrp.fifo
+   lvs_notify_fifo /run/lvs.fifo
+   notify_fifo /run/again.fifo
+   vrrp_notify_fifo_script
+}
+)", env);
+    const auto& g = l.config.global;
+    EXPECT_EQ(g.notify_fifo.path, "/run/vipd.fifo");
+    EXPECT_EQ(g.notify_fifo.user, "nobody");
+    EXPECT_EQ(g.notify_fifo.group, "nogroup");
+    EXPECT_EQ(g.notify_fifo.script.text, "/usr/local/bin/reader --verbose");
+    EXPECT_EQ(g.notify_fifo.script.user, "nobody");
+    EXPECT_EQ(g.vrrp_notify_fifo.path, "/run/vrrp.fifo");
+    EXPECT_TRUE(g.vrrp_notify_fifo.script.empty());
+    EXPECT_EQ(g.lvs_notify_fifo.path, "/run/lvs.fifo");
+    // keepalived's complaints: a second notify_fifo is ignored, a script keyword needs its script.
+    EXPECT_TRUE(l.diags.has_line(0, 6)) << complaints(l);
+    EXPECT_NE(complaints(l).find("notify_fifo already specified - ignoring /run/again.fifo"), std::string::npos) << complaints(l);
+    EXPECT_TRUE(l.diags.has_line(0, 7)) << complaints(l);
+    EXPECT_NE(complaints(l).find("No vrrp_notify_fifo_script specified"), std::string::npos) << complaints(l);
+}
+
 TEST(Blocks, VrrpInstanceEverything)
 {
     auto l = load(R"(
