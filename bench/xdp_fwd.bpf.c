@@ -3,26 +3,15 @@
  * FWD_IFINDEX; everything else goes to the kernel. No parsing beyond what the bounds checks need,
  * no table, no TTL: vipd's DR does all of that on top of this. Built by bench/node_bench.sh with the
  * lab's MACs and ifindex as -D definitions (clang -target bpf), attached with `ip link ... xdpdrv`. */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+#include "xdp_udp9.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("xdp")
 int xdp_fwd(struct xdp_md *ctx)
 {
-    void *data = (void *)(long)ctx->data;
-    void *end = (void *)(long)ctx->data_end;
-    struct ethhdr *eth = data;
-    struct iphdr *ip = (void *)(eth + 1);
-    struct udphdr *udp = (void *)(ip + 1);
-    if ((void *)(udp + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_UDP ||
-        ip->ihl != 5 || udp->dest != bpf_htons(9)) {
+    struct ethhdr *eth = udp9(ctx);
+    if (eth == 0) {
         return XDP_PASS;
     }
     const unsigned char dst[ETH_ALEN] = FWD_DST_MAC;
