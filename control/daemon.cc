@@ -47,7 +47,6 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
     gen->id = ++_generations;
     gen->loaded = std::move(loaded);
     const conf::Config& cfg = gen->loaded->config;
-    open_fifos(cfg);  // before the instances start: their first transitions are written too
     gen->io = std::make_unique<kernel::VrrpIo>(
         cfg, *_nl, _dp, [this](size_t i, State f, State t) { notify(i, f, t); }, [this] { publish(); });
     gen->io->use_firewall(_firewall.get());
@@ -136,6 +135,9 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
             g->checks->adopt(*previous->checks);
         }
     }
+    // Once the new generation cannot fail (a refused reload keeps the running FIFOs), before its
+    // instances start: their first transitions are written too.
+    open_fifos(cfg);
     _gen = std::move(gen);
     publish();  // the new config's table, before the old generation (and its config) is freed
     update_tracking();  // before start: a faulted instance starts in FAULT

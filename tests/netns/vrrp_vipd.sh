@@ -947,6 +947,15 @@ case_notify_fifo() {
   check "notify_fifo: the reader got the MASTER lines" wait_grep "$tmp/fifo.out" '^GROUP "G1" MASTER 0$' 5000
   local reader
   reader=$(cat "$tmp/reader.pid" 2>/dev/null)
+  # A reload that leaves the FIFO lines as they were keeps the FIFO and its reader (and writes nothing:
+  # no instance changed).
+  local off
+  off=$(log_lines lb1)
+  signal_vipd lb1 HUP
+  wait_log lb1 "Reloading" 5000
+  sleep 0.5
+  check "notify_fifo: after SIGHUP the same reader ($reader) still reads" bash -c "[ -n '$reader' ] && kill -0 '$reader' && [ \"\$(cat '$tmp/reader.pid')\" = '$reader' ] && [ -p '$tmp/vipd.fifo' ]"
+  check "notify_fifo: the reload logged no error" eval "! log_since lb1 $off | grep -E 'refused|failed' >/dev/null"
   signal_vipd lb1 TERM
   check "notify_fifo: vipd exits 0" test "$EXIT_RC" = 0
   local want got
