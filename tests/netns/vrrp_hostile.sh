@@ -34,41 +34,10 @@ lib_require_cmds ip python3
 lib_require_netns
 
 tmp=$(mktemp -d /tmp/vhost.XXXXXX)
-declare -A PID=() LOG=() STATS=()
-BG=()  # helper processes (ip monitor, the sender)
+# PID/LOG/STATS by key, start_vipd, wait_log, wait_vip, stats, show_logs, the cleanup at exit.
+# shellcheck source=tests/netns/vipd_pair.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vipd_pair.sh"
 
-# alive PID / end_pid PID: shared with the other netns scripts.
-# shellcheck source=tests/netns/proc.sh
-source "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
-cleanup() {
-  local k p
-  trap - INT TERM
-  for k in "${!PID[@]}"; do [ -n "${PID[$k]}" ] && end_pid "${PID[$k]}"; done
-  for p in "${BG[@]}"; do end_pid "$p"; done
-  "$LAB" down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-
-# ---- vipd ----------------------------------------------------------------------------------------
-start_vipd() {  # start_vipd KEY NODE CONF: as in vrrp_vipd.sh; waits (5 s) for the pid file
-  local key=$1 node=$2 conf=$3 i
-  LOG[$key]=$tmp/$key.$RANDOM.log; STATS[$key]=$tmp/$key.stats
-  rm -f "$tmp/$key.pid"
-  ip netns exec "$NAME-$node" "$VIPD" -n -l -f "$conf" -p "$tmp/$key.pid" --stats-file "${STATS[$key]}" >"${LOG[$key]}" 2>&1 &
-  PID[$key]=$!
-  for ((i = 0; i < 100; i++)); do
-    [ "$(cat "$tmp/$key.pid" 2>/dev/null)" = "${PID[$key]}" ] && return 0
-    alive "${PID[$key]}" || break
-    sleep 0.05
-  done
-  echo "# vipd $key did not start:"; sed 's/^/#   /' "${LOG[$key]}"
-  return 1
-}
 stop_vipd() {  # stop_vipd KEY: SIGTERM and wait (5 s); EXIT_RC gets its status
   local key=$1 p=${PID[$1]:-} i
   EXIT_RC=
@@ -78,51 +47,9 @@ stop_vipd() {  # stop_vipd KEY: SIGTERM and wait (5 s); EXIT_RC gets its status
   if alive "$p"; then end_pid "$p"; else wait "$p" 2>/dev/null; EXIT_RC=$?; fi
   PID[$key]=
 }
-log_count() { grep -cF -- "$2" "${LOG[$1]}" 2>/dev/null; }
-log_lines() { wc -l <"${LOG[$1]}"; }
-log_since() { tail -n "+$(($2 + 1))" "${LOG[$1]}"; }
-wait_log() {  # wait_log KEY TEXT MS
-  local key=$1 text=$2 ms=$3 end i
-  end=$(($(now_ms) + ms))
-  for ((i = 0; i < ms / 20 + 10; i++)); do
-    [ "$(log_count "$key" "$text")" -ge 1 ] && return 0
-    [ "$(now_ms)" -ge "$end" ] && break
-    sleep 0.02
-  done
-  [ "$(log_count "$key" "$text")" -ge 1 ]
-}
-# has_vip NODE ADDR (no `| grep -q` under pipefail: ip flushes per line and would die of SIGPIPE)
-has_vip() { local a; a=$(ip -n "$NAME-$1" -o -4 addr show dev "$IF" 2>/dev/null) || return 1; [[ $a == *" $2/"* ]]; }
-wait_vip() {  # wait_vip NODE ADDR MS
-  local end i
-  end=$(($(now_ms) + $3))
-  for ((i = 0; i < $3 / 20 + 10; i++)); do
-    has_vip "$1" "$2" && return 0
-    [ "$(now_ms)" -ge "$end" ] && break
-    sleep 0.02
-  done
-  has_vip "$1" "$2"
-}
 
-# snap KEY FILE: SIGUSR2, then the statistics as SECTION.FIELD=VALUE lines in FILE (instance name or
-# "unmatched"; spaces in field names become _). Waits (5 s) for the whole file.
-snap() {
-  local key=$1 out=$2 f=${STATS[$1]} i
-  rm -f "$f"
-  kill -USR2 "${PID[$key]}" 2>/dev/null || return 1
-  for ((i = 0; i < 100; i++)); do
-    if [ -s "$f" ] && grep -q '^Unmatched' "$f" && [[ $(tail -n 1 "$f") =~ addr_missing:\ [0-9]+$ ]] && [ -z "$(tail -c 1 "$f")" ]; then
-      awk '/^VRRP Instance: / { sec = $3; next }
-           /^Unmatched/ { sec = "unmatched"; next }
-           /^  State: / { print sec ".state=" $2; next }
-           /^ +[A-Za-z_ ]+: [0-9]+$/ { l = $0; sub(/^ +/, "", l); k = l; sub(/: [0-9]+$/, "", k); v = l; sub(/.*: /, "", v)
-                                      gsub(/ /, "_", k); print sec "." k "=" v }' "$f" >"$out"
-      return 0
-    fi
-    sleep 0.05
-  done
-  return 1
-}
+# snap KEY FILE: the statistics as SECTION.FIELD=VALUE lines (vipd_pair.sh's stats) in FILE
+snap() { stats "$1" >"$2"; }
 val() { awk -F= -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }' "$1"; }  # val FILE KEY
 # drops_changed OLD NEW: the drop counters (lower-case reasons) that differ, as KEY:+DELTA, sorted
 drops_changed() {
@@ -144,14 +71,6 @@ wait_count() {
 }
 
 kernel_drops() { ip netns exec "$NAME-$1" awk 'NR > 1 { s += $NF } END { print s + 0 }' /proc/net/raw; }  # raw sockets' drops in NODE
-
-show_logs() {
-  local k
-  for k in "$@"; do
-    [ -n "${LOG[$k]:-}" ] && [ -f "${LOG[$k]}" ] || continue
-    echo "# --- $k ---"; tail -n 20 "${LOG[$k]}" | sed 's/^/#   /'
-  done
-}
 
 # ---- the sender ----------------------------------------------------------------------------------
 cat >"$tmp/hostile.py" <<'PY'

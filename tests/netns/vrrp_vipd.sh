@@ -31,45 +31,10 @@ lib_require_cmds ip
 lib_require_netns
 
 tmp=$(mktemp -d /tmp/vvip.XXXXXX)
-declare -A PID=() LOG=() STATS=() RUNS=()
-BG=()  # helper processes (ip monitor)
+# PID/LOG/STATS by key, start_vipd, wait_log, wait_vip, stats, show_logs, the cleanup at exit.
+# shellcheck source=tests/netns/vipd_pair.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vipd_pair.sh"
 
-# alive PID / end_pid PID: shared with the other netns scripts.
-# shellcheck source=tests/netns/proc.sh
-source "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
-cleanup() {
-  local k p
-  trap - INT TERM
-  for k in "${!PID[@]}"; do [ -n "${PID[$k]}" ] && end_pid "${PID[$k]}"; done
-  for p in "${BG[@]}"; do end_pid "$p"; done
-  # Also ends whatever vipd spawned there (notify and track scripts), by PID.
-  "$LAB" down --name "$NAME" >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-
-# ---- vipd processes ------------------------------------------------------------------------------
-# start_vipd KEY NODE CONF: runs vipd in NAME-NODE in the foreground mode, log in LOG[KEY] (a new file
-# per start), pid file and stats file beside it; waits (5 s) for the pid file to name the process.
-start_vipd() {
-  local key=$1 node=$2 conf=$3 n i
-  n=$((${RUNS[$key]:-0} + 1)); RUNS[$key]=$n
-  LOG[$key]=$tmp/$key.$n.log; STATS[$key]=$tmp/$key.stats
-  rm -f "$tmp/$key.pid"
-  ip netns exec "$NAME-$node" "$VIPD" -n -l -f "$conf" -p "$tmp/$key.pid" --stats-file "${STATS[$key]}" >"${LOG[$key]}" 2>&1 &
-  PID[$key]=$!
-  for ((i = 0; i < 100; i++)); do
-    [ "$(cat "$tmp/$key.pid" 2>/dev/null)" = "${PID[$key]}" ] && return 0
-    alive "${PID[$key]}" || break
-    sleep 0.05
-  done
-  echo "# vipd $key did not start:"; sed 's/^/#   /' "${LOG[$key]}"
-  return 1
-}
 # signal_vipd KEY SIG: sends SIG and, for TERM/KILL, waits (5 s) for the exit; EXIT_RC gets the status
 signal_vipd() {
   local key=$1 sig=$2 p=${PID[$1]:-} i
@@ -97,27 +62,12 @@ stop_all() {
   return 0
 }
 
-# ---- events --------------------------------------------------------------------------------------
-log_count() { grep -cF -- "$2" "${LOG[$1]}" 2>/dev/null; }  # log_count KEY TEXT
-log_lines() { wc -l <"${LOG[$1]}"; }
-log_since() { tail -n "+$(($2 + 1))" "${LOG[$1]}"; }          # log_since KEY LINES: what came after
 # log_before KEY LINES A B: after line LINES of KEY's log, A appears and comes before the first B
 log_before() {
   log_since "$1" "$2" | awk -v a="$3" -v b="$4" 'index($0, a) && !sa { sa = NR } index($0, b) && !sb { sb = NR }
                                                 END { exit !(sa && sb && sa < sb) }'
 }
 note() { echo "# note: $*"; }
-# wait_log KEY TEXT MS [N]: until TEXT appears N times (default once) in KEY's log
-wait_log() {
-  local key=$1 text=$2 ms=$3 n=${4:-1} end i
-  end=$(($(now_ms) + ms))
-  for ((i = 0; i < ms / 20 + 10; i++)); do
-    [ "$(log_count "$key" "$text")" -ge "$n" ] && return 0
-    [ "$(now_ms)" -ge "$end" ] && break
-    sleep 0.02
-  done
-  [ "$(log_count "$key" "$text")" -ge "$n" ]
-}
 # wait_grep FILE REGEX MS: until a line of FILE matches REGEX (files the notify scripts write)
 wait_grep() {
   local f=$1 re=$2 ms=$3 end i
@@ -129,24 +79,10 @@ wait_grep() {
   done
   grep -qE -- "$re" "$f" 2>/dev/null
 }
-# has_vip NODE ADDR (no `| grep -q` under pipefail: ip flushes per line and would die of SIGPIPE)
 wait_until_ms() {  # wait_until_ms MS CMD...: CMD succeeds within MS
   local deadline=$(($(now_ms) + $1))
   shift
   until "$@"; do [ "$(now_ms)" -lt "$deadline" ] || return 1; sleep 0.05; done
-}
-has_vip() { local a; a=$(ip -n "$NAME-$1" -o -4 addr show dev "$IF" 2>/dev/null) || return 1; [[ $a == *" $2/"* ]]; }
-# wait_vip NODE ADDR MS [absent]: until NODE holds ADDR (or no longer holds it); WAITED = ms taken
-wait_vip() {
-  local node=$1 addr=$2 ms=$3 want=${4:-present} start end i t
-  start=$(now_ms); end=$((start + ms))
-  for ((i = 0; i < ms / 10 + 10; i++)); do
-    if has_vip "$node" "$addr"; then [ "$want" = present ] && break; else [ "$want" = absent ] && break; fi
-    t=$(now_ms); [ "$t" -ge "$end" ] && { WAITED=$((t - start)); return 1; }
-    sleep 0.01
-  done
-  WAITED=$(($(now_ms) - start))
-  [ "$WAITED" -le "$ms" ]
 }
 vips_of() { ip -n "$NAME-$1" -o -4 addr show dev "$IF" | awk '{ print $4 }' | paste -sd ' '; }  # for messages
 holds_only() {  # holds_only NODE ADDR: NODE has ADDR, the other lb does not
@@ -155,25 +91,6 @@ holds_only() {  # holds_only NODE ADDR: NODE has ADDR, the other lb does not
   has_vip "$1" "$2" && ! has_vip "$other" "$2"
 }
 
-# stats KEY: SIGUSR2, then the statistics file as SECTION.FIELD=VALUE lines (instance name or
-# "unmatched"; spaces in field names become _). Waits (5 s) for the whole file.
-stats() {
-  local key=$1 f=${STATS[$1]} i
-  rm -f "$f"
-  kill -USR2 "${PID[$key]}" 2>/dev/null || return 1
-  for ((i = 0; i < 100; i++)); do
-    if [ -s "$f" ] && grep -q '^Unmatched' "$f" && [[ $(tail -n 1 "$f") =~ addr_missing:\ [0-9]+$ ]] && [ -z "$(tail -c 1 "$f")" ]; then
-      awk '/^VRRP Instance: / { sec = $3; next }
-           /^Unmatched/ { sec = "unmatched"; next }
-           /^  State: / { print sec ".state=" $2; next }
-           /^ +[A-Za-z_ ]+: [0-9]+$/ { l = $0; sub(/^ +/, "", l); k = l; sub(/: [0-9]+$/, "", k); v = l; sub(/.*: /, "", v)
-                                      gsub(/ /, "_", k); print sec "." k "=" v }' "$f"
-      return 0
-    fi
-    sleep 0.05
-  done
-  return 1
-}
 counter() { stats "$1" | awk -F= -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "" }'; }  # counter KEY SECTION.FIELD
 # wait_stat KEY SECTION.FIELD MIN MS: until the counter reaches MIN
 wait_stat() {
@@ -188,14 +105,6 @@ wait_stat() {
   return 1
 }
 
-show_logs() {  # show_logs KEY...: the logs of a failed case, for the reader
-  local k
-  for k in "$@"; do
-    [ -n "${LOG[$k]:-}" ] && [ -f "${LOG[$k]}" ] || continue
-    echo "# --- $k (${LOG[$k]##*/}) ---"
-    tail -n 25 "${LOG[$k]}" | sed 's/^/#   /'
-  done
-}
 
 # ---- configs -------------------------------------------------------------------------------------
 # instance NAME VRID PRIORITY VIP [LINE...]: a vrrp_instance on ens33, state BACKUP, advert_int 1 unless a
