@@ -277,6 +277,33 @@ stop_pid "$L1" 10
 check "SIGTERM: exits 0 with ens33's address back" bash -c "[ $LAST_RC -eq 0 ] && ip -n $(ns lb1) -br addr show dev ens33 | grep -q '$SUBNET\.10/24'"
 fi  # DPDK only: 3a, 3b
 
+# http_rs ADDR / tcp_rs ADDR: a real server on :80 with an HTTP_GET (TCP_CHECK) check every second
+http_rs() {
+  cat <<EOF
+    real_server $1 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /
+                status_code 200
+            }
+            connect_timeout 1
+            retry 1
+            delay_before_retry 1
+        }
+    }
+EOF
+}
+tcp_rs() {
+  cat <<EOF
+    real_server $1 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+        }
+    }
+EOF
+}
 # The rest runs on a config of this test: checks every second, and a scheduler to choose.
 conf() {  # conf FILE PRIORITY ALGO [COMMENT]; $NOTIFY, when set, is the instance's notify_master
   cat >"$1" <<EOF
@@ -300,30 +327,8 @@ virtual_server $VIP 80 {
     lb_algo $3
     lb_kind DR
     protocol TCP
-    real_server $WEB1 80 {
-        weight 1
-        HTTP_GET {
-            url {
-                path /
-                status_code 200
-            }
-            connect_timeout 1
-            retry 1
-            delay_before_retry 1
-        }
-    }
-    real_server $WEB2 80 {
-        weight 1
-        HTTP_GET {
-            url {
-                path /
-                status_code 200
-            }
-            connect_timeout 1
-            retry 1
-            delay_before_retry 1
-        }
-    }
+$(http_rs "$WEB1")
+$(http_rs "$WEB2")
 }
 EOF
 }
@@ -573,18 +578,8 @@ virtual_server $VIP 80 {
     lb_algo rr
     lb_kind NAT
     protocol TCP
-    real_server $NAT.21 80 {
-        weight 1
-        TCP_CHECK {
-            connect_timeout 1
-        }
-    }
-    real_server $NAT.22 80 {
-        weight 1
-        TCP_CHECK {
-            connect_timeout 1
-        }
-    }
+$(tcp_rs "$NAT.21")
+$(tcp_rs "$NAT.22")
 }
 EOF
 }

@@ -38,30 +38,28 @@ lib_require_vipd
 # conf FILE PRIORITY GLOBAL_LINES INSTANCE_LINES: one instance on ens33 with the VIP; each *_LINES is a
 # ';'-separated list of lines to put in global_defs / the instance
 conf() {
-  local f=$1 prio=$2 g=$3 i=$4 l
-  {
-    echo "global_defs {"
-    echo "    router_id vstrict"
-    echo "    nftables_counters"
-    IFS=';' read -ra ls <<<"$g"
-    for l in "${ls[@]}"; do [ -n "$l" ] && echo "    $l"; done
-    echo "}"
-    echo "vrrp_instance VI_1 {"
-    echo "    state BACKUP"
-    echo "    interface $LIB_IF"
-    echo "    virtual_router_id 51"
-    echo "    priority $prio"
-    echo "    advert_int 1"
-    IFS=';' read -ra ls <<<"$i"
-    for l in "${ls[@]}"; do [ -n "$l" ] && echo "    $l"; done
-    echo "    virtual_ipaddress {"
-    echo "        $VIP/24"
-    echo "    }"
-    echo "    virtual_ipaddress_excluded {"
-    echo "        $VIP6/64"
-    echo "    }"
-    echo "}"
-  } >"$f"
+  local f=$1 prio=$2 g=$3 i=$4
+  # lines LIST: each item of the ';'-separated LIST on a line of its own, indented, after a newline
+  lines() { local l ls; IFS=';' read -ra ls <<<"$1"; for l in "${ls[@]}"; do [ -n "$l" ] && printf '\n    %s' "$l"; done; }
+  cat >"$f" <<EOF
+global_defs {
+    router_id vstrict
+    nftables_counters$(lines "$g")
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface $LIB_IF
+    virtual_router_id 51
+    priority $prio
+    advert_int 1$(lines "$i")
+    virtual_ipaddress {
+        $VIP/24
+    }
+    virtual_ipaddress_excluded {
+        $VIP6/64
+    }
+}
+EOF
 }
 
 # drops NODE: the VIP is in NODE's keepalived vips set (its traffic is dropped there)
