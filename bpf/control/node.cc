@@ -5,7 +5,7 @@
 #include "bpf/control/loader.h"
 #include "bpf/control/sync.h"
 #include "control/kernel/interfaces.h"
-#include "control/kernel/netlink.h"
+#include "control/kernel/held.h"
 #include "control/kernel/xdp_leftover.h"
 #include "control/log.h"
 #include "dataplane/fwd/neighbours.h"
@@ -51,13 +51,6 @@ constexpr const char* verdict_names[] = {
 constexpr const char* drop_names[] = {VIPD_DROP_REASONS(VIPD_NAME_)
 #undef VIPD_NAME_
 };
-
-uint32_t v4(const conf::Ip& ip) noexcept
-{
-    uint32_t a = 0;
-    std::memcpy(&a, ip.bytes.data(), 4);
-    return a;
-}
 
 // An owned descriptor.
 class Fd {
@@ -124,15 +117,13 @@ Fd open_arp_socket(int ifindex, std::string& error)
     return fd;
 }
 
-// One interface the node holds.
-struct Held {
+// One interface the node holds; its addresses (they stay on it) and routes (HeldIpv4).
+struct Held : kernel::HeldIpv4 {
     std::string ifname;
     int ifindex = 0;
     Mac mac{};
     unsigned mtu = 1500;
     bool veth = false;                                // frames sent back leave by redirect (VIPD_PORT_TX_REDIRECT)
-    std::vector<std::pair<conf::Ip, uint8_t>> addrs;  // its IPv4 addresses (they stay on it)
-    std::vector<kernel::Route4> routes;               // its routes besides the connected ones
     std::string tap;                                  // where the VIPs of this interface go
     Fd tap_fd;
     Fd arp;
@@ -172,15 +163,7 @@ public:
     std::string stats() const override;
 
 private:
-    const Held* find(const std::string& ifname) const
-    {
-        for (const auto& h : _held) {
-            if (h.ifname == ifname) {
-                return &h;
-            }
-        }
-        return nullptr;
-    }
+    const Held* find(const std::string& ifname) const { return kernel::held_named(_held, ifname); }
     bool start(const conf::Config& cfg, std::string& error);
     bool take(const conf::Config& cfg, std::string& error);
     bool check_hook(const Held& h, std::string& error);
@@ -324,16 +307,7 @@ bool XdpNode::take(const conf::Config& cfg, std::string& error)
         h.mac = link->mac;
         h.mtu = link->mtu;
         h.veth = link->kind == "veth";
-        for (const auto& [ip, prefix] : _nl->addresses(link->index)) {
-            if (ip.is_v4()) {
-                h.addrs.emplace_back(ip, prefix);
-            }
-        }
-        for (const auto& r : _nl->routes4(link->index)) {
-            if (r.protocol != RTPROT_KERNEL) {
-                h.routes.push_back(r);
-            }
-        }
+        h.read(*_nl, link->index);
         const std::string tap = "vx-" + t.name;
         h.tap = tap.size() < IFNAMSIZ ? tap : fmt::format("vx-{}", link->index);
         if (_nl->link(h.tap)) {
@@ -424,26 +398,7 @@ void XdpNode::stop()
 
 void XdpNode::apply(std::shared_ptr<const fwd::Snapshot> snapshot)
 {
-    // As the DPDK node: the neighbours worth learning are the backends and the held routes'
-    // gateways; our own addresses make a reply to the program's requests recognisable.
-    fwd::Neighbours fresh(neighbour_locktime_ms);
-    for (const fwd::Service& s : snapshot->services()) {
-        for (const fwd::Backend& b : s.backends) {
-            fresh.want(b.ip);
-        }
-    }
-    for (const Held& h : _held) {
-        for (const auto& r : h.routes) {
-            if (r.gateway) {
-                fresh.want(v4(*r.gateway));
-            }
-        }
-        for (const auto& [ip, prefix] : h.addrs) {
-            fresh.ours(v4(ip));
-        }
-    }
-    fresh.adopt(_neighbours);
-    _neighbours = std::move(fresh);
+    _neighbours = kernel::wanted_neighbours(*snapshot, _held, _neighbours, neighbour_locktime_ms);
     _snapshot = std::move(snapshot);
     read_kernel_neighbours();
     rebuild();
@@ -459,7 +414,7 @@ bool XdpNode::read_kernel_neighbours()
         if (std::none_of(_held.begin(), _held.end(), [&](const Held& h) { return h.ifindex == n.ifindex; })) {
             continue;
         }
-        if (_neighbours.resolved(v4(n.ip), n.mac, now)) {
+        if (_neighbours.resolved(fwd::ipv4_of(n.ip), n.mac, now)) {
             ++_kernel_learned;
             changed = true;
         }
@@ -477,21 +432,7 @@ void XdpNode::rebuild()
     fwd::Links in;
     in.ports.resize(_held.size());
     for (size_t p = 0; p < _held.size(); ++p) {
-        const Held& h = _held[p];
-        fwd::Port& port = in.ports[p];
-        std::memcpy(port.mac.data(), h.mac.data(), 6);
-        if (!h.addrs.empty()) {
-            port.ip = v4(h.addrs.front().first);
-            port.prefix = h.addrs.front().second;
-        }
-        port.mtu = static_cast<uint16_t>(std::min(h.mtu, 65535u));
-        for (const auto& [ip, prefix] : h.addrs) {
-            in.local.push_back(v4(ip));
-        }
-        for (const auto& r : h.routes) {
-            in.routes.push_back({.dst = v4(r.dst), .prefix = r.prefix, .port = static_cast<uint16_t>(p),
-                                 .gateway = r.gateway ? v4(*r.gateway) : 0});
-        }
+        _held[p].add_port(in, static_cast<uint16_t>(p), _held[p].mac, _held[p].mtu);
     }
     in.neighbours = _neighbours.entries();
     auto built = fwd::Table::build(_snapshot, in);

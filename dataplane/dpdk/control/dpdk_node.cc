@@ -163,26 +163,8 @@ void DpdkNode::stop()
 
 void DpdkNode::apply(std::shared_ptr<const fwd::Snapshot> snapshot)
 {
-    // The neighbours worth learning from any ARP: the snapshot's backends and the held routes'
-    // gateways (unicast VRRP peers are added as send_vrrp meets them); what is known stays known.
-    fwd::Neighbours fresh(neighbour_locktime_ns);
-    for (const fwd::Service& s : snapshot->services()) {
-        for (const fwd::Backend& b : s.backends) {
-            fresh.want(b.ip);
-        }
-    }
-    for (const Held& h : _held) {
-        for (const auto& r : h.routes) {
-            if (r.gateway) {
-                fresh.want(v4(*r.gateway));
-            }
-        }
-        for (const auto& [ip, prefix] : h.addrs) {
-            fresh.ours(v4(ip));
-        }
-    }
-    fresh.adopt(_neighbours);
-    _neighbours = std::move(fresh);
+    // Unicast VRRP peers are wanted too, as send_vrrp meets them.
+    _neighbours = kernel::wanted_neighbours(*snapshot, _held, _neighbours, neighbour_locktime_ns);
     _snapshot = std::move(snapshot);
     rebuild();
 }
@@ -200,19 +182,7 @@ void DpdkNode::rebuild()
     }
     in.ports.resize(max_port + 1u);
     for (const Held& h : _held) {
-        fwd::Port& p = in.ports[h.port];
-        std::memcpy(p.mac.data(), h.mac.data(), 6);
-        if (!h.addrs.empty()) {
-            p.ip = v4(h.addrs.front().first);
-            p.prefix = h.addrs.front().second;
-        }
-        p.mtu = static_cast<uint16_t>(std::min(h.mtu, 65535u));
-        for (const auto& [ip, prefix] : h.addrs) {
-            in.local.push_back(v4(ip));
-        }
-        for (const auto& r : h.routes) {
-            in.routes.push_back({.dst = v4(r.dst), .prefix = r.prefix, .port = h.port, .gateway = r.gateway ? v4(*r.gateway) : 0});
-        }
+        h.add_port(in, h.port, h.mac, h.mtu);
     }
     in.neighbours = _neighbours.entries();
     auto built = fwd::Table::build(_snapshot, in);

@@ -9,7 +9,7 @@
 
 #include "dataplane/wire/announce.h"
 #include "control/kernel/interfaces.h"
-#include "control/kernel/netlink.h"
+#include "control/kernel/held.h"
 #include "control/log.h"
 #include "dataplane/dpdk/datapath/flow/hash.h"
 #include "dataplane/fwd/neighbours.h"
@@ -49,28 +49,19 @@ namespace node {
 
 using Mac = std::array<uint8_t, 6>;
 
-inline uint32_t v4(const conf::Ip& ip) noexcept
-{
-    uint32_t a = 0;
-    std::memcpy(&a, ip.bytes.data(), 4);
-    return a;
-}
-
 inline std::string mac_str(const Mac& m)
 {
     return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-// One interface of the config that DPDK holds.
-struct Held {
+// One interface of the config that DPDK holds; its addresses (moved to the TAP) and routes (HeldIpv4).
+struct Held : kernel::HeldIpv4 {
     std::string ifname;  // the config's name (and the kernel interface, unless a PCI NIC)
     std::string tap;     // the kernel-side stand-in that carries its addresses meanwhile
     std::string pci;     // set: a NIC taken by PCI address
     int ifindex = 0;     // the kernel interface (0 for a PCI NIC)
     Mac mac{};
     unsigned mtu = 1500;
-    std::vector<std::pair<conf::Ip, uint8_t>> addrs;  // IPv4 addresses, moved to the TAP
-    std::vector<kernel::Route4> routes;               // routes through it besides the connected ones
     uint16_t port = 0;      // DPDK port id of the wire side
     uint16_t tap_port = 0;  // DPDK port id of the TAP
     int tap_ifindex = 0;
@@ -107,15 +98,7 @@ public:
     std::string stats() const override;
 
 private:
-    const Held* find(const std::string& ifname) const
-    {
-        for (const auto& h : _held) {
-            if (h.ifname == ifname) {
-                return &h;
-            }
-        }
-        return nullptr;
-    }
+    const Held* find(const std::string& ifname) const { return kernel::held_named(_held, ifname); }
     const Held* by_port(uint16_t port) const
     {
         for (const auto& h : _held) {

@@ -39,16 +39,7 @@ bool DpdkNode::take(const conf::Config& cfg, std::string& error)
         h.ifindex = link->index;
         h.mac = link->mac;
         h.mtu = link->mtu;
-        for (const auto& [ip, prefix] : _nl->addresses(link->index)) {
-            if (ip.is_v4()) {
-                h.addrs.emplace_back(ip, prefix);
-            }
-        }
-        for (const auto& r : _nl->routes4(link->index)) {
-            if (r.protocol != RTPROT_KERNEL) {
-                h.routes.push_back(r);
-            }
-        }
+        h.read(*_nl, link->index);
         if (h.addrs.empty()) {
             // A predecessor died holding the interface and nothing put its addresses back.
             SavedInterface saved = load_interface_state(_opts.state_dir, n);

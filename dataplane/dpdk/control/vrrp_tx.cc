@@ -7,7 +7,7 @@ namespace node {
 void DpdkNode::solicit(const Held& h, uint32_t ip)
 {
     uint8_t f[wire::arp_request_len];
-    wire::write_arp_request(f, h.mac.data(), h.addrs.empty() ? 0 : v4(h.addrs.front().first), ip);
+    wire::write_arp_request(f, h.mac.data(), h.addrs.empty() ? 0 : fwd::ipv4_of(h.addrs.front().first), ip);
     if (rte_mbuf* m = frame(h, f, sizeof f)) {
         enqueue(m);
     }
@@ -24,13 +24,13 @@ bool DpdkNode::send_vrrp(const std::string& ifname, std::span<const uint8_t> pac
         // RFC 1112 §6.4: 01:00:5e and the group's low 23 bits.
         const uint8_t mc[6] = {0x01, 0x00, 0x5e, static_cast<uint8_t>(dst.bytes[1] & 0x7f), dst.bytes[2], dst.bytes[3]};
         std::memcpy(f.data(), mc, 6);
-    } else if (const Mac* mac = _neighbours.find(v4(dst))) {
+    } else if (const Mac* mac = _neighbours.find(fwd::ipv4_of(dst))) {
         std::memcpy(f.data(), mac->data(), 6);
     } else {
         // A unicast peer not resolved yet: ask, and send this advert to the broadcast MAC meanwhile
         // (the peer's IP layer takes it: the destination address is its own).
-        _neighbours.want(v4(dst));
-        solicit(*h, v4(dst));
+        _neighbours.want(fwd::ipv4_of(dst));
+        solicit(*h, fwd::ipv4_of(dst));
         std::memset(f.data(), 0xff, 6);
     }
     std::memcpy(f.data() + 6, h->mac.data(), 6);
