@@ -148,7 +148,8 @@ struct vipd_table {
 };
 VIPD_ASSERT_SIZE(struct vipd_table, 131076);
 
-/* Map vipd_flows: one LRU hash shared by all CPUs (a flow and its reply may be seen on any). */
+/* Maps vipd_flows and vipd_flows_new: the confirmed and the unconfirmed tier, LRU hashes shared by all
+ * CPUs (a flow and its reply may be seen on any); see maps.h. */
 struct vipd_flow_key {
     __u32 src;
     __u32 dst;

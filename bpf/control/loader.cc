@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -133,9 +134,9 @@ LoadResult Program::load(const LoadOptions& opt)
     std::vector<char> log(4u << 20);
     bpf_program__set_log_buf(skel->progs.vipd_xdp, log.data(), log.size());
     skel->rodata->vipd_test_clock = opt.test_clock ? 1 : 0;
-    if (opt.flows != 0) {
-        bpf_map__set_max_entries(skel->maps.vipd_flows, opt.flows);
-    }
+    const uint32_t flows = opt.flows != 0 ? opt.flows : VIPD_MAX_FLOWS;
+    bpf_map__set_max_entries(skel->maps.vipd_flows, flows);
+    bpf_map__set_max_entries(skel->maps.vipd_flows_new, opt.new_flows != 0 ? opt.new_flows : std::max(flows / 4, 256u));
     if (const int err = vipd_lb__load(skel); err != 0) {
         r.eperm = err == -EPERM || errno == EPERM;
         r.error = errno_text("XDP program: load", err);
@@ -212,6 +213,19 @@ std::string clear_hash(int fd, uint32_t key_size, const char* what)
     return {};
 }
 
+// How many keys a hash map holds.
+uint64_t count_keys(int fd, uint32_t key_size)
+{
+    std::vector<uint8_t> key(key_size);
+    std::vector<uint8_t> next(key_size);
+    uint64_t n = 0;
+    for (const void* at = nullptr; bpf_map_get_next_key(fd, at, next.data()) == 0; at = key.data()) {
+        key.swap(next);
+        ++n;
+    }
+    return n;
+}
+
 // Zeroes every entry of a per-CPU array.
 std::string clear_percpu(int fd, uint32_t entries, uint32_t value_size, const char* what)
 {
@@ -228,9 +242,18 @@ std::string clear_percpu(int fd, uint32_t entries, uint32_t value_size, const ch
 
 }  // namespace
 
+Program::FlowCounts Program::flows() const
+{
+    return {.kept = count_keys(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key)),
+            .fresh = count_keys(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key))};
+}
+
 std::string Program::clear_packet_state()
 {
     std::string err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key), "vipd_flows");
+    if (err.empty()) {
+        err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key), "vipd_flows_new");
+    }
     if (err.empty()) {
         err = clear_hash(bpf_map__fd(_skel->maps.vipd_persist), sizeof(vipd_persist_key), "vipd_persist");
     }

@@ -19,7 +19,8 @@ namespace xdp {
 
 /// What load() may change before the program is loaded.
 struct LoadOptions {
-    uint32_t flows = VIPD_MAX_FLOWS;  // the LRU flow table's capacity
+    uint32_t flows = VIPD_MAX_FLOWS;  // the confirmed flows' LRU tier (vipd_flows)
+    uint32_t new_flows = 0;           // the unconfirmed flows' tier (vipd_flows_new); 0: a quarter of flows
     size_t log_lines = 24;            // verifier log lines kept in a load error
     bool test_clock = false;          // time is what MapWriter::clock() says (tests), not the kernel's
 };
@@ -99,6 +100,13 @@ public:
     std::vector<uint64_t> drops() const;
     /// Summed over CPUs: one backend's packets and bytes (service and backend positions).
     vipd_backend_stats backend_stats(uint32_t service_id, uint32_t position) const;
+
+    /// The flows in each tier (a walk of both maps' keys: for statistics and tests, not per packet).
+    struct FlowCounts {
+        uint64_t kept = 0;  // confirmed (vipd_flows)
+        uint64_t fresh = 0; // unconfirmed (vipd_flows_new)
+    };
+    FlowCounts flows() const;
 
     /// With LoadOptions::test_clock: the last frame's verdict and drop reason (verdicts.h numbering)
     /// and the interface it was sent to, read from the program's memory without a system call.

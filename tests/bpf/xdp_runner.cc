@@ -33,9 +33,9 @@ bool service_key(const golden::Bytes& f, std::tuple<uint32_t, uint16_t, uint8_t>
 
 }  // namespace
 
-XdpRunner::XdpRunner(std::vector<uint8_t> port_flags)
+XdpRunner::XdpRunner(std::vector<uint8_t> port_flags, uint32_t flows)
 {
-    xdp::LoadResult r = xdp::Program::load({.flows = 1 << 16, .test_clock = true});
+    xdp::LoadResult r = xdp::Program::load({.flows = flows, .test_clock = true});
     if (!r.program) {
         _error = r.error;
         return;

@@ -33,8 +33,8 @@ struct Run {
 class XdpRunner : public golden::Runner {
 public:
     /// Loads the program (test clock on), or leaves error() set. `port_flags[p]`: the VIPD_PORT_* of
-    /// the table's port p (none by default).
-    explicit XdpRunner(std::vector<uint8_t> port_flags = {});
+    /// the table's port p (none by default); `flows`: the confirmed tier's capacity (LoadOptions).
+    explicit XdpRunner(std::vector<uint8_t> port_flags = {}, uint32_t flows = 1 << 16);
     std::string_view name() const override { return "xdp"; }
     golden::Caps caps() const override;
     std::string load(const golden::Setup& setup) override;

@@ -99,6 +99,17 @@ virtual_server 10.0.0.100 8443 {
     real_server 10.0.0.12 8443 { }
 }
 
+# persistence by the client's /24 (IPVS's netmask on the template)
+virtual_server 10.0.0.100 8444 {
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    persistence_timeout 300
+    persistence_granularity 255.255.255.0
+    real_server 10.0.0.11 8444 { }
+    real_server 10.0.0.12 8444 { }
+}
+
 # 9001 to 9009: every scheduler the dataplane builds, over web1 (weight 1) and web2 (weight 3)
 virtual_server 10.0.0.100 9001 {
     lb_algo wrr

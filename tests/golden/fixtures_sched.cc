@@ -39,6 +39,19 @@ std::vector<Fixture> sched_fixtures()
     f.push_back(make("sched_persistent_again", cap::sched_state,
                      {first, dr_forward("second connection from the same client: web1 again (rr alone would give web2)", 40001, 8443, web1_mac)}));
 
+    // persistence_granularity 255.255.255.0: the template is the client's /24, so a neighbour in it
+    // follows the client's backend, and a client of another /24 is scheduled afresh.
+    const auto syn_from = [](uint32_t src, const Mac& to, std::string what) {
+        const Bytes seg = tcp(src, vip, 40000, 8444, syn, 1);
+        return out(std::move(what), eth(port_mac, client_mac, 0x0800, ipv4({.src = src, .dst = vip, .proto = 6}, seg)),
+                   Verdict::forward, eth(to, port_mac, 0x0800, ipv4({.src = src, .dst = vip, .proto = 6, .ttl = 63}, seg)));
+    };
+    f.push_back(make("sched_persistent_granularity", cap::sched_state,
+                     {syn_from(client, web1_mac, "persistence by /24 (:8444): the first connection, rr gives web1"),
+                      syn_from(ip(10, 0, 0, 51), web1_mac,
+                               "a neighbour in the client's /24: web1 again (rr alone would give web2)"),
+                      syn_from(ip(10, 0, 1, 50), web2_mac, "a client of another /24: scheduled, rr gives web2")}));
+
     // A mid-flow segment for no flow is scheduled where the scheduler finds the same backend again
     // without state (sh by the client address), as IPVS's sloppy_tcp would.
     f.push_back(one("sched_sh_ack_no_flow",

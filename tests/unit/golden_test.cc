@@ -227,7 +227,7 @@ TEST(GoldenSetup, TheKeepalivedConfReadsCleanAndEveryServiceIsServed)
         << complaints[0];
     const conf::Config c = golden::config();
     EXPECT_EQ(c.instances.size(), 2u);
-    EXPECT_EQ(c.virtual_servers.size(), 19u);
+    EXPECT_EQ(c.virtual_servers.size(), 20u);
     const fwd::BuildResult b = golden::build_table(c, golden::node());
     ASSERT_TRUE(b.table) << b.error;
     EXPECT_TRUE(b.skipped.empty());

@@ -93,29 +93,65 @@ static __always_inline int vipd_flow_expired(const struct vipd_config *cfg, cons
     return now >= e->last_seen && now - e->last_seen >= t;  /* flow::aged_out() */
 }
 
-/* The live flow of `key`, refreshed to `now`; NULL when there is none or it has expired. */
-static __always_inline struct vipd_flow *vipd_flow_lookup(const struct vipd_config *cfg, const struct vipd_flow_key *key,
-                                                          __u64 now)
+/* The flow tiers (maps.h): a flow found in vipd_flows_new is unconfirmed. */
+#define VIPD_TIER_KEPT 0
+#define VIPD_TIER_NEW 1
+
+/* The live flow of `key` in one tier, refreshed to `now`; NULL when there is none or it has expired
+ * (then it ends: its flow count is taken back, as the lcore table's lazy expiry). */
+static __always_inline struct vipd_flow *vipd_flow_in(void *tier, const struct vipd_config *cfg,
+                                                      const struct vipd_flow_key *key, __u64 now)
 {
-    struct vipd_flow *e = bpf_map_lookup_elem(&vipd_flows, key);
+    struct vipd_flow *e = bpf_map_lookup_elem(tier, key);
     if (e == 0) {
         return 0;
     }
     if (vipd_flow_expired(cfg, e, now)) {
         const __u32 active = vipd_active_bit(e->state);
         vipd_count(e->service, e->backend, 0, 0, active, active ^ 1);
-        bpf_map_delete_elem(&vipd_flows, key);
+        bpf_map_delete_elem(tier, key);
         return 0;
     }
     e->last_seen = now;
     return e;
 }
 
-/* FlowTable::confirm_if_active(). */
-static __always_inline void vipd_confirm_if_active(struct vipd_flow *e)
+/* The live flow of `key`: the confirmed tier first (where a flow hit almost always ends), then the
+ * new one; `*tier` says which. */
+static __always_inline struct vipd_flow *vipd_flow_lookup(const struct vipd_config *cfg, const struct vipd_flow_key *key,
+                                                          __u64 now, __u32 *tier)
+{
+    *tier = VIPD_TIER_KEPT;
+    struct vipd_flow *e = vipd_flow_in(&vipd_flows, cfg, key, now);
+    if (e == 0) {
+        *tier = VIPD_TIER_NEW;
+        e = vipd_flow_in(&vipd_flows_new, cfg, key, now);
+    }
+    return e;
+}
+
+/* FlowTable::confirm_if_active(): a flow of the new tier that a packet finds active moves to the
+ * kept one (copied, then deleted from the new: another CPU may find it in either meanwhile, never in
+ * neither). `e` is not to be used after it. */
+static __always_inline void vipd_confirm_if_active(const struct vipd_flow_key *key, struct vipd_flow *e, __u32 tier)
 {
     if (e->confirmed == 0 && vipd_is_active(e->state)) {
         e->confirmed = 1;
+        if (tier == VIPD_TIER_NEW) {
+            bpf_map_update_elem(&vipd_flows, key, e, BPF_ANY);
+            bpf_map_delete_elem(&vipd_flows_new, key);
+        }
+    }
+}
+
+/* A flow written whole (scheduled, or rescheduled for another service position): an unconfirmed one
+ * into the new tier, a confirmed one (a rescheduled flow keeps that) into the kept. */
+static __always_inline void vipd_flow_write(const struct vipd_flow_key *key, const struct vipd_flow *f)
+{
+    if (f->confirmed) {
+        bpf_map_update_elem(&vipd_flows, key, f, BPF_ANY);
+    } else {
+        bpf_map_update_elem(&vipd_flows_new, key, f, BPF_ANY);
     }
 }
 

@@ -72,13 +72,23 @@ struct {
 } vipd_tables SEC(".maps");
 
 /* Flows of every CPU in one table: on veth the program runs on the sender's CPU and a NAT reply may
- * arrive on any, so per-CPU tables would reschedule mid-flow. */
+ * arrive on any, so per-CPU tables would reschedule mid-flow. Two tiers, as the lcore table's keep
+ * ranks (flow_table.h): a flow starts unconfirmed in vipd_flows_new and moves to vipd_flows when a
+ * later packet finds it active (flow::Entry::confirmed), so a flood of new keys (SYNs from spoofed
+ * sources) churns the small tier's LRU and never evicts a confirmed flow. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, VIPD_MAX_FLOWS);
     __type(key, struct vipd_flow_key);
     __type(value, struct vipd_flow);
 } vipd_flows SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, VIPD_MAX_FLOWS / 4);
+    __type(key, struct vipd_flow_key);
+    __type(value, struct vipd_flow);
+} vipd_flows_new SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -36,7 +36,8 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     struct vipd_flow_key key = {.src = ip->saddr, .dst = ip->daddr, .sport = l4->sport, .dport = l4->dport,
                                 .proto = proto};
     const __u32 hash = vipd_flow_hash(&key);
-    struct vipd_flow *e = vipd_flow_lookup(cfg, &key, p->now);
+    __u32 tier = VIPD_TIER_KEPT;
+    struct vipd_flow *e = vipd_flow_lookup(cfg, &key, p->now, &tier);
     __u32 backend;
     int scheduled = 0;  /* a new flow, or one made for another service position, is written below */
     if (e != 0 && e->service == id && e->backend < svc->backends) {
@@ -46,8 +47,8 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
             vipd_flow_set_state(e, vipd_next_state(cfg, e->state, flags, dir));
             e->last_seen = p->now;
         }
-        vipd_confirm_if_active(e);
         backend = e->backend;
+        vipd_confirm_if_active(&key, e, tier);
     } else {
         if (e == 0) {
             if (vipd_martian_source(ip->saddr)) {
@@ -111,7 +112,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                                .state = vipd_first_state(cfg, proto, flags, dir),
                                .confirmed = e != 0 ? e->confirmed : 0,
                                .backend_port = be->port, .backend_ip = be->ip};
-        bpf_map_update_elem(&vipd_flows, &key, &nf, BPF_ANY);
+        vipd_flow_write(&key, &nf);
     }
     vipd_count_backend(id, backend, v->total, 0);
     if (svc->kind == VIPD_KIND_NAT) {
