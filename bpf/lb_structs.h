@@ -284,14 +284,15 @@ VIPD_ASSERT_SIZE(struct vipd_cpu, 24);
 
 /* Map vipd_backend_stats: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service position
  * and backend position, as pkt::BackendCounters (ipvsadm --stats): client→backend "in", and for NAT
- * backend→client "out"; bytes are IP lengths. */
+ * backend→client "out"; bytes are IP lengths; connections are flows scheduled. */
 struct vipd_backend_stats {
     __u64 packets_in;
     __u64 bytes_in;
     __u64 packets_out;
     __u64 bytes_out;
+    __u64 connections;  /* flows scheduled to it (ipvsadm's Conns) */
 };
-VIPD_ASSERT_SIZE(struct vipd_backend_stats, 32);
+VIPD_ASSERT_SIZE(struct vipd_backend_stats, 40);
 
 /* Map vipd_counts: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service and backend
  * position, each CPU's flows per backend (an lcore's sched::FlowCounts): what lc, wlc, sed, nq and ovf

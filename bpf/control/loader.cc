@@ -187,6 +187,7 @@ vipd_backend_stats Program::backend_stats(uint32_t service_id, uint32_t position
             sum.bytes_in += s.bytes_in;
             sum.packets_out += s.packets_out;
             sum.bytes_out += s.bytes_out;
+            sum.connections += s.connections;
         }
     }
     return sum;

@@ -9,6 +9,7 @@
 #include "control/kernel/xdp_leftover.h"
 #include "control/log.h"
 #include "dataplane/fwd/neighbours.h"
+#include "dataplane/fwd/stats.h"
 #include "dataplane/fwd/table.h"
 #include "dataplane/fwd/verdicts.h"
 
@@ -523,6 +524,17 @@ std::string XdpNode::stats() const
     out += fmt::format(" arp_seen {}\n arp_learned {}\n arp_locked {}\n kernel_learned {}\n neighbours {}\n applies {}\n"
                        " map_writes {}\n",
                        _arp_seen, _arp_learned, _neighbours.locked(), _kernel_learned, _neighbours.size(), _applies, _writes);
+    if (_program) {
+        const Program::FlowCounts f = _program->flows();
+        out += fmt::format(" flows {}\n flows_unconfirmed {}\n", f.kept + f.fresh, f.fresh);
+    }
+    if (_program && _snapshot) {
+        out += fwd::service_stats(_snapshot->services(), [this](uint32_t si, uint32_t b) {
+            const vipd_backend_stats s = _program->backend_stats(si, b);
+            return fwd::BackendTotals{.connections = s.connections, .packets_in = s.packets_in,
+                                      .packets_out = s.packets_out, .bytes_in = s.bytes_in, .bytes_out = s.bytes_out};
+        });
+    }
     return out;
 }
 

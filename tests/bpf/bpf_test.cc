@@ -302,7 +302,8 @@ TEST(Differential, SameAsProcess)
     }
 }
 
-// The per-backend counters (ipvsadm --stats) agree with the C++ path's over one run of frames.
+// The per-backend counters (ipvsadm --stats: connections, packets, bytes) agree with the C++ path's
+// over one run of frames.
 TEST(Differential, BackendCountersAsProcess)
 {
     ASSERT_EQ(loaded().error, "");
@@ -330,6 +331,7 @@ TEST(Differential, BackendCountersAsProcess)
         ASSERT_EQ(x.run_raw(frame, (n + 1) * 1'000'000).error, "");
     }
     uint64_t counted = 0;
+    uint64_t connections = 0;
     for (uint32_t si = 0; si < services.size(); ++si) {
         for (uint32_t b = 0; b < services[si].backends.size(); ++b) {
             SCOPED_TRACE("service " + std::to_string(si) + " backend " + std::to_string(b));
@@ -340,10 +342,13 @@ TEST(Differential, BackendCountersAsProcess)
             EXPECT_EQ(now.bytes_in - was.bytes_in, want.bytes_in);
             EXPECT_EQ(now.packets_out - was.packets_out, want.packets_out);
             EXPECT_EQ(now.bytes_out - was.bytes_out, want.bytes_out);
+            EXPECT_EQ(now.connections - was.connections, want.connections);
             counted += want.packets_in + want.packets_out;
+            connections += want.connections;
         }
     }
     EXPECT_GT(counted, 300u);
+    EXPECT_GT(connections, 100u);
 }
 
 // A flood of new flows (SYNs from sources never heard from again) churns the unconfirmed tier and

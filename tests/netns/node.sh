@@ -13,7 +13,8 @@
 #      web2 are 192.168.235.12/.13 with the VIP on lo (arp_ignore=1, arp_announce=2); lb1 MASTER, lb2
 #      BACKUP (hearing lb1's adverts through its dataplane); the node's address moved to vd-ens33;
 #      curl from the client reaches web1 and web2 in turn (rr); the client resolves the VIP to lb1's MAC;
-#      the node still answers ping on its own address (exception path); HTTP_GET checks see both up.
+#      the node still answers ping on its own address (exception path); HTTP_GET checks see both up;
+#      SIGUSR2's statistics count the connections per virtual and real server (ipvsadm's layout).
 #   2. SIGKILL lb1: lb2 takes over (GARP: the client's neighbour entry moves to lb2's MAC), curl goes on.
 #      Crash safety: lb1 answers nothing for the VIP (its TAP and every address on it died with it).
 #      Its guardian puts lb1's address and static route back on ens33 within 3 s and detaches the
@@ -127,6 +128,11 @@ attached() { ip -n "$(ns "$1")" link show dev "$2" | grep -q 'prog/xdp'; }
 stat_of() {  # stat_of PID NAME: a counter of the dataplane's statistics
   vipd_stats "$1" 3 | awk -v k="$2" '$1 == k {print $2} $1 == "verdict" && $2 == k {print $3}' | head -1
 }
+# conns_of PID ADDR:PORT: the Conns column of a virtual server's or real server's line in the
+# statistics (ipvsadm -Ln --stats's layout, both dataplanes)
+conns_of() {
+  vipd_stats "$1" 3 | awk -v a="$2" '($1 == "TCP" || $1 == "UDP" || $1 == "->") && $2 == a {print $3; exit}'
+}
 has_addr() { ip -n "$(ns "$1")" -br addr show dev "$2" 2>/dev/null | grep -qw -- "$3"; }
 # serves_via NODE: a request through the VIP succeeds and the client resolves the VIP to NODE's MAC
 serves_via() {
@@ -170,6 +176,11 @@ check "the client resolves the VIP to lb1's MAC" bash -c "[ '$(client_vip_mac)' 
 check_quiet "lb1 answers ping on its own address (exception path)" ip netns exec "$(ns client)" ping -c 2 -W 1 "$SUBNET.10"
 fwd=$(stat_of "$L1" forward)
 check "lb1's dataplane forwarded the requests (forward=$fwd)" bash -c "[ '${fwd:-0}' -ge 12 ]"
+c_vs=$(conns_of "$L1" "$VIP:80")
+c_w1=$(conns_of "$L1" "$WEB1:80")
+c_w2=$(conns_of "$L1" "$WEB2:80")
+check "lb1's statistics count the connections per virtual and real server ($VIP:80 $c_vs = $WEB1:80 $c_w1 + $WEB2:80 $c_w2, at least the 5 requests)" \
+  bash -c "[ '${c_vs:-0}' -ge 5 ] && [ '${c_w1:-0}' -ge 2 ] && [ '${c_w2:-0}' -ge 2 ] && [ \$((${c_w1:-0} + ${c_w2:-0})) -eq '${c_vs:-0}' ]"
 if [ "$DP" = dpdk ]; then
   vin=$(stat_of "$L2" vrrp_in)
   check "lb2 receives lb1's adverts through its dataplane (vrrp_in=$vin)" bash -c "[ '${vin:-0}' -ge 2 ]"

@@ -5,6 +5,7 @@
 // the golden network (tests/golden/setup.h); the golden fixtures themselves are golden_test.cc's.
 #include "conf/model.h"
 #include "dataplane/fwd/neighbours.h"
+#include "dataplane/fwd/stats.h"
 #include "dataplane/fwd/table.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"
 #include "tests/golden/builder.h"
@@ -253,6 +254,28 @@ TEST(BackendCounters, NatBytesBothWaysExactly)
     // The service's figures are its real servers' sums (as ipvsadm --stats shows both).
     EXPECT_EQ(service_in, 40u + 100 + 40 + 101);
     EXPECT_EQ(service_out, 1080u + 1081);
+    // A second connection (rr: web1 again) counts a connection; its second segment does not.
+    Bytes syn = eth(port_mac, client_mac, 0x0800,
+                    golden::ipv4({.src = client, .dst = vip, .proto = 6}, golden::tcp(client, vip, 42002, 80, 0x02, 1)));
+    ASSERT_EQ(run(*b.table, lc, syn, 4).verdict, pkt::Verdict::forward);
+    Bytes ack = eth(port_mac, client_mac, 0x0800,
+                    golden::ipv4({.src = client, .dst = vip, .proto = 6}, golden::tcp(client, vip, 42002, 80, 0x10, 2)));
+    ASSERT_EQ(run(*b.table, lc, ack, 5).verdict, pkt::Verdict::forward);
+    EXPECT_EQ(lc.backend(0, 0).connections, 2u);
+    EXPECT_EQ(lc.backend(0, 1).connections, 1u);
+    // What SIGUSR2 writes of them, in ipvsadm -Ln --stats's columns.
+    const std::string text = fwd::service_stats(b.table->services(), [&](uint32_t si, uint32_t bi) {
+        const pkt::BackendCounters& c = lc.backend(si, bi);
+        return fwd::BackendTotals{.connections = c.connections, .packets_in = c.packets_in,
+                                  .packets_out = c.packets_out, .bytes_in = c.bytes_in, .bytes_out = c.bytes_out};
+    });
+    EXPECT_EQ(text,
+              "Virtual servers 1\n"
+              "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n"
+              "  -> RemoteAddress:Port\n"
+              "TCP  10.0.0.100:80                       3        4        4      361     2161\n"
+              "  -> 10.0.0.11:80                        2        3        2      220     1080\n"
+              "  -> 10.0.0.12:80                        1        1        2      141     1081\n");
 }
 
 // The ICMP fragmentation-needed rate limit (process.cc frag_needed, the kernel's icmp_msgs_burst 50

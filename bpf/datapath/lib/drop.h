@@ -28,6 +28,16 @@ static __always_inline void vipd_bump(void *map, __u32 index)
     }
 }
 
+/* count_connection(): a flow scheduled to (service, backend). */
+static __always_inline void vipd_count_connection(__u32 service, __u32 backend)
+{
+    __u32 key = service * VIPD_MAX_BACKENDS + (backend & (VIPD_MAX_BACKENDS - 1));
+    struct vipd_backend_stats *s = bpf_map_lookup_elem(&vipd_backend_stats, &key);
+    if (s != 0) {
+        s->connections += 1;
+    }
+}
+
 /* count_backend(): a packet of a flow of (service, backend), `bytes` its IP length. */
 static __always_inline void vipd_count_backend(__u32 service, __u32 backend, __u32 bytes, int out)
 {

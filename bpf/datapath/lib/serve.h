@@ -113,6 +113,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                                .confirmed = e != 0 ? e->confirmed : 0,
                                .backend_port = be->port, .backend_ip = be->ip};
         vipd_flow_write(&key, &nf);
+        vipd_count_connection(id, backend);
     }
     vipd_count_backend(id, backend, v->total, 0);
     if (svc->kind == VIPD_KIND_NAT) {

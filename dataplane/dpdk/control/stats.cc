@@ -1,5 +1,6 @@
 // The DPDK node's counters as text (SIGUSR2's statistics file).
 #include "dataplane/dpdk/control/node.h"
+#include "dataplane/fwd/stats.h"
 
 namespace node {
 
@@ -33,6 +34,25 @@ std::string DpdkNode::stats() const
                        " control_drops {}\n neighbours {}\n",
                        _vrrp_in, _vrrp_out, _garp_out, _to_kernel, _from_kernel, _arp_learned, _neighbours.locked(),
                        _control_drops, _neighbours.size());
+    if (_snapshot) {
+        out += fwd::service_stats(_snapshot->services(), [this](uint32_t si, uint32_t b) {
+            fwd::BackendTotals t;
+            for (const auto& w : _workers) {
+                const pkt::LcoreState& lc = w->state();
+                const size_t i = size_t{si} * lc.backends_per_service + b;
+                if (b >= lc.backends_per_service || i >= lc.backend_counters.size()) {
+                    continue;
+                }
+                const pkt::BackendCounters& c = lc.backend_counters[i];
+                t.connections += pkt::Counters::read(c.connections);
+                t.packets_in += pkt::Counters::read(c.packets_in);
+                t.packets_out += pkt::Counters::read(c.packets_out);
+                t.bytes_in += pkt::Counters::read(c.bytes_in);
+                t.bytes_out += pkt::Counters::read(c.bytes_out);
+            }
+            return t;
+        });
+    }
     return out;
 }
 

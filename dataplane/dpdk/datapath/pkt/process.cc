@@ -335,6 +335,14 @@ void l4_rewrite(uint8_t proto, uint8_t* l4, uint32_t old_addr, uint32_t new_addr
     std::memcpy(csum_field, &csum, 2);
 }
 
+void count_connection(LcoreState& lc, uint32_t si, uint32_t b) noexcept
+{
+    const size_t i = size_t{si} * lc.backends_per_service + b;
+    if (i < lc.backend_counters.size()) {
+        Counters::bump(lc.backend_counters[i].connections);
+    }
+}
+
 void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool out) noexcept
 {
     const size_t i = size_t{si} * lc.backends_per_service + b;
@@ -594,6 +602,7 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
         e = e == nullptr ? lc.flows.insert_absent(key, hash, now, si, static_cast<uint32_t>(b), first, 0, false)
                          : lc.flows.insert(key, hash, now, si, static_cast<uint32_t>(b), l4.tcp_flags, 0, dir,
                                            e->confirmed != 0);
+        count_connection(lc, si, e->backend);
     }
     const fwd::Backend& be = svc->backends[e->backend];
     const fwd::NextHop& hop = table.hop(si, e->backend);

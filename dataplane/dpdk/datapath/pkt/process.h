@@ -49,12 +49,14 @@ struct alignas(64) Counters {
 };
 
 /// Per (service, backend) on one lcore, as ipvsadm --stats: client→backend ("in") and, for NAT,
-/// backend→client ("out"). Bytes are IP lengths. Same write/read rules as Counters.
+/// backend→client ("out"). Bytes are IP lengths; connections are flows scheduled (ipvsadm's Conns).
+/// Same write/read rules as Counters.
 struct BackendCounters {
     uint64_t packets_in = 0;
     uint64_t bytes_in = 0;
     uint64_t packets_out = 0;
     uint64_t bytes_out = 0;
+    uint64_t connections = 0;
 };
 
 struct Limits {
