@@ -4,6 +4,7 @@
  * serve + sched + flow (the flow table and the schedulers), dr (MAC rewrite), hop (next hops and
  * ARP solicitation), drop (verdicts, counters and the XDP action). */
 #include "bpf/datapath/lib/arp.h"
+#include "bpf/datapath/lib/icmp_relay.h"
 #include "bpf/datapath/lib/serve.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -72,10 +73,16 @@ static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct v
                 return vipd_nat_reply(ctx, p, cfg, ip, &l4, nr);
             }
         }
+        if (ip->protocol == IPPROTO_ICMP && !vipd_is_fragment(ip) && (dst == 0 || (dst->flags & VIPD_ADDR_LOCAL) == 0)) {
+            return vipd_icmp_from_backend(ctx, p, cfg, &v);
+        }
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);
     }
+    if (ip->protocol == IPPROTO_ICMP && !vipd_is_fragment(ip)) {
+        return vipd_icmp_to_vip(ctx, p, cfg, &v);  /* an echo, or an error about no flow: the kernel's */
+    }
     if (!l4_proto) {
-        return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* ICMP to a VIP: the kernel answers */
+        return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* any other protocol to a VIP: the kernel answers */
     }
     if (!whole) {
         return vipd_drop(VIPD_DROP_ip_fragment);

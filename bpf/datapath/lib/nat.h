@@ -64,7 +64,8 @@ struct vipd_nat_find {
     __u16 backend_port;
     __u8 proto;
     __u8 tcp_flags;
-    __u8 pad[2];
+    __u8 icmp;           /* for an ICMP error about the flow: its state stays, it is not confirmed */
+    __u8 pad;
     /* Found (the verifier gives the caller no pointer the callback stored: the flow's state is
      * advanced here, and the rest is scalars). */
     __u32 found;
@@ -92,15 +93,18 @@ static long vipd_nat_find_step(__u32 i, void *ctx)
     struct vipd_flow *e = vipd_flow_lookup(f->cfg, &key, f->now, &tier);
     if (e != 0 && e->service == c->id && e->backend < c->backends && e->backend_ip == f->backend &&
         e->backend_port == f->backend_port) {
-        if (f->proto == IPPROTO_TCP) {
-            vipd_flow_set_state(e, vipd_next_state(f->cfg, e->state, f->tcp_flags, VIPD_DIR_OUTPUT));
-            e->last_seen = f->now;
-        }
         f->found = 1;
         f->vip = c->vip;
         f->vport = c->port;
         f->service = c->id;
         f->position = e->backend;
+        if (f->icmp) {
+            return 1;
+        }
+        if (f->proto == IPPROTO_TCP) {
+            vipd_flow_set_state(e, vipd_next_state(f->cfg, e->state, f->tcp_flags, VIPD_DIR_OUTPUT));
+            e->last_seen = f->now;
+        }
         vipd_confirm_if_active(&key, e, tier);
         return 1;
     }

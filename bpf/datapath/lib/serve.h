@@ -120,7 +120,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
         return vipd_dnat(ctx, p, ip, l4, be);
     }
     if (svc->kind == VIPD_KIND_TUN) {
-        return vipd_tun(p, ip, v->total, be);
+        return vipd_tun(p, ip, v->total, be, 1);
     }
     return vipd_dr(ctx, p, ip, be);
 }

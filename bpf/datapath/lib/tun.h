@@ -1,7 +1,8 @@
 /* IPIP tunnelling (keepalived lb_kind TUN, RFC 2003), as serve()'s TUN case in
  * dataplane/dpdk/datapath/pkt/process.cc and the kernel's ip_vs_tunnel_xmit(): an outer header from
  * the out port's address to the backend, TOS, id and DF copied from the inner one; over the MTU with
- * DF, ICMP fragmentation needed; without DF, too_big (no fragmenting here). */
+ * DF, ICMP fragmentation needed (where `may_answer`: never about an ICMP error); without DF,
+ * too_big (no fragmenting here). */
 #ifndef VIPD_BPF_TUN_H
 #define VIPD_BPF_TUN_H
 
@@ -12,7 +13,7 @@
 #define VIPD_IP_DF 0x4000
 
 static __always_inline struct vipd_result vipd_tun(struct vipd_pkt *p, struct iphdr *ip, __u32 total,
-                                                   const struct vipd_backend *be)
+                                                   const struct vipd_backend *be, int may_answer)
 {
     struct vipd_hop hop = {};
     vipd_backend_hop(be, &hop);
@@ -22,7 +23,7 @@ static __always_inline struct vipd_result vipd_tun(struct vipd_pkt *p, struct ip
         return vipd_drop(VIPD_DROP_no_route);
     }
     if (total + sizeof(struct iphdr) > out->mtu) {
-        if (bpf_ntohs(ip->frag_off) & VIPD_IP_DF) {
+        if (may_answer && (bpf_ntohs(ip->frag_off) & VIPD_IP_DF)) {
             return vipd_frag_needed(p, out->mtu, ip->daddr);
         }
         return vipd_drop(VIPD_DROP_too_big);

@@ -44,7 +44,7 @@ std::string DpdkNode::stats() const
                     continue;
                 }
                 const pkt::BackendCounters& c = lc.backend_counters[i];
-                t.connections += pkt::Counters::read(c.connections);
+                t.connections += lc.connections(si, b);
                 t.packets_in += pkt::Counters::read(c.packets_in);
                 t.packets_out += pkt::Counters::read(c.packets_out);
                 t.bytes_in += pkt::Counters::read(c.bytes_in);

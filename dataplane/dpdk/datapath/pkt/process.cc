@@ -2,6 +2,8 @@
 // loop, one frame at a time.
 #include "dataplane/dpdk/datapath/pkt/process.h"
 
+#include "dataplane/dpdk/datapath/pkt/steps.h"
+
 #include "dataplane/dpdk/datapath/flow/hash.h"
 #include "dataplane/wire/headers.h"
 
@@ -41,6 +43,7 @@ LcoreState::LcoreState(const Limits& limits, const flow::Timeouts& timeouts, uin
     : flows(limits.flows, timeouts),
       persist(std::max<uint32_t>(limits.persist, 1)),
       backend_counters(size_t{limits.services} * limits.backends),
+      backend_connections(size_t{limits.services} * limits.backends),
       self(self_id),
       steering(steer),
       backends_per_service(limits.backends),
@@ -55,11 +58,7 @@ LcoreState::LcoreState(const Limits& limits, const flow::Timeouts& timeouts, uin
 
 namespace {
 
-constexpr Result drop(DropReason r) noexcept { return {.verdict = Verdict::drop, .reason = r}; }
-constexpr Result verdict(Verdict v, uint16_t port = 0) noexcept
-{
-    return {.verdict = v, .reason = DropReason::none, .port = port};
-}
+using namespace detail;
 
 Result arp(const fwd::Table& table, Frame& f) noexcept
 {
@@ -112,7 +111,7 @@ Result arp(const fwd::Table& table, Frame& f) noexcept
 
 // Sends the frame on to `hop`, or, when the hop's MAC is unknown, turns it into an ARP request for
 // the hop (at most one per hop per second per lcore; the others are dropped and counted).
-Result to_next_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd::NextHop& hop, uint64_t now) noexcept
+Result send_to_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd::NextHop& hop, uint64_t now) noexcept
 {
     const fwd::Port* p = table.port(hop.port);
     if (!hop.routed || p == nullptr) {
@@ -137,105 +136,6 @@ Result to_next_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd:
     return verdict(Verdict::solicit, hop.port);
 }
 
-// The kernel's ICMP rate limit (icmp_msgs_per_sec 1000, icmp_msgs_burst 50), per lcore: false when
-// no token is left.
-bool icmp_allowed(LcoreState& lc, uint64_t now) noexcept
-{
-    const uint64_t per_token = std::max<uint64_t>(lc.hz / 1000, 1);
-    // The refill time advances by the whole tokens earned only: packets closer together than a
-    // token's time must not discard the part of one they have accumulated (a flood would then
-    // never earn a token back).
-    if (now > lc.icmp_refilled) {
-        const uint64_t earned = (now - lc.icmp_refilled) / per_token;
-        lc.icmp_tokens = std::min<uint64_t>(50, lc.icmp_tokens + earned);
-        lc.icmp_refilled += earned * per_token;
-    }
-    if (lc.icmp_tokens == 0) {
-        return false;
-    }
-    --lc.icmp_tokens;
-    return true;
-}
-
-// An ICMP error (RFC 792) about the IP packet in `f`, back to its sender from `src`: the original
-// header and 8 bytes of its data follow the new headers. Built in place; the frame grows into its
-// headroom when the error is longer than the packet (a small segment's: 42 + 28 bytes from a
-// 54-byte frame), and the quote shrinks to what the frame and its headroom hold, never below the
-// original's 20-byte header and 8 bytes (else nothing is sent: too_big).
-Result icmp_error(const fwd::Table& table, LcoreState& lc, Frame& f, uint8_t type, uint8_t code, uint16_t mtu,
-                  uint32_t src, uint64_t now) noexcept
-{
-    if (!icmp_allowed(lc, now)) {
-        return drop(DropReason::icmp_rate_limited);
-    }
-    const fwd::Port* p = table.port(f.port);
-    if (p == nullptr) {
-        return drop(DropReason::no_route);
-    }
-    constexpr uint32_t head = sizeof(EthHdr) + sizeof(Ipv4Hdr) + sizeof(IcmpHdr);
-    const auto* orig = reinterpret_cast<const Ipv4Hdr*>(f.data + sizeof(EthHdr));
-    const uint32_t avail = f.len + f.headroom;
-    if (avail < head + sizeof(Ipv4Hdr) + 8) {
-        return drop(DropReason::too_big);
-    }
-    const uint32_t quoted = std::min({orig->ihl() * 4u + 8, uint32_t{net16(orig->total_length)},
-                                      f.len - static_cast<uint32_t>(sizeof(EthHdr)), avail - head});
-    if (quoted < sizeof(Ipv4Hdr) + 8) {
-        return drop(DropReason::too_big);
-    }
-    const uint32_t client = orig->src;
-    std::array<uint8_t, 6> client_mac{};
-    std::memcpy(client_mac.data(), f.data + 6, 6);
-    const uint32_t grow = head + quoted > f.len ? head + quoted - f.len : 0;
-    uint8_t* const out = f.data - grow;
-    std::memmove(out + head, f.data + sizeof(EthHdr), quoted);
-    f.data = out;
-    f.headroom -= grow;
-    f.len = head + quoted;
-
-    auto* eth = reinterpret_cast<EthHdr*>(out);
-    std::memcpy(eth->dst, client_mac.data(), 6);
-    std::memcpy(eth->src, p->mac.data(), 6);
-    const uint16_t ipv4_type = net16(ethertype_ipv4);
-    std::memcpy(out + 12, &ipv4_type, 2);
-    auto* ip = reinterpret_cast<Ipv4Hdr*>(out + sizeof(EthHdr));
-    ip->version_ihl = 0x45;
-    ip->tos = 0xc0;  // IPTOS_PREC_INTERNETCONTROL, as the kernel's icmp_send()
-    ip->total_length = net16(static_cast<uint16_t>(sizeof(Ipv4Hdr) + sizeof(IcmpHdr) + quoted));
-    ip->id = net16(lc.ip_id++);
-    ip->frag = 0;
-    ip->ttl = 64;
-    ip->proto = ipproto_icmp;
-    ip->checksum = 0;
-    ip->src = src;
-    ip->dst = client;
-    ip->checksum = net16(checksum(ip, sizeof(Ipv4Hdr)));
-    auto* icmp = reinterpret_cast<IcmpHdr*>(ip + 1);
-    icmp->type = type;
-    icmp->code = code;
-    icmp->checksum = 0;
-    icmp->unused = 0;
-    icmp->mtu = net16(mtu);
-    icmp->checksum = net16(checksum(icmp, sizeof(IcmpHdr) + quoted));
-    return verdict(Verdict::reply, f.port);
-}
-
-// ICMP destination unreachable, fragmentation needed (RFC 792, RFC 1191 §4) back to the sender of
-// the IP packet in `f`, as kernel IPVS sends when a tunnelled packet with DF would exceed the MTU
-// of the out port (`port_mtu`), reporting the room left after the outer header. A port whose room
-// is under 68 bytes (RFC 791: every hop passes 68) has no path MTU to report: nothing is sent.
-Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t port_mtu, uint64_t now) noexcept
-{
-    if (port_mtu < 68 + sizeof(Ipv4Hdr)) {
-        return drop(DropReason::too_big);
-    }
-    const fwd::Port* p = table.port(f.port);
-    const uint32_t vip = reinterpret_cast<const Ipv4Hdr*>(f.data + sizeof(EthHdr))->dst;
-    // The node's address on the port, else the VIP.
-    const uint32_t src = p != nullptr && p->ip != 0 ? p->ip : vip;
-    return icmp_error(table, lc, f, icmp_dest_unreach, icmp_frag_needed,
-                      static_cast<uint16_t>(std::min<uint32_t>(port_mtu - sizeof(Ipv4Hdr), 0xffff)), src, now);
-}
 
 // A source no packet to a virtual service may come from (RFC 1812 §5.3.7, the kernel's martian
 // sources in ip_route_input_slow()): 0/8, 127/8, 224/4 and the limited broadcast; and the node's
@@ -338,12 +238,12 @@ void l4_rewrite(uint8_t proto, uint8_t* l4, uint32_t old_addr, uint32_t new_addr
 void count_connection(LcoreState& lc, uint32_t si, uint32_t b) noexcept
 {
     const size_t i = size_t{si} * lc.backends_per_service + b;
-    if (i < lc.backend_counters.size()) {
-        Counters::bump(lc.backend_counters[i].connections);
+    if (i < lc.backend_connections.size()) {
+        Counters::bump(lc.backend_connections[i]);
     }
 }
 
-void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool out) noexcept
+void count_packet(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool out) noexcept
 {
     const size_t i = size_t{si} * lc.backends_per_service + b;
     if (i >= lc.backend_counters.size()) {
@@ -353,6 +253,7 @@ void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool
     Counters::bump(out ? c.packets_out : c.packets_in);
     Counters::bump(out ? c.bytes_out : c.bytes_in, bytes);
 }
+
 
 // Advances a flow's TCP state; a flow that enters or leaves ESTABLISHED moves between the backend's
 // active and inactive counts, as IPVS's set_tcp_state().
@@ -424,8 +325,8 @@ Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip,
         advance(lc, e, l4.tcp_flags, now, flow::Dir::output);
     }
     flow::FlowTable::confirm_if_active(e);
-    count_backend(lc, si, e->backend, total, true);
-    return to_next_hop(table, lc, f, table.next_hop(ip->dst), now);
+    count_packet(lc, si, e->backend, total, true);
+    return send_to_hop(table, lc, f, table.next_hop(ip->dst), now);
 }
 
 Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noexcept
@@ -503,10 +404,16 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
                 return l4.error != DropReason::none ? drop(l4.error) : nat_reply(table, lc, f, ip, l4, *nr, now);
             }
         }
+        if (ip->proto == ipproto_icmp && !ip->is_fragment() && table.has_nat() && !table.is_local(ip->dst)) {
+            return icmp_from_backend(table, lc, f, ip, hlen, total, now);
+        }
         return verdict(Verdict::to_exception);
     }
+    if (ip->proto == ipproto_icmp && !ip->is_fragment()) {
+        return icmp_to_vip(table, lc, f, ip, hlen, total, now);  // an echo or one about no flow: the kernel's
+    }
     if (!l4_proto) {
-        return verdict(Verdict::to_exception);  // ICMP to a VIP: the kernel answers, as with keepalived
+        return verdict(Verdict::to_exception);  // any other protocol to a VIP: the kernel answers, as with keepalived
     }
     if (!whole) {
         return drop(DropReason::ip_fragment);
@@ -518,6 +425,49 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     // answers (RST, port unreachable, or a local listener); the exception path does that.
     return verdict(Verdict::to_exception);
 }
+
+// IPIP (RFC 2003) to backend `be`, outer source our port's address. Over the MTU with DF: ICMP
+// fragmentation needed with the room left, as ip_vs_tunnel_xmit() (where `may_answer`: never about an
+// ICMP error, RFC 1122 §3.2.2); without DF the kernel would fragment the outer packet, which this
+// fast path does not do.
+Result encapsulate(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, uint32_t total, const fwd::Backend& be,
+              const fwd::NextHop& hop, bool may_answer, uint64_t now) noexcept
+{
+    const fwd::Port* out = table.port(hop.port);
+    if (!hop.routed || out == nullptr) {
+        return drop(DropReason::no_route);
+    }
+    if (total + sizeof(Ipv4Hdr) > out->mtu) {
+        if (may_answer && (net16(ip->frag) & ip_flag_df) != 0) {
+            return frag_needed(table, lc, f, out->mtu, now);
+        }
+        return drop(DropReason::too_big);
+    }
+    if (f.headroom < sizeof(Ipv4Hdr)) {
+        return drop(DropReason::too_big);
+    }
+    ip_decrease_ttl(ip);
+    const Ipv4Hdr inner = *ip;
+    f.data -= sizeof(Ipv4Hdr);
+    f.headroom -= static_cast<uint32_t>(sizeof(Ipv4Hdr));
+    f.len += static_cast<uint32_t>(sizeof(Ipv4Hdr));
+    // The Ethernet header moves to the front; the outer IP header fills the gap.
+    std::memmove(f.data, f.data + sizeof(Ipv4Hdr), sizeof(EthHdr));
+    auto* outer = reinterpret_cast<Ipv4Hdr*>(f.data + sizeof(EthHdr));
+    outer->version_ihl = 0x45;
+    outer->tos = inner.tos;
+    outer->total_length = net16(static_cast<uint16_t>(total + sizeof(Ipv4Hdr)));
+    outer->id = inner.id;  // unique per client already; DF is copied, so most are atomic (RFC 6864)
+    outer->frag = inner.frag & net16(ip_flag_df);
+    outer->ttl = inner.ttl;
+    outer->proto = ipproto_ipip;
+    outer->checksum = 0;
+    outer->src = out->ip;
+    outer->dst = be.ip;
+    outer->checksum = net16(checksum(outer, sizeof(Ipv4Hdr)));
+    return send_to_hop(table, lc, f, hop, now);
+}
+
 
 // A packet to virtual service `svc` (position `si`): find or make its flow, then DR, NAT or TUN.
 Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4, const fwd::Service& service,
@@ -606,13 +556,13 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
     }
     const fwd::Backend& be = svc->backends[e->backend];
     const fwd::NextHop& hop = table.hop(si, e->backend);
-    count_backend(lc, si, e->backend, total, false);
+    count_packet(lc, si, e->backend, total, false);
 
     switch (svc->kind) {
     case fwd::Kind::dr:
         // DR: the IP packet is untouched but for the TTL; only the link layer points at the backend.
         ip_decrease_ttl(ip);
-        return to_next_hop(table, lc, f, hop, now);
+        return send_to_hop(table, lc, f, hop, now);
     case fwd::Kind::nat: {
         // DNAT to the backend: destination address and port, IP and L4 checksums incrementally.
         const uint32_t old_dst = ip->dst;
@@ -620,46 +570,10 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
         ip->checksum = csum_replace32(ip->checksum, old_dst, be.ip);
         l4_rewrite(ip->proto, l4.hdr, old_dst, be.ip, reinterpret_cast<uint16_t*>(l4.hdr + 2), be.port);
         ip_decrease_ttl(ip);
-        return to_next_hop(table, lc, f, hop, now);
+        return send_to_hop(table, lc, f, hop, now);
     }
-    case fwd::Kind::tun: {
-        // IPIP (RFC 2003) to the backend, outer source our port's address. Over the MTU with DF:
-        // ICMP fragmentation needed with the room left, as ip_vs_tunnel_xmit(); without DF the
-        // kernel would fragment the outer packet, which this fast path does not do.
-        const fwd::Port* out = table.port(hop.port);
-        if (!hop.routed || out == nullptr) {
-            return drop(DropReason::no_route);
-        }
-        if (total + sizeof(Ipv4Hdr) > out->mtu) {
-            if ((net16(ip->frag) & ip_flag_df) != 0) {
-                return frag_needed(table, lc, f, out->mtu, now);
-            }
-            return drop(DropReason::too_big);
-        }
-        if (f.headroom < sizeof(Ipv4Hdr)) {
-            return drop(DropReason::too_big);
-        }
-        ip_decrease_ttl(ip);
-        const Ipv4Hdr inner = *ip;
-        f.data -= sizeof(Ipv4Hdr);
-        f.headroom -= static_cast<uint32_t>(sizeof(Ipv4Hdr));
-        f.len += static_cast<uint32_t>(sizeof(Ipv4Hdr));
-        // The Ethernet header moves to the front; the outer IP header fills the gap.
-        std::memmove(f.data, f.data + sizeof(Ipv4Hdr), sizeof(EthHdr));
-        auto* outer = reinterpret_cast<Ipv4Hdr*>(f.data + sizeof(EthHdr));
-        outer->version_ihl = 0x45;
-        outer->tos = inner.tos;
-        outer->total_length = net16(static_cast<uint16_t>(total + sizeof(Ipv4Hdr)));
-        outer->id = inner.id;  // unique per client already; DF is copied, so most are atomic (RFC 6864)
-        outer->frag = inner.frag & net16(ip_flag_df);
-        outer->ttl = inner.ttl;
-        outer->proto = ipproto_ipip;
-        outer->checksum = 0;
-        outer->src = out->ip;
-        outer->dst = be.ip;
-        outer->checksum = net16(checksum(outer, sizeof(Ipv4Hdr)));
-        return to_next_hop(table, lc, f, hop, now);
-    }
+    case fwd::Kind::tun:
+        return encapsulate(table, lc, f, ip, total, be, hop, true, now);
     }
     return drop(DropReason::kind_unsupported);
 }
@@ -712,5 +626,24 @@ Result process(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) 
     }
     return verdict(Verdict::to_exception);  // IPv6, VLAN tags, LLDP…: the kernel for now
 }
+
+// What icmp.cc takes of these steps (the cold path's calls; the hot path inlines its own).
+namespace detail {
+
+Result to_next_hop(const fwd::Table& table, LcoreState& lc, Frame& f, const fwd::NextHop& hop, uint64_t now) noexcept
+{
+    return send_to_hop(table, lc, f, hop, now);
+}
+void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool out) noexcept
+{
+    count_packet(lc, si, b, bytes, out);
+}
+Result tunnel(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, uint32_t total, const fwd::Backend& be,
+              const fwd::NextHop& hop, bool may_answer, uint64_t now) noexcept
+{
+    return encapsulate(table, lc, f, ip, total, be, hop, may_answer, now);
+}
+
+}  // namespace detail
 
 }  // namespace pkt

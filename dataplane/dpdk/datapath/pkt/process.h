@@ -49,15 +49,15 @@ struct alignas(64) Counters {
 };
 
 /// Per (service, backend) on one lcore, as ipvsadm --stats: client→backend ("in") and, for NAT,
-/// backend→client ("out"). Bytes are IP lengths; connections are flows scheduled (ipvsadm's Conns).
-/// Same write/read rules as Counters.
+/// backend→client ("out"). Bytes are IP lengths. Same write/read rules as Counters. 32 bytes, two to a
+/// cache line, never across one (the connections scheduled, touched by new flows only, live apart).
 struct BackendCounters {
     uint64_t packets_in = 0;
     uint64_t bytes_in = 0;
     uint64_t packets_out = 0;
     uint64_t bytes_out = 0;
-    uint64_t connections = 0;
 };
+static_assert(sizeof(BackendCounters) == 32);
 
 struct Limits {
     uint32_t flows = 1 << 16;     // flow table capacity
@@ -103,6 +103,7 @@ struct alignas(64) LcoreState {
     flow::PersistTable persist;
     std::vector<sched::Lcore> sched;  // one per service position, each with room for limits.backends
     std::vector<BackendCounters> backend_counters;  // [service * backends + backend]
+    std::vector<uint64_t> backend_connections;      // the same index: flows scheduled (ipvsadm's Conns)
     Counters counters;
 
     const uint16_t self;                // this lcore's number (Steering's)
@@ -125,6 +126,10 @@ struct alignas(64) LcoreState {
     const BackendCounters& backend(uint32_t service, uint32_t b) const noexcept
     {
         return backend_counters[size_t{service} * backends_per_service + b];
+    }
+    uint64_t connections(uint32_t service, uint32_t b) const noexcept
+    {
+        return Counters::read(backend_connections[size_t{service} * backends_per_service + b]);
     }
 };
 
