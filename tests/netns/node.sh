@@ -14,7 +14,9 @@
 #      BACKUP (hearing lb1's adverts through its dataplane); the node's address moved to vd-ens33;
 #      curl from the client reaches web1 and web2 in turn (rr); the client resolves the VIP to lb1's MAC;
 #      the node still answers ping on its own address (exception path); HTTP_GET checks see both up;
-#      SIGUSR2's statistics count the connections per virtual and real server (ipvsadm's layout).
+#      SIGUSR2's statistics count the connections per virtual and real server (ipvsadm's layout); an
+#      ICMP fragmentation needed to the VIP about a flow reaches that flow's real server's kernel (path
+#      MTU discovery through the balancer), one about no flow neither real server.
 #   2. SIGKILL lb1: lb2 takes over (GARP: the client's neighbour entry moves to lb2's MAC), curl goes on.
 #      Crash safety: lb1 answers nothing for the VIP (its TAP and every address on it died with it).
 #      Its guardian puts lb1's address and static route back on ens33 within 3 s and detaches the
@@ -134,6 +136,28 @@ conns_of() {
   vipd_stats "$1" 3 | awk -v a="$2" '($1 == "TCP" || $1 == "UDP" || $1 == "->") && $2 == a {print $3; exit}'
 }
 has_addr() { ip -n "$(ns "$1")" -br addr show dev "$2" 2>/dev/null | grep -qw -- "$3"; }
+# frag_needed_to_vip CPORT: the client sends the VIP an ICMP fragmentation needed (MTU 1400) quoting
+# a VIP:80 → client:CPORT segment, as a router between a real server's reply and the client would
+frag_needed_to_vip() {
+  ip netns exec "$(ns client)" python3 - "$VIP" "$SUBNET.50" "$1" <<'PY'
+import socket, struct, sys
+vip, client, cport = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    return ~(s + (s >> 16)) & 0xFFFF
+inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 1, 0x4000, 63, 6, 0, socket.inet_aton(vip), socket.inet_aton(client))
+inner = inner[:10] + struct.pack("!H", csum(inner)) + inner[12:] + struct.pack("!HHI", 80, cport, 12345)
+icmp = struct.pack("!BBHHH", 3, 4, 0, 0, 1400) + inner
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp, (vip, 0))
+PY
+}
+# unreach_in NODE: the ICMP destination unreachable messages NODE's kernel has received
+unreach_in() {
+  ip netns exec "$(ns "$1")" awk '/^Icmp:/ && !h {split($0, n); h = 1; next}
+    /^Icmp:/ {for (i = 2; i <= NF; i++) if (n[i] == "InDestUnreachs") print $i}' /proc/net/snmp
+}
 # serves_via NODE: a request through the VIP succeeds and the client resolves the VIP to NODE's MAC
 serves_via() {
   ip netns exec "$(ns client)" curl -s -m 1 -o /dev/null "http://$VIP/" && [ "$(client_vip_mac)" = "$(mac_of "$1")" ]
@@ -181,6 +205,19 @@ c_w1=$(conns_of "$L1" "$WEB1:80")
 c_w2=$(conns_of "$L1" "$WEB2:80")
 check "lb1's statistics count the connections per virtual and real server ($VIP:80 $c_vs = $WEB1:80 $c_w1 + $WEB2:80 $c_w2, at least the 5 requests)" \
   bash -c "[ '${c_vs:-0}' -ge 5 ] && [ '${c_w1:-0}' -ge 2 ] && [ '${c_w2:-0}' -ge 2 ] && [ \$((${c_w1:-0} + ${c_w2:-0})) -eq '${c_vs:-0}' ]"
+# Path MTU discovery through the balancer: an ICMP error about a flow goes to the flow's real server.
+served=$(ip netns exec "$(ns client)" curl -s -m 2 --local-port 45000 "http://$VIP/")
+other=$([ "$served" = web1 ] && echo web2 || echo web1)
+u_served=$(unreach_in "$served")
+u_other=$(unreach_in "$other")
+frag_needed_to_vip 45000
+relayed() { [ "$(unreach_in "$served")" -gt "$u_served" ] && [ "$(unreach_in "$other")" -eq "$u_other" ]; }
+check "fragmentation needed about VIP:80 → client:45000 reaches the flow's real server ($served), not $other" wait_until 2 relayed
+u_served=$(unreach_in "$served")
+frag_needed_to_vip 45001
+sleep 1
+check "one about client:45001 (no flow) reaches neither real server (lb1's kernel has it)" \
+  bash -c "[ '$(unreach_in "$served")' -eq '$u_served' ] && [ '$(unreach_in "$other")' -eq '$u_other' ]"
 if [ "$DP" = dpdk ]; then
   vin=$(stat_of "$L2" vrrp_in)
   check "lb2 receives lb1's adverts through its dataplane (vrrp_in=$vin)" bash -c "[ '${vin:-0}' -ge 2 ]"
