@@ -8,8 +8,10 @@
 # vipd's own share (the difference); every run checks that each of vipd's runs was forwarded.
 # With BASE=OTHER_BUILD_DIR (a build of another commit) every DPDK case also runs that build's
 # dp_bench right after this one's, and its line gains base_mpps_per_lcore and the ratio: the cost
-# of a change measured side by side on the same machine at the same time.
-# Usage: R=3 SECONDS_PER_RUN=3 [BASE=../old/build] bench/dp_matrix.sh [BUILD_DIR]   (not SECONDS: bash's own, the seconds
+# of a change measured side by side on the same machine at the same time; so does every xdp_ case,
+# whose line gains base_vipd_ns_per_packet (that build's program, its floor measured with it).
+# ONLY=REGEX runs the cases whose name matches.
+# Usage: R=3 SECONDS_PER_RUN=3 [BASE=../old/build] [ONLY=^xdp_] bench/dp_matrix.sh [BUILD_DIR]   (not SECONDS: bash's own, the seconds
 # since the shell started)
 set -euo pipefail
 build=${1:-build}
@@ -37,12 +39,19 @@ cases=(
   "xdp_dr_new|--dataplane xdp --mode dr --new-flows"
   "xdp_nat_new|--dataplane xdp --mode nat --new-flows"
 )
+if [ -n "${ONLY:-}" ]; then
+  kept=()
+  for c in "${cases[@]}"; do
+    [[ ${c%%|*} =~ $ONLY ]] && kept+=("$c")
+  done
+  cases=("${kept[@]}")
+fi
 for ((r = 0; r < R; r++)); do
   for c in "${cases[@]}"; do
     name=${c%%|*}
     # shellcheck disable=SC2086
     "$build/bench/dp_bench" ${c#*|} --seconds "$SECS" >>"$tmp/$name"
-    if [ -n "${BASE:-}" ] && [[ $name != xdp_* ]]; then
+    if [ -n "${BASE:-}" ]; then
       # shellcheck disable=SC2086
       "$BASE/bench/dp_bench" ${c#*|} --seconds "$SECS" >>"$tmp/$name.base"
     fi
@@ -64,6 +73,9 @@ out = {"case": sys.argv[2], "args": sys.argv[3], "runs": len(runs),
 if runs[0].get("dataplane") == "xdp":
     out.update({k: round(med(k), 1) for k in ("ns_per_packet", "floor_ns_per_packet", "vipd_ns_per_packet")})
     out["all_forwarded"] = all(r["all_forwarded"] for r in runs)
+    if base:
+        b = statistics.median(r["vipd_ns_per_packet"] for r in base)
+        out.update({"base_vipd_ns_per_packet": round(b, 1), "base_all_forwarded": all(r["all_forwarded"] for r in base)})
 else:
     out.update({"tsc_hz": runs[0].get("tsc_hz"),
                 "tsc_cycles_per_packet_derived": round(med("tsc_cycles_per_packet_derived"), 1),

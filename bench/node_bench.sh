@@ -33,7 +33,9 @@
 # web2 behind lb1): wrk -H 'Connection: close', vipd NAT on both dataplanes beside the kernel's DNAT.
 # The last line is one JSON summary ({"bench": "node_summary", ...}) of the medians.
 # Usage: bench/node_bench.sh [SECONDS]   (env: R rounds, default 3; VIPD, default build/vipd; GEN;
-#   PHASES=rates,conns, the default, or one of them)
+#   PHASES=rates,conns, the default, or one of them; CASES=a,b,… only these packet-rate cases;
+#   VIPD_B=another vipd binary, each vipd case measured again with it right after, as CASE_b: an
+#   A/B of two builds in one run)
 # Prints one JSON line per measurement and a summary with medians and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +47,9 @@ GEN=${GEN:-xdp}
 PHASES=${PHASES:-rates,conns}  # rates (the chain), conns (the lab), or both
 PHASE_RATES=$([[ ,$PHASES, == *,rates,* ]] && echo 1 || true)
 PHASE_CONNS=$([[ ,$PHASES, == *,conns,* ]] && echo 1 || true)
+CASES=${CASES:-}
+VIPD_B=${VIPD_B:-}
+case_on() { [[ -z $CASES || ,$CASES, == *,$1,* ]]; }
 LAB=scripts/lab
 LABNAME=nodebench  # the lab of the connection rounds
 CHAIN=nbx          # the veth chain of the packet rates
@@ -234,7 +239,7 @@ start_vipd() {  # start_vipd DATAPLANE KIND PROTO PORT
   conf "$tmp/vipd.conf" "$1" "$2" "$3" "${REAL_SERVERS[@]}"
   rm -rf "$tmp/state"
   [ "$dp" = dpdk ] && args=(--idle-sleep-us 0 --hugepages no)
-  ip netns exec "$(ns lb1)" "$VIPD" --dataplane="$dp" -n -l -f "$tmp/vipd.conf" -p "$tmp/vipd.pid" --state-dir "$tmp/state" \
+  ip netns exec "$(ns lb1)" "${VIPD_RUN:-$VIPD}" --dataplane="$dp" -n -l -f "$tmp/vipd.conf" -p "$tmp/vipd.pid" --state-dir "$tmp/state" \
     "${args[@]}" >"$tmp/vipd.log" 2>&1 &
   VIPD_PID=$!
   pids+=("$VIPD_PID")
@@ -253,6 +258,19 @@ start_vipd() {  # start_vipd DATAPLANE KIND PROTO PORT
 stop_vipd() {
   kill -TERM "$VIPD_PID"
   wait "$VIPD_PID" || true
+}
+vipd_rate() {  # vipd_rate CASE DATAPLANE KIND PROTO PORT: the case with VIPD, then with VIPD_B as CASE_b
+  local c=$1
+  shift
+  case_on "$c" || return 0
+  start_vipd "$@"
+  measure "$c"
+  stop_vipd
+  if [ -n "$VIPD_B" ]; then
+    VIPD_RUN=$VIPD_B start_vipd "$@"
+    measure "${c}_b"
+    stop_vipd
+  fi
 }
 kernel_dnat_on() {  # kernel_dnat_on PROTO PORT
   local n map="" i=0 rs
@@ -300,13 +318,16 @@ conns() {
 # Packet rates, on the chain.
 for ((round = 1; round <= R && ${#PHASE_RATES}; round++)); do
   # What the generator can offer: straight into the sink program on lb1's ens33.
-  ip -n "$(ns lb1)" link set dev ens33 xdpdrv obj "$tmp/xdp_sink.o" sec xdp
-  pin_napi
-  measure generator lb1 ens33
-  ip -n "$(ns lb1)" link set dev ens33 xdpdrv off
+  if case_on generator; then
+    ip -n "$(ns lb1)" link set dev ens33 xdpdrv obj "$tmp/xdp_sink.o" sec xdp
+    pin_napi
+    measure generator lb1 ens33
+    ip -n "$(ns lb1)" link set dev ens33 xdpdrv off
+  fi
 
   unthread_napi
   # The DPDK ceiling: testpmd forwarding ens33 → eth1 on lb1, destination MAC web1's.
+  case_on dpdk_ceiling && {
   timeout -s INT "$((secs + 6))" ip netns exec "$(ns lb1)" dpdk-testpmd --no-huge --no-pci --no-shconf -m 512 \
     --lcores 0@0,1@1 --log-level=3 --no-telemetry --file-prefix="nb_fwd_$$" \
     --vdev net_af_xdp0,iface=ens33 --vdev net_af_xdp1,iface=eth1 -- --forward-mode=mac --nb-cores=1 \
@@ -317,26 +338,23 @@ for ((round = 1; round <= R && ${#PHASE_RATES}; round++)); do
   measure dpdk_ceiling
   kill -INT "$fwd" 2>/dev/null || true
   wait "$fwd" 2>/dev/null || true
-  start_vipd dpdk DR UDP 9
-  measure vipd_dpdk_dr
-  stop_vipd
-  start_vipd dpdk NAT UDP 9
-  measure vipd_dpdk_nat
-  stop_vipd
+  }
+  vipd_rate vipd_dpdk_dr dpdk DR UDP 9
+  vipd_rate vipd_dpdk_nat dpdk NAT UDP 9
 
-  ip -n "$(ns lb1)" link set dev ens33 xdpdrv obj "$tmp/xdp_fwd.o" sec xdp
-  pin_napi
-  measure xdp_ceiling
-  ip -n "$(ns lb1)" link set dev ens33 xdpdrv off
-  start_vipd xdp DR UDP 9
-  measure vipd_xdp_dr
-  stop_vipd
-  start_vipd xdp NAT UDP 9
-  measure vipd_xdp_nat
-  stop_vipd
-  kernel_dnat_on udp 9
-  measure kernel_dnat
-  kernel_dnat_off
+  if case_on xdp_ceiling; then
+    ip -n "$(ns lb1)" link set dev ens33 xdpdrv obj "$tmp/xdp_fwd.o" sec xdp
+    pin_napi
+    measure xdp_ceiling
+    ip -n "$(ns lb1)" link set dev ens33 xdpdrv off
+  fi
+  vipd_rate vipd_xdp_dr xdp DR UDP 9
+  vipd_rate vipd_xdp_nat xdp NAT UDP 9
+  if case_on kernel_dnat; then
+    kernel_dnat_on udp 9
+    measure kernel_dnat
+    kernel_dnat_off
+  fi
 done
 chain_down
 
@@ -373,15 +391,19 @@ def med(bench, case, key):
 print(f"\nnode_bench: medians of {sys.argv[3]} rounds, {sys.argv[2]} s each (64-byte UDP, the generator on CPU 0, the forwarder on CPU 1)")
 ceilings = {"vipd_dpdk_dr": "dpdk_ceiling", "vipd_dpdk_nat": "dpdk_ceiling", "vipd_xdp_dr": "xdp_ceiling",
             "vipd_xdp_nat": "xdp_ceiling"}
-cases = ("generator", "dpdk_ceiling", "vipd_dpdk_dr", "vipd_dpdk_nat", "xdp_ceiling", "vipd_xdp_dr", "vipd_xdp_nat", "kernel_dnat")
+base = ("generator", "dpdk_ceiling", "vipd_dpdk_dr", "vipd_dpdk_nat", "xdp_ceiling", "vipd_xdp_dr", "vipd_xdp_nat", "kernel_dnat")
+cases = [c for b in base for c in (b, b + "_b") if any(r["case"] == c for r in rows)] or list(base)
+ceilings.update({c + "_b": v for c, v in list(ceilings.items())})
 mpps = {c: med("node", c, "mpps") for c in cases}
-kd = mpps["kernel_dnat"]
+kd = mpps.get("kernel_dnat")
 for c in cases:
     m, offered = mpps[c], med("node", c, "offered_mpps")
     if m is None:
         continue
     notes = []
-    if c in ceilings and m and mpps[ceilings[c]]:
+    if c.endswith("_b") and m and mpps.get(c[:-2]):
+        notes.append(f"{m / mpps[c[:-2]]:.2f} of {c[:-2]} (VIPD_B / VIPD)")
+    if c in ceilings and m and mpps.get(ceilings[c]):
         notes.append(f"{m / mpps[ceilings[c]]:.2f} of {ceilings[c]}")
     if c not in ("kernel_dnat", "generator") and m and kd:
         notes.append(f"{m / kd:.2f}x kernel_dnat")

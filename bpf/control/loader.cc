@@ -320,6 +320,13 @@ std::string MapWriter::port(uint32_t ifindex, const vipd_port& p)
     const uint32_t slot = vipd_port_slot(ifindex);
     vipd_port rec = p;
     rec.ifindex = ifindex;
+    // The devmap first, so a frame that finds the port finds where to send it. An interface the
+    // kernel refuses there (not in this network namespace: the tests' made-up ports) is left to the
+    // program's fallback, bpf_redirect by ifindex.
+    const uint32_t dev = ifindex;
+    if (bpf_map_update_elem(bpf_map__fd(_skel->maps.vipd_tx_ports), &slot, &dev, BPF_ANY) != 0 && errno != ENODEV) {
+        return errno_text("vipd_tx_ports", errno);
+    }
     return update(bpf_map__fd(_skel->maps.vipd_ports), &slot, &rec, "vipd_ports");
 }
 
@@ -441,7 +448,11 @@ std::string MapWriter::remove_port(uint32_t ifindex)
     // An array's entry cannot go: it is zeroed, and a zero ifindex matches no interface.
     const uint32_t slot = vipd_port_slot(ifindex);
     const vipd_port none{};
-    return update(bpf_map__fd(_skel->maps.vipd_ports), &slot, &none, "vipd_ports");
+    std::string err = update(bpf_map__fd(_skel->maps.vipd_ports), &slot, &none, "vipd_ports");
+    if (err.empty() && bpf_map_delete_elem(bpf_map__fd(_skel->maps.vipd_tx_ports), &slot) != 0 && errno != ENOENT) {
+        err = errno_text("vipd_tx_ports", errno);
+    }
+    return err;
 }
 
 ServiceRecord service_record(uint32_t id, uint8_t kind, const sched::Service& s, uint32_t persist_s,

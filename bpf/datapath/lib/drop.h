@@ -56,8 +56,8 @@ static __always_inline void vipd_count_backend(__u32 service, __u32 backend, __u
 }
 
 /* Counts the outcome and turns it into an XDP action: sent frames go back out the interface they
- * came in on (XDP_TX, or bpf_redirect where the port says VIPD_PORT_TX_REDIRECT) or to another
- * (bpf_redirect); what is for the control thread (VRRP, ARP to learn from) or the kernel's stack is
+ * came in on (XDP_TX, or a redirect where the port says VIPD_PORT_TX_REDIRECT) or to another (a
+ * redirect through the devmap vipd_tx_ports); what is for the control thread (VRRP, ARP to learn from) or the kernel's stack is
  * XDP_PASS, since in XDP mode the kernel holds both. `in` is the port the frame came in on (0: none). */
 static __always_inline int vipd_finish(struct xdp_md *ctx, const struct vipd_port *in, struct vipd_result r)
 {
@@ -69,7 +69,11 @@ static __always_inline int vipd_finish(struct xdp_md *ctx, const struct vipd_por
         if (r.ifindex == ctx->ingress_ifindex && (in == 0 || (in->flags & VIPD_PORT_TX_REDIRECT) == 0)) {
             return XDP_TX;
         }
-        return bpf_redirect(r.ifindex, 0);
+        {
+            /* Through the devmap; an interface it lacks (control could not add it) by its ifindex. */
+            const long act = bpf_redirect_map(&vipd_tx_ports, vipd_port_slot(r.ifindex), 0);
+            return act == XDP_REDIRECT ? XDP_REDIRECT : bpf_redirect(r.ifindex, 0);
+        }
     case VIPD_VERDICT_to_vrrp:
     case VIPD_VERDICT_to_control:
     case VIPD_VERDICT_to_exception:

@@ -25,6 +25,16 @@ static __always_inline const struct vipd_port *vipd_port_of(__u32 ifindex)
     return p != 0 && p->ifindex == ifindex && ifindex != 0 ? p : 0;
 }
 
+/* Where redirected frames leave: each port's interface at its vipd_port_slot(ifindex), as
+ * vipd_ports. A devmap redirect is flushed in bulk at the end of the NAPI poll, with the frames of
+ * the same poll for the same interface. */
+struct {
+    __uint(type, BPF_MAP_TYPE_DEVMAP);
+    __uint(max_entries, VIPD_PORT_SLOTS);
+    __type(key, __u32);
+    __type(value, __u32);
+} vipd_tx_ports SEC(".maps");
+
 /* The VRIDs of the node's VRRP instances (fwd::Snapshot::vrid_ours): 1 at a virtual_router_id that
  * an instance has. One word each, so that adding or removing one is one atomic element write. */
 struct {
