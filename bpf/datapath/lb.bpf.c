@@ -73,7 +73,10 @@ static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct v
                 return vipd_nat_reply(ctx, p, cfg, ip, &l4, nr);
             }
         }
-        if (ip->protocol == IPPROTO_ICMP && !vipd_is_fragment(ip) && (dst == 0 || (dst->flags & VIPD_ADDR_LOCAL) == 0)) {
+        if (dst != 0 && (dst->flags & VIPD_ADDR_LOCAL) != 0) {
+            return vipd_verdict(VIPD_VERDICT_to_local, 0);  /* the node's own traffic */
+        }
+        if (ip->protocol == IPPROTO_ICMP && !vipd_is_fragment(ip)) {
             return vipd_icmp_from_backend(ctx, p, cfg, &v);
         }
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);

@@ -12,10 +12,12 @@
 #define VIPD_DATAPLANE_FWD_VERDICTS_H
 
 /* What the packet path does with a frame. XDP maps forward/reply/solicit to XDP_TX or a redirect,
- * to_vrrp, to_control and to_exception to XDP_PASS (the kernel has the VRRP socket and the stack),
- * drop to XDP_DROP; redirect is DPDK's hand-over between lcores and never an XDP outcome. DPDK gives
- * to_vrrp a ring of its own, which control drains first: no flood of ARP or of the kernel's traffic
- * delays an advert. */
+ * to_vrrp, to_control, to_exception and to_local to XDP_PASS (the kernel has the VRRP socket and the
+ * stack), drop to XDP_DROP; redirect is DPDK's hand-over between lcores and never an XDP outcome.
+ * DPDK gives to_vrrp a ring of its own, which control drains first: no flood of ARP or of the
+ * kernel's traffic delays an advert; and to_local (what is addressed to the node itself: the health
+ * checkers' replies) one drained before the exception ring, so a flood to a VIP's closed port or of
+ * IPv6 junk cannot starve the checkers and take every real server down. */
 #define VIPD_VERDICTS(X)                                                                               \
     X(forward, "rewritten in place, sent out (DR: to the backend's MAC)")                                \
     X(reply, "rewritten in place into an answer (ARP reply, ICMP error), sent out the port it came in")  \
@@ -24,7 +26,8 @@
     X(drop, "dropped; the drop reason says why")                                                         \
     X(redirect, "DPDK only: handed to the lcore that owns its flow (a NAT reply RSS put elsewhere)")     \
     X(solicit, "next hop's MAC unknown: rewritten into an ARP request for it and sent; the packet is lost") \
-    X(to_vrrp, "for the control thread's VRRP engine: an advert for one of the node's VRIDs (its own path)")
+    X(to_vrrp, "for the control thread's VRRP engine: an advert for one of the node's VRIDs (its own path)") \
+    X(to_local, "for the kernel's stack, to one of the node's own addresses (health-check replies, ssh): its own path")
 
 #define VIPD_DROP_REASONS(X)                                                                                \
     X(none, "not dropped")                                                                                  \
@@ -62,7 +65,8 @@
     X(vrrp_truncated, "VRRP shorter than its fixed header (RFC 5798 5.1: 8 bytes)")                         \
     X(vrrp_bad_ttl, "VRRP to a multicast group with a TTL other than 255 (RFC 5798 7.1)")                   \
     X(vrrp_foreign_vrid, "VRRP for a virtual_router_id no instance of this node has")                       \
-    X(vrrp_ring_full, "the ring of VRRP adverts to the control thread is full")
+    X(vrrp_ring_full, "the ring of VRRP adverts to the control thread is full")                             \
+    X(local_ring_full, "the ring of the node's own traffic to the kernel is full")
 
 /* C enums (the BPF program's names): VIPD_VERDICT_forward …, VIPD_DROP_none …, and the counts. */
 #define VIPD_ENUM_VERDICT_(name, why) VIPD_VERDICT_##name,

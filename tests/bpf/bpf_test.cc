@@ -294,7 +294,8 @@ TEST(Differential, SameAsProcess)
         const uint64_t now_ms = n % epoch + 1;
         const pkt::Result want = pkt::process(x.table(), *lc, f, now_ms);
         const Bytes want_out = want.verdict == pkt::Verdict::drop ? Bytes{}
-                               : (want.verdict == pkt::Verdict::to_vrrp || want.verdict == pkt::Verdict::to_control ||
+                               : (want.verdict == pkt::Verdict::to_vrrp || want.verdict == pkt::Verdict::to_local ||
+                                  want.verdict == pkt::Verdict::to_control ||
                                   want.verdict == pkt::Verdict::to_exception)
                                    ? frame
                                    : Bytes(f.data, f.data + f.len);

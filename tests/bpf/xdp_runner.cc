@@ -158,6 +158,7 @@ golden::Outcome XdpRunner::run(const golden::Bytes& frame, uint64_t now_ms)
     case VIPD_VERDICT_reply: o.verdict = golden::Verdict::reply; want_action = XDP_TX; break;
     case VIPD_VERDICT_solicit: o.verdict = golden::Verdict::solicit; want_action = XDP_TX; break;
     case VIPD_VERDICT_to_vrrp:
+    case VIPD_VERDICT_to_local:
     case VIPD_VERDICT_to_control:
     case VIPD_VERDICT_to_exception: o.verdict = golden::Verdict::pass; want_action = XDP_PASS; break;
     case VIPD_VERDICT_drop: o.verdict = golden::Verdict::drop; break;

@@ -118,7 +118,8 @@ class DpdkRunner : public golden::Runner {
 public:
     explicit DpdkRunner(RingPort& port)
         : _port(port), _vrrp(rte_ring_create("golden_vrrp", 64, 0, RING_F_SC_DEQ)),
-          _ctl(rte_ring_create("golden_ctl", 64, 0, RING_F_SC_DEQ)), _exc(rte_ring_create("golden_exc", 64, 0, RING_F_SC_DEQ))
+          _ctl(rte_ring_create("golden_ctl", 64, 0, RING_F_SC_DEQ)), _exc(rte_ring_create("golden_exc", 64, 0, RING_F_SC_DEQ)),
+          _local(rte_ring_create("golden_local", 64, 0, RING_F_SC_DEQ))
     {
     }
     ~DpdkRunner() override
@@ -130,6 +131,7 @@ public:
         rte_ring_free(_vrrp);
         rte_ring_free(_ctl);
         rte_ring_free(_exc);
+        rte_ring_free(_local);
     }
     DpdkRunner(const DpdkRunner&) = delete;
     DpdkRunner& operator=(const DpdkRunner&) = delete;
@@ -138,7 +140,7 @@ public:
     golden::Caps caps() const override { return golden::cap::all; }
     std::string load(const golden::Setup& setup) override
     {
-        if (_vrrp == nullptr || _ctl == nullptr || _exc == nullptr) {
+        if (_vrrp == nullptr || _ctl == nullptr || _exc == nullptr || _local == nullptr) {
             return "no hand-over rings";
         }
         fwd::BuildResult b = golden::build_table(setup.config, setup.node, {.port = _port.id});
@@ -159,7 +161,7 @@ public:
         _worker.reset();
         _worker = std::make_unique<lcore::Worker>(
             lcore::Config{.ports = {_port.id}, .queue = 0, .to_vrrp = _vrrp, .to_control = _ctl, .to_exception = _exc,
-                          .publisher = &_publisher, .reader_id = 0},
+                          .to_local = _local, .publisher = &_publisher, .reader_id = 0},
             limits, flow::Timeouts::ipvs_defaults(1000));
         _worker->online();
     }
@@ -177,10 +179,12 @@ public:
         golden::Bytes to_vrrp;
         golden::Bytes to_ctl;
         golden::Bytes to_exc;
+        golden::Bytes to_local;
         const bool on_tx = take(_port.tx, sent);
         const bool on_vrrp = take(_vrrp, to_vrrp);
         const bool on_ctl = take(_ctl, to_ctl);
         const bool on_exc = take(_exc, to_exc);
+        const bool on_local = take(_local, to_local);
 
         // Exactly one verdict counted, and for a drop exactly one reason.
         const pkt::Counters& after = _worker->counters();
@@ -207,12 +211,13 @@ public:
         const bool sends = o.verdict == golden::Verdict::forward || o.verdict == golden::Verdict::reply ||
                            o.verdict == golden::Verdict::solicit;
         if (on_tx != sends || on_vrrp != (v == pkt::Verdict::to_vrrp) || on_ctl != (v == pkt::Verdict::to_control) ||
-            on_exc != (v == pkt::Verdict::to_exception)) {
+            on_exc != (v == pkt::Verdict::to_exception) || on_local != (v == pkt::Verdict::to_local)) {
             error += std::string("counted ") + std::string(pkt::to_string(v)) + " but the frame went to" +
                      (on_tx ? " TX" : "") + (on_vrrp ? " VRRP" : "") + (on_ctl ? " control" : "") +
-                     (on_exc ? " the exception path" : "") + (on_tx || on_vrrp || on_ctl || on_exc ? "" : " nowhere") + "; ";
+                     (on_exc ? " the exception path" : "") + (on_local ? " the node's own path" : "") +
+                     (on_tx || on_vrrp || on_ctl || on_exc || on_local ? "" : " nowhere") + "; ";
         }
-        o.frame = on_tx ? sent : on_vrrp ? to_vrrp : on_ctl ? to_ctl : on_exc ? to_exc : golden::Bytes{};
+        o.frame = on_tx ? sent : on_vrrp ? to_vrrp : on_ctl ? to_ctl : on_exc ? to_exc : on_local ? to_local : golden::Bytes{};
         o.error += error;
         return o;
     }
@@ -222,6 +227,7 @@ private:
     rte_ring* _vrrp;
     rte_ring* _ctl;
     rte_ring* _exc;
+    rte_ring* _local;
     fwd::Publisher _publisher{1};
     std::unique_ptr<lcore::Worker> _worker;
 };
@@ -602,6 +608,53 @@ TEST(LcoreDrops, VrrpHasItsOwnRing)
     free_full(vrrp);
     free_full(ctl);
     free_full(exc);
+    rte_eth_dev_stop(port.id);
+}
+
+// What is addressed to the node itself (the health checkers' replies, ssh) has a ring of its own: a
+// flood to a VIP's closed port (or of IPv6) that fills the exception ring costs no checker reply, so
+// it cannot take the real servers down; a full ring of its own is counted under its own reason.
+TEST(LcoreDrops, NodeTrafficHasItsOwnRing)
+{
+    RingPort port = make_port("localring0");
+    rte_ring* vrrp = rte_ring_create("localring_vrrp", 4, 0, 0);
+    rte_ring* ctl = rte_ring_create("localring_ctl", 4, 0, 0);
+    rte_ring* exc = full_ring("localring_exc");
+    rte_ring* local = rte_ring_create("localring_local", 4, 0, 0);
+    ASSERT_NE(vrrp, nullptr);
+    ASSERT_NE(ctl, nullptr);
+    ASSERT_NE(local, nullptr);
+    fwd::Publisher publisher(1);
+    publisher.publish(golden_table(port.id));
+    ASSERT_NE(publisher.current(), nullptr);
+    lcore::Worker worker({.ports = {port.id}, .to_vrrp = vrrp, .to_control = ctl, .to_exception = exc, .to_local = local,
+                          .publisher = &publisher, .reader_id = 0},
+                         limits, flow::Timeouts::ipvs_defaults(1000));
+    worker.online();
+    const std::vector<golden::Fixture> all = golden::fixtures();
+    const golden::Bytes junk = fixture_step(all, "pass_vip_port_without_service").input;
+    const golden::Bytes ipv6 = fixture_step(all, "pass_ipv6").input;
+    const golden::Bytes answer = fixture_step(all, "nat_health_check_answer").input;
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(junk)), 0);
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(ipv6)), 0);
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(answer)), 0);
+    EXPECT_EQ(worker.poll_once(1), 3u);
+    const pkt::Counters& c = worker.counters();
+    EXPECT_EQ(c.drop_count(pkt::DropReason::exception_ring_full), 2u) << "the flood met the full exception ring";
+    EXPECT_EQ(c.verdict_count_of(pkt::Verdict::to_local), 1u);
+    EXPECT_EQ(rte_ring_count(local), 1u) << "the checker's answer went on, past the full exception ring";
+    // Its own ring full (capacity 3): the fourth answer is shed, and said so.
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(answer)), 0);
+    }
+    EXPECT_EQ(worker.poll_once(2), 3u);
+    EXPECT_EQ(rte_ring_count(local), 3u);
+    EXPECT_EQ(c.drop_count(pkt::DropReason::local_ring_full), 1u);
+    worker.offline();
+    free_full(vrrp);
+    free_full(ctl);
+    free_full(exc);
+    free_full(local);
     rte_eth_dev_stop(port.id);
 }
 

@@ -23,6 +23,7 @@ inline Outcome outcome_of(pkt::Verdict v, pkt::DropReason r)
     case pkt::Verdict::solicit: o.verdict = Verdict::solicit; break;
     case pkt::Verdict::to_vrrp:
     case pkt::Verdict::to_control: o.verdict = Verdict::pass; o.to = Handover::control; break;
+    case pkt::Verdict::to_local:
     case pkt::Verdict::to_exception: o.verdict = Verdict::pass; o.to = Handover::kernel; break;
     case pkt::Verdict::drop: o.verdict = Verdict::drop; break;
     case pkt::Verdict::redirect:

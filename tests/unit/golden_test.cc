@@ -309,6 +309,7 @@ const std::map<golden::Reason, std::string_view>& not_from_process()
         {R::tx_full, "the lcore loop's TX burst: LcoreDrops.TxQueueFull (tests/dataplane)"},
         {R::redirect_ring_full, "the lcore loop's redirect: LcoreDrops.RedirectRingFull (tests/dataplane)"},
         {R::vrrp_ring_full, "the lcore loop's VRRP hand-over: LcoreDrops.VrrpHasItsOwnRing (tests/dataplane)"},
+        {R::local_ring_full, "the lcore loop's hand-over of the node's own traffic: LcoreDrops.NodeTrafficHasItsOwnRing (tests/dataplane)"},
     };
     return m;
 }

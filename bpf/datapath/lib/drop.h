@@ -75,6 +75,7 @@ static __always_inline int vipd_finish(struct xdp_md *ctx, const struct vipd_por
             return act == XDP_REDIRECT ? XDP_REDIRECT : bpf_redirect(r.ifindex, 0);
         }
     case VIPD_VERDICT_to_vrrp:
+    case VIPD_VERDICT_to_local:
     case VIPD_VERDICT_to_control:
     case VIPD_VERDICT_to_exception:
         return XDP_PASS;

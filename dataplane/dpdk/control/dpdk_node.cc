@@ -67,8 +67,10 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
     _to_vrrp = rte_ring_create("vipd_to_vrrp", 256, socket, RING_F_SC_DEQ);
     _to_control = rte_ring_create("vipd_to_control", 1024, socket, RING_F_SC_DEQ);
     _to_exception = rte_ring_create("vipd_to_exception", 1024, socket, RING_F_SC_DEQ);
+    _to_local = rte_ring_create("vipd_to_local", 1024, socket, RING_F_SC_DEQ);
     _from_control = rte_ring_create("vipd_from_control", 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (_to_vrrp == nullptr || _to_control == nullptr || _to_exception == nullptr || _from_control == nullptr) {
+    if (_to_vrrp == nullptr || _to_control == nullptr || _to_exception == nullptr || _to_local == nullptr ||
+        _from_control == nullptr) {
         error = fmt::format("cannot create rings: {}", rte_strerror(rte_errno));
         return false;
     }
@@ -96,6 +98,7 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
                          .to_vrrp = _to_vrrp,
                          .to_control = _to_control,
                          .to_exception = _to_exception,
+                         .to_local = _to_local,
                          .from_control = l == 0 ? _from_control : nullptr,
                          .redirect_in = _opts.lcores > 1 ? _redirect[l] : nullptr,
                          .redirect_to = _redirect,
@@ -141,7 +144,7 @@ void DpdkNode::stop()
     }
     _workers.clear();
     _publisher.reset();
-    for (rte_ring* r : {_to_vrrp, _to_control, _to_exception, _from_control}) {
+    for (rte_ring* r : {_to_vrrp, _to_control, _to_exception, _to_local, _from_control}) {
         rte_mbuf* m = nullptr;
         while (r != nullptr && rte_ring_dequeue(r, reinterpret_cast<void**>(&m)) == 0) {
             rte_pktmbuf_free(m);

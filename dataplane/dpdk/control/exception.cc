@@ -74,18 +74,21 @@ size_t DpdkNode::poll(const VrrpSink& vrrp)
         }
         handled += n;
     }
-    // Frames for the kernel.
-    n = rte_ring_dequeue_burst(_to_exception, reinterpret_cast<void**>(pkts), 64, nullptr);
-    for (unsigned i = 0; i < n; ++i) {
-        const Held* h = by_port(pkts[i]->port);
-        if (h != nullptr && rte_eth_tx_burst(h->tap_port, 0, &pkts[i], 1) == 1) {
-            ++_to_kernel;
-        } else {
-            rte_pktmbuf_free(pkts[i]);
-            ++_control_drops;
+    // Frames for the kernel: what is addressed to the node itself first (the health checkers'
+    // replies: a flood to a VIP fills the other ring, not this one), then everything else.
+    for (rte_ring* ring : {_to_local, _to_exception}) {
+        n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts), 64, nullptr);
+        for (unsigned i = 0; i < n; ++i) {
+            const Held* h = by_port(pkts[i]->port);
+            if (h != nullptr && rte_eth_tx_burst(h->tap_port, 0, &pkts[i], 1) == 1) {
+                ++_to_kernel;
+            } else {
+                rte_pktmbuf_free(pkts[i]);
+                ++_control_drops;
+            }
         }
+        handled += n;
     }
-    handled += n;
     // Frames from the kernel, out through lcore 0.
     for (const Held& h : _held) {
         const uint16_t k = rte_eth_rx_burst(h.tap_port, 0, pkts, 64);

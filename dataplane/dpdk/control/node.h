@@ -128,6 +128,7 @@ private:
     rte_ring* _to_vrrp = nullptr;     // the lcores' VRRP adverts (drained first)
     rte_ring* _to_control = nullptr;
     rte_ring* _to_exception = nullptr;
+    rte_ring* _to_local = nullptr;     // the node's own traffic to the kernel (drained before the exception ring)
     rte_ring* _from_control = nullptr;
     std::vector<rte_ring*> _redirect;
     std::unique_ptr<fwd::Publisher> _publisher;

@@ -80,8 +80,14 @@ void Worker::flush() noexcept
     _vrrp.n = 0;
     hand_over(_cfg.to_control, _ctl.pkts, _ctl.n, pkt::DropReason::control_ring_full);
     hand_over(_cfg.to_exception, _exc.pkts, _exc.n, pkt::DropReason::exception_ring_full);
+    if (_cfg.to_local != nullptr) {
+        hand_over(_cfg.to_local, _local.pkts, _local.n, pkt::DropReason::local_ring_full);
+    } else {
+        hand_over(_cfg.to_exception, _local.pkts, _local.n, pkt::DropReason::exception_ring_full);
+    }
     _ctl.n = 0;
     _exc.n = 0;
+    _local.n = 0;
     for (size_t l = 0; l < _redirect.size(); ++l) {
         hand_over(_cfg.redirect_to[l], _redirect[l].pkts, _redirect[l].n, pkt::DropReason::redirect_ring_full);
         _redirect[l].n = 0;
@@ -143,6 +149,9 @@ void Worker::handle(const fwd::Table* table, rte_mbuf** pkts, uint16_t n, int rx
             break;
         case pkt::Verdict::to_exception:
             _exc.pkts[_exc.n++] = m;
+            break;
+        case pkt::Verdict::to_local:
+            _local.pkts[_local.n++] = m;
             break;
         case pkt::Verdict::redirect:
             m->port = f.port;  // for the lcore that gets it (a frame dropped here is freed anyway)

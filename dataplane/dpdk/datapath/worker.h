@@ -27,6 +27,8 @@ struct Config {
                                        // first and frees); nullptr: they share to_control
     rte_ring* to_control = nullptr;    // ARP replies (multi-producer; control consumes, frees)
     rte_ring* to_exception = nullptr;  // everything for the kernel (multi-producer; TAP consumes)
+    rte_ring* to_local = nullptr;      // what is for the node's own addresses (the checkers' replies; the TAP
+                                       // consumes it before to_exception); nullptr: it shares to_exception
     rte_ring* from_control = nullptr;  // frames to send as they are (VRRP, GARP, the kernel's traffic from the
                                        // exception TAP); m->port is the port to send on. Control produces.
     rte_ring* redirect_in = nullptr;   // frames other lcores hand to this one (multi-producer, this lcore consumes)
@@ -83,6 +85,7 @@ private:
     Out _vrrp;
     Out _ctl;
     Out _exc;
+    Out _local;
     std::vector<Out> _redirect;  // per target lcore
 };
 

@@ -404,7 +404,10 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
                 return l4.error != DropReason::none ? drop(l4.error) : nat_reply(table, lc, f, ip, l4, *nr, now);
             }
         }
-        if (ip->proto == ipproto_icmp && !ip->is_fragment() && table.has_nat() && !table.is_local(ip->dst)) {
+        if (table.is_local(ip->dst)) {
+            return verdict(Verdict::to_local);  // the node's own traffic: the checkers' replies among it
+        }
+        if (ip->proto == ipproto_icmp && !ip->is_fragment() && table.has_nat()) {
             return icmp_from_backend(table, lc, f, ip, hlen, total, now);
         }
         return verdict(Verdict::to_exception);
