@@ -12,6 +12,7 @@
 #include "dataplane/fwd/stats.h"
 #include "dataplane/fwd/table.h"
 #include "dataplane/fwd/verdicts.h"
+#include "dataplane/wire/headers.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -190,6 +191,8 @@ private:
     std::string _last_skipped;  // the services left out, as last logged
     Clock::time_point _next_kernel_read{};
     uint64_t _arp_seen = 0, _arp_learned = 0, _kernel_learned = 0, _applies = 0, _writes = 0;
+    uint64_t _next_age = 0;                           // now_ms(): when poll() next ages the neighbours
+    uint64_t _arp_probes = 0, _arp_forgotten = 0;
 };
 
 bool XdpNode::start(const conf::Config& cfg, std::string& error)
@@ -415,7 +418,10 @@ bool XdpNode::read_kernel_neighbours()
         if (std::none_of(_held.begin(), _held.end(), [&](const Held& h) { return h.ifindex == n.ifindex; })) {
             continue;
         }
-        if (_neighbours.resolved(fwd::ipv4_of(n.ip), n.mac, now)) {
+        // Confirmed when the kernel last heard from it, not now: REACHABLE lasts its reachable time
+        // after the last answer, and a host gone silent must age here as it does there.
+        const uint64_t at = now - std::min<uint64_t>(now, n.confirmed_ms_ago);
+        if (_neighbours.resolved(fwd::ipv4_of(n.ip), n.mac, at, n.confirmed)) {
             ++_kernel_learned;
             changed = true;
         }
@@ -495,6 +501,30 @@ size_t XdpNode::poll(const VrrpSink&)
     if (Clock::now() >= _next_kernel_read && _nl) {
         changed = read_kernel_neighbours() || changed;
     }
+    // Next hops unconfirmed for --arp-reachable-ms are asked again from the node's address (an ARP
+    // request on the interface's packet socket; the program passes the reply to it), and forgotten
+    // when nothing answers: a backend back with another MAC and no gratuitous ARP is found again,
+    // one that is gone is solicited by the program as a new one.
+    if (now >= _next_age) {
+        _next_age = now + 100;
+        const fwd::Neighbours::Due due =
+            _neighbours.age(now, {.reachable = _opts.arp_reachable_ms, .retrans = 1000, .probes = 3});
+        for (const uint32_t ip : due.probe) {
+            const Held* h = kernel::held_for(_held, ip);
+            if (h == nullptr || !h->arp || h->addrs.empty()) {
+                continue;
+            }
+            uint8_t f[wire::arp_request_len];
+            wire::write_arp_request(f, h->mac.data(), fwd::ipv4_of(h->addrs.front().first), ip);
+            if (::send(h->arp.get(), f, sizeof f, MSG_DONTWAIT) == static_cast<ssize_t>(sizeof f)) {
+                ++_arp_probes;
+            }
+        }
+        if (due.forgot) {
+            ++_arp_forgotten;
+            changed = true;
+        }
+    }
     if (changed) {
         rebuild();
     }
@@ -521,9 +551,10 @@ std::string XdpNode::stats() const
             }
         }
     }
-    out += fmt::format(" arp_seen {}\n arp_learned {}\n arp_locked {}\n kernel_learned {}\n neighbours {}\n applies {}\n"
-                       " map_writes {}\n",
-                       _arp_seen, _arp_learned, _neighbours.locked(), _kernel_learned, _neighbours.size(), _applies, _writes);
+    out += fmt::format(" arp_seen {}\n arp_learned {}\n arp_locked {}\n kernel_learned {}\n neighbours {}\n arp_probes {}\n"
+                       " arp_forgotten {}\n applies {}\n map_writes {}\n",
+                       _arp_seen, _arp_learned, _neighbours.locked(), _kernel_learned, _neighbours.size(), _arp_probes,
+                       _arp_forgotten, _applies, _writes);
     if (_program) {
         const Program::FlowCounts f = _program->flows();
         out += fmt::format(" flows {}\n flows_unconfirmed {}\n", f.kept + f.fresh, f.fresh);

@@ -8,6 +8,8 @@
 #include "dataplane/fwd/neighbours.h"
 #include "dataplane/fwd/snapshot.h"
 
+#include <arpa/inet.h>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -34,6 +36,29 @@ const Held* held_named(const std::vector<Held>& held, const std::string& ifname)
     for (const Held& h : held) {
         if (h.ifname == ifname) {
             return &h;
+        }
+    }
+    return nullptr;
+}
+
+/// The held interface a neighbour `ip` (network order) is reached on: the one whose connected network
+/// holds it, else the one with a route through it as gateway; nullptr when none.
+template <class Held>
+const Held* held_for(const std::vector<Held>& held, uint32_t ip)
+{
+    for (const Held& h : held) {
+        for (const auto& [addr, prefix] : h.addrs) {
+            const uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+            if (((ntohl(fwd::ipv4_of(addr)) ^ ntohl(ip)) & mask) == 0) {
+                return &h;
+            }
+        }
+    }
+    for (const Held& h : held) {
+        for (const Route4& r : h.routes) {
+            if (r.gateway && fwd::ipv4_of(*r.gateway) == ip) {
+                return &h;
+            }
         }
     }
     return nullptr;

@@ -562,7 +562,8 @@ std::vector<Neighbour4> Netlink::neighbours4(int ifindex)
             if (n->ndm_family != AF_INET || (n->ndm_state & usable) == 0 || (ifindex != 0 && n->ndm_ifindex != ifindex)) {
                 return;
             }
-            Neighbour4 e{.ifindex = n->ndm_ifindex, .ip = conf::Ip{.family = AF_INET}};
+            Neighbour4 e{.ifindex = n->ndm_ifindex, .ip = conf::Ip{.family = AF_INET},
+                         .confirmed = (n->ndm_state & (NUD_REACHABLE | NUD_PERMANENT)) != 0};
             bool ip = false, mac = false;
             for_each_attr(m, sizeof(*n), [&](const nlattr* a) {
                 if (mnl_attr_get_type(a) == NDA_DST && mnl_attr_get_payload_len(a) == 4) {
@@ -571,6 +572,10 @@ std::vector<Neighbour4> Netlink::neighbours4(int ifindex)
                 } else if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == e.mac.size()) {
                     std::memcpy(e.mac.data(), mnl_attr_get_payload(a), e.mac.size());
                     mac = true;
+                } else if (mnl_attr_get_type(a) == NDA_CACHEINFO && mnl_attr_get_payload_len(a) >= sizeof(nda_cacheinfo)) {
+                    nda_cacheinfo ci{};
+                    std::memcpy(&ci, mnl_attr_get_payload(a), sizeof ci);
+                    e.confirmed_ms_ago = ci.ndm_confirmed * 10;  // clock_t, USER_HZ 100
                 }
             });
             if (ip && mac) {

@@ -57,6 +57,8 @@ struct Neighbour4 {
     int ifindex = 0;
     conf::Ip ip;
     std::array<uint8_t, 6> mac{};
+    bool confirmed = false;        // NUD_REACHABLE or permanent (not only STALE)
+    uint32_t confirmed_ms_ago = 0; // since the kernel last heard from it (NDA_CACHEINFO, 10 ms steps)
 };
 
 // Reasons of vipd's own, beside the kernel's errno values, for refusing an address.

@@ -37,10 +37,10 @@ bool Neighbours::learn(const uint8_t* frame, uint32_t len, uint64_t now)
         _table.emplace(spa, Entry{.mac = mac, .seen = now});
         return true;
     }
-    return update(it->second, mac, now);
+    return update(it->second, mac, now, true);
 }
 
-bool Neighbours::resolved(uint32_t ip, const Mac& mac, uint64_t now)
+bool Neighbours::resolved(uint32_t ip, const Mac& mac, uint64_t now, bool confirms)
 {
     if ((mac[0] & 1) != 0 || mac == Mac{}) {
         return false;
@@ -53,24 +53,55 @@ bool Neighbours::resolved(uint32_t ip, const Mac& mac, uint64_t now)
         _table.emplace(ip, Entry{.mac = mac, .seen = now});
         return true;
     }
-    return update(it->second, mac, now);
+    return update(it->second, mac, now, confirms);
 }
 
-// The same MAC confirms the entry; another replaces it once the entry has gone the locktime
-// unconfirmed, and is refused (and does not confirm it) before.
-bool Neighbours::update(Entry& e, const Mac& mac, uint64_t now)
+// The same MAC confirms the entry (where `confirms`); another replaces it once the entry has gone the
+// locktime unconfirmed, and is refused (and does not confirm it) before.
+bool Neighbours::update(Entry& e, const Mac& mac, uint64_t now, bool confirms)
 {
     if (e.mac == mac) {
-        e.seen = now;
+        if (confirms && now > e.seen) {  // a confirmation older than the last one confirms nothing new
+            e.seen = now;
+            e.probed = 0;
+            e.probes = 0;
+        }
         return false;
     }
     if (_locktime != 0 && now >= e.seen && now - e.seen < _locktime) {
         ++_locked;
         return false;
     }
-    e.mac = mac;
-    e.seen = now;
+    e = Entry{.mac = mac, .seen = now};
     return true;
+}
+
+Neighbours::Due Neighbours::age(uint64_t now, const Aging& a)
+{
+    Due d;
+    if (a.reachable == 0) {
+        return d;
+    }
+    for (auto it = _table.begin(); it != _table.end();) {
+        Entry& e = it->second;
+        if (now < e.seen || now - e.seen < a.reachable) {
+            ++it;
+            continue;
+        }
+        if (e.probes >= a.probes && now - e.probed >= a.retrans) {
+            it = _table.erase(it);  // no answer to any probe: unresolved again
+            d.forgot = true;
+            continue;
+        }
+        if (e.probes < a.probes && (e.probes == 0 || now - e.probed >= a.retrans)) {
+            e.probed = now;
+            ++e.probes;
+            d.probe.push_back(it->first);
+        }
+        ++it;
+    }
+    std::sort(d.probe.begin(), d.probe.end());
+    return d;
 }
 
 bool Neighbours::expire(uint64_t now, uint64_t max_age)

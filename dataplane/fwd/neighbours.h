@@ -37,9 +37,26 @@ public:
     bool learn(const uint8_t* frame, uint32_t len, uint64_t now);
 
     /// A MAC the kernel resolved for `ip` (network order; its neighbour table, which the XDP node
-    /// reads): taken as a reply would be, when `ip` is wanted or already known. True when an entry was
-    /// added or its MAC changed.
-    bool resolved(uint32_t ip, const Mac& mac, uint64_t now);
+    /// reads): taken as a reply would be, when `ip` is wanted or already known. `confirms`: the
+    /// kernel has it REACHABLE (or permanent); a STALE one teaches a new MAC but confirms no entry.
+    /// True when an entry was added or its MAC changed.
+    bool resolved(uint32_t ip, const Mac& mac, uint64_t now, bool confirms = true);
+
+    /// Linux's neighbour timers (net.ipv4.neigh.default: base_reachable_time 30 s, retrans_time 1 s,
+    /// ucast_solicit 3), in the unit of `now`.
+    struct Aging {
+        uint64_t reachable = 0;  // an entry unconfirmed this long is probed; 0: entries never age
+        uint64_t retrans = 0;    // between two probes of one entry
+        uint32_t probes = 3;     // unanswered probes before the entry is forgotten
+    };
+    /// What aging asks of the node now: ARP requests for `probe` (each entry unconfirmed for
+    /// `reachable`, once a `retrans`); `forgot` when an entry went unanswered through `probes` probes
+    /// and was dropped (republish: the dataplane solicits it on its next packet, as for a new one).
+    struct Due {
+        std::vector<uint32_t> probe;
+        bool forgot = false;
+    };
+    Due age(uint64_t now, const Aging& a);
 
     /// Forgets entries not confirmed for `max_age` (the dataplane asks again on the next packet).
     /// True when any went.
@@ -66,9 +83,11 @@ public:
 private:
     struct Entry {
         Mac mac{};
-        uint64_t seen = 0;
+        uint64_t seen = 0;     // last confirmed
+        uint64_t probed = 0;   // last probed (aging), 0: not since confirmed
+        uint32_t probes = 0;   // probes sent since confirmed
     };
-    bool update(Entry& e, const Mac& mac, uint64_t now);
+    bool update(Entry& e, const Mac& mac, uint64_t now, bool confirms = true);
 
     uint64_t _locktime = 0;
     uint64_t _locked = 0;

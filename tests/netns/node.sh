@@ -48,6 +48,9 @@
 #   10. lb_kind TUN: lb1 sends IPIP to web1/web2, which decapsulate it in XDP (ipip_decap.bpf.c; no
 #      ipip module here): curl answered by both in turn, the lab's bridge counts every request
 #      crossing in IPIP (nftables, bridge family).
+#   11. web1 gets a new MAC and announces nothing: lb1 (--arp-reachable-ms 2000) probes the silent
+#      next hop, learns the new MAC from the answer and serves web1 again within 10 s (the kernel's
+#      own timers would take 15 to 45 s).
 #   SIGTERM: every vipd exits 0, the interfaces get their addresses back, no TAP is left.
 # Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces, or no AF_XDP on veth: each
 # probed on its own by scripts/capabilities before vipd starts; a vipd that fails to start fails).
@@ -782,5 +785,32 @@ EOF
   done | awk '{n += $1} END {print n + 0}')
   check "the backends decapsulated them ($decapped frames)" [ "$decapped" -ge 8 ]
 fi
+
+echo "# 11. a real server back with another MAC and no gratuitous ARP: the node asks again"
+"$LAB" down --name "$LAB_NAME" >/dev/null 2>&1
+lab_up --subnet "$SUBNET" --dr --web-hosts 12,13
+conf "$LIB_TMP/remac.conf" 150 rr
+start_lb lb1 "$LIB_TMP/remac.conf" --arp-reachable-ms 2000
+L1=$LB_PID
+L1_LOG=$LB_LOG
+check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+check "the client is served through lb1" wait_until 5 serves_via lb1
+out=$(get 2 | tr '\n' ' ')
+check "both real servers answer ($out)" bash -c "[[ '$out' == *web1* && '$out' == *web2* ]]"
+# web1's NIC is replaced (a new MAC; arp_notify is off, as by default, so it announces nothing). What
+# lb1 knows of it now leads nowhere; the kernel's own neighbour timers would notice in 15 to 45 s
+# (with --arp-reachable-ms 0 this check fails: web1 is not served within the 10 s).
+ip -n "$(ns web1)" link set dev eth0 address 02:00:00:00:77:01
+t0=$(now_us)
+web1_back() {
+  local o
+  o=$(get 2 | tr '\n' ' ')
+  [[ $o == *web1* && $o != *curl-failed* ]]
+}
+check "lb1 probes web1 and serves it at its new MAC within 10 s (--arp-reachable-ms 2000)" wait_until 10 web1_back
+note "web1 served again after $((($(now_us) - t0) / 1000)) ms"
+probes=$(stat_of "$L1" arp_probes)
+check "lb1 counted its probes (arp_probes=$probes)" bash -c "[ '${probes:-0}' -ge 1 ]"
+stop_pid "$L1" 10
 
 lib_summary

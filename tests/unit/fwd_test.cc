@@ -149,6 +149,44 @@ TEST(Neighbours, LocktimeHoldsTheKnownMacThroughAFlap)
 
 // The whole loop: a DR backend whose MAC nobody knows gets an ARP request from the dataplane; its
 // reply goes to control, which learns it and republishes; the client's retransmission goes through.
+// Aging as Linux's neighbour timers (reachable 30 s, retrans 1 s, 3 probes; here in ms): an entry
+// unconfirmed for 30 s is probed once a second; an answer confirms it and the probing stops; three
+// unanswered probes forget it (the dataplane then solicits it as a new one). A kernel entry that is
+// only STALE teaches nothing new and confirms nothing.
+TEST(Neighbours, AgeProbesThenForgetsTheSilent)
+{
+    const fwd::Neighbours::Aging aging{.reachable = 30'000, .retrans = 1'000, .probes = 3};
+    fwd::Neighbours n(1000);
+    const uint32_t a = golden::net(web1);
+    const uint32_t b = golden::net(web2);
+    n.want(a);
+    n.want(b);
+    ASSERT_TRUE(n.resolved(a, web1_mac, 0));
+    ASSERT_TRUE(n.resolved(b, web2_mac, 0));
+    EXPECT_TRUE(n.age(29'999, aging).probe.empty());
+    EXPECT_EQ(n.age(30'000, aging).probe, (std::vector<uint32_t>{std::min(a, b), std::max(a, b)}));
+    EXPECT_TRUE(n.age(30'500, aging).probe.empty()) << "once a retrans";
+    // web1 answers; web2 stays silent, and a STALE kernel entry for it confirms nothing.
+    EXPECT_FALSE(n.resolved(a, web1_mac, 30'600));
+    EXPECT_FALSE(n.resolved(b, web2_mac, 30'600, false));
+    EXPECT_EQ(n.age(31'000, aging).probe, std::vector<uint32_t>{b});
+    EXPECT_EQ(n.age(32'000, aging).probe, std::vector<uint32_t>{b});
+    const fwd::Neighbours::Due last = n.age(32'999, aging);
+    EXPECT_TRUE(last.probe.empty());
+    EXPECT_FALSE(last.forgot);
+    const fwd::Neighbours::Due gone = n.age(33'000, aging);
+    EXPECT_TRUE(gone.forgot) << "three probes unanswered";
+    EXPECT_EQ(n.find(b), nullptr);
+    ASSERT_NE(n.find(a), nullptr);
+    EXPECT_TRUE(n.age(60'599, aging).probe.empty());
+    EXPECT_EQ(n.age(60'600, aging).probe, std::vector<uint32_t>{a}) << "confirmed at 30.6 s: probed 30 s on";
+    // A host that came back with another MAC (no gratuitous ARP) is learned from its answer: the old
+    // one has gone far past the locktime unconfirmed.
+    EXPECT_TRUE(n.resolved(a, web3_mac, 60'700));
+    EXPECT_EQ(*n.find(a), web3_mac);
+    EXPECT_TRUE(n.age(61'000, fwd::Neighbours::Aging{}).probe.empty()) << "reachable 0: no aging";
+}
+
 TEST(Neighbours, SolicitLearnRepublishForward)
 {
     const conf::Config cfg = config(conf::LbAlgo::rr, {web3});

@@ -100,6 +100,22 @@ size_t DpdkNode::poll(const VrrpSink& vrrp)
         }
         handled += k;
     }
+    // Next hops unconfirmed for --arp-reachable-ms are asked again (as the kernel's NUD_PROBE), and
+    // forgotten when nothing answers: a backend that came back with another MAC and no gratuitous ARP
+    // is found again, and one that is gone is solicited by the lcores as a new one.
+    if (now >= _next_age) {
+        _next_age = now + 100'000'000;
+        const fwd::Neighbours::Due due =
+            _neighbours.age(now, {.reachable = uint64_t{_opts.arp_reachable_ms} * 1'000'000, .retrans = 1'000'000'000, .probes = 3});
+        for (const uint32_t ip : due.probe) {
+            if (const Held* h = kernel::held_for(_held, ip)) {
+                solicit(*h, ip);
+                ++_arp_probes;
+            }
+        }
+        learned = learned || due.forgot;
+        _arp_forgotten += due.forgot ? 1 : 0;
+    }
     if (learned) {
         rebuild();
     }

@@ -150,6 +150,9 @@ private:
     // A neighbour's MAC changes at most once a second (Linux's locktime; now is steady_clock ns).
     static constexpr uint64_t neighbour_locktime_ns = 1'000'000'000;
     fwd::Neighbours _neighbours{neighbour_locktime_ns};
+    uint64_t _next_age = 0;       // steady_clock ns: when poll() next ages the neighbours
+    uint64_t _arp_probes = 0;     // ARP requests for next hops gone unconfirmed
+    uint64_t _arp_forgotten = 0;  // times unanswered next hops were forgotten
 
     // The control thread's own counters (the lcores' are in their Workers).
     uint64_t _vrrp_in = 0, _vrrp_out = 0, _garp_out = 0, _to_kernel = 0, _from_kernel = 0, _arp_learned = 0;

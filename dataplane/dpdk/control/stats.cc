@@ -31,9 +31,9 @@ std::string DpdkNode::stats() const
         }
     }
     out += fmt::format(" vrrp_in {}\n vrrp_out {}\n garp_out {}\n to_kernel {}\n from_kernel {}\n arp_learned {}\n arp_locked {}\n"
-                       " control_drops {}\n neighbours {}\n",
+                       " control_drops {}\n neighbours {}\n arp_probes {}\n arp_forgotten {}\n",
                        _vrrp_in, _vrrp_out, _garp_out, _to_kernel, _from_kernel, _arp_learned, _neighbours.locked(),
-                       _control_drops, _neighbours.size());
+                       _control_drops, _neighbours.size(), _arp_probes, _arp_forgotten);
     if (_snapshot) {
         out += fwd::service_stats(_snapshot->services(), [this](uint32_t si, uint32_t b) {
             fwd::BackendTotals t;
