@@ -126,11 +126,14 @@ bool Daemon::start_generation(std::unique_ptr<conf::Loaded> loaded, Generation* 
         asio::post(_io, [this] { _retired.clear(); });
     }
     if (_dp.forwards()) {
-        g->checks = std::make_unique<check::Manager>(_io, cfg, [this, gid = g->id] {
-            if (_gen && _gen->id == gid) {
-                publish();
-            }
-        });
+        g->checks = std::make_unique<check::Manager>(
+            _io, cfg,
+            [this, gid = g->id] {
+                if (_gen && _gen->id == gid) {
+                    publish();
+                }
+            },
+            [this](std::string_view line) { lvs_event(line); });
         if (previous != nullptr && previous->checks) {
             g->checks->adopt(*previous->checks);
         }

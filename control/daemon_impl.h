@@ -93,6 +93,7 @@ private:
     // notify.cc
     void notify(size_t inst, vrrp::State from, vrrp::State to);
     void open_fifos(const conf::Config& cfg);
+    void lvs_event(std::string_view line);
 
     DaemonOptions _opts;
     Dataplane& _dp;          // kernel mode's too (kernel::make_kernel_dataplane): never null
@@ -103,8 +104,13 @@ private:
     asio::signal_set _signals;
     asio::steady_timer _stop_timer;
     control::ScriptQueue _notify_queue{_io, 16};  // notify scripts: serial per instance, 16 at once in all
-    std::vector<std::unique_ptr<control::NotifyFifo>> _fifos;  // notify_fifo, vrrp_notify_fifo: kept across
-    std::string _fifos_key;                                     // reloads that leave them as they are
+    struct Fifo {
+        std::unique_ptr<control::NotifyFifo> fifo;
+        bool vrrp = false;  // gets the instances' and groups' lines (notify_fifo, vrrp_notify_fifo)
+        bool lvs = false;   // gets the checkers' lines (notify_fifo, lvs_notify_fifo)
+    };
+    std::vector<Fifo> _fifos;  // kept across reloads that leave them as they are
+    std::string _fifos_key;
     std::unique_ptr<kernel::Netlink> _nl;
     std::unique_ptr<kernel::Firewall> _firewall;  // vrrp_strict's drop rules: outlive reloads
     std::unique_ptr<asio::posix::stream_descriptor> _link_events;

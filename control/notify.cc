@@ -3,6 +3,8 @@
 #include "control/daemon_impl.h"
 #include "control/log.h"
 
+#include <algorithm>
+
 namespace control::detail {
 
 using vrrp::State;
@@ -32,7 +34,9 @@ void Daemon::notify(size_t inst, State, State to)
     const int prio = _gen->engine->instances()[inst].fsm->priority();
     spawn("I " + vi.name, vi.notify.notify, {"INSTANCE", vi.name, std::string(vrrp::to_string(to)), std::to_string(prio)});
     for (const auto& f : _fifos) {
-        f->write(control::NotifyFifo::line(false, vi.name, vrrp::to_string(to), prio));
+        if (f.vrrp) {
+            f.fifo->write(control::NotifyFifo::line(false, vi.name, vrrp::to_string(to), prio));
+        }
     }
     // A sync group notifies once all its members are in the new state.
     for (const auto& g : cfg.sync_groups) {
@@ -56,18 +60,21 @@ void Daemon::notify(size_t inst, State, State to)
         // keepalived: the priority is 0 for a group
         spawn("G " + g.name, g.notify.notify, {"GROUP", g.name, std::string(vrrp::to_string(to)), "0"});
         for (const auto& f : _fifos) {
-            f->write(control::NotifyFifo::line(true, g.name, vrrp::to_string(to), 0));
+            if (f.vrrp) {
+                f.fifo->write(control::NotifyFifo::line(true, g.name, vrrp::to_string(to), 0));
+            }
         }
     }
 }
 
-// notify_fifo and vrrp_notify_fifo get every instance's and group's transitions (keepalived writes
-// both); a reload that leaves them as they were keeps them open and their scripts running.
+// notify_fifo gets every line; vrrp_notify_fifo the instances' and groups' transitions, lvs_notify_fifo
+// the checkers' (keepalived writes each line to the general FIFO and to its own); a FIFO named twice
+// gets each line once. A reload that leaves them as they were keeps them open and their scripts running.
 void Daemon::open_fifos(const conf::Config& cfg)
 {
     const auto& g = cfg.global;
     std::string key;
-    for (const conf::NotifyFifo* f : {&g.notify_fifo, &g.vrrp_notify_fifo}) {
+    for (const conf::NotifyFifo* f : {&g.notify_fifo, &g.vrrp_notify_fifo, &g.lvs_notify_fifo}) {
         key += f->path + '\0' + f->user + '\0' + f->group + '\0' + f->script.text + '\0' + f->script.user + '\0' +
                f->script.group + '\n';
     }
@@ -76,19 +83,34 @@ void Daemon::open_fifos(const conf::Config& cfg)
     }
     _fifos.clear();
     _fifos_key = key;
-    if (!g.notify_fifo.path.empty()) {
-        if (auto f = control::NotifyFifo::open(_io, g.notify_fifo, "notify_fifo")) {
-            _fifos.push_back(std::move(f));
+    const struct {
+        const conf::NotifyFifo* fifo;
+        const char* keyword;
+        bool vrrp;
+        bool lvs;
+    } wanted[] = {{&g.notify_fifo, "notify_fifo", true, true},
+                  {&g.vrrp_notify_fifo, "vrrp_notify_fifo", true, false},
+                  {&g.lvs_notify_fifo, "lvs_notify_fifo", false, true}};
+    for (const auto& w : wanted) {
+        if (w.fifo->path.empty()) {
+            continue;
+        }
+        auto same = std::find_if(_fifos.begin(), _fifos.end(), [&](const Fifo& f) { return f.fifo->path() == w.fifo->path; });
+        if (same != _fifos.end()) {
+            same->vrrp = same->vrrp || w.vrrp;
+            same->lvs = same->lvs || w.lvs;
+        } else if (auto f = control::NotifyFifo::open(_io, *w.fifo, w.keyword)) {
+            _fifos.push_back({.fifo = std::move(f), .vrrp = w.vrrp, .lvs = w.lvs});
         }
     }
-    // One FIFO named twice gets each line once.
-    if (!g.vrrp_notify_fifo.path.empty() && g.vrrp_notify_fifo.path != g.notify_fifo.path) {
-        if (auto f = control::NotifyFifo::open(_io, g.vrrp_notify_fifo, "vrrp_notify_fifo")) {
-            _fifos.push_back(std::move(f));
+}
+
+void Daemon::lvs_event(std::string_view line)
+{
+    for (const auto& f : _fifos) {
+        if (f.lvs) {
+            f.fifo->write(line);
         }
-    }
-    if (!g.lvs_notify_fifo.path.empty()) {
-        vlog::warn("lvs_notify_fifo {}: not served yet (the checkers' changes are not written to it)", g.lvs_notify_fifo.path);
     }
 }
 

@@ -1,9 +1,12 @@
-// keepalived's notify FIFOs (global_defs notify_fifo and vrrp_notify_fifo): one line per state change
-// of an instance or a sync group, `INSTANCE "VI_1" MASTER 100` / `GROUP "G1" BACKUP 0` (keepalived
-// 2.2.7's format: a group's priority is 0), for a reader that keeps one pipe open instead of a script
-// per event. As keepalived: the FIFO is made when missing (0644, owned by the user named after it)
-// and removed at exit only if vipd made it; its *_notify_fifo_script is started first, with the FIFO's
-// path as its last argument, and gets SIGTERM when vipd stops or dies.
+// keepalived's notify FIFOs (global_defs notify_fifo, vrrp_notify_fifo, lvs_notify_fifo): one line
+// per state change of an instance or a sync group, `INSTANCE "VI_1" MASTER 100` / `GROUP "G1" BACKUP 0`
+// (keepalived 2.2.7's format: a group's priority is 0), and of a real server or a virtual server's
+// quorum, `RS [10.0.0.11]:tcp:80 [10.0.0.100]:tcp:80 DOWN` / `VS [10.0.0.100]:tcp:80 UP`, for a reader
+// that keeps one pipe open instead of a script per event. As keepalived: the FIFO is made when missing
+// (0644, owned by the user named after it) and removed at exit only if vipd made it; its
+// *_notify_fifo_script is started first, with the FIFO's path as its last argument; when vipd stops
+// the FIFO closes (the script reads the last lines, then the end of the file), and a script still
+// running a moment later gets SIGTERM, as it does when vipd dies.
 #pragma once
 
 #include "conf/model.h"

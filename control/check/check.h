@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <memory>
 #include <vector>
 
@@ -22,8 +23,11 @@ using VsLive = fwd::VirtualServerHealth;
 /// Runs every checker of a config and keeps live() up to date.
 class Manager {
 public:
-    /// `on_change` runs on the io thread after any change of live().
-    Manager(boost::asio::io_context& io, const conf::Config& cfg, std::function<void()> on_change);
+    /// `on_change` runs on the io thread after any change of live(); `on_event`, when set, gets
+    /// keepalived's notify-FIFO line of each change (`RS [10.0.0.11]:tcp:80 [10.0.0.100]:tcp:80 DOWN`,
+    /// `VS [10.0.0.100]:tcp:80 UP` for the quorum), with its newline.
+    Manager(boost::asio::io_context& io, const conf::Config& cfg, std::function<void()> on_change,
+            std::function<void(std::string_view)> on_event = {});
     ~Manager();  ///< cancels every timer and socket; running scripts are left to their timeouts
     Manager(const Manager&) = delete;
     Manager& operator=(const Manager&) = delete;

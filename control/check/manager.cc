@@ -153,8 +153,9 @@ struct VsState {
 };
 
 struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
-    Impl(boost::asio::io_context& i, const conf::Config& cfg, std::function<void()> cb)
-        : io(i), vss(cfg.virtual_servers), on_change(std::move(cb)),
+    Impl(boost::asio::io_context& i, const conf::Config& cfg, std::function<void()> cb,
+         std::function<void(std::string_view)> ev)
+        : io(i), vss(cfg.virtual_servers), on_change(std::move(cb)), on_event(std::move(ev)),
           rng(std::random_device{}())
     {
     }
@@ -162,6 +163,7 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
     boost::asio::io_context& io;
     std::vector<conf::VirtualServer> vss;
     std::function<void()> on_change;
+    std::function<void(std::string_view)> on_event;  // notify-FIFO lines (keepalived's notify_fifo_vs/_rs)
     std::vector<VsState> vs;
     std::vector<ChkState> chks;
     std::vector<VsLive> live;
@@ -308,6 +310,7 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
                 vlog::info("Adding alive servers to the pool for VS {}", fmt_vs(vc));
             }
             script(vc.quorum_up, script_timeout);
+            event(fmt::format("VS {} UP\n", fmt_vs(vc)));
         } else if ((s.quorum_up && (sum == 0 || sum < threshold)) ||
                    (init && !s.quorum_up && vc.sorry_server && !s.sorry_alive)) {
             s.quorum_up = false;
@@ -320,6 +323,14 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
                 s.sorry_alive = true;
             }
             script(vc.quorum_down, script_timeout);
+            event(fmt::format("VS {} DOWN\n", fmt_vs(vc)));
+        }
+    }
+
+    void event(const std::string& line) const
+    {
+        if (on_event) {
+            on_event(line);
         }
     }
 
@@ -338,10 +349,12 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
         update_quorum(v, false);
     }
 
+    // ipwrapper.c's do_rs_notifies: the script, then the FIFOs' line.
     void rs_notify(size_t v, size_t r)
     {
         const auto& rc = vss[v].real_servers[r];
         script(vs[v].rs[r].alive ? rc.notify_up : rc.notify_down, script_timeout);
+        event(fmt::format("RS {} {} {}\n", fmt_rs(rc, vss[v]), fmt_vs(vss[v]), vs[v].rs[r].alive ? "UP" : "DOWN"));
     }
 
     // ipwrapper.c's update_svr_checker_state and set_checker_state.
@@ -539,8 +552,9 @@ struct Manager::Impl : std::enable_shared_from_this<Manager::Impl> {
     }
 };
 
-Manager::Manager(boost::asio::io_context& io, const conf::Config& cfg, std::function<void()> on_change)
-    : _impl(std::make_shared<Impl>(io, cfg, std::move(on_change)))
+Manager::Manager(boost::asio::io_context& io, const conf::Config& cfg, std::function<void()> on_change,
+                 std::function<void(std::string_view)> on_event)
+    : _impl(std::make_shared<Impl>(io, cfg, std::move(on_change), std::move(on_event)))
 {
     _impl->init();
 }

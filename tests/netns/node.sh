@@ -398,6 +398,11 @@ wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
 echo "# 4. health checks under load"
 conf "$LIB_TMP/lb1.conf" 150 rr
 conf "$LIB_TMP/lb2.conf" 100 rr
+# keepalived's lvs_notify_fifo: a line per real server and quorum change, read here as a script would.
+sed -i "s|router_id dpdknode|router_id dpdknode\n    lvs_notify_fifo $LIB_TMP/lvs.fifo|" "$LIB_TMP/lb1.conf"
+mkfifo "$LIB_TMP/lvs.fifo"
+cat "$LIB_TMP/lvs.fifo" >"$LIB_TMP/lvs.lines" &
+LIB_PIDS+=("$!")  # the cleanup ends it if vipd never closes the FIFO
 start_lb lb1 "$LIB_TMP/lb1.conf"
 L1=$LB_PID
 L1_LOG=$LB_LOG
@@ -409,6 +414,7 @@ check "lb1's checks see both real servers up" wait_for_log "$L1_LOG" "Remote Web
 "$LAB" stop-nginx --name "$LAB_NAME" web1 >/dev/null
 t0=$(now_us)
 check "web1 is removed when its nginx stops" wait_for_log "$L1_LOG" "Removing service \[$WEB1\]:tcp:80 from VS \[$VIP\]:tcp:80" 6
+check "lvs_notify_fifo: RS [$WEB1]:tcp:80 [$VIP]:tcp:80 DOWN" wait_for_log "$LIB_TMP/lvs.lines" "^RS \[$WEB1\]:tcp:80 \[$VIP\]:tcp:80 DOWN$" 2
 note "removed after $((($(now_us) - t0) / 1000)) ms (delay_loop 1 + connect_timeout 1 x retry 1 + delay_before_retry 1)"
 wrk_run 3 4 "$LIB_TMP/wrk-down.out"
 out=$(get 4 | tr '\n' ' ')
@@ -420,6 +426,8 @@ e=$(wrk_errors "$LIB_TMP/wrk-down.out")
 check "wrk with web1 out: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
 "$LAB" start-nginx --name "$LAB_NAME" web1 >/dev/null
 check "web1 comes back when nginx starts" wait_for_log "$L1_LOG" "Adding service \[$WEB1\]:tcp:80 to VS \[$VIP\]:tcp:80" 6
+check "lvs_notify_fifo: then RS [$WEB1]:tcp:80 [$VIP]:tcp:80 UP, no VRRP line in it" wait_until 2 bash -c \
+  "grep -A9 ' DOWN\$' '$LIB_TMP/lvs.lines' | grep -qx 'RS \[$WEB1\]:tcp:80 \[$VIP\]:tcp:80 UP' && ! grep -q '^INSTANCE' '$LIB_TMP/lvs.lines'"
 out=$(get 4 | tr '\n' ' ')
 check "web1 serves again ($out)" bash -c "[[ '$out' == *web1* ]]"
 
