@@ -58,11 +58,16 @@ std::unique_ptr<NotifyFifo> NotifyFifo::open(boost::asio::io_context& io, const 
 
 NotifyFifo::~NotifyFifo()
 {
-    if (_script > 0) {
-        ::kill(-_script, SIGTERM);
-    }
+    // The FIFO closes first, so that its reader reads what is left of the last lines (the STOP ones at
+    // exit) and meets the end of the file; a reader still there a moment later gets SIGTERM.
     if (_fd >= 0) {
         ::close(_fd);
+    }
+    if (_script > 0) {
+        for (int i = 0; i < 50 && ::kill(-_script, 0) == 0; ++i) {
+            ::usleep(4000);
+        }
+        ::kill(-_script, SIGTERM);
     }
     if (_created) {
         ::unlink(_path.c_str());
