@@ -559,8 +559,7 @@ TEST(LcoreDrops, HandOverRingsFull)
     rte_eth_dev_stop(port.id);
 }
 
-// VRRP adverts for the node's VRIDs have a ring of their own: a control ring that ARP (or anything)
-// has filled costs no advert, and a full VRRP ring is counted under its own reason.
+// The first step of the golden fixture `name`.
 const golden::Step& fixture_step(const std::vector<golden::Fixture>& all, const std::string& name)
 {
     for (const golden::Fixture& f : all) {
@@ -572,43 +571,58 @@ const golden::Step& fixture_step(const std::vector<golden::Fixture>& all, const 
     return all.front().steps.front();
 }
 
-TEST(LcoreDrops, VrrpHasItsOwnRing)
+// A worker whose ring `own` (capacity 3) carries the verdict `v` of frame `mine` while ring `full`
+// is full: each of `flood` meets the full ring (`flood_reason`), `mine` goes on past it, and the
+// fourth of its kind in one poll is shed under `own_reason`, said so.
+void own_ring_case(const std::string& name, rte_ring* lcore::Config::*own, rte_ring* lcore::Config::*full,
+                   const std::vector<std::string>& flood, const std::string& mine, pkt::Verdict v,
+                   pkt::DropReason flood_reason, pkt::DropReason own_reason)
 {
-    RingPort port = make_port("vrrpring0");
-    rte_ring* vrrp = rte_ring_create("vrrpring_vrrp", 4, 0, 0);
-    rte_ring* ctl = full_ring("vrrpring_ctl");
-    rte_ring* exc = rte_ring_create("vrrpring_exc", 4, 0, 0);
-    ASSERT_NE(vrrp, nullptr);
-    ASSERT_NE(exc, nullptr);
+    RingPort port = make_port(name + "0");
     fwd::Publisher publisher(1);
     publisher.publish(golden_table(port.id));
     ASSERT_NE(publisher.current(), nullptr);
-    lcore::Worker worker({.ports = {port.id}, .to_vrrp = vrrp, .to_control = ctl, .to_exception = exc,
-                          .publisher = &publisher, .reader_id = 0},
-                         limits, flow::Timeouts::ipvs_defaults(1000));
+    lcore::Config cfg{.ports = {port.id}, .publisher = &publisher, .reader_id = 0};
+    int i = 0;
+    for (rte_ring* lcore::Config::*r : {&lcore::Config::to_vrrp, &lcore::Config::to_control,
+                                        &lcore::Config::to_exception, &lcore::Config::to_local}) {
+        const std::string ring = name + "_" + std::to_string(i++);
+        cfg.*r = r == full ? full_ring(ring) : rte_ring_create(ring.c_str(), 4, 0, 0);
+        ASSERT_NE(cfg.*r, nullptr);
+    }
+    lcore::Worker worker(cfg, limits, flow::Timeouts::ipvs_defaults(1000));
     worker.online();
     const std::vector<golden::Fixture> all = golden::fixtures();
-    const golden::Bytes advert = fixture_step(all, "pass_vrrp_advert").input;
-    const golden::Bytes arp = fixture_step(all, "arp_reply_from_backend").input;
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(arp)), 0);
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(advert)), 0);
-    EXPECT_EQ(worker.poll_once(1), 2u);
+    for (const std::string& f : flood) {
+        ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(fixture_step(all, f).input)), 0);
+    }
+    const golden::Bytes frame = fixture_step(all, mine).input;
+    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(frame)), 0);
+    EXPECT_EQ(worker.poll_once(1), flood.size() + 1);
     const pkt::Counters& c = worker.counters();
-    EXPECT_EQ(c.drop_count(pkt::DropReason::control_ring_full), 1u) << "the ARP reply met the full control ring";
-    EXPECT_EQ(c.verdict_count_of(pkt::Verdict::to_vrrp), 1u);
-    EXPECT_EQ(rte_ring_count(vrrp), 1u) << "the advert went on, past the full control ring";
-    // Its own ring full (capacity 3): the fourth advert is shed, and said so.
-    for (int i = 0; i < 3; ++i) {
-        ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(advert)), 0);
+    EXPECT_EQ(c.drop_count(flood_reason), flood.size()) << "the flood met the full ring";
+    EXPECT_EQ(c.verdict_count_of(v), 1u);
+    EXPECT_EQ(rte_ring_count(cfg.*own), 1u) << mine << " went on, past the full ring";
+    for (int k = 0; k < 3; ++k) {
+        ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(frame)), 0);
     }
     EXPECT_EQ(worker.poll_once(2), 3u);
-    EXPECT_EQ(rte_ring_count(vrrp), 3u);
-    EXPECT_EQ(c.drop_count(pkt::DropReason::vrrp_ring_full), 1u);
+    EXPECT_EQ(rte_ring_count(cfg.*own), 3u);
+    EXPECT_EQ(c.drop_count(own_reason), 1u);
     worker.offline();
-    free_full(vrrp);
-    free_full(ctl);
-    free_full(exc);
+    for (rte_ring* r : {cfg.to_vrrp, cfg.to_control, cfg.to_exception, cfg.to_local}) {
+        free_full(r);
+    }
     rte_eth_dev_stop(port.id);
+}
+
+// VRRP adverts for the node's VRIDs have a ring of their own: a control ring that ARP (or anything)
+// has filled costs no advert, and a full VRRP ring is counted under its own reason.
+TEST(LcoreDrops, VrrpHasItsOwnRing)
+{
+    own_ring_case("vrrpring", &lcore::Config::to_vrrp, &lcore::Config::to_control, {"arp_reply_from_backend"},
+                  "pass_vrrp_advert", pkt::Verdict::to_vrrp, pkt::DropReason::control_ring_full,
+                  pkt::DropReason::vrrp_ring_full);
 }
 
 // What is addressed to the node itself (the health checkers' replies, ssh) has a ring of its own: a
@@ -616,46 +630,9 @@ TEST(LcoreDrops, VrrpHasItsOwnRing)
 // it cannot take the real servers down; a full ring of its own is counted under its own reason.
 TEST(LcoreDrops, NodeTrafficHasItsOwnRing)
 {
-    RingPort port = make_port("localring0");
-    rte_ring* vrrp = rte_ring_create("localring_vrrp", 4, 0, 0);
-    rte_ring* ctl = rte_ring_create("localring_ctl", 4, 0, 0);
-    rte_ring* exc = full_ring("localring_exc");
-    rte_ring* local = rte_ring_create("localring_local", 4, 0, 0);
-    ASSERT_NE(vrrp, nullptr);
-    ASSERT_NE(ctl, nullptr);
-    ASSERT_NE(local, nullptr);
-    fwd::Publisher publisher(1);
-    publisher.publish(golden_table(port.id));
-    ASSERT_NE(publisher.current(), nullptr);
-    lcore::Worker worker({.ports = {port.id}, .to_vrrp = vrrp, .to_control = ctl, .to_exception = exc, .to_local = local,
-                          .publisher = &publisher, .reader_id = 0},
-                         limits, flow::Timeouts::ipvs_defaults(1000));
-    worker.online();
-    const std::vector<golden::Fixture> all = golden::fixtures();
-    const golden::Bytes junk = fixture_step(all, "pass_vip_port_without_service").input;
-    const golden::Bytes ipv6 = fixture_step(all, "pass_ipv6").input;
-    const golden::Bytes answer = fixture_step(all, "nat_health_check_answer").input;
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(junk)), 0);
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(ipv6)), 0);
-    ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(answer)), 0);
-    EXPECT_EQ(worker.poll_once(1), 3u);
-    const pkt::Counters& c = worker.counters();
-    EXPECT_EQ(c.drop_count(pkt::DropReason::exception_ring_full), 2u) << "the flood met the full exception ring";
-    EXPECT_EQ(c.verdict_count_of(pkt::Verdict::to_local), 1u);
-    EXPECT_EQ(rte_ring_count(local), 1u) << "the checker's answer went on, past the full exception ring";
-    // Its own ring full (capacity 3): the fourth answer is shed, and said so.
-    for (int i = 0; i < 3; ++i) {
-        ASSERT_EQ(rte_ring_enqueue(port.rx, mbuf_of(answer)), 0);
-    }
-    EXPECT_EQ(worker.poll_once(2), 3u);
-    EXPECT_EQ(rte_ring_count(local), 3u);
-    EXPECT_EQ(c.drop_count(pkt::DropReason::local_ring_full), 1u);
-    worker.offline();
-    free_full(vrrp);
-    free_full(ctl);
-    free_full(exc);
-    free_full(local);
-    rte_eth_dev_stop(port.id);
+    own_ring_case("localring", &lcore::Config::to_local, &lcore::Config::to_exception,
+                  {"pass_vip_port_without_service", "pass_ipv6"}, "nat_health_check_answer", pkt::Verdict::to_local,
+                  pkt::DropReason::exception_ring_full, pkt::DropReason::local_ring_full);
 }
 
 TEST(LcoreDrops, TxQueueFull)

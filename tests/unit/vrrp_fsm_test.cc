@@ -56,6 +56,17 @@ struct Driver {
     }
 };
 
+// An instance started at t0 with the outputs of its start dropped: where most cases begin.
+struct Started {
+    explicit Started(const vrrp::InstanceConfig& c) : fsm(c)
+    {
+        fsm.start(t0, out);
+        out.clear();
+    }
+    Instance fsm;
+    Outputs out;
+};
+
 std::vector<Kind> kinds(const Outputs& out)
 {
     std::vector<Kind> k;
@@ -154,10 +165,8 @@ TEST(VrrpFsm, BackupHearingItsMasterNeverTakesOver)
 
 TEST(VrrpFsm, PriorityZeroMeansTakeOverAfterSkew)
 {
-    Instance fsm(config(100));
-    Outputs out;
-    fsm.start(t0, out);
-    out.clear();
+    Started started(config(100));
+    auto& [fsm, out] = started;
     fsm.on_advert(t0 + 1s, heard(0), out);
     EXPECT_EQ(out.at(0).text, "(VI_1) Backup received priority 0 advertisement");
     Driver d{fsm, t0 + 1s, {}};
@@ -171,10 +180,8 @@ TEST(VrrpFsm, PriorityZeroFromTheSoleUnicastPeerMeansTakeOverAtOnce)
 {
     auto c = config(100);
     c.sole_peer = true;
-    Instance fsm(c);
-    Outputs out;
-    fsm.start(t0, out);
-    out.clear();
+    Started started(c);
+    auto& [fsm, out] = started;
     fsm.on_advert(t0 + 1s, heard(0), out);
     EXPECT_EQ(out.at(0).text, "(VI_1) Backup received priority 0 advertisement");
     EXPECT_EQ(fsm.deadline(), t0 + 1s);  // due now, not after the 609 ms skew
@@ -241,10 +248,8 @@ TEST(VrrpFsm, EqualPriorityIsWonByTheHigherAddress)
 
 TEST(VrrpFsm, MasterAnswersALowerPriorityAtOnce)
 {
-    Instance m(config(255));
-    Outputs out;
-    m.start(t0, out);
-    out.clear();
+    Started started(config(255));
+    auto& [m, out] = started;
     m.on_advert(t0 + 500ms, heard(100), out);
     EXPECT_EQ(out.at(0).text, "(VI_1) Received advert from 10.0.0.2 with lower priority 100, ours 255, forcing new election");
     EXPECT_EQ(out.at(1), (Output{.kind = Kind::send_advert, .priority = 255}));
@@ -376,10 +381,8 @@ TEST(VrrpFsm, V3BogusShortIntervalDoesNotTimeOutALiveMaster)
 // adopts it, and its backup takes over after a master-down of 0, then again after each advert).
 TEST(VrrpFsm, V3ZeroIntervalIsBounded)
 {
-    Instance fsm(config(100, 3));
-    Outputs out;
-    fsm.start(t0, out);
-    out.clear();
+    Started started(config(100, 3));
+    auto& [fsm, out] = started;
     fsm.on_advert(t0 + 1s, heard(200, "10.0.0.2", 0ms), out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].text, "(VI_1) advert interval 0 ms from 10.0.0.2 is out of bounds (500 to 2000 ms) - using 500 ms");
@@ -454,10 +457,8 @@ TEST(VrrpFsm, MasterAnswersAPriorityZeroFloodAtABoundedRate)
 
 TEST(VrrpFsm, BackupLogsALowerPriorityFloodOncePerInterval)
 {
-    Instance b(config(150));
-    Outputs out;
-    b.start(t0, out);
-    out.clear();
+    Started started(config(150));
+    auto& [b, out] = started;
     for (int i = 0; i < 100; ++i) {
         b.on_advert(t0 + 10ms + vrrp::Micros(i * 1000), heard(100), out);
     }
@@ -496,10 +497,8 @@ TEST(VrrpFsm, BackupTakesOverOnceDuringAPriorityZeroFlood)
 TEST(VrrpFsm, TrackingWeightsChangeThePriorityWithinBounds)
 {
     Instance m(config(255));
-    Instance fsm(config(100));
-    Outputs out;
-    fsm.start(t0, out);
-    out.clear();
+    Started started(config(100));
+    auto& [fsm, out] = started;
     fsm.set_tracking(-20, false, t0 + 1s, out);
     EXPECT_EQ(fsm.priority(), 80);
     EXPECT_EQ(out.at(0).text, "(VI_1) Changing effective priority from 100 to 80");
@@ -526,10 +525,8 @@ TEST(VrrpFsm, MasterChangingPriorityAdvertisesAtOnce)
 
 TEST(VrrpFsm, FaultFromMasterSendsPriorityZeroAndRecoveryReturnsToBackup)
 {
-    Instance m(config(255));
-    Outputs out;
-    m.start(t0, out);
-    out.clear();
+    Started started(config(255));
+    auto& [m, out] = started;
     m.set_tracking(0, true, t0 + 1s, out);
     EXPECT_EQ(m.state(), State::fault);
     EXPECT_EQ(kinds(out), (std::vector<Kind>{Kind::send_advert, Kind::log, Kind::remove_vips, Kind::state_change, Kind::log}));
@@ -544,10 +541,8 @@ TEST(VrrpFsm, FaultFromMasterSendsPriorityZeroAndRecoveryReturnsToBackup)
 
 TEST(VrrpFsm, StopAsMasterSendsPriorityZeroAndReleasesVips)
 {
-    Instance m(config(255));
-    Outputs out;
-    m.start(t0, out);
-    out.clear();
+    Started started(config(255));
+    auto& [m, out] = started;
     m.stop(t0 + 1s, out);
     EXPECT_EQ(out.at(0), (Output{.kind = Kind::send_advert, .priority = 0}));
     EXPECT_EQ(out.at(1).text, "(VI_1) sent 0 priority");
@@ -580,10 +575,8 @@ TEST(VrrpFsm, GarpSecondBurstAndRefresh)
 
 TEST(VrrpFsm, LateTimerDoesNotBurst)
 {
-    Instance m(config(255));
-    Outputs out;
-    m.start(t0, out);
-    out.clear();
+    Started started(config(255));
+    auto& [m, out] = started;
     m.on_timer(t0 + 10500ms, out);  // the loop stalled for 10 s
     EXPECT_EQ(std::count_if(out.begin(), out.end(), [](auto& o) { return o.kind == Kind::send_advert; }), 1);
     EXPECT_EQ(m.deadline(), t0 + 11500ms);
