@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 
 namespace {
 
@@ -21,15 +22,28 @@ void require(bool ok, const char* what)
     }
 }
 
-const std::string& dir()
-{
-    static const std::string d = [] {
+// The run's scratch directory, removed when the fuzzer exits (it ends with exit(), which runs the
+// destructors of statics).
+struct Scratch {
+    Scratch()
+    {
         char tmpl[] = "/tmp/vipd-state-fuzz.XXXXXX";
         const char* made = ::mkdtemp(tmpl);
         require(made != nullptr, "mkdtemp");
-        return std::string(made);
-    }();
-    return d;
+        path = made;
+    }
+    ~Scratch()
+    {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string path;
+};
+
+const std::string& dir()
+{
+    static const Scratch d;
+    return d.path;
 }
 
 bool same(const kernel::Route4& a, const kernel::Route4& b)
