@@ -201,13 +201,7 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
         error = fmt::format("--xdp-mode {}: native or generic", _opts.mode);
         return false;
     }
-    try {
-        _nl = std::make_unique<kernel::Netlink>();
-    } catch (const std::exception& e) {
-        error = fmt::format("netlink: {}", e.what());
-        return false;
-    }
-    if (!take(cfg, error)) {
+    if (!(_nl = kernel::open_netlink(error)) || !take(cfg, error)) {
         return false;
     }
     for (const Held& h : _held) {

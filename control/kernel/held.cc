@@ -4,8 +4,19 @@
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
+#include <exception>
 
 namespace kernel {
+
+std::unique_ptr<Netlink> open_netlink(std::string& error)
+{
+    try {
+        return std::make_unique<Netlink>();
+    } catch (const std::exception& e) {
+        error = "netlink: " + std::string(e.what());
+        return nullptr;
+    }
+}
 
 void HeldIpv4::read(Netlink& nl, int ifindex)
 {

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,9 @@ struct HeldIpv4 {
     /// first address and MTU as the port's, every address as the node's own, its routes through it.
     void add_port(fwd::Links& in, uint16_t port, const fwd::Mac& mac, unsigned mtu) const;
 };
+
+/// The netlink socket a forwarding node starts with, or nullptr with `error` saying why.
+std::unique_ptr<Netlink> open_netlink(std::string& error);
 
 /// The held interface of that name, or nullptr.
 template <class Held>

@@ -72,6 +72,7 @@ struct Timeouts {
     // table grows instead); 5 s covers Linux's first SYN retransmission gaps (1, 2, 4 s) and a UDP
     // request/response round, and a SYN can always make its flow again.
     uint64_t unconfirmed = 0;
+    bool operator==(const Timeouts&) const = default;
 
     /// IPVS defaults scaled to `units_per_second` (1 for seconds, 1e9 for ns, the TSC rate for cycles).
     static constexpr Timeouts ipvs_defaults(uint64_t units_per_second) noexcept

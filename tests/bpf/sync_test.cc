@@ -5,6 +5,7 @@
 #include "conf/parser.h"
 #include "tests/bpf/xdp_runner.h"
 #include "tests/golden/builder.h"
+#include "tests/golden/config.h"
 #include "tests/golden/setup.h"
 
 #include <gtest/gtest.h>
@@ -24,17 +25,13 @@ using golden::Bytes;
 using golden::ip;
 using golden::net;
 
-constexpr std::string_view vrrp = R"(
-vrrp_instance VI_1 {
-    state MASTER
-    interface eth0
-    virtual_router_id 51
-    priority 100
-    virtual_ipaddress {
-        10.0.0.100
-    }
+// The golden node's keepalived.conf up to its first virtual_server: global_defs and the VRRP instances
+// (VI_1 holds 10.0.0.100, which the golden node owns).
+std::string vrrp_part()
+{
+    const std::string_view t = golden::keepalived_conf();
+    return std::string(t.substr(0, t.find("\nvirtual_server ") + 1));
 }
-)";
 
 // The on-link hosts whose MACs the golden node knows.
 constexpr uint32_t hosts[] = {golden::web1, golden::web2, golden::client, golden::gateway};
@@ -49,7 +46,7 @@ std::string dotted(uint32_t a)
 // :81 over web1 and web2.
 conf::Config config(uint32_t count, uint16_t port, const char* kind = "NAT")
 {
-    std::string text(vrrp);
+    std::string text = vrrp_part();
     text += "virtual_server 10.0.0.100 80 {\n    lb_algo rr\n    lb_kind " + std::string(kind) + "\n    protocol TCP\n";
     for (uint32_t i = 0; i < count; ++i) {
         text += "    real_server " + dotted(hosts[i]) + " " + std::to_string(port) + " {\n        weight 1\n    }\n";

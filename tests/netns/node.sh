@@ -118,8 +118,10 @@ get() {
     ip netns exec "$(ns client)" taskset -c 0 curl -s -m 2 "http://$VIP/" || echo "curl-failed"
   done
 }
-# start_lb NODE CONF [ARGS...]: vipd on this run's dataplane; LB_PID/LB_LOG set
+# start_lb NODE CONF [ARGS...]: vipd on this run's dataplane; LB_PID/LB_LOG set, and L1/L1_LOG for
+# lb1, L2/L2_LOG for lb2
 start_lb() { start_lb_on "$DP" "$@"; }
+declare -A DP_OF=()  # the dataplane each node runs now
 # start_lb_on DATAPLANE NODE CONF [ARGS...]
 start_lb_on() {
   local dp=$1 node=$2 conf=$3
@@ -127,6 +129,11 @@ start_lb_on() {
   LB_LOG="$LIB_TMP/$node-$LIB_SEQ.log"
   start_vipd "$node" "$conf" "$LB_LOG" --dataplane="$dp" --state-dir "$LIB_TMP/state-$node" "$@"
   LB_PID=$LAST_PID
+  DP_OF[$node]=$dp
+  case $node in
+    lb1) L1=$LB_PID L1_LOG=$LB_LOG ;;
+    lb2) L2=$LB_PID L2_LOG=$LB_LOG ;;
+  esac
 }
 # attached NODE IF: an XDP program is on NODE's IF
 attached() { ip -n "$(ns "$1")" link show dev "$2" | grep -q 'prog/xdp'; }
@@ -156,11 +163,13 @@ icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
 socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(icmp, (vip, 0))
 PY
 }
-# unreach_in NODE: the ICMP destination unreachable messages NODE's kernel has received
-unreach_in() {
-  ip netns exec "$(ns "$1")" awk '/^Icmp:/ && !h {split($0, n); h = 1; next}
-    /^Icmp:/ {for (i = 2; i <= NF; i++) if (n[i] == "InDestUnreachs") print $i}' /proc/net/snmp
+# snmp_of NODE GROUP FIELD: a counter of NODE's kernel from /proc/net/snmp (GROUP Ip, Icmp, Udp…)
+snmp_of() {
+  ip netns exec "$(ns "$1")" awk -v g="$2:" -v f="$3" '$1 == g && !h {split($0, n); h = 1; next}
+    $1 == g {for (i = 2; i <= NF; i++) if (n[i] == f) print $i}' /proc/net/snmp
 }
+# unreach_in NODE: the ICMP destination unreachable messages NODE's kernel has received
+unreach_in() { snmp_of "$1" Icmp InDestUnreachs; }
 # serves_via NODE: a request through the VIP succeeds and the client resolves the VIP to NODE's MAC
 serves_via() {
   ip netns exec "$(ns client)" curl -s -m 1 -o /dev/null "http://$VIP/" && [ "$(client_vip_mac)" = "$(mac_of "$1")" ]
@@ -173,15 +182,11 @@ pings_via() {
 forwarded_past() { [ "$(stat_of "$1" forward)" -gt "$2" ]; }
 
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 if ! wait_for_log "$L1_LOG" "Entering (BACKUP|MASTER) STATE|dataplane:" 20 || grep -q "$DP dataplane:" "$L1_LOG"; then
   cat "$L1_LOG" >&2
   lib_die "lb1's $DP dataplane did not start"
 fi
 start_lb lb2 "$SEEDS/seed001-lvs-dr-backup.conf"
-L2=$LB_PID
-L2_LOG=$LB_LOG
 
 echo "# 1. DR as seed001, unmodified"
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
@@ -249,8 +254,6 @@ check_quiet "lb1 answers ping on its own address again, through the kernel" ip n
 
 echo "# 3. lb1 restarts"
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 if [ "$DP" = dpdk ]; then
   check "lb1 takes its address and route from ens33 again" wait_for_log "$L1_LOG" "ens33: 1 address\(es\) and 1 route\(s\) moved to vd-ens33" 10
   check "the route moved to the TAP with the address" has_route lb1 vd-ens33
@@ -304,8 +307,6 @@ fi
 if [ "$DP" = dpdk ]; then
 echo "# 3a. the guardian killed too (a kill of the whole control group): --restore-interfaces puts them back"
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 check "lb1 alone becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 G=$(grep -oE 'guardian PID [0-9]+' "$L1_LOG" | awk '{print $3}' | head -n 1)
 check "lb1 started its guardian (PID ${G:-none})" bash -c "[ -n '$G' ] && [ \"\$(cat /proc/$G/comm 2>/dev/null)\" = vipd ]"
@@ -318,8 +319,6 @@ check "the state file is gone once restored" bash -c "[ ! -e '$LIB_TMP/state-lb1
 
 echo "# 3b. --pmd af_packet (for drivers without XDP)"
 start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf" --pmd af_packet
-L1=$LB_PID
-L1_LOG=$LB_LOG
 check "lb1 takes ens33 through net_af_packet" wait_for_log "$L1_LOG" "ens33: DPDK port [0-9]+ \(net_af_packet\)" 10
 check "lb1 alone becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 check "the client is served through the af_packet node" wait_until 5 serves_via lb1
@@ -389,11 +388,29 @@ wrk_run() {
   start_bg client "$3" wrk -t1 -c"$2" -d"$1"s --timeout 10s "http://$VIP/"
   WRK_PID=$LAST_PID
 }
+# wrk_under_way NODE SECONDS OUT: wrk_run SECONDS 4 OUT, checked to be forwarding through NODE (lb1,
+# lb2; its dataplane past 200 more frames within 5 s)
+wrk_under_way() {
+  local pid=$L1 fwd0
+  [ "$1" = lb2 ] && pid=$L2
+  fwd0=$(stat_of "$pid" forward)
+  wrk_run "$2" 4 "$3"
+  check "wrk is under way through $1 (${DP_OF[$1]:-$DP})" wait_until 5 forwarded_past "$pid" $((fwd0 + 200))
+}
 # wrk_errors OUT: failed requests (socket errors + non-2xx), from wrk's report
 wrk_errors() {
   awk '/Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} /Non-2xx/ {n += $NF} END {print n + 0}' "$1"
 }
 wrk_requests() { awk '/requests in/ {print $1}' "$1"; }
+# wrk_done SECONDS OUT: waits at most SECONDS for the background wrk, then n = its requests, e = failed
+wrk_done() {
+  wait_exit "$1" "$WRK_PID"
+  lib_reap "$WRK_PID"
+  n=$(wrk_requests "$2")
+  e=$(wrk_errors "$2")
+}
+# wrk_clean: the wrk that wrk_done waited for made over 100 requests and not one failed
+wrk_clean() { [ "${n:-0}" -gt 100 ] && [ "$e" -eq 0 ]; }
 
 echo "# 4. health checks under load"
 conf "$LIB_TMP/lb1.conf" 150 rr
@@ -404,11 +421,7 @@ mkfifo "$LIB_TMP/lvs.fifo"
 cat "$LIB_TMP/lvs.fifo" >"$LIB_TMP/lvs.lines" &
 LIB_PIDS+=("$!")  # the cleanup ends it if vipd never closes the FIFO
 start_lb lb1 "$LIB_TMP/lb1.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 start_lb lb2 "$LIB_TMP/lb2.conf"
-L2=$LB_PID
-L2_LOG=$LB_LOG
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 check "lb1's checks see both real servers up" wait_for_log "$L1_LOG" "Remote Web server .* succeed" 10 2
 "$LAB" stop-nginx --name "$LAB_NAME" web1 >/dev/null
@@ -419,11 +432,8 @@ note "removed after $((($(now_us) - t0) / 1000)) ms (delay_loop 1 + connect_time
 wrk_run 3 4 "$LIB_TMP/wrk-down.out"
 out=$(get 4 | tr '\n' ' ')
 check "new connections all go to web2 ($out)" bash -c "[ '$out' = 'web2 web2 web2 web2 ' ]"
-wait_exit 10 "$WRK_PID"
-lib_reap "$WRK_PID"
-n=$(wrk_requests "$LIB_TMP/wrk-down.out")
-e=$(wrk_errors "$LIB_TMP/wrk-down.out")
-check "wrk with web1 out: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+wrk_done 10 "$LIB_TMP/wrk-down.out"
+check "wrk with web1 out: $n requests, $e failed" wrk_clean
 "$LAB" start-nginx --name "$LAB_NAME" web1 >/dev/null
 check "web1 comes back when nginx starts" wait_for_log "$L1_LOG" "Adding service \[$WEB1\]:tcp:80 to VS \[$VIP\]:tcp:80" 6
 check "lvs_notify_fifo: then RS [$WEB1]:tcp:80 [$VIP]:tcp:80 UP, no VRRP line in it" wait_until 2 bash -c \
@@ -432,17 +442,12 @@ out=$(get 4 | tr '\n' ' ')
 check "web1 serves again ($out)" bash -c "[[ '$out' == *web1* ]]"
 
 echo "# 5. SIGHUP with an unrelated change under load"
-fwd0=$(stat_of "$L1" forward)
-wrk_run 4 4 "$LIB_TMP/wrk-hup.out"
-check "wrk is under way through lb1" wait_until 3 forwarded_past "$L1" $((fwd0 + 200))
+wrk_under_way lb1 4 "$LIB_TMP/wrk-hup.out"
 conf "$LIB_TMP/lb1.conf" 150 rr "reloaded"
 kill -HUP "$L1"
 check "lb1 reloads" wait_for_log "$L1_LOG" "Reloading" 5
-wait_exit 10 "$WRK_PID"
-lib_reap "$WRK_PID"
-n=$(wrk_requests "$LIB_TMP/wrk-hup.out")
-e=$(wrk_errors "$LIB_TMP/wrk-hup.out")
-check "wrk across the reload: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+wrk_done 10 "$LIB_TMP/wrk-hup.out"
+check "wrk across the reload: $n requests, $e failed" wrk_clean
 after=$(log_after "$L1_LOG" Reloading)
 check "lb1 stays MASTER across the reload (no state line after 'Reloading')" bash -c "! grep -q 'Entering' <<<'$after'"
 check "the VIP stayed on lb1's TAP" has_addr lb1 "$(vipdev ens33)" "$VIP/24"
@@ -487,32 +492,23 @@ chmod 755 "$LIB_TMP/daemonize.sh"
 NOTIFY="$LIB_TMP/daemonize.sh" conf "$LIB_TMP/lb1.conf" 150 mh
 conf "$LIB_TMP/lb2.conf" 100 mh
 start_lb lb1 "$LIB_TMP/lb1.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 start_lb lb2 "$LIB_TMP/lb2.conf"
-L2=$LB_PID
-L2_LOG=$LB_LOG
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 check "lb2's checks see both real servers up" wait_for_log "$L2_LOG" "Remote Web server .* succeed" 10 2
 check "the client is served through lb1" wait_until 5 serves_via lb1
-fwd0=$(stat_of "$L1" forward)
-wrk_run 10 4 "$LIB_TMP/wrk-mh.out"
-check "wrk is under way through lb1" wait_until 5 forwarded_past "$L1" $((fwd0 + 500))
+wrk_under_way lb1 10 "$LIB_TMP/wrk-mh.out"
 check "the client resolves the VIP to lb1's MAC before the crash" bash -c "[ '$(client_vip_mac)' = '$(mac_of lb1)' ]"
 check "lb1's notify_master left a daemon running" wait_until 3 bash -c "[ -s '$LIB_TMP/daemon.pid' ] && kill -0 \$(cat '$LIB_TMP/daemon.pid')"
 crash_pid "$L1"
 check "lb2 takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
 check "with the notify script's daemon alive, lb1 has no TAP and nothing attached to ens33" bash -c "kill -0 \$(cat '$LIB_TMP/daemon.pid') && ! ip -n $(ns lb1) link show $(vipdev ens33) >/dev/null 2>&1 && { [ '$DP' = dpdk ] || ! ip -n $(ns lb1) link show dev ens33 | grep -q prog/xdp; }"
 kill "$(cat "$LIB_TMP/daemon.pid")" 2>/dev/null
-wait_exit 15 "$WRK_PID"
-lib_reap "$WRK_PID"
-n=$(wrk_requests "$LIB_TMP/wrk-mh.out")
-e=$(wrk_errors "$LIB_TMP/wrk-mh.out")
+wrk_done 15 "$LIB_TMP/wrk-mh.out"
 gap=$(awk '$1 == "Latency" {print $4}' "$LIB_TMP/wrk-mh.out")
 note "$(grep -E 'requests in|Socket errors|Latency ' "$LIB_TMP/wrk-mh.out" | tr -s ' ' | tr '\n' ';')"
 # The longest request is the client-side gap: it proves the run crossed the failover.
 check "the run crossed the failover (longest request $gap, at least 1 s)" bash -c "[[ '$gap' == *s && '$gap' != *ms && '$gap' != *us ]]"
-check "keep-alive wrk across the SIGKILL failover: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+check "keep-alive wrk across the SIGKILL failover: $n requests, $e failed" wrk_clean
 stop_pid "$L2" 10
 check "SIGTERM: lb2 exits 0" [ "$LAST_RC" -eq 0 ]
 
@@ -541,8 +537,6 @@ KA=$LAST_PID
 check "keepalived alone becomes MASTER" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering MASTER STATE" 10
 check "keepalived MASTER: the client's ping to the VIP is answered by lb2 (ARP and ICMP by its kernel)" wait_until 5 pings_via lb2
 start_lb lb1 "$LIB_TMP/lb1.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 check "keepalived accepts the $DP node's higher-priority adverts and steps down" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering BACKUP STATE" 10
 check "lb1 ($DP) becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 T1=$(now_us)
@@ -555,8 +549,6 @@ check "SIGTERM: lb1 exits 0" [ "$LAST_RC" -eq 0 ]
 check "keepalived takes over after lb1's priority-0 advert" wait_for_log "$LIB_TMP/ka.log" "\(VI_1\) Entering MASTER STATE" 10 $((n0 + 1))
 check "keepalived MASTER again: lb2 answers the client's ping to the VIP" wait_until 5 pings_via lb2
 start_lb lb1 "$LIB_TMP/lb1.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 check "lb1 ($DP) preempts keepalived" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 T2=$(now_us)
 check "the client follows lb1's gratuitous ARP back to lb1" wait_until 5 serves_via lb1
@@ -646,11 +638,7 @@ EOF
 nat_conf "$LIB_TMP/nat1.conf" 150
 nat_conf "$LIB_TMP/nat2.conf" 100
 start_lb lb1 "$LIB_TMP/nat1.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 start_lb lb2 "$LIB_TMP/nat2.conf"
-L2=$LB_PID
-L2_LOG=$LB_LOG
 check "lb1: both instances of the group MASTER" wait_for_log "$L1_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
 check "lb1's checks reach the backends (TCP_CHECK success)" wait_for_log "$L1_LOG" "TCP connection to \[$NAT\.2[12]\]:tcp:80 success" 10 2
 check "the gateway VIP $NAT.1 is on lb1's $(vipdev eth1)" has_addr lb1 "$(vipdev eth1)" "$NAT.1/24"
@@ -659,11 +647,8 @@ out=$(get 4 | tr '\n' ' ')
 check "NAT: curl reaches web1 and web2 in turn ($out)" bash -c "[[ '$out' == 'web1 web2 web1 web2 ' || '$out' == 'web2 web1 web2 web1 ' ]]"
 check "the backends see the client's address" bash -c "tail -n 1 /run/$LAB_NAME/web1/access.log | grep -q '^$SUBNET\.50 '"
 wrk_run 3 4 "$LIB_TMP/wrk-nat.out"
-wait_exit 10 "$WRK_PID"
-lib_reap "$WRK_PID"
-n=$(wrk_requests "$LIB_TMP/wrk-nat.out")
-e=$(wrk_errors "$LIB_TMP/wrk-nat.out")
-check "wrk through NAT: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+wrk_done 10 "$LIB_TMP/wrk-nat.out"
+check "wrk through NAT: $n requests, $e failed" wrk_clean
 crash_pid "$L1"
 check "SIGKILL lb1: lb2 takes both VIPs" wait_for_log "$L2_LOG" "\((EXT|INT)\) Entering MASTER STATE" 10 2
 check "lb1's ens33 and eth1 have their addresses (put back by the guardian on DPDK), nothing attached" wait_until 3 bash -c "ip -n $(ns lb1) -br addr show dev ens33 | grep -qw '$SUBNET.10/24' && ip -n $(ns lb1) -br addr show dev eth1 | grep -qw '$NAT.2/24' && ! ip -n $(ns lb1) link | grep -q prog/xdp"
@@ -684,8 +669,6 @@ nat_conf "$LIB_TMP/nat1.conf" 150
 awk '/^vrrp_sync_group/ {skip = 1} /^vrrp_instance INT/ {skip = 1} skip && /^}/ {skip = 0; next} !skip' "$LIB_TMP/nat1.conf" >"$LIB_TMP/single.conf"
 check "the single node's config has no instance on eth1" bash -c "! grep -q 'interface eth1' '$LIB_TMP/single.conf' && grep -q 'virtual_server' '$LIB_TMP/single.conf'"
 start_lb lb1 "$LIB_TMP/single.conf"
-L1=$LB_PID
-L1_LOG=$LB_LOG
 check "lb1 takes eth1 for the routes to the real servers" wait_for_log "$L1_LOG" "eth1: taken for the route to real server $NAT\.2[12]" 10
 check "lb1 alone becomes MASTER" wait_for_log "$L1_LOG" "\(EXT\) Entering MASTER STATE" 10
 check "lb1's checks reach both backends" wait_for_log "$L1_LOG" "TCP connection to \[$NAT\.2[12]\]:tcp:80 success" 10 2
@@ -708,39 +691,23 @@ elif [ "$DP" = xdp ]; then
   conf "$LIB_TMP/lb1.conf" 150 mh
   conf "$LIB_TMP/lb2.conf" 100 mh
   start_lb_on dpdk lb1 "$LIB_TMP/lb1.conf"
-  L1=$LB_PID
-  L1_LOG=$LB_LOG
   start_lb_on xdp lb2 "$LIB_TMP/lb2.conf"
-  L2=$LB_PID
-  L2_LOG=$LB_LOG
   check "lb1 (dpdk) becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
   check "lb2 (xdp) is BACKUP" wait_for_log "$L2_LOG" "Entering BACKUP STATE" 10
   check "lb2's checks see both real servers up" wait_for_log "$L2_LOG" "Remote Web server .* succeed" 10 2
   check "the client is served through lb1" wait_until 5 serves_via lb1
-  fwd0=$(stat_of "$L1" forward)
-  wrk_run 10 4 "$LIB_TMP/wrk-mix1.out"
-  check "wrk is under way through lb1 (dpdk)" wait_until 5 forwarded_past "$L1" $((fwd0 + 500))
+  wrk_under_way lb1 10 "$LIB_TMP/wrk-mix1.out"
   crash_pid "$L1"
   check "lb2 (xdp) takes over" wait_for_log "$L2_LOG" "Entering MASTER STATE" 10
-  wait_exit 15 "$WRK_PID"
-  lib_reap "$WRK_PID"
-  n=$(wrk_requests "$LIB_TMP/wrk-mix1.out")
-  e=$(wrk_errors "$LIB_TMP/wrk-mix1.out")
-  check "dpdk → xdp: keep-alive wrk across the SIGKILL failover: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+  wrk_done 15 "$LIB_TMP/wrk-mix1.out"
+  check "dpdk → xdp: keep-alive wrk across the SIGKILL failover: $n requests, $e failed" wrk_clean
   check "the guardian put lb1's address back" wait_until 3 restored lb1
   # Back the other way: lb1 (dpdk) returns and preempts while flows run through lb2 (xdp).
-  fwd0=$(stat_of "$L2" forward)
-  wrk_run 10 4 "$LIB_TMP/wrk-mix2.out"
-  check "wrk is under way through lb2 (xdp)" wait_until 5 forwarded_past "$L2" $((fwd0 + 500))
+  wrk_under_way lb2 10 "$LIB_TMP/wrk-mix2.out"
   start_lb_on dpdk lb1 "$LIB_TMP/lb1.conf"
-  L1=$LB_PID
-  L1_LOG=$LB_LOG
   check "lb1 (dpdk) preempts" wait_for_log "$L1_LOG" "Entering MASTER STATE" 15
-  wait_exit 15 "$WRK_PID"
-  lib_reap "$WRK_PID"
-  n=$(wrk_requests "$LIB_TMP/wrk-mix2.out")
-  e=$(wrk_errors "$LIB_TMP/wrk-mix2.out")
-  check "xdp → dpdk: keep-alive wrk across the preemption: $n requests, $e failed" bash -c "[ '${n:-0}' -gt 100 ] && [ '$e' -eq 0 ]"
+  wrk_done 15 "$LIB_TMP/wrk-mix2.out"
+  check "xdp → dpdk: keep-alive wrk across the preemption: $n requests, $e failed" wrk_clean
   check "the client is served through lb1 again" wait_until 5 serves_via lb1
   stop_pid "$L1" 10
   stop_pid "$L2" 10
@@ -772,8 +739,6 @@ table bridge node_tun {
 }
 EOF
   start_lb lb1 "$LIB_TMP/tun.conf"
-  L1=$LB_PID
-  L1_LOG=$LB_LOG
   check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
   check "lb1's checks see both real servers up" wait_for_log "$L1_LOG" "Remote Web server .* succeed" 10 2
   check "the client is served through lb1" wait_until 5 serves_via lb1
@@ -799,8 +764,6 @@ echo "# 11. a real server back with another MAC and no gratuitous ARP: the node 
 lab_up --subnet "$SUBNET" --dr --web-hosts 12,13
 conf "$LIB_TMP/remac.conf" 150 rr
 start_lb lb1 "$LIB_TMP/remac.conf" --arp-reachable-ms 2000
-L1=$LB_PID
-L1_LOG=$LB_LOG
 check "lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
 check "the client is served through lb1" wait_until 5 serves_via lb1
 out=$(get 2 | tr '\n' ' ')

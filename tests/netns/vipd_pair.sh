@@ -1,8 +1,27 @@
 # The harness of the tests that run kernel-mode vipd processes on the namespace LAN (vrrp_vipd.sh,
-# vrrp_hostile.sh): sourced after they set LAB, VIPD, NAME (the lab's prefix), IF and tmp. Keeps each
-# vipd's PID, log and statistics file by a key (lb1, lb2, …), ends what it started at exit (by PID,
-# and the lab), and waits for events (a log line, an address, a counter) under a deadline.
+# vrrp_hostile.sh): sourced from the repository's root once they set NAME (the lab's prefix). Sets the
+# lab's addresses (NET, IF, VIP, LB1, LB2), LAB, VIPD, T0 and tmp, skips (77) where the test cannot
+# run, keeps each vipd's PID, log and statistics file by a key (lb1, lb2, …), ends what it started at
+# exit (by PID, and the lab), and waits for events (a log line, an address, a counter) under a deadline.
 # shellcheck shell=bash
+
+ROOT=$PWD
+LAB=$ROOT/scripts/lab
+VIPD=${VIPD:-$ROOT/build/vipd}
+NET=192.168.140
+IF=ens33
+VIP=$NET.100
+LB1=$NET.10
+LB2=$NET.11
+T0=${EPOCHREALTIME/[.,]/}
+
+# shellcheck source=tests/netns/report.sh
+source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
+lib_require_root
+lib_require_cmds ip
+[ -x "$VIPD" ] || lib_die "$VIPD not built (ninja -C build vipd)"
+lib_require_netns
+tmp=$(mktemp -d "/tmp/$NAME.XXXXXX")
 
 declare -A PID=() LOG=() STATS=() RUNS=()
 BG=()  # helper processes (ip monitor, a sender)

@@ -8,35 +8,18 @@
 # Exit 77 = skipped (not root / no netns / no python3).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-
-LAB=$ROOT/scripts/lab
-VIPD=${VIPD:-$ROOT/build/vipd}
 NAME=vhost
-NET=192.168.140
-IF=ens33
-VIP=$NET.100
-LB1=$NET.10
-LB2=$NET.11
+# The lab (NET, IF, VIP, LB1, LB2), LAB, VIPD, T0, tmp; PID/LOG/STATS by key, start_vipd, wait_log,
+# wait_vip, stats, show_logs, the cleanup at exit.
+# shellcheck source=tests/netns/vipd_pair.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vipd_pair.sh"
+lib_require_cmds python3
 GROUP=224.0.0.18
 PASSWORD=vipdpass
 N=${N:-10}               # packets per hostile kind
 FLOOD=${FLOOD:-100000}   # random packets in each flood
 FLOOD_S=${FLOOD_S:-30}   # the flood's time limit
-PY=$(command -v python3 || true)
-T0=${EPOCHREALTIME/[.,]/}
-
-# shellcheck source=tests/netns/report.sh
-source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
-lib_require_root
-lib_require_cmds ip python3
-[ -x "$VIPD" ] || lib_die "$VIPD not built (ninja -C build vipd)"
-lib_require_netns
-
-tmp=$(mktemp -d /tmp/vhost.XXXXXX)
-# PID/LOG/STATS by key, start_vipd, wait_log, wait_vip, stats, show_logs, the cleanup at exit.
-# shellcheck source=tests/netns/vipd_pair.sh
-source "$(dirname "${BASH_SOURCE[0]}")/vipd_pair.sh"
+PY=$(command -v python3)
 
 stop_vipd() {  # stop_vipd KEY: SIGTERM and wait (5 s); EXIT_RC gets its status
   local key=$1 p=${PID[$1]:-} i

@@ -313,6 +313,25 @@ vipd_stats_check() {
 
 # ---- one case ----------------------------------------------------------------------------------
 
+# lo_takes_over STEP SIGNAL RFC: run_case's backup ($lo) must take the VIP after SIGNAL of the master
+# ($hi, at t0) and hold it alone for settle seconds, and log one more MASTER than `before`; the
+# deadline is one to wait for the event under, not a bound judged (RFC: what the RFC gives, noted).
+lo_takes_over() {
+  local step=$1 sig=$2 rfc=$3
+  limit=$(($(master_down_ms "$LOW_PRIO") + 4000))
+  watch_vip "$VIP" "$(ms_to_s "$limit")" "$settle" "$lo" lb1 lb2
+  ms=$(since_ms "$t0")
+  if [ -n "$W_REACH_US" ] && [ "$W_STABLE" = 1 ]; then
+    ok "$C_NAME: $step: $lo ($lo_kind) took $VIP after $sig of $hi_kind and held it alone for ${settle}s"
+    note "$C_NAME: $step: $lo ($lo_kind) held $VIP ${ms} ms after $sig ($rfc)"
+  else
+    ko "$C_NAME: $step: $lo ($lo_kind) did not hold $VIP alone within $(ms_to_s "$limit")s of $sig (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
+  fi
+  dual_check "$step"
+  if [ "$lo_kind" = vipd ] && [ -n "$W_REACH_US" ]; then C_TAKEOVERS+=("$W_REACH_US"); fi
+  check_log "$step: $lo ($lo_kind) logged MASTER" "$C_DIR/$lo.1.log" 'Entering MASTER STATE' $((before + 1))
+}
+
 run_case() {
   read -r C_NAME C_VER C_AUTH C_MODE C_ADV C_MASTER <<<"$1"
   C_ADV_MS=$(($(secs_to_us "$C_ADV") / 1000))
@@ -367,18 +386,7 @@ run_case() {
   t0=$(now_us)
   crash_pid "$hi_pid"
   ip -n "$(ns_of "$hi")" addr del "$VIP/24" dev "$LIB_IF" 2>/dev/null || true
-  limit=$(($(master_down_ms "$LOW_PRIO") + 4000))  # a deadline to wait for the event, not a bound judged
-  watch_vip "$VIP" "$(ms_to_s "$limit")" "$settle" "$lo" lb1 lb2
-  ms=$(since_ms "$t0")
-  if [ -n "$W_REACH_US" ] && [ "$W_STABLE" = 1 ]; then
-    ok "$C_NAME: failover: $lo ($lo_kind) took $VIP after SIGKILL of $hi_kind and held it alone for ${settle}s"
-    note "$C_NAME: failover: $lo ($lo_kind) held $VIP ${ms} ms after SIGKILL (RFC master-down: $(master_down_ms "$LOW_PRIO") ms)"
-  else
-    ko "$C_NAME: failover: $lo ($lo_kind) did not hold $VIP alone within $(ms_to_s "$limit")s of SIGKILL (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
-  fi
-  dual_check failover
-  if [ "$lo_kind" = vipd ] && [ -n "$W_REACH_US" ]; then C_TAKEOVERS+=("$W_REACH_US"); fi
-  check_log "failover: $lo ($lo_kind) logged MASTER" "$C_DIR/$lo.1.log" 'Entering MASTER STATE' $((before + 1))
+  lo_takes_over failover SIGKILL "RFC master-down: $(master_down_ms "$LOW_PRIO") ms"
 
   # 3. preempt: the killed daemon restarts and takes the VIP back
   before=$(count_log "$C_DIR/$lo.1.log" 'Entering BACKUP STATE')
@@ -403,18 +411,7 @@ run_case() {
   lines=$(wc -l <"$C_DIR/$lo.1.log")
   t0=$(now_us)
   kill -TERM "$hi_pid"
-  limit=$(($(master_down_ms "$LOW_PRIO") + 4000))  # a deadline to wait for the event, not a bound judged
-  watch_vip "$VIP" "$(ms_to_s "$limit")" "$settle" "$lo" lb1 lb2
-  ms=$(since_ms "$t0")
-  if [ -n "$W_REACH_US" ] && [ "$W_STABLE" = 1 ]; then
-    ok "$C_NAME: stop: $lo ($lo_kind) took $VIP after SIGTERM of $hi_kind and held it alone for ${settle}s"
-    note "$C_NAME: stop: $lo ($lo_kind) held $VIP ${ms} ms after SIGTERM (RFC skew: $(skew_ms "$LOW_PRIO") ms)"
-  else
-    ko "$C_NAME: stop: $lo ($lo_kind) did not hold $VIP alone within $(ms_to_s "$limit")s of SIGTERM (reached: ${W_REACH_US:+$ms ms}${W_REACH_US:-never}, stable: $W_STABLE, holders: $W_LAST)"
-  fi
-  dual_check stop
-  if [ "$lo_kind" = vipd ] && [ -n "$W_REACH_US" ]; then C_TAKEOVERS+=("$W_REACH_US"); fi
-  check_log "stop: $lo ($lo_kind) logged MASTER" "$C_DIR/$lo.1.log" 'Entering MASTER STATE' $((before + 1))
+  lo_takes_over stop SIGTERM "RFC skew: $(skew_ms "$LOW_PRIO") ms"
   # The cause, in order: the backup heard the priority 0 and then went MASTER (not after silence).
   check "$C_NAME: stop: $lo ($lo_kind) logged 'Backup received priority 0 advertisement' before MASTER" \
     eval "tail -n +$((lines + 1)) '$C_DIR/$lo.1.log' | grep -E 'Backup received priority 0 advertisement|Entering MASTER STATE' | head -n 1 | grep -q 'priority 0'"

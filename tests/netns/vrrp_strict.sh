@@ -183,12 +183,20 @@ check "restart: lb2 drops $VIP again, in a fresh table" eval "wait_for_log '$T/s
 stop_pid "$P2" 5
 check "restart: SIGTERM leaves no $TABLE table in lb2 (exit $LAST_RC)" eval "[ $LAST_RC = 0 ] && ! has_table lb2"
 
+# lb1_alone STEP BASE PRIO GLOBAL INSTANCE: lb1 alone on BASE.conf (conf's arguments), its log in
+# BASE.log, PID in P1; checked to become MASTER with the VIP
+lb1_alone() {
+  local step=$1 base=$2
+  shift 2
+  conf "$base.conf" "$@"
+  start_vipd lb1 "$base.conf" "$base.log"
+  P1=$LAST_PID
+  if wait_for_vip lb1 "$VIP" 10; then ok "$step: lb1 MASTER with $VIP"; else ko "$step: lb1 MASTER with $VIP"; tail -n 20 "$base.log"; fi
+}
+
 # ---- 4. VRRPv3 + accept under vrrp_strict: the VIP answers --------------------------------------
 echo "# 4. vrrp_strict, VRRPv3 with accept: lb1 MASTER answers for $VIP"
-conf "$T/a-lb1.conf" 150 "vrrp_strict" "version 3;accept"
-start_vipd lb1 "$T/a-lb1.conf" "$T/a-lb1.log"
-P1=$LAST_PID
-if wait_for_vip lb1 "$VIP" 10; then ok "accept: lb1 MASTER with $VIP"; else ko "accept: lb1 MASTER with $VIP"; tail -n 20 "$T/a-lb1.log"; fi
+lb1_alone accept "$T/a-lb1" 150 "vrrp_strict" "version 3;accept"
 check "accept: no drop for $VIP in lb1" eval "! drops lb1"
 check "accept: the client's ping to $VIP is answered" pings "$VIP"
 check "accept: the client's ping to $VIP6 is answered" pings "$VIP6"
@@ -199,10 +207,7 @@ check "accept: SIGTERM leaves no $TABLE table in lb1" eval "! has_table lb1"
 
 # ---- 5. no_accept without vrrp_strict: dropped, as keepalived does -------------------------------
 echo "# 5. no_accept without vrrp_strict: lb1 MASTER drops"
-conf "$T/n-lb1.conf" 150 "" "no_accept"
-start_vipd lb1 "$T/n-lb1.conf" "$T/n-lb1.log"
-P1=$LAST_PID
-if wait_for_vip lb1 "$VIP" 10; then ok "no_accept: lb1 MASTER with $VIP"; else ko "no_accept: lb1 MASTER with $VIP"; tail -n 20 "$T/n-lb1.log"; fi
+lb1_alone no_accept "$T/n-lb1" 150 "" "no_accept"
 check "no_accept: lb1 drops $VIP" drops lb1
 check_ping_dropped "no_accept: the client's ping to $VIP gets no reply: lb1 dropped each echo request" lb1 ip "$VIP"
 stop_pid "$P1" 5

@@ -9,31 +9,14 @@
 #   CASES="basic reload"  run only these cases (default: all)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-ROOT=$PWD
-
-LAB=$ROOT/scripts/lab
-VIPD=${VIPD:-$ROOT/build/vipd}
 NAME=vvip
-NET=192.168.140
-IF=ens33
-VIP=$NET.100
-VIP2=$NET.101
-VIP9=$NET.109
-LB2=$NET.11
-MARGIN_MS=${MARGIN_MS:-5000}  # slack on top of the protocol's own bounds: deadlines, not assertions
-T0=${EPOCHREALTIME/[.,]/}
-
-# shellcheck source=tests/netns/report.sh
-source "$(dirname "${BASH_SOURCE[0]}")/report.sh"
-lib_require_root
-lib_require_cmds ip
-[ -x "$VIPD" ] || lib_die "$VIPD not built (ninja -C build vipd)"
-lib_require_netns
-
-tmp=$(mktemp -d /tmp/vvip.XXXXXX)
-# PID/LOG/STATS by key, start_vipd, wait_log, wait_vip, stats, show_logs, the cleanup at exit.
+# The lab (NET, IF, VIP, LB2), LAB, VIPD, T0, tmp; PID/LOG/STATS by key, start_vipd, wait_log,
+# wait_vip, stats, show_logs, the cleanup at exit.
 # shellcheck source=tests/netns/vipd_pair.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vipd_pair.sh"
+VIP2=$NET.101
+VIP9=$NET.109
+MARGIN_MS=${MARGIN_MS:-5000}  # slack on top of the protocol's own bounds: deadlines, not assertions
 
 # signal_vipd KEY SIG: sends SIG and, for TERM/KILL, waits (5 s) for the exit; EXIT_RC gets the status
 signal_vipd() {
@@ -288,22 +271,30 @@ case_preempt_delay() {
   check "preempt_delay: lb2 released $VIP" wait_vip lb2 "$VIP" 5000 absent
 }
 
-# ---- sync group ----------------------------------------------------------------------------------
-case_sync_group() {
-  echo "# vrrp_sync_group: VI_1 ($VIP, vrid 51) and VI_2 ($VIP2, vrid 52) move together when VI_1's track_script fails"
-  local n
+# sync_pair PREFIX WEIGHT GROUP_LINE: lb1 and lb2 started on PREFIX-lb1.conf / PREFIX-lb2.conf, sync
+# group G1 of VI_1 (vrid 51, VIP) and VI_2 (52, VIP2); lb1 at 150 with VI_1 tracking script chk (of
+# WEIGHT; none if empty; the flag made), lb2 at 100; GROUP_LINE in the group, NODE in it replaced by
+# the node's name. Fails if either does not start.
+sync_pair() {
+  local prefix=$1 weight=$2 line=$3 n
   for n in lb1 lb2; do
     local prio=100 track=()
     if [ $n = lb1 ]; then prio=150; track=("track_script {" "    chk" "}"); fi
     {
-      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n    notify "%s %s"\n}\n' "$tmp/rec.sh" "$tmp/group-$n.out"
-      if [ $n = lb1 ]; then vrrp_script chk; fi
+      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n    %s\n}\n' "${line//NODE/$n}"
+      if [ $n = lb1 ]; then vrrp_script chk "$weight"; fi
       instance VI_1 51 "$prio" "$VIP" "${track[@]}"
       instance VI_2 52 "$prio" "$VIP2"
-    } >"$tmp/sg-$n.conf"
+    } >"$tmp/$prefix-$n.conf"
   done
   touch "$tmp/flag"
-  start_vipd lb1 lb1 "$tmp/sg-lb1.conf" && start_vipd lb2 lb2 "$tmp/sg-lb2.conf" || { ko "start vipd pair"; return; }
+  start_vipd lb1 lb1 "$tmp/$prefix-lb1.conf" && start_vipd lb2 lb2 "$tmp/$prefix-lb2.conf"
+}
+
+# ---- sync group ----------------------------------------------------------------------------------
+case_sync_group() {
+  echo "# vrrp_sync_group: VI_1 ($VIP, vrid 51) and VI_2 ($VIP2, vrid 52) move together when VI_1's track_script fails"
+  sync_pair sg "" "notify \"$tmp/rec.sh $tmp/group-NODE.out\"" || { ko "start vipd pair"; return; }
   if wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 5000; then ok "sync group: lb1 holds both VIPs"
   else ko "sync group: lb1 holds both VIPs"; show_logs lb1 lb2; return; fi
   check "sync group: lb2 holds neither" eval "! has_vip lb2 $VIP && ! has_vip lb2 $VIP2"
@@ -344,19 +335,7 @@ case_sync_group() {
 # backup state to avoid thrashing"), so lb1 keeps both VIPs and nothing moves.
 case_sync_weight() {
   echo "# vrrp_sync_group + sync_group_tracking_weight, VI_1's track_script weight -60 (150 -> 90 < lb2's 100): the group stays on lb1"
-  local n
-  for n in lb1 lb2; do
-    local prio=100 track=()
-    if [ $n = lb1 ]; then prio=150; track=("track_script {" "    chk" "}"); fi
-    {
-      printf 'vrrp_sync_group G1 {\n    group {\n        VI_1\n        VI_2\n    }\n    sync_group_tracking_weight\n}\n'
-      if [ $n = lb1 ]; then vrrp_script chk -60; fi
-      instance VI_1 51 "$prio" "$VIP" "${track[@]}"
-      instance VI_2 52 "$prio" "$VIP2"
-    } >"$tmp/sw-$n.conf"
-  done
-  touch "$tmp/flag"
-  start_vipd lb1 lb1 "$tmp/sw-lb1.conf" && start_vipd lb2 lb2 "$tmp/sw-lb2.conf" || { ko "start vipd pair"; return; }
+  sync_pair sw -60 sync_group_tracking_weight || { ko "start vipd pair"; return; }
   wait_vip lb1 "$VIP" 8000 && wait_vip lb1 "$VIP2" 5000 || { ko "sync weight: lb1 holds both VIPs"; show_logs lb1 lb2; return; }
   wait_stat lb2 VI_1.Advertisements_accepted 1 5000 || { ko "sync weight (precondition): lb2 hears lb1's adverts"; show_logs lb1 lb2; return; }
   local off1

@@ -63,6 +63,13 @@ struct Rig {
     {
     }
 
+    // Starts the engine at t0, drops the outputs of its start, and moves the clock to t0 + 1 s.
+    void start_quiet()
+    {
+        engine.start(t0);
+        io.take();
+        now = t0 + 1s;
+    }
     // Runs every timer up to `until`, in order, as the daemon's loop would.
     void run_until(vrrp::Time until)
     {
@@ -201,9 +208,7 @@ TEST(VrrpEngine, SoleUnicastPeerSendingPriorityZeroIsReplacedAtOnce)
     const std::string ucast = " unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }\n";
     Rig r(instance("VI_1", "eth0", 51, 100, ucast));
     ASSERT_EQ(complaints(r.loaded), "");
-    r.engine.start(t0);
-    r.io.take();
-    r.now = t0 + 1s;
+    r.start_quiet();
     r.hear("eth0", 51, 150, "10.0.0.2", "10.0.0.1");
     // Someone who is not the peer, and a multicast advert: both dropped, neither counts as heard.
     r.hear("eth0", 51, 0, "10.0.0.3", "10.0.0.1");
@@ -225,9 +230,7 @@ TEST(VrrpEngine, MulticastBackupWaitsItsSkewAfterPriorityZero)
 {
     Rig r(instance("VI_1", "eth0", 51, 100));
     ASSERT_EQ(complaints(r.loaded), "");
-    r.engine.start(t0);
-    r.io.take();
-    r.now = t0 + 1s;
+    r.start_quiet();
     r.hear("eth0", 51, 0);
     const auto skew = r.member(0).fsm->skew();
     EXPECT_EQ(r.engine.deadline(), t0 + 1s + skew);
@@ -318,10 +321,8 @@ TEST(VrrpEngine, UnicastPeerHeardAtTtl255MustKeepIt)
     const std::string ucast = " unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n  10.0.0.3\n }\n";
     Rig r(instance("VI_1", "eth0", 51, 100, ucast));
     ASSERT_EQ(complaints(r.loaded), "");
-    r.engine.start(t0);
-    r.io.take();
+    r.start_quiet();
     r.io.logs.clear();
-    r.now = t0 + 1s;
     r.hear("eth0", 51, 150, "10.0.0.2", "10.0.0.1", {ip("10.0.0.100")}, 64);  // routed so far
     EXPECT_EQ(r.member(0).counters.accepted, 1u);
     EXPECT_TRUE(r.io.logs.empty());

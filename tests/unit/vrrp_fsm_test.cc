@@ -67,6 +67,29 @@ struct Started {
     Outputs out;
 };
 
+// Starts `m` at t0 and runs it, hearing no peer, to t0 + 4 s: MASTER by then. Its outputs so far are
+// dropped; the driver goes on from there.
+Driver start_master(Instance& m, Outputs& out)
+{
+    m.start(t0, out);
+    Driver d{m, t0, {}};
+    d.run_until(t0 + 4s);
+    EXPECT_EQ(m.state(), State::master);
+    out.clear();
+    return d;
+}
+
+// Drives `fsm` on to `until`, hearing `h` once a second from t0 + 1 s: what it answered those adverts.
+Outputs hearing(Driver& d, vrrp::Heard h, vrrp::Time until)
+{
+    Outputs answered;
+    for (auto t = t0 + 1s; t <= until; t += 1s) {
+        d.run_until(t);
+        d.fsm.on_advert(t, h, answered);
+    }
+    return answered;
+}
+
 std::vector<Kind> kinds(const Outputs& out)
 {
     std::vector<Kind> k;
@@ -149,16 +172,10 @@ TEST(VrrpFsm, MasterAdvertisesEveryIntervalForAnHourWithoutDrift)
 
 TEST(VrrpFsm, BackupHearingItsMasterNeverTakesOver)
 {
-    Instance fsm(config(100));
-    Outputs out;
-    fsm.start(t0, out);
+    Started started(config(100));
+    auto& [fsm, out] = started;
     Driver d{fsm, t0, {}};
-    for (auto t = t0 + 1s; t <= t0 + 1h; t += 1s) {
-        d.run_until(t);
-        Outputs o;
-        fsm.on_advert(t, heard(150), o);
-        EXPECT_TRUE(o.empty());
-    }
+    EXPECT_TRUE(hearing(d, heard(150), t0 + 1h).empty());
     EXPECT_TRUE(d.seen.empty());
     EXPECT_EQ(fsm.state(), State::backup);
 }
@@ -213,16 +230,9 @@ TEST(VrrpFsm, SolePeerComesFromExactlyOneUnicastPeer)
 
 TEST(VrrpFsm, MasterYieldsToHigherPriorityAndReleasesTheVips)
 {
-    Instance fsm(config(255));
+    Instance m(config(100));
     Outputs out;
-    fsm.start(t0, out);
-    auto c = config(100);
-    Instance m(c);
-    m.start(t0, out);
-    Driver d{m, t0, {}};
-    d.run_until(t0 + 4s);
-    ASSERT_EQ(m.state(), State::master);
-    out.clear();
+    start_master(m, out);
     m.on_advert(t0 + 4s, heard(150), out);
     EXPECT_EQ(m.state(), State::backup);
     EXPECT_EQ(kinds(out), (std::vector<Kind>{Kind::log, Kind::remove_vips, Kind::state_change, Kind::log}));
@@ -235,10 +245,7 @@ TEST(VrrpFsm, EqualPriorityIsWonByTheHigherAddress)
     auto run = [](const char* peer) {
         Instance m(config(200));
         Outputs out;
-        m.start(t0, out);
-        Driver d{m, t0, {}};
-        d.run_until(t0 + 4s);
-        out.clear();
+        start_master(m, out);
         m.on_advert(t0 + 4s, heard(200, peer), out);
         return m.state();
     };
@@ -280,16 +287,10 @@ TEST(VrrpFsm, NopreemptKeepsTheLowerMaster)
 {
     auto c = config(150);
     c.preempt = false;
-    Instance fsm(c);
-    Outputs out;
-    fsm.start(t0, out);
-    Driver d{fsm, t0, {}};
-    for (auto t = t0 + 1s; t <= t0 + 10min; t += 1s) {
-        d.run_until(t);
-        Outputs o;
-        fsm.on_advert(t, heard(100), o);
-    }
-    EXPECT_EQ(fsm.state(), State::backup);
+    Started started(c);
+    Driver d{started.fsm, t0, {}};
+    hearing(d, heard(100), t0 + 10min);
+    EXPECT_EQ(started.fsm.state(), State::backup);
 }
 
 TEST(VrrpFsm, PreemptDelayHoldsOffTakeover)
@@ -404,11 +405,7 @@ TEST(VrrpFsm, MasterAnswersALowerPriorityFloodOncePerInterval)
 {
     Instance m(config(200));
     Outputs out;
-    m.start(t0, out);
-    Driver d{m, t0, {}};
-    d.run_until(t0 + 4s);
-    ASSERT_EQ(m.state(), State::master);
-    out.clear();
+    start_master(m, out);
     for (int i = 0; i < 100; ++i) {
         m.on_advert(t0 + 4100ms + vrrp::Micros(i * 1000), heard(100), out);
     }
@@ -430,10 +427,7 @@ TEST(VrrpFsm, MasterAnswersAPriorityZeroFloodAtABoundedRate)
 {
     Instance m(config(200));
     Outputs out;
-    m.start(t0, out);
-    Driver d{m, t0, {}};
-    d.run_until(t0 + 4s);
-    ASSERT_EQ(m.state(), State::master);
+    Driver d = start_master(m, out);
     const auto from = d.count(Kind::send_advert);
     size_t answered = 0;
     for (int i = 0; i < 1000; ++i) {  // one every 100 us for 100 ms
@@ -515,10 +509,7 @@ TEST(VrrpFsm, MasterChangingPriorityAdvertisesAtOnce)
 {
     Instance m(config(100));
     Outputs out;
-    m.start(t0, out);
-    Driver d{m, t0, {}};
-    d.run_until(t0 + 4s);
-    out.clear();
+    start_master(m, out);
     m.set_tracking(-30, false, t0 + 4500ms, out);
     EXPECT_EQ(*find(out, Kind::send_advert), (Output{.kind = Kind::send_advert, .priority = 70}));
 }

@@ -1,10 +1,12 @@
 /* The hashes the program must reproduce bit for bit: flow::hash_v4 (the flow hash that sh-port and
- * mh-port schedule by, dataplane/dpdk/datapath/flow/hash.h) and sched::mix32 / sched::sh_bucket
- * (dataplane/fwd/sched/sched.h). The bpf suite checks them against the C++ on random inputs. */
+ * mh-port schedule by, dataplane/dpdk/datapath/flow/hash.h) and sched::mix32 / sched::sh_bucket,
+ * defined once in dataplane/fwd/sched/hashes.h for both. The bpf suite checks them against the C++
+ * on random inputs. */
 #ifndef VIPD_BPF_HASH_H
 #define VIPD_BPF_HASH_H
 
 #include "bpf/lb_structs.h"
+#include "dataplane/fwd/sched/hashes.h" /* vipd_mix32, vipd_sh_bucket: one definition, C++'s too */
 
 /* Addresses and ports as the header holds them (network order), read as native words, exactly as
  * the C++ Key4 holds them. */
@@ -16,21 +18,6 @@ static __always_inline __u32 vipd_flow_hash(const struct vipd_flow_key *k)
     h *= 0x94D049BB133111EBULL;
     h ^= h >> 29;
     return (__u32)(h >> 32) ^ (__u32)h;
-}
-
-static __always_inline __u32 vipd_mix32(__u32 h)
-{
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
-}
-
-static __always_inline __u32 vipd_sh_bucket(__u32 v)
-{
-    return (v * 0x61C88647u) >> 24;
 }
 
 #endif /* VIPD_BPF_HASH_H */

@@ -7,13 +7,7 @@ namespace node {
 
 bool DpdkNode::start(const conf::Config& cfg, std::string& error)
 {
-    try {
-        _nl = std::make_unique<kernel::Netlink>();
-    } catch (const std::exception& e) {
-        error = fmt::format("netlink: {}", e.what());
-        return false;
-    }
-    if (!take(cfg, error)) {
+    if (!(_nl = kernel::open_netlink(error)) || !take(cfg, error)) {
         return false;
     }
     // Before EAL starts a thread: the guardian puts the interfaces back if vipd dies holding them.

@@ -18,6 +18,8 @@
 // across republishes. An `Lcore` must have room for every slot of the services it serves.
 #pragma once
 
+#include "dataplane/fwd/sched/hashes.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -82,19 +84,9 @@ struct MaglevPermutation {
 };
 MaglevPermutation maglev_permutation(uint64_t key, uint32_t m) noexcept;
 
-// Hashes the hot path and the XDP program must reproduce bit for bit.
-// murmur3's fmix32: spreads sequential client addresses over the Maglev table.
-constexpr uint32_t mix32(uint32_t h) noexcept
-{
-    h ^= h >> 16;
-    h *= 0x85ebca6bu;
-    h ^= h >> 13;
-    h *= 0xc2b2ae35u;
-    h ^= h >> 16;
-    return h;
-}
-// The kernel's hash_32(val, 8) (GOLDEN_RATIO_32), which ip_vs_sh_hashkey applies to the address.
-constexpr uint32_t sh_bucket(uint32_t v) noexcept { return (v * 0x61C88647u) >> 24; }
+// The hashes the hot path and the XDP program share (hashes.h: one definition for both).
+constexpr uint32_t mix32(uint32_t h) noexcept { return vipd_mix32(h); }
+constexpr uint32_t sh_bucket(uint32_t v) noexcept { return vipd_sh_bucket(v); }
 
 class Lcore;
 struct BuildResult;

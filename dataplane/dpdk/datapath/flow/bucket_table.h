@@ -117,6 +117,7 @@ struct Counters {
     uint64_t expirations = 0;  // entries freed because they timed out (lookup, expire(), or insert reuse)
     uint64_t removes = 0;      // explicit remove()
     uint64_t active = 0;
+    bool operator==(const Counters&) const = default;
 };
 
 template <BucketEntry Entry>
