@@ -223,6 +223,22 @@ struct vipd_solicited {
 };
 VIPD_ASSERT_SIZE(struct vipd_solicited, 16);
 
+/* Map vipd_frags: ARRAY [VIPD_FRAG_SLOTS] (dataplane/fwd/sched/hashes.h), shared by every CPU: what
+ * a datagram's first fragment was given, for its later fragments (LcoreState::Fragment's fields). */
+struct vipd_frag {
+    __u32 src;        /* the datagram's addresses, IP id and protocol (network order) */
+    __u32 dst;
+    __u16 id;
+    __u8 proto;
+    __u8 to;          /* VIPD_FRAG_*; 0: empty */
+    __u16 port;       /* the virtual service's port (network order) */
+    __u16 backend;    /* the flow's backend position */
+    __u32 service;    /* the service's position (vipd_service.id) */
+    __u32 vip;        /* VIPD_FRAG_REPLY: the reply's source becomes this */
+    __u64 expires;    /* ns */
+};
+VIPD_ASSERT_SIZE(struct vipd_frag, 32);
+
 /* Map vipd_routes: LPM_TRIE, the ports' connected networks and the static routes (fwd::Route), for
  * where a NAT reply to a client leaves. */
 #define VIPD_MAX_ROUTES 1024

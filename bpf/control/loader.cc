@@ -241,6 +241,21 @@ std::string clear_percpu(int fd, uint32_t entries, uint32_t value_size, const ch
     return {};
 }
 
+// Zeroes `entries` values of an array map (shared by every CPU) in one batched write.
+std::string clear_array(int fd, uint32_t entries, uint32_t value_size, const char* what)
+{
+    std::vector<uint32_t> keys(entries);
+    for (uint32_t k = 0; k < entries; ++k) {
+        keys[k] = k;
+    }
+    const std::vector<uint8_t> zero(size_t{entries} * value_size);
+    uint32_t count = entries;
+    if (bpf_map_update_batch(fd, keys.data(), zero.data(), &count, nullptr) != 0 || count != entries) {
+        return errno_text(what, errno);
+    }
+    return {};
+}
+
 }  // namespace
 
 Program::FlowCounts Program::flows() const
@@ -267,6 +282,9 @@ std::string Program::clear_packet_state()
     }
     if (err.empty()) {
         err = clear_percpu(bpf_map__fd(_skel->maps.vipd_cpu), 1, sizeof(vipd_cpu), "vipd_cpu");
+    }
+    if (err.empty()) {
+        err = clear_array(bpf_map__fd(_skel->maps.vipd_frags), VIPD_FRAG_SLOTS, sizeof(vipd_frag), "vipd_frags");
     }
     if (err.empty()) {
         err = clear_percpu(bpf_map__fd(_skel->maps.vipd_counts), VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS,

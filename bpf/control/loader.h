@@ -117,7 +117,8 @@ public:
     };
     Last last() const noexcept;
     /// Forgets every flow, persistence template, scheduler cursor and flow count, remembered ARP
-    /// request and ICMP bucket (the packet state; the forwarding maps stay). Returns "" or what failed.
+    /// request, ICMP bucket and fragment entry (the packet state; the forwarding maps stay). Returns ""
+    /// or what failed.
     std::string clear_packet_state();
 
 private:

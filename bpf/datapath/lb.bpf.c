@@ -4,6 +4,7 @@
  * serve + sched + flow (the flow table and the schedulers), dr (MAC rewrite), hop (next hops and
  * ARP solicitation), drop (verdicts, counters and the XDP action). */
 #include "bpf/datapath/lib/arp.h"
+#include "bpf/datapath/lib/frag.h"
 #include "bpf/datapath/lib/icmp_relay.h"
 #include "bpf/datapath/lib/serve.h"
 
@@ -45,7 +46,16 @@ static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct v
         return vipd_verdict(VIPD_VERDICT_to_vrrp, 0);
     }
     const int l4_proto = ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP;
-    const int whole = l4_proto && !vipd_is_fragment(ip);
+    /* A later fragment carries no ports: it follows its first fragment, by the fragment cache. */
+    const int later = l4_proto && (bpf_ntohs(ip->frag_off) & VIPD_IP_OFFSET) != 0;
+    if (later) {
+        struct vipd_result r = {};
+        if (vipd_later_fragment(ctx, p, &v, &r)) {
+            return r;
+        }
+    }
+    /* The ports are there: a whole datagram, or a first fragment (decided as the datagram is). */
+    const int whole = l4_proto && !later;
     struct vipd_l4 l4 = {.error = VIPD_DROP_none};
     if (whole) {
         l4 = vipd_parse_l4(p, &v);
@@ -87,13 +97,14 @@ static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct v
     if (!l4_proto) {
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* any other protocol to a VIP: the kernel answers */
     }
-    if (!whole) {
-        return vipd_drop(VIPD_DROP_ip_fragment);
-    }
     if (l4.error != VIPD_DROP_none) {
         return vipd_drop(l4.error);
     }
-    /* A VIP port with no virtual service: the kernel answers, as with keepalived. */
+    /* A VIP port with no virtual service: the kernel answers, as with keepalived, and takes a first
+     * fragment's later ones too. */
+    if (vipd_is_fragment(ip)) {
+        vipd_frag_remember(p, ip, VIPD_FRAG_KERNEL, 0, 0, 0, 0);
+    }
     return vipd_verdict(VIPD_VERDICT_to_exception, 0);
 }
 

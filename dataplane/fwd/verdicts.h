@@ -41,8 +41,8 @@
     X(ip_bad_ihl, "IHL < 5 (RFC 791 3.1)")                                                                  \
     X(ip_bad_length, "total length shorter than the header (RFC 1122 3.2.1.2)")                             \
     X(ip_bad_checksum, "header checksum fails (RFC 1122 3.2.1.2: silently discard)")                        \
-    X(ip_fragment, "a fragment to a virtual service (no reassembly on the fast path)")                      \
-    X(ttl_exceeded, "TTL <= 1 on a NAT reply to forward (to a VIP: ICMP time exceeded instead)")            \
+    X(ip_fragment, "a later fragment to a VIP whose first was not seen (or expired): no flow to follow")    \
+    X(ttl_exceeded, "TTL <= 1 on a NAT reply or a later fragment (else ICMP time exceeded, from the VIP)")  \
     X(l4_truncated, "TCP/UDP header cut short, or TCP data offset < 5 (RFC 9293 3.1)")                      \
     X(kind_unsupported, "service forwarding method not implemented (none today: DR, NAT and TUN are)")      \
     X(no_backend, "the scheduler found no backend that may take a new flow")                                \

@@ -89,6 +89,7 @@ struct __attribute__((packed)) Ipv4Hdr {
 static_assert(sizeof(Ipv4Hdr) == 20);
 inline constexpr uint16_t ip_flag_mf = 0x2000;
 inline constexpr uint16_t ip_flag_df = 0x4000;
+inline constexpr uint16_t ip_frag_offset = 0x1fff;  // the fragment offset, in 8-byte units
 
 // RFC 792 / RFC 1191 §4: destination unreachable, with the next-hop MTU for code 4; time exceeded
 // (both `unused` and `mtu` zero).

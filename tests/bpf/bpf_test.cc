@@ -257,11 +257,12 @@ private:
 };
 
 // Frames through both paths over the same table and the same clock (a millisecond a frame), both
-// keeping their state (flows, cursors, flow counts, persistence, ICMP buckets) between frames and both
-// reset every `epoch` frames: before the flow tables fill (where an LRU and the lcore table's tiers
-// would evict different flows) and before the shortest timeout of a flow the flow-count schedulers
-// count (5 s unconfirmed: the lcore table also ends expired flows it meets in a bucket, the program
-// only those it looks up). The same verdict, reason and bytes. $VIPD_XDP_FUZZ_FRAMES sets the count.
+// keeping their state (flows, cursors, flow counts, persistence, ICMP buckets, fragment entries)
+// between frames and both reset every `epoch` frames: before the flow tables fill (where an LRU and
+// the lcore table's tiers would evict different flows) and before the shortest timeout of a flow the
+// flow-count schedulers count (5 s unconfirmed: the lcore table also ends expired flows it meets in a
+// bucket, the program only those it looks up). The same verdict, reason and bytes.
+// $VIPD_XDP_FUZZ_FRAMES sets the count.
 TEST(Differential, SameAsProcess)
 {
     ASSERT_EQ(loaded().error, "");
@@ -274,6 +275,7 @@ TEST(Differential, SameAsProcess)
     uint64_t compared = 0;
     uint64_t unserved = 0;
     uint64_t icmp_forwarded = 0;
+    uint64_t fragments_followed = 0;  // later fragments sent on after their first (the fragment cache)
     std::map<std::string, uint64_t> verdicts;
     for (uint64_t n = 0; n < frames; ++n) {
         if (n % epoch == 0) {
@@ -304,6 +306,8 @@ TEST(Differential, SameAsProcess)
         ++compared;
         ++verdicts[std::string(pkt::to_string(want.verdict)) + "/" + std::string(pkt::to_string(want.reason))];
         icmp_forwarded += want.verdict == pkt::Verdict::forward && frame.size() > 14 + 20 && frame[14 + 9] == 1;
+        fragments_followed += want.verdict == pkt::Verdict::forward && frame.size() > 14 + 20 && frame[12] == 0x08 &&
+                              frame[13] == 0x00 && ((frame[14 + 6] & 0x1f) != 0 || frame[14 + 7] != 0);
         const Bytes got_out = got.verdict == VIPD_VERDICT_drop ? Bytes{} : got.out;
         if (got.verdict != static_cast<uint8_t>(want.verdict) || got.reason != static_cast<uint8_t>(want.reason) ||
             got_out != want_out) {
@@ -320,17 +324,18 @@ TEST(Differential, SameAsProcess)
         }
     }
     std::printf("frames compared with pkt::process: %llu (%llu for services the program does not run; %llu ICMP "
-                "errors relayed along their flows)\n",
+                "errors relayed along their flows; %llu later fragments after their first)\n",
                 static_cast<unsigned long long>(compared), static_cast<unsigned long long>(unserved),
-                static_cast<unsigned long long>(icmp_forwarded));
+                static_cast<unsigned long long>(icmp_forwarded), static_cast<unsigned long long>(fragments_followed));
     for (const auto& [what, count] : verdicts) {
         std::printf("  %8llu %s\n", static_cast<unsigned long long>(count), what.c_str());
     }
     EXPECT_GE(compared, frames * 8 / 10);
     // Every kind of outcome is exercised, not only drops.
     EXPECT_GT(icmp_forwarded, 100u) << "ICMP errors relayed along their flows";
+    EXPECT_GT(fragments_followed, 20u) << "later fragments sent on after their first";
     for (const char* v : {"forward/none", "reply/none", "to_exception/none", "drop/nat_no_flow", "drop/tcp_no_flow",
-                          "drop/arp_truncated", "drop/arp_not_ours"}) {
+                          "drop/arp_truncated", "drop/arp_not_ours", "drop/ip_fragment"}) {
         EXPECT_GT(verdicts[v], 0u) << v;
     }
 }

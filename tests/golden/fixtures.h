@@ -17,6 +17,7 @@ std::vector<Fixture> dr_fixtures();     // DR: MACs and TTL rewritten, the flow 
 std::vector<Fixture> nat_fixtures();    // NAT (IPVS masquerading): DNAT, replies translated back by their flow
 std::vector<Fixture> tun_fixtures();    // TUN (IPIP, RFC 2003): encapsulation, path MTU, the ICMP rate limit
 std::vector<Fixture> icmp_fixtures();   // ICMP errors about balanced flows: relayed to the real server, or back from it
+std::vector<Fixture> frag_fixtures();   // IPv4 fragments: the first by its flow, the later ones after it
 std::vector<Fixture> sched_fixtures();  // every scheduler's first choice, persistence, stateless schedulers
 std::vector<Fixture> pass_fixtures();   // what the node leaves to its kernel and its control thread
 std::vector<Fixture> drops_fixtures();  // malformed IPv4, martian sources, source routes and bad options

@@ -170,6 +170,39 @@ snmp_of() {
 }
 # unreach_in NODE: the ICMP destination unreachable messages NODE's kernel has received
 unreach_in() { snmp_of "$1" Icmp InDestUnreachs; }
+# reassembled NODE...: the datagrams the NODEs' kernels reassembled from fragments, summed
+reassembled() {
+  local n t=0
+  for n in "$@"; do t=$((t + $(snmp_of "$n" Ip ReasmOKs))); done
+  echo "$t"
+}
+# reassembled_past N NODE...: they have reassembled more than N datagrams
+reassembled_past() {
+  local n=$1
+  shift
+  [ "$(reassembled "$@")" -gt "$n" ]
+}
+# fragmented_syn_to_vip CPORT: the client sends VIP:80 a SYN with 64 bytes of data from port CPORT in
+# two IP fragments (the first with the TCP header and 4 bytes, the last at offset 3), as a router
+# with a small MTU on the way would have cut it
+fragmented_syn_to_vip() {
+  ip netns exec "$(ns client)" python3 - "$VIP" "$SUBNET.50" "$1" <<'PY'
+import socket, struct, sys
+vip, client, cport = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    return ~(s + (s >> 16)) & 0xFFFF
+src, dst = socket.inet_aton(client), socket.inet_aton(vip)
+seg = struct.pack("!HHIIBBHHH", cport, 80, 1000, 0, 0x50, 0x02, 64240, 0, 0) + b"f" * 64
+seg = seg[:16] + struct.pack("!H", csum(src + dst + struct.pack("!BBH", 0, 6, len(seg)) + seg)) + seg[18:]
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for off, part, mf in ((0, seg[:24], 0x2000), (3, seg[24:], 0)):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), 0x5151, mf | off, 64, 6, 0, src, dst)
+    raw.sendto(hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + part, (vip, 0))
+PY
+}
 # serves_via NODE: a request through the VIP succeeds and the client resolves the VIP to NODE's MAC
 serves_via() {
   ip netns exec "$(ns client)" curl -s -m 1 -o /dev/null "http://$VIP/" && [ "$(client_vip_mac)" = "$(mac_of "$1")" ]
@@ -226,6 +259,20 @@ frag_needed_to_vip 45001
 sleep 1
 check "one about client:45001 (no flow) reaches neither real server (lb1's kernel has it)" \
   bash -c "[ '$(unreach_in "$served")' -eq '$u_served' ] && [ '$(unreach_in "$other")' -eq '$u_other' ]"
+# Fragments (review M4): the first by its flow, the rest after it, to the real server that
+# reassembles them; to a VIP port with no service, the node's own kernel reassembles them.
+r_web=$(reassembled web1 web2)
+fragmented_syn_to_vip 45002
+check "a SYN cut in two fragments reaches a real server whole (web1 + web2 reassembled $r_web before)" \
+  wait_until 2 reassembled_past "$r_web" web1 web2
+r_lb1=$(reassembled lb1)
+ip netns exec "$(ns client)" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER, IP_PMTUDISC_DONT: cut, never DF
+s.sendto(b'u' * 3000, ('$VIP', 9))"
+check "a 3000-byte UDP datagram to VIP:9 (no service), fragmented by the client: lb1's kernel reassembles it ($r_lb1 before)" \
+  wait_until 2 reassembled_past "$r_lb1" lb1
 if [ "$DP" = dpdk ]; then
   vin=$(stat_of "$L2" vrrp_in)
   check "lb2 receives lb1's adverts through its dataplane (vrrp_in=$vin)" bash -c "[ '${vin:-0}' -ge 2 ]"

@@ -245,7 +245,7 @@ TEST(GoldenContract, NamesAreUniqueAndFileSafe)
         EXPECT_TRUE(seen.insert(f.name).second) << "two fixtures named " << f.name;
         EXPECT_EQ(f.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_"), std::string::npos) << f.name;
         const std::string feature = f.name.substr(0, f.name.find('_'));
-        EXPECT_TRUE(std::set<std::string>({"arp", "dr", "nat", "tun", "icmp", "sched", "pass", "drops"}).contains(feature))
+        EXPECT_TRUE(std::set<std::string>({"arp", "dr", "nat", "tun", "icmp", "frag", "sched", "pass", "drops"}).contains(feature))
             << f.name;
         EXPECT_FALSE(f.steps.empty()) << f.name;
     }

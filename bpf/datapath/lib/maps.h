@@ -4,6 +4,7 @@
 #define VIPD_BPF_MAPS_H
 
 #include "bpf/lb_structs.h"
+#include "dataplane/fwd/sched/hashes.h"
 #include "dataplane/fwd/verdicts.h"
 
 #include <linux/bpf.h>
@@ -127,6 +128,13 @@ struct {
     __type(key, __u32);
     __type(value, struct vipd_solicited);
 } vipd_solicited SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VIPD_FRAG_SLOTS);
+    __type(key, __u32);
+    __type(value, struct vipd_frag);
+} vipd_frags SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);

@@ -7,6 +7,7 @@
 #define VIPD_BPF_NAT_H
 
 #include "bpf/datapath/lib/flow.h"
+#include "bpf/datapath/lib/frag.h"
 #include "bpf/datapath/lib/hop.h"
 
 /* l4_rewrite(): the port at `port_off` (0 source, 2 destination) set, and the L4 checksum after an
@@ -133,6 +134,9 @@ static __always_inline struct vipd_result vipd_nat_reply(struct xdp_md *ctx, str
         return vipd_drop(VIPD_DROP_nat_no_flow);
     }
     const __u32 total = bpf_ntohs(ip->tot_len);
+    if (vipd_is_fragment(ip)) {
+        vipd_frag_remember(p, ip, VIPD_FRAG_REPLY, f.service, f.position, vport, vip);  /* before the SNAT */
+    }
     const __u32 old_src = ip->saddr;
     ip->saddr = vip;
     ip->check = vipd_csum_replace32(ip->check, old_src, vip);

@@ -7,6 +7,7 @@
 
 #include "bpf/datapath/lib/dr.h"
 #include "bpf/datapath/lib/flow.h"
+#include "bpf/datapath/lib/frag.h"
 #include "bpf/datapath/lib/nat.h"
 #include "bpf/datapath/lib/tun.h"
 #include "bpf/datapath/lib/sched.h"
@@ -116,6 +117,9 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
         vipd_count_connection(id, backend);
     }
     vipd_count_backend(id, backend, v->total, 0);
+    if (vipd_is_fragment(ip)) {
+        vipd_frag_remember(p, ip, VIPD_FRAG_SERVICE, id, backend, l4->dport, 0);  /* the first: its flow's */
+    }
     if (svc->kind == VIPD_KIND_NAT) {
         return vipd_dnat(ctx, p, ip, l4, be);
     }

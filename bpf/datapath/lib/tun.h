@@ -11,6 +11,7 @@
 
 #define VIPD_IPPROTO_IPIP 4
 #define VIPD_IP_DF 0x4000
+#define VIPD_IP_OFFSET 0x1fff  /* the fragment offset, in 8-byte units */
 
 static __always_inline struct vipd_result vipd_tun(struct vipd_pkt *p, struct iphdr *ip, __u32 total,
                                                    const struct vipd_backend *be, int may_answer)

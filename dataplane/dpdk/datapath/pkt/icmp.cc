@@ -196,25 +196,8 @@ Result icmp_to_vip(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* i
     if (ip->ttl <= 1) {
         return drop(DropReason::ttl_exceeded);  // nothing is sent about an ICMP error
     }
-    const fwd::Backend& be = svc->backends[e->backend];
-    const fwd::NextHop& hop = table.hop(si, e->backend);
-    count_backend(lc, si, e->backend, total, false);
-    switch (svc->kind) {
-    case fwd::Kind::dr:
-        ip_decrease_ttl(ip);
-        return to_next_hop(table, lc, f, hop, now);
-    case fwd::Kind::nat: {
-        const uint32_t old_dst = ip->dst;
-        ip->dst = be.ip;
-        ip->checksum = csum_replace32(ip->checksum, old_dst, be.ip);
-        icmp_rewrite_quote(a, true, be.ip, be.port);
-        ip_decrease_ttl(ip);
-        return to_next_hop(table, lc, f, hop, now);
-    }
-    case fwd::Kind::tun:
-        return tunnel(table, lc, f, ip, total, be, hop, false, now);
-    }
-    return drop(DropReason::kind_unsupported);
+    return to_real_server(table, lc, f, ip, total, *svc, si, e->backend, now,
+                          [&](const fwd::Backend& be) { icmp_rewrite_quote(a, true, be.ip, be.port); });
 }
 
 // An ICMP error from a NAT real server (or a router behind it) to a client about a datagram the

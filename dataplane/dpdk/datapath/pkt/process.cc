@@ -5,6 +5,7 @@
 #include "dataplane/dpdk/datapath/pkt/steps.h"
 
 #include "dataplane/dpdk/datapath/flow/hash.h"
+#include "dataplane/fwd/sched/hashes.h"
 #include "dataplane/wire/headers.h"
 
 #include <algorithm>
@@ -47,7 +48,8 @@ LcoreState::LcoreState(const Limits& limits, const flow::Timeouts& timeouts, uin
       self(self_id),
       steering(steer),
       backends_per_service(limits.backends),
-      hz(std::max<uint64_t>(limits.hz, 1))
+      hz(std::max<uint64_t>(limits.hz, 1)),
+      fragments(VIPD_FRAG_SLOTS)
 {
     sched.reserve(limits.services);
     for (uint32_t i = 0; i < limits.services; ++i) {
@@ -313,6 +315,9 @@ Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip,
     }
     const fwd::Service& svc = services[si];
     const uint32_t total = net16(ip->total_length);
+    if (ip->is_fragment()) [[unlikely]] {
+        remember_fragment(lc, ip, VIPD_FRAG_REPLY, si, e->backend, svc.port, svc.vip, now);  // before the SNAT
+    }
 
     // SNAT back to the VIP: source address and port, the IP checksum and the L4 checksum (whose
     // pseudo-header holds the address), all incrementally.
@@ -383,8 +388,16 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
         return verdict(Verdict::to_vrrp);
     }
     const bool l4_proto = ip->proto == ipproto_tcp || ip->proto == ipproto_udp;
-    const bool whole = l4_proto && !ip->is_fragment();
-    // The fast path first: an unfragmented TCP/UDP datagram to a virtual service (one lookup).
+    // A later fragment carries no ports: it follows its first fragment, by the fragment cache.
+    const bool later = l4_proto && (net16(ip->frag) & ip_frag_offset) != 0;
+    if (later) [[unlikely]] {
+        if (Result r{}; later_fragment(table, lc, f, ip, total, now, r)) {
+            return r;
+        }
+    }
+    // The ports are there: a whole datagram, or a first fragment (decided as the datagram is).
+    const bool whole = l4_proto && !later;
+    // The fast path first: a TCP/UDP datagram to a virtual service (one lookup).
     L4 l4{};
     if (whole) [[likely]] {
         l4 = parse_l4(ip, hlen, total);
@@ -418,14 +431,15 @@ Result ipv4(const fwd::Table& table, LcoreState& lc, Frame& f, uint64_t now) noe
     if (!l4_proto) {
         return verdict(Verdict::to_exception);  // any other protocol to a VIP: the kernel answers, as with keepalived
     }
-    if (!whole) {
-        return drop(DropReason::ip_fragment);
-    }
     if (l4.error != DropReason::none) {
         return drop(l4.error);
     }
     // A VIP port with no virtual service: with keepalived the VIP sits on an interface and the kernel
-    // answers (RST, port unreachable, or a local listener); the exception path does that.
+    // answers (RST, port unreachable, or a local listener); the exception path does that, and takes
+    // a first fragment's later ones too.
+    if (ip->is_fragment()) [[unlikely]] {
+        remember_fragment(lc, ip, VIPD_FRAG_KERNEL, 0, 0, 0, 0, now);
+    }
     return verdict(Verdict::to_exception);
 }
 
@@ -560,6 +574,9 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
     const fwd::Backend& be = svc->backends[e->backend];
     const fwd::NextHop& hop = table.hop(si, e->backend);
     count_packet(lc, si, e->backend, total, false);
+    if (ip->is_fragment()) [[unlikely]] {
+        remember_fragment(lc, ip, VIPD_FRAG_SERVICE, si, e->backend, svc->port, 0, now);  // the first: its flow's
+    }
 
     switch (svc->kind) {
     case fwd::Kind::dr:

@@ -122,6 +122,22 @@ struct alignas(64) LcoreState {
     uint64_t icmp_tokens = 50;
     uint64_t icmp_refilled = 0;
     uint16_t ip_id = 0;  // IP ids of the ICMP errors this lcore builds
+    // The fragment cache (frag.cc): what each datagram's first fragment was given, for the later ones,
+    // which carry no ports. Direct-mapped by vipd_frag_slot() (dataplane/fwd/sched/hashes.h), as the
+    // XDP program's vipd_frags.
+    struct Fragment {
+        uint32_t src = 0;  // the datagram's addresses, IP id (network order) and protocol
+        uint32_t dst = 0;
+        uint16_t id = 0;
+        uint8_t proto = 0;
+        uint8_t to = 0;        // VIPD_FRAG_*; 0: empty
+        uint16_t port = 0;     // the virtual service's port (network order)
+        uint16_t backend = 0;  // the flow's real server (position)
+        uint32_t service = 0;  // the service's position
+        uint32_t vip = 0;      // VIPD_FRAG_REPLY: the reply's source becomes this
+        uint64_t expires = 0;  // in `now`'s units
+    };
+    std::vector<Fragment> fragments;
 
     const BackendCounters& backend(uint32_t service, uint32_t b) const noexcept
     {

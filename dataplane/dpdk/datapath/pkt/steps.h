@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dataplane/dpdk/datapath/pkt/process.h"
+#include "dataplane/wire/checksum.h"
 #include "dataplane/wire/headers.h"
 
 namespace pkt::detail {
@@ -21,6 +22,35 @@ void count_backend(LcoreState& lc, uint32_t si, uint32_t b, uint32_t bytes, bool
 Result tunnel(const fwd::Table& table, LcoreState& lc, Frame& f, wire::Ipv4Hdr* ip, uint32_t total, const fwd::Backend& be,
               const fwd::NextHop& hop, bool may_answer, uint64_t now) noexcept;
 
+/// A packet without ports of its own (an ICMP error about a flow, a later fragment) on to real
+/// server `b` of service `svc` (position `si`), counted: DR as it is, NAT with the destination address
+/// rewritten and `nat_rewrite(backend)` for what else the caller rewrites, TUN in IPIP (never
+/// answered with fragmentation needed). TTL − 1 on every path.
+template <class NatRewrite>
+Result to_real_server(const fwd::Table& table, LcoreState& lc, Frame& f, wire::Ipv4Hdr* ip, uint32_t total,
+                      const fwd::Service& svc, uint32_t si, uint32_t b, uint64_t now, NatRewrite&& nat_rewrite) noexcept
+{
+    const fwd::Backend& be = svc.backends[b];
+    const fwd::NextHop& hop = table.hop(si, b);
+    count_backend(lc, si, b, total, false);
+    switch (svc.kind) {
+    case fwd::Kind::dr:
+        wire::ip_decrease_ttl(ip);
+        return to_next_hop(table, lc, f, hop, now);
+    case fwd::Kind::nat: {
+        const uint32_t old_dst = ip->dst;
+        ip->dst = be.ip;
+        ip->checksum = wire::csum_replace32(ip->checksum, old_dst, be.ip);
+        nat_rewrite(be);
+        wire::ip_decrease_ttl(ip);
+        return to_next_hop(table, lc, f, hop, now);
+    }
+    case fwd::Kind::tun:
+        return tunnel(table, lc, f, ip, total, be, hop, false, now);
+    }
+    return drop(DropReason::kind_unsupported);
+}
+
 /// An ICMP error about the packet in `f` back to its sender from `src` (rate-limited).
 Result icmp_error(const fwd::Table& table, LcoreState& lc, Frame& f, uint8_t type, uint8_t code, uint16_t mtu,
                   uint32_t src, uint64_t now) noexcept;
@@ -32,5 +62,15 @@ Result icmp_to_vip(const fwd::Table& table, LcoreState& lc, Frame& f, wire::Ipv4
 /// ICMP from a NAT real server's side to a client: an error about a flow of ours back as from the VIP.
 Result icmp_from_backend(const fwd::Table& table, LcoreState& lc, Frame& f, wire::Ipv4Hdr* ip, uint32_t hlen,
                          uint32_t total, uint64_t now) noexcept;
+
+/// The fragment cache (frag.cc). A first fragment's outcome `to` (VIPD_FRAG_*), kept for the later
+/// fragments of its datagram: the service position and port, the flow's real server, and for a
+/// NAT reply the VIP it leaves from.
+void remember_fragment(LcoreState& lc, const wire::Ipv4Hdr* ip, uint8_t to, uint32_t si, uint32_t backend,
+                       uint16_t port, uint32_t vip, uint64_t now) noexcept;
+/// A later fragment (offset ≠ 0) of TCP or UDP: where its first fragment went, in `r`. False where it
+/// is neither to a VIP nor a NAT reply's: the caller decides it as any other packet for the node.
+bool later_fragment(const fwd::Table& table, LcoreState& lc, Frame& f, wire::Ipv4Hdr* ip, uint32_t total, uint64_t now,
+                    Result& r) noexcept;
 
 }  // namespace pkt::detail
