@@ -1,4 +1,4 @@
-// Script runner: fork/exec + pidfd + asio, bounded by a timeout; and the notify queue.
+// Script runner: posix_spawn of vipd-script + pidfd + asio, bounded by a timeout; and the notify queue.
 #include "control/process.h"
 
 #include "control/log.h"
@@ -8,13 +8,15 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
-#include <grp.h>
+#include <cstdlib>
+#include <cstring>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/syscall.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 
 namespace control {
@@ -53,6 +55,24 @@ std::string shell_line(const std::vector<std::string>& words)
 
 } // namespace
 
+const std::string& script_helper()
+{
+    static const std::string path = [] {
+        const auto runs = [](const std::string& p) { return !p.empty() && ::access(p.c_str(), X_OK) == 0; };
+        if (const char* env = std::getenv("VIPD_SCRIPT_HELPER"); env != nullptr && runs(env)) {
+            return std::string(env);
+        }
+        std::error_code ec;
+        const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+        if (!ec && runs((self.parent_path() / "vipd-script").string())) {
+            return (self.parent_path() / "vipd-script").string();
+        }
+        const std::string installed = std::string(VIPD_LIBEXECDIR) + "/vipd-script";
+        return runs(installed) ? installed : std::string();
+    }();
+    return path;
+}
+
 int run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::vector<std::string>& extra,
                std::chrono::milliseconds timeout, std::function<void(ScriptResult)> done, bool die_with_vipd)
 {
@@ -62,53 +82,59 @@ int run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::v
         done({});
         return 0;
     }
-    // Everything the child needs is built here: between fork and exec it calls only async-signal-safe
-    // functions (the process may be multi-threaded under the EAL).
-    std::string line;
-    std::vector<const char*> argv, sh_argv;
-    if (exec.path.empty()) {
-        line = shell_line(words);
-        argv = {"/bin/sh", "-c", line.c_str(), nullptr};
-    } else {
-        argv.push_back(words[0].c_str());
-        sh_argv = {"/bin/sh", exec.path.c_str()};
-        for (size_t i = 1; i < words.size(); ++i) {
-            argv.push_back(words[i].c_str());
-            sh_argv.push_back(words[i].c_str());
-        }
-        argv.push_back(nullptr);
-        sh_argv.push_back(nullptr);
-    }
-    const char* file = exec.path.empty() ? "/bin/sh" : exec.path.c_str();
-    static const char* envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
-    const uid_t uid = exec.uid;
-    const gid_t gid = exec.gid;
-    // Only root can become another user; vipd run unprivileged (tests) runs scripts as itself.
-    const bool privileged = ::geteuid() == 0;
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        vlog::error("Unable to run script '{}': fork failed", words[0]);
+    const std::string& helper = script_helper();
+    if (helper.empty()) {
+        vlog::error("Unable to run script '{}': vipd-script not found beside vipd, in {} or in $VIPD_SCRIPT_HELPER",
+                    words[0], VIPD_LIBEXECDIR);
         done({});
         return 0;
     }
-    if (pid == 0) {
-        ::setpgid(0, 0);
-        if (die_with_vipd) {
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // vipd-script UID GID PDEATHSIG PARENT FILE ARGV...: it takes the user and group, then execs the
+    // file (through /bin/sh if it has no #!), or /bin/sh -c for a `</path` test.
+    std::string line;
+    std::vector<std::string> head = {helper, std::to_string(exec.uid), std::to_string(exec.gid),
+                                     std::to_string(die_with_vipd ? SIGTERM : 0), std::to_string(::getpid())};
+    std::vector<const char*> argv;
+    for (const std::string& h : head) {
+        argv.push_back(h.c_str());
+    }
+    if (exec.path.empty()) {
+        line = shell_line(words);
+        argv.insert(argv.end(), {"/bin/sh", "/bin/sh", "-c", line.c_str()});
+    } else {
+        argv.push_back(exec.path.c_str());
+        for (const std::string& w : words) {
+            argv.push_back(w.c_str());
         }
-        // Always: the supplementary groups become the script's group alone (root's are not kept),
-        // then the group, then the user, as keepalived 2.2.7's set_privileges.
-        if (privileged && (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)) {
-            ::_exit(126);
-        }
-        // Nothing of vipd's beyond stdin, stdout and stderr reaches a script, whatever a library
-        // opened without close-on-exec (raw sockets, netlink, inotify).
-        ::close_range(3, ~0U, 0);
-        ::execve(file, const_cast<char* const*>(argv.data()), const_cast<char* const*>(envp));
-        if (errno == ENOEXEC && !exec.path.empty()) {
-            ::execve("/bin/sh", const_cast<char* const*>(sh_argv.data()), const_cast<char* const*>(envp));
-        }
-        ::_exit(errno == ENOENT ? 127 : 126);
+    }
+    argv.push_back(nullptr);
+    static const char* envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", nullptr};
+    // A vfork (glibc's posix_spawn clones with CLONE_VM | CLONE_VFORK): the control thread waits
+    // until the helper has exec'd, and vipd's memory is never shared copy-on-write with a child. The
+    // script gets a process group of its own (the timeout kills it whole), every signal at its
+    // default and none blocked, and nothing of vipd's beyond stdin, stdout and stderr, whatever a
+    // library opened without close-on-exec (raw sockets, netlink, inotify).
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t actions;
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawn_file_actions_init(&actions);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    ::posix_spawnattr_setpgroup(&attr, 0);
+    ::posix_spawnattr_setsigmask(&attr, &none);
+    ::posix_spawnattr_setsigdefault(&attr, &all);
+    ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, helper.c_str(), &actions, &attr, const_cast<char* const*>(argv.data()),
+                                 const_cast<char* const*>(envp));
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        vlog::error("Unable to run script '{}': {}: {}", words[0], helper, std::strerror(rc));
+        done({});
+        return 0;
     }
     // glibc 2.36's <sys/pidfd.h> lacks C linkage for C++; the system call is stable since Linux 5.3.
     int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

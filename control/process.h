@@ -1,7 +1,9 @@
-// Runs notify, track and check scripts without blocking the control thread: fork/exec (dropping to
-// the script's user and group), then the child's pidfd waited on by Boost.Asio; a timeout kills the
-// script's process group. Scripts run as validation resolved them (conf::Exec): the file argv[0]
-// resolved to, the user and group, a clean environment, as keepalived runs them.
+// Runs notify, track and check scripts without blocking the control thread: posix_spawn (a vfork,
+// never a fork of the multi-threaded dataplane process) of vipd-script (control/app/script_exec.cc),
+// which takes the script's user and group and execs it; then the child's pidfd waited on by
+// Boost.Asio; a timeout kills the script's process group. Scripts run as validation resolved them
+// (conf::Exec): the file argv[0] resolved to, the user and group, a clean environment, as keepalived
+// runs them.
 #pragma once
 
 #include "conf/model.h"
@@ -30,6 +32,10 @@ struct ScriptResult {
 // script gets SIGTERM if vipd dies (a long-running one, such as a notify FIFO's reader).
 int run_script(boost::asio::io_context& io, const conf::Exec& exec, const std::vector<std::string>& extra,
                std::chrono::milliseconds timeout, std::function<void(ScriptResult)> done, bool die_with_vipd = false);
+
+// The vipd-script that run_script starts: $VIPD_SCRIPT_HELPER, else the one beside the running
+// binary (the build tree), else the installed one in VIPD_LIBEXECDIR; empty if none can be run.
+const std::string& script_helper();
 
 // Notify scripts as keepalived orders them: those of one key (an instance, a sync group) run one at a
 // time in the order queued, and at most `limit` run at once in all, so a flapping instance makes a

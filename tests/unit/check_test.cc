@@ -24,6 +24,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -630,6 +632,75 @@ TEST_F(CheckTest, HttpGetDigestIsStreamed)
             EXPECT_NE(got->detail.find(check::md5_hex(big)), std::string::npos) << got->detail;
         }
     }
+}
+
+// M6: a script starts without making vipd's memory copy-on-write. A fork write-protects every
+// private page of the parent (the lcores' flow tables), which then faults on its next write to each,
+// child gone or not; a vfork (posix_spawn) shares the pages and changes none. Counted, not timed:
+// the writes after the script ran fault only where the start write-protected the pages.
+TEST_F(CheckTest, ScriptStartLeavesTheParentsPagesWritable)
+{
+    constexpr size_t pages = 4096;
+    const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    auto* mem = static_cast<uint8_t*>(::mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(mem, MAP_FAILED);
+    ::madvise(mem, pages * page, MADV_NOHUGEPAGE);  // 4096 pages, not two huge ones
+    for (size_t i = 0; i < pages; ++i) {
+        mem[i * page] = 1;
+    }
+    conf::Exec e{.argv = {"/bin/true"}, .path = "/bin/true", .user = "self", .uid = ::getuid(), .gid = ::getgid()};
+    control::ScriptResult result;
+    bool ended = false;
+    ASSERT_GT(control::run_script(io, e, {}, 5000ms, [&](control::ScriptResult r) {
+        result = r;
+        ended = true;
+    }), 0);
+    ASSERT_TRUE(run_until(io, [&] { return ended; }));
+    EXPECT_TRUE(result.spawned);
+    EXPECT_EQ(result.exit_status, 0);
+    rusage before{}, after{};
+    ::getrusage(RUSAGE_SELF, &before);
+    for (size_t i = 0; i < pages; ++i) {
+        mem[i * page] = 2;
+    }
+    ::getrusage(RUSAGE_SELF, &after);
+    ::munmap(mem, pages * page);
+    EXPECT_LT(after.ru_minflt - before.ru_minflt, 64) << "writes faulted after the script's start: it forked vipd";
+}
+
+// What vipd-script does with its arguments: the script's argv, a file without #! through /bin/sh,
+// a missing one 127, a `</path` test through /bin/sh -c.
+TEST_F(CheckTest, ScriptsRunThroughTheHelper)
+{
+    ASSERT_FALSE(control::script_helper().empty());
+    const std::string out = path("args");
+    const std::string plain = path("plain.sh");
+    {
+        std::ofstream f(plain);
+        f << "echo \"$0 $1 $2\" > " << out << "\n";
+    }
+    std::filesystem::permissions(plain, std::filesystem::perms::owner_all);
+    const auto run = [&](conf::Exec e, std::vector<std::string> extra) {
+        e.user = "self";
+        e.uid = ::getuid();
+        e.gid = ::getgid();
+        control::ScriptResult result;
+        bool ended = false;
+        control::run_script(io, e, extra, 5000ms, [&](control::ScriptResult r) {
+            result = r;
+            ended = true;
+        });
+        EXPECT_TRUE(run_until(io, [&] { return ended; }));
+        return result.exit_status;
+    };
+    EXPECT_EQ(run({.argv = {plain, "one"}, .path = plain}, {"two"}), 0);
+    std::ifstream f(out);
+    std::string line;
+    std::getline(f, line);
+    EXPECT_EQ(line, plain + " one two") << "no #!: /bin/sh runs it with its arguments, $0 the file";
+    EXPECT_EQ(run({.argv = {"/nonexistent/x"}, .path = "/nonexistent/x"}, {}), 127);
+    EXPECT_EQ(run({.argv = {"</bin/true"}, .path = ""}, {}), 0);
+    EXPECT_NE(run({.argv = {"</nonexistent"}, .path = ""}, {}), 0) << "the shell's redirection fails (dash: 2, bash: 1)";
 }
 
 // M10: notify scripts of one key run one at a time in order; at most `limit` run at once in all.
