@@ -121,13 +121,19 @@ Result frag_needed(const fwd::Table& table, LcoreState& lc, Frame& f, uint32_t p
 
 namespace {
 
+// The quoted datagram's source and destination ports, read and written at any alignment (packed, as
+// the headers are: a frame need not start on an even address).
+struct __attribute__((packed)) QuotedPorts {
+    uint16_t src;
+    uint16_t dst;
+};
 // An ICMP error (RFC 792: destination unreachable, source quench, time exceeded, parameter problem)
 // and the datagram it is about, as quoted after it: its IP header and at least the 8 bytes that
 // hold TCP's or UDP's ports (a later fragment has none).
 struct IcmpAbout {
     IcmpHdr* icmp = nullptr;
     Ipv4Hdr* inner = nullptr;
-    uint16_t* ports = nullptr;  // the quoted datagram's source and destination ports
+    QuotedPorts* ports = nullptr;
 };
 bool icmp_error_about(Ipv4Hdr* ip, uint32_t hlen, uint32_t total, IcmpAbout& a) noexcept
 {
@@ -144,7 +150,7 @@ bool icmp_error_about(Ipv4Hdr* ip, uint32_t hlen, uint32_t total, IcmpAbout& a) 
         (inner->proto != ipproto_tcp && inner->proto != ipproto_udp) || (net16(inner->frag) & 0x1fff) != 0) {
         return false;
     }
-    a = {.icmp = icmp, .inner = inner, .ports = reinterpret_cast<uint16_t*>(reinterpret_cast<uint8_t*>(inner) + ihl)};
+    a = {.icmp = icmp, .inner = inner, .ports = reinterpret_cast<QuotedPorts*>(reinterpret_cast<uint8_t*>(inner) + ihl)};
     return true;
 }
 
@@ -154,10 +160,10 @@ bool icmp_error_about(Ipv4Hdr* ip, uint32_t hlen, uint32_t total, IcmpAbout& a) 
 void icmp_rewrite_quote(IcmpAbout& a, bool source, uint32_t to_addr, uint16_t to_port) noexcept
 {
     const uint32_t old_addr = source ? a.inner->src : a.inner->dst;
-    const uint16_t old_port = a.ports[source ? 0 : 1];
+    const uint16_t old_port = source ? a.ports->src : a.ports->dst;
     const uint16_t old_check = a.inner->checksum;
     (source ? a.inner->src : a.inner->dst) = to_addr;
-    a.ports[source ? 0 : 1] = to_port;
+    (source ? a.ports->src : a.ports->dst) = to_port;
     a.inner->checksum = csum_replace32(a.inner->checksum, old_addr, to_addr);
     uint16_t c = csum_replace32(a.icmp->checksum, old_addr, to_addr);
     c = csum_replace16(c, old_check, a.inner->checksum);
@@ -179,11 +185,11 @@ Result icmp_to_vip(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* i
         return verdict(Verdict::to_exception);
     }
     uint32_t si = 0;
-    const fwd::Service* svc = table.find_service(a.inner->src, a.inner->proto, a.ports[0], &si);
+    const fwd::Service* svc = table.find_service(a.inner->src, a.inner->proto, a.ports->src, &si);
     if (svc == nullptr) {
         return verdict(Verdict::to_exception);
     }
-    const flow::Key4 key{.src = a.inner->dst, .dst = a.inner->src, .sport = a.ports[1], .dport = a.ports[0],
+    const flow::Key4 key{.src = a.inner->dst, .dst = a.inner->src, .sport = a.ports->dst, .dport = a.ports->src,
                          .proto = a.inner->proto};
     const uint16_t owner = lc.steering != nullptr ? lc.steering->owner(key) : lc.self;
     if (owner != lc.self) {
@@ -211,7 +217,7 @@ Result icmp_from_backend(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4
     if (!icmp_error_about(ip, hlen, total, a) || a.inner->src != ip->dst) {
         return verdict(Verdict::to_exception);
     }
-    const fwd::NatReply* nr = table.find_nat_reply(a.inner->dst, a.ports[1], a.inner->proto);
+    const fwd::NatReply* nr = table.find_nat_reply(a.inner->dst, a.ports->dst, a.inner->proto);
     if (nr == nullptr) {
         return verdict(Verdict::to_exception);
     }
@@ -221,7 +227,7 @@ Result icmp_from_backend(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4
     for (uint32_t i = f.hop; i < nr->count; ++i) {
         const uint32_t cand = nr->service[i];
         const fwd::Service& svc = services[cand];
-        const flow::Key4 key{.src = a.inner->src, .dst = svc.vip, .sport = a.ports[0], .dport = svc.port,
+        const flow::Key4 key{.src = a.inner->src, .dst = svc.vip, .sport = a.ports->src, .dport = svc.port,
                              .proto = a.inner->proto};
         const uint16_t owner = lc.steering != nullptr ? lc.steering->owner(key) : lc.self;
         if (owner != lc.self) {
@@ -230,7 +236,7 @@ Result icmp_from_backend(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4
         }
         const flow::Entry* c = lc.flows.lookup(key, flow::hash_v4(key), now);
         if (c != nullptr && c->service == cand && c->backend < svc.backends.size() &&
-            svc.backends[c->backend].ip == a.inner->dst && svc.backends[c->backend].port == a.ports[1]) {
+            svc.backends[c->backend].ip == a.inner->dst && svc.backends[c->backend].port == a.ports->dst) {
             e = c;
             si = cand;
             break;
