@@ -39,6 +39,9 @@ fi
 command -v wrk >/dev/null || { echo "soak: wrk missing (scripts/setup installs it)" >&2; exit 1; }
 
 lab=vipdsoak
+# shellcheck source=tests/netns/lib.sh
+source tests/netns/lib.sh  # wait_for_log, vip_owners (not lib_init: this script keeps its own cleanup)
+LAB_NAME=$lab
 vip=192.168.235.100
 out=${OUT:-$(mktemp -d /tmp/vipd-soak.XXXXXX)}
 mkdir -p "$out/wrk"
@@ -60,13 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {  # wait_for FILE REGEX SECONDS
-  local deadline=$((SECONDS + $3))
-  until grep -qE "$2" "$1" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || { echo "soak: timed out waiting for /$2/ in $1" >&2; return 1; }
-    sleep 0.1
-  done
-}
 start_vipd() {  # start_vipd NODE CONF
   # the guardian (DPDK) or the kernel (XDP) gives the interface back after a kill; wait for it
   for ((i = 0; i < 50; i++)); do
@@ -80,20 +76,12 @@ start_vipd() {  # start_vipd NODE CONF
 }
 rss() { [ -n "${pid[$1]:-}" ] && awk '/^VmRSS:/ {print $2}' "/proc/${pid[$1]}/status" 2>/dev/null || echo 0; }
 fds() { [ -n "${pid[$1]:-}" ] && ls "/proc/${pid[$1]}/fd" 2>/dev/null | wc -l || echo 0; }
-owners() {  # how many of lb1 and lb2 hold the VIP (on the TAP, where a forwarding node's kernel keeps it)
-  local n c=0
-  for n in lb1 lb2; do
-    ip -n "$lab-$n" -br addr | grep -q " $vip/" && c=$((c + 1))
-  done
-  echo "$c"
-}
-
 scripts/lab up --name "$lab" --subnet 192.168.235 --dr --web-hosts 12,13 >/dev/null
 start_vipd lb1 "$master"
 start_vipd lb2 "$backup"
-wait_for "$out/lb1.log" 'Entering MASTER STATE' 20
-wait_for "$out/lb2.log" 'Entering BACKUP STATE' 20
-wait_for "$out/lb1.log" 'Remote Web server .* succeed' 20
+for w in "lb1:Entering MASTER STATE" "lb2:Entering BACKUP STATE" "lb1:Remote Web server .* succeed"; do
+  wait_for_log "$out/${w%%:*}.log" "${w#*:}" 20 || { echo "soak: timed out waiting for /${w#*:}/ in ${w%%:*}'s log" >&2; exit 1; }
+done
 sleep 2
 
 # The cycle: what each window starts with; "quiet" windows are the ones CHECK judges.
@@ -197,7 +185,7 @@ print(*s["lb2_rss_kib_first_last_max"][:2], *s["lb2_fds_min_max"], s["stalled_qu
   [ "$stalls" = 0 ] || bad+=("$stalls quiet window(s) stalled (under a third of the median requests)")
   [ $((fds_max - fds_min)) -le 2 ] || bad+=("lb2's descriptors went from $fds_min to $fds_max")
   [ $((rss_last - rss_first)) -le 16384 ] || bad+=("lb2's RSS grew from $rss_first to $rss_last KiB")
-  c=$(owners)
+  c=$(vip_owners "$vip" lb1 lb2)
   [ "$c" = 1 ] || bad+=("$c nodes hold the VIP at the end")
   for b in "${bad[@]}"; do echo "soak: FAIL: $b" >&2; done
   [ ${#bad[@]} = 0 ] || exit 1

@@ -15,6 +15,7 @@
 #   wait_for_log FILE REGEX TIMEOUT [COUNT]; last_log FILE REGEX; log_after FILE REGEX
 #   wait_until TIMEOUT CMD...       true once CMD succeeds
 #   has_vip NODE IP [IF]; wait_for_vip NODE IP TIMEOUT [IF]; wait_no_vip NODE IP TIMEOUT [IF]
+#   vip_owners IP NODE...           how many of the NODEs hold IP, on any interface
 #   watch_vip IP TIMEOUT SETTLE WANT NODE...   10 ms sampling of who holds IP (see below)
 #   ok MSG; ko MSG; check MSG CMD...; note MSG; lib_summary   "N passed, M failed"; 0 only if M = 0
 #
@@ -291,6 +292,16 @@ has_vip() {
   local out
   out=$(ip -n "${LAB_NAME}-$1" -br addr show dev "${3:-$LIB_IF}" 2>/dev/null) || return 1
   [[ " $out " == *" $2/"* ]]
+}
+# vip_owners IP NODE...: how many of the NODEs hold IP on any interface (a forwarding node's kernel
+# keeps its VIPs on a TAP, kernel mode on the VRRP interface)
+vip_owners() {
+  local ip=$1 n c=0
+  shift
+  for n in "$@"; do
+    ip -n "${LAB_NAME}-$n" -br addr 2>/dev/null | grep -q " $ip/" && c=$((c + 1))
+  done
+  echo "$c"
 }
 wait_for_vip() {  # wait_for_vip NODE IP TIMEOUT [IF]
   local end i
