@@ -12,6 +12,8 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <set>
@@ -214,20 +216,29 @@ void Daemon::poll_dataplane()
     });
 }
 
-// Written as keepalived 2.0.11+ does after CVE-2018-19044: never through a symlink, never readable by
-// others.
+// Written whole into a new file beside it (mode 0600, O_EXCL by mkostemp) and renamed over the
+// name: never through a symlink planted at the name (the rename replaces the link, as keepalived
+// 2.0.11+ refuses to follow one after CVE-2018-19044), never by truncating a file someone else made
+// there, and a reader sees the old statistics or the new ones, never half of them.
 void Daemon::write_stats()
 {
     const std::string text = _gen->engine->stats() + _dp.stats();
-    int fd = ::open(_opts.stats_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    std::string tmp = _opts.stats_file + ".XXXXXX";
+    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
     if (fd < 0) {
-        vlog::error("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno));
+        vlog::error("cannot write statistics beside {}: {}", _opts.stats_file, std::strerror(errno));
         return;
     }
-    if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        vlog::error("short write of statistics to {}", _opts.stats_file);
-    }
+    const bool whole = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     ::close(fd);
+    if (!whole) {
+        vlog::error("short write of statistics to {}", tmp);
+    } else if (::rename(tmp.c_str(), _opts.stats_file.c_str()) == 0) {
+        return;
+    } else {
+        vlog::error("cannot write statistics to {}: {}", _opts.stats_file, std::strerror(errno));
+    }
+    ::unlink(tmp.c_str());
 }
 
 void Daemon::wait_signal()

@@ -3,8 +3,9 @@
 # one veth interface:
 #   1. without -n vipd detaches: the command returns 0 at once, and the daemon runs on in a session of
 #      its own (forked and orphaned, stdin on /dev/null, working directory /), named by the pid file (-p);
-#   2. `--settings FILE` is an INI file of vipd's own options: its stats-file is where SIGUSR2 writes,
-#      and the instance (the address owner, so MASTER at once) holds its VIP;
+#   2. `--settings FILE` is an INI file of vipd's own options: its stats-file is where SIGUSR2 writes
+#      (whole, renamed over the name: a symlink planted there is replaced, its target untouched), and
+#      the instance (the address owner, so MASTER at once) holds its VIP;
 #   3. SIGTERM: the daemon exits, removes its pid file and releases the VIP;
 #   4. an INI file with an unknown name, with a keepalived option (-p's `pid`: not one of vipd's own
 #      settings), or one that does not exist, is refused with exit 2 before anything starts;
@@ -149,6 +150,20 @@ if is_vipd "$daemon_pid" && kill -USR2 "$daemon_pid" && wait_until 5 grep -q '^ 
 else
   ko "settings: no statistics with VI_1 MASTER at the INI file's stats-file $T/from-ini.stats after SIGUSR2"
 fi
+# A symlink planted at the stats file's name: the statistics are written all the same, as a file of
+# their own that replaces the link (renamed over it), and the link's target is left as it was.
+echo "not vipd's" >"$T/victim"
+rm -f "$T/from-ini.stats"
+ln -s "$T/victim" "$T/from-ini.stats"
+if is_vipd "$daemon_pid" && kill -USR2 "$daemon_pid" && wait_until 5 grep -q '^  State: MASTER$' "$T/from-ini.stats"; then
+  ok "settings: with a symlink planted at $T/from-ini.stats, SIGUSR2 still wrote the statistics there"
+else
+  ko "settings: with a symlink planted at $T/from-ini.stats, SIGUSR2 wrote no statistics there"
+fi
+check "settings: ... as a regular file of mode 0600 (the link replaced, not followed)" \
+  bash -c "[ ! -L '$T/from-ini.stats' ] && [ \"\$(stat -c %a '$T/from-ini.stats')\" = 600 ]"
+check "settings: ... and the link's target is untouched" grep -qx "not vipd's" "$T/victim"
+check "settings: ... and no temporary file is left beside it" bash -c "! ls '$T'/from-ini.stats.?????? 2>/dev/null | grep -q ."
 
 # ---- 3. SIGTERM --------------------------------------------------------------------------------------
 echo "# 3. SIGTERM the daemon"
