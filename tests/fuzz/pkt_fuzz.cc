@@ -17,6 +17,7 @@
 // from every path the contract proves (ARP, DR, NAT both ways, TUN, ICMP, fragments, drops).
 #include "dataplane/dpdk/datapath/pkt/process.h"
 #include "dataplane/wire/checksum.h"
+#include "tests/fuzz/require.h"
 #include "tests/golden/config.h"
 #include "tests/golden/fixtures.h"
 #include "tests/golden/setup.h"
@@ -34,13 +35,7 @@
 
 namespace {
 
-void require(bool ok, const char* what)
-{
-    if (!ok) {
-        std::fprintf(stderr, "pkt_fuzz: %s\n", what);
-        std::abort();
-    }
-}
+void require(bool ok, const char* what) { fuzz::require(ok, "pkt_fuzz", what); }
 
 // The checksums of an Ethernet + IPv4 frame by full sums (RFC 1071): `judged` when it is IPv4 with
 // a whole header and total length; L4 (TCP, UDP, ICMP) judged on an unfragmented datagram only.

@@ -2,6 +2,7 @@
 // after a crash to put addresses and routes back. Any bytes must load without a crash; what loads
 // must be well-formed (IPv4 only, prefixes within 0..32) and must survive save → load unchanged.
 #include "dataplane/dpdk/control/guardian.h"
+#include "tests/fuzz/require.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,13 +15,7 @@
 
 namespace {
 
-void require(bool ok, const char* what)
-{
-    if (!ok) {
-        std::fprintf(stderr, "state_fuzz: %s\n", what);
-        std::abort();
-    }
-}
+void require(bool ok, const char* what) { fuzz::require(ok, "state_fuzz", what); }
 
 // The run's scratch directory, removed when the fuzzer exits (it ends with exit(), which runs the
 // destructors of statics).
