@@ -1,11 +1,20 @@
-// xdp_gen: a UDP packet generator on BPF_PROG_RUN live frames (BPF_F_TEST_XDP_LIVE_FRAMES, kernel
+// xdp_gen: a packet generator on BPF_PROG_RUN live frames (BPF_F_TEST_XDP_LIVE_FRAMES, kernel
 // 5.18+): the kernel transmits one frame built here again and again out of IFACE by XDP_TX, with no
 // socket, no skb and no copy into user space: far less work per frame than an AF_XDP generator in
-// copy mode on a veth. For node_bench, where testpmd txonly over net_af_xdp was the limit.
+// copy mode on a veth. For node_bench, where testpmd txonly over net_af_xdp was the limit, and for
+// bench/flood.sh's floods.
 //
 // Usage: xdp_gen --iface IF --dst-mac MAC --src IP --dst IP [--sport N] [--dport N] [--flows N]
-//                [--size BYTES] [--seconds S]
-// --flows N cycles the UDP source port over N values from --sport (done by the program, frame by frame).
+//                [--size BYTES] [--seconds S] [--kind udp|syn|ack|vrrp] [--random-src BITS]
+//                [--skip-vrid N] [--pps N]
+// --kind: UDP (checksum 0), a TCP SYN or ACK (a 20-byte header, checksum right), or a VRRP v2 advert
+//   (TTL 255, to --dst, normally 224.0.0.18 with --dst-mac 01:00:5e:00:00:12) whose VRID cycles over
+//   1..255 skipping --skip-vrid: junk for a node that has only that one.
+// --flows N cycles the source port over N values from --sport; --random-src BITS makes the low BITS
+//   bits of the source address, the source port and TCP's sequence number random in every frame
+//   (done by the program, frame by frame, checksums summed again).
+// --pps N paces the frames to N a second (a token bucket in the program: the frames over the rate
+//   are dropped there, not sent); 0, the default, sends as fast as the kernel takes them.
 // Prints "tx_pps N" once a second and a JSON line at the end. Run it pinned (taskset) in the
 // sender's namespace; frames the veth peer cannot take are dropped by the kernel (count them at the
 // receiver). On a veth, the peer needs a NAPI (GRO on, or an XDP program) to take XDP frames.
@@ -15,6 +24,7 @@
 #include <linux/bpf.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -26,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/wire/checksum.h"
 #include "xdp_gen.skel.h"
 
 namespace {
@@ -51,21 +62,13 @@ bool parse_mac(std::string_view s, std::array<uint8_t, 6>& mac)
     return true;
 }
 
-uint16_t ip_checksum(const uint8_t* p, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return static_cast<uint16_t>(~sum);
-}
+enum class Kind : uint32_t { udp = 0, syn = 1, ack = 2, vrrp = 3 };
+constexpr uint32_t prog_kind(Kind k) { return k == Kind::vrrp ? 2 : (k == Kind::udp ? 0 : 1); }  // GEN_* in the program
 
-// One Ethernet/IPv4/UDP frame of SIZE bytes (without FCS), UDP checksum 0 (none, as IPv4 allows).
-std::vector<uint8_t> build_frame(const std::array<uint8_t, 6>& dst, const std::array<uint8_t, 6>& src, in_addr sip,
-                                 in_addr dip, uint16_t sport, uint16_t dport, size_t size)
+// One Ethernet/IPv4 frame of SIZE bytes (without FCS): UDP (checksum 0, none, as IPv4 allows) filling
+// the frame, or a TCP segment without payload, or a VRRP v2 advert; the last two padded to SIZE.
+std::vector<uint8_t> build_frame(Kind kind, const std::array<uint8_t, 6>& dst, const std::array<uint8_t, 6>& src,
+                                 in_addr sip, in_addr dip, uint16_t sport, uint16_t dport, size_t size)
 {
     std::vector<uint8_t> f(size, 0);
     std::memcpy(&f[0], dst.data(), 6);
@@ -73,26 +76,50 @@ std::vector<uint8_t> build_frame(const std::array<uint8_t, 6>& dst, const std::a
     f[12] = 0x08;
     f[13] = 0x00;
     uint8_t* ip = &f[14];
-    const size_t ip_len = size - 14;
+    const size_t ip_len = kind == Kind::udp ? size - 14 : 40;
     ip[0] = 0x45;
     ip[2] = static_cast<uint8_t>(ip_len >> 8);
     ip[3] = static_cast<uint8_t>(ip_len);
-    ip[6] = 0x40;  // DF
-    ip[8] = 64;
-    ip[9] = 17;
+    ip[6] = kind == Kind::vrrp ? 0 : 0x40;  // DF
+    ip[8] = kind == Kind::vrrp ? 255 : 64;  // RFC 5798 §5.1.1.3: adverts go with TTL 255
+    ip[9] = kind == Kind::udp ? 17 : (kind == Kind::vrrp ? 112 : 6);
     std::memcpy(&ip[12], &sip, 4);
     std::memcpy(&ip[16], &dip, 4);
-    const uint16_t csum = ip_checksum(ip, 20);
+    const uint16_t csum = wire::checksum(ip, 20);
     ip[10] = static_cast<uint8_t>(csum >> 8);
     ip[11] = static_cast<uint8_t>(csum);
-    uint8_t* udp = ip + 20;
-    const size_t udp_len = ip_len - 20;
-    udp[0] = static_cast<uint8_t>(sport >> 8);
-    udp[1] = static_cast<uint8_t>(sport);
-    udp[2] = static_cast<uint8_t>(dport >> 8);
-    udp[3] = static_cast<uint8_t>(dport);
-    udp[4] = static_cast<uint8_t>(udp_len >> 8);
-    udp[5] = static_cast<uint8_t>(udp_len);
+    uint8_t* l4 = ip + 20;
+    if (kind == Kind::vrrp) {
+        l4[0] = 0x21;  // version 2, advertisement
+        l4[1] = 1;     // the VRID: the program cycles it
+        l4[2] = 100;   // priority
+        l4[3] = 1;     // one address
+        l4[5] = 1;     // advert interval 1 s
+        std::memcpy(&l4[8], &sip, 4);
+        return f;      // the checksum: the program's, once the VRID is set
+    }
+    l4[0] = static_cast<uint8_t>(sport >> 8);
+    l4[1] = static_cast<uint8_t>(sport);
+    l4[2] = static_cast<uint8_t>(dport >> 8);
+    l4[3] = static_cast<uint8_t>(dport);
+    if (kind == Kind::udp) {
+        const size_t udp_len = ip_len - 20;
+        l4[4] = static_cast<uint8_t>(udp_len >> 8);
+        l4[5] = static_cast<uint8_t>(udp_len);
+        return f;
+    }
+    l4[7] = 1;                                   // sequence number
+    l4[12] = 5 << 4;                             // data offset: 20 bytes
+    l4[13] = kind == Kind::syn ? 0x02 : 0x10;    // SYN, or ACK
+    l4[11] = kind == Kind::ack ? 1 : 0;          // acknowledgement number
+    l4[14] = 0xfa;                               // window 64240
+    l4[15] = 0xf0;
+    // the checksum over the pseudo-header (addresses, protocol, length) and the header; the program
+    // sums it again wherever it changes a field
+    const uint32_t pseudo = wire::csum_add(0, ip + 12, 8) + 6 + 20;
+    const uint16_t tcp = static_cast<uint16_t>(~wire::csum_fold(wire::csum_add(pseudo, l4, 20)));
+    l4[16] = static_cast<uint8_t>(tcp >> 8);
+    l4[17] = static_cast<uint8_t>(tcp);
     return f;
 }
 
@@ -115,7 +142,8 @@ int main(int argc, char** argv)
     bool have_mac = false;
     in_addr sip{}, dip{};
     bool have_sip = false, have_dip = false;
-    unsigned long sport = 1024, dport = 9, flows = 1, size = 64, seconds = 5;
+    unsigned long sport = 1024, dport = 9, flows = 1, size = 64, seconds = 5, random_src = 0, skip_vrid = 0, pps = 0;
+    Kind kind = Kind::udp;
     for (int i = 1; i < argc; i++) {
         const std::string_view a = argv[i];
         if (i + 1 >= argc) {
@@ -144,6 +172,25 @@ int main(int argc, char** argv)
             size = number("--size", v, 60, 1514);
         } else if (a == "--seconds") {
             seconds = number("--seconds", v, 1, 3600);
+        } else if (a == "--kind") {
+            const std::string_view k = v;
+            if (k == "udp") {
+                kind = Kind::udp;
+            } else if (k == "syn") {
+                kind = Kind::syn;
+            } else if (k == "ack") {
+                kind = Kind::ack;
+            } else if (k == "vrrp") {
+                kind = Kind::vrrp;
+            } else {
+                die(std::string("--kind: ") + v + " is not udp, syn, ack or vrrp");
+            }
+        } else if (a == "--random-src") {
+            random_src = number("--random-src", v, 0, 32);
+        } else if (a == "--skip-vrid") {
+            skip_vrid = number("--skip-vrid", v, 0, 255);
+        } else if (a == "--pps") {
+            pps = number("--pps", v, 0, 100'000'000);
         } else {
             die("unknown option " + std::string(a));
         }
@@ -166,26 +213,50 @@ int main(int argc, char** argv)
             die("cannot read " + iface + "'s MAC address");
         }
     }
-    std::vector<uint8_t> frame =
-        build_frame(dst_mac, src_mac, sip, dip, static_cast<uint16_t>(sport), static_cast<uint16_t>(dport), size);
+    std::vector<uint8_t> frame = build_frame(kind, dst_mac, src_mac, sip, dip, static_cast<uint16_t>(sport),
+                                             static_cast<uint16_t>(dport), size);
 
     xdp_gen* skel = xdp_gen__open();
     if (skel == nullptr) {
         die(std::string("cannot open the generator's XDP program: ") + std::strerror(errno));
     }
-    static_assert(sizeof(skel->bss->tmpl) == 42, "the template is the Ethernet, IPv4 and UDP headers");
+    static_assert(sizeof(skel->bss->tmpl) == 54, "the template: Ethernet, IPv4 and TCP (or VRRP) headers");
     for (size_t i = 0; i < sizeof(skel->bss->tmpl); i++) {
         skel->bss->tmpl[i] = frame[i];
     }
+    skel->rodata->kind = prog_kind(kind);
     skel->rodata->flows = static_cast<uint32_t>(flows);
     skel->rodata->sport = static_cast<uint16_t>(sport);
+    skel->rodata->random_src = static_cast<uint32_t>(random_src);
+    skel->rodata->skip_vrid = static_cast<uint32_t>(skip_vrid);
+    skel->rodata->rate_pps = pps;
     if (xdp_gen__load(skel) != 0) {
         die(std::string("cannot load the generator's XDP program: ") + std::strerror(errno));
     }
     const int prog = bpf_program__fd(skel->progs.xdp_gen);
 
-    // Each run sends `repeat` frames in batches of 64.
-    constexpr uint32_t repeat = 1 << 16;
+    // Each run hands the program `repeat` frames in batches of 64 (16 when paced); what it sent, it
+    // counts. Paced, a run lasts about half a second, so --seconds is kept to within that.
+    const uint32_t repeat = pps == 0 ? 1u << 16 : static_cast<uint32_t>(std::clamp<unsigned long>(pps / 2, 64, 1u << 16));
+    const int state_fd = bpf_map__fd(skel->maps.state);
+    const int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) {
+        die("cannot count the possible CPUs");
+    }
+    struct GenState {  // struct gen_state in xdp_gen.bpf.c: one per CPU (each 8-byte aligned, as here)
+        uint64_t sent, last_ns, credit;
+    };
+    std::vector<GenState> per_cpu(static_cast<size_t>(ncpus));
+    const auto frames_sent = [&]() {
+        const uint32_t key = 0;
+        uint64_t n = 0;
+        if (bpf_map_lookup_elem(state_fd, &key, per_cpu.data()) == 0) {
+            for (const auto& s : per_cpu) {
+                n += s.sent;
+            }
+        }
+        return n;
+    };
     xdp_md ctx{};
     ctx.data_end = static_cast<uint32_t>(size);
     ctx.ingress_ifindex = ifindex;
@@ -201,13 +272,13 @@ int main(int argc, char** argv)
         o.ctx_in = &ctx;
         o.ctx_size_in = sizeof(ctx);
         o.repeat = repeat;
-        o.batch_size = 64;
+        o.batch_size = pps == 0 ? 64 : 16;  // paced: frames leave in smaller bursts
         o.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
         if (bpf_prog_test_run_opts(prog, &o) != 0) {
             die(std::string("BPF_PROG_RUN (live frames) failed: ") + std::strerror(errno) +
                 " (needs kernel 5.18+ and XDP_TX on " + iface + ")");
         }
-        sent += repeat;
+        sent = frames_sent();
         const auto now = std::chrono::steady_clock::now();
         if (now - last >= std::chrono::seconds(1)) {
             const double dt = std::chrono::duration<double>(now - last).count();
@@ -221,8 +292,11 @@ int main(int argc, char** argv)
         }
     }
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("{\"bench\": \"xdp_gen\", \"iface\": \"%s\", \"frames\": %llu, \"seconds\": %.3f, \"mpps\": %.3f}\n",
-                iface.c_str(), static_cast<unsigned long long>(sent), dt, static_cast<double>(sent) / dt / 1e6);
+    static constexpr const char* kinds[] = {"udp", "syn", "ack", "vrrp"};
+    std::printf("{\"bench\": \"xdp_gen\", \"iface\": \"%s\", \"kind\": \"%s\", \"frames\": %llu, \"seconds\": %.3f, "
+                "\"mpps\": %.3f}\n",
+                iface.c_str(), kinds[static_cast<uint32_t>(kind)], static_cast<unsigned long long>(sent), dt,
+                static_cast<double>(sent) / dt / 1e6);
     xdp_gen__destroy(skel);
     return 0;
 }
