@@ -10,7 +10,9 @@
 # Writes OUT/soak.csv (one row per window: time, event, requests, failed, lb1's and lb2's RSS in KiB
 # and descriptors), OUT/soak.png (gnuplot: failed requests, RSS and descriptors over time) and
 # prints one JSON line (requests and failed requests, stalled windows by event: wrk counts no error
-# for a connection that hangs, so a window under a third of the quiet windows' median is a stall).
+# for a connection that hangs, so a window under a tenth of the quiet windows' median is a stall:
+# a kill window's hung keep-alive connections deliver about 5 % of it, while this VM's noise alone
+# took quiet windows down to 23 % of it in a 30-minute run).
 # With CHECK=1 it fails (exit 1) unless it held: every quiet window (the one after the failback has
 # settled, after the reload, after the backend is back) without one failed request and unstalled, lb2 (never restarted) with the same descriptors throughout (±2) and its RSS grown by at
 # most 16 MiB, lb1's descriptors after each start the same, one owner of the VIP at the end.
@@ -136,8 +138,9 @@ lb2_rss, lb2_fds = col("lb2_rss_kib"), col("lb2_fds")
 quiet = [r for r in rows if r["event"] == "quiet"]
 median = statistics.median(int(r["requests"]) for r in quiet) if quiet else 0
 # wrk counts no error for a keep-alive connection that hangs (a DR failover breaks the flows of the
-# node that died): such a window shows as a stall, under a third of the quiet windows' median
-stalled = [r for r in rows if int(r["requests"]) < median / 3]
+# node that died): such a window shows as a stall, under a tenth of the quiet windows' median (the
+# noise of a shared 2-vCPU VM takes a quiet window down to a quarter of it)
+stalled = [r for r in rows if int(r["requests"]) < median / 10]
 failovers = sum(r["event"] == "kill" for r in rows)
 count = lambda rs, ev: sum(r["event"] == ev for r in rs)
 print(json.dumps({
@@ -182,7 +185,7 @@ if [ "$CHECK" = 1 ]; then
   read -r rss_first rss_last fds_min fds_max stalls < <(python3 -c '
 import json, sys; s = json.load(open(sys.argv[1]))
 print(*s["lb2_rss_kib_first_last_max"][:2], *s["lb2_fds_min_max"], s["stalled_quiet_windows"])' "$work/summary.json")
-  [ "$stalls" = 0 ] || bad+=("$stalls quiet window(s) stalled (under a third of the median requests)")
+  [ "$stalls" = 0 ] || bad+=("$stalls quiet window(s) stalled (under a tenth of the median requests)")
   [ $((fds_max - fds_min)) -le 2 ] || bad+=("lb2's descriptors went from $fds_min to $fds_max")
   [ $((rss_last - rss_first)) -le 16384 ] || bad+=("lb2's RSS grew from $rss_first to $rss_last KiB")
   c=$(vip_owners "$vip" lb1 lb2)
