@@ -50,7 +50,9 @@ public:
     SyncResult apply(const fwd::Table& table);
 
     /// Between two flips of one service's bank, at least this long passes: a packet that read the
-    /// old record has finished with the old bank before the next apply writes into it.
+    /// old record has finished with the old bank before the next apply writes into it (in NAPI the
+    /// program runs with bottom halves off, for microseconds; a BPF_PROG_TEST_RUN run can be
+    /// preempted, which the stress test in tests/bpf/sync_test.cc allows for).
     static constexpr std::chrono::microseconds bank_grace{1000};
 
 private:

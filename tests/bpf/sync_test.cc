@@ -14,6 +14,7 @@
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -195,6 +196,11 @@ void pin(std::thread::native_handle_type t, int cpu)
 // no newer than the one being written after it returned; a DR frame keeps VIP:80. A NAT record
 // shown with backends not yet its own (written in place, or the record before its bank) sends a
 // frame to a DR generation's port or to a stale generation's.
+// MapSync's promise rests on a packet's run being shorter than MapSync::bank_grace (1 ms): in NAPI
+// the program runs with bottom halves off, in microseconds. A BPF_PROG_TEST_RUN run is only
+// migrate-disabled and can be preempted for a scheduler tick on a busy machine (a fresh-clone CI run
+// saw no_backend so, once in 890 k frames): a frame whose system call outlasted the grace is not
+// judged, only counted, and those must stay under 1 % of the frames.
 TEST_F(Sync, UpdateStressNeverShowsAHalfBuiltService)
 {
     if (std::thread::hardware_concurrency() < 2) {
@@ -211,6 +217,7 @@ TEST_F(Sync, UpdateStressNeverShowsAHalfBuiltService)
     std::atomic<uint32_t> writing{0};  // the generation being applied (or the last)
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> frames{0};
+    std::atomic<uint64_t> outlasted{0};  // frames whose run took longer than the grace: not judged
     std::string failure;  // written by the sender before it sets `failed`
     std::atomic<bool> failed{false};
     pin(pthread_self(), 0);
@@ -220,9 +227,15 @@ TEST_F(Sync, UpdateStressNeverShowsAHalfBuiltService)
             const uint32_t lo = done.load();
             const uint32_t client = ip(10, 0, 1 + (n >> 16) % 200, 1 + n % 250);
             const auto sport = static_cast<uint16_t>(1024 + n % 60000);
+            const auto t0 = std::chrono::steady_clock::now();
             const xdptest::Run r = x.run_raw(syn(client, sport, 80), 1'000'000 + n);
+            const auto took = std::chrono::steady_clock::now() - t0;
             const uint32_t hi = writing.load();
             ++n;
+            if (took >= xdp::MapSync::bank_grace) {
+                outlasted.fetch_add(1);
+                continue;
+            }
             if (!r.error.empty() || r.verdict != VIPD_VERDICT_forward) {
                 failure = "frame " + std::to_string(n) + ": " + r.error + " verdict " + std::to_string(r.verdict) +
                           " reason " + std::to_string(r.reason);
@@ -262,8 +275,10 @@ TEST_F(Sync, UpdateStressNeverShowsAHalfBuiltService)
     stop.store(true);
     sender.join();
     EXPECT_EQ(failure, "");
-    std::printf("%u applies raced by %llu frames\n", generations - 1, static_cast<unsigned long long>(frames.load()));
+    std::printf("%u applies raced by %llu frames (%llu outlasted the grace, not judged)\n", generations - 1,
+                static_cast<unsigned long long>(frames.load()), static_cast<unsigned long long>(outlasted.load()));
     EXPECT_GT(frames.load(), uint64_t{generations}) << "the frames ran while the maps were written";
+    EXPECT_LT(outlasted.load() * 100, frames.load()) << "too many frames outlasted the grace to judge the rest";
 }
 
 }  // namespace
