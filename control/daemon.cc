@@ -7,6 +7,9 @@
 #include "conf/json.h"
 #include "control/daemon_impl.h"
 #include "control/log.h"
+#include "control/privileges.h"
+
+#include <linux/capability.h>
 
 #include <boost/asio/post.hpp>
 
@@ -287,6 +290,21 @@ void Daemon::on_signal(int sig)
     _notify_queue.when_idle([this] { _io.stop(); });
 }
 
+bool Daemon::drop_privileges()
+{
+    if (::geteuid() != 0 || (effective_capabilities() & cap_bit(CAP_SETPCAP)) == 0) {
+        vlog::info("capabilities left as they are: vipd runs without root's");
+        return true;
+    }
+    const CapSet keep = control_capabilities() | _dp.capabilities();
+    if (auto kept = keep_only(keep); !kept) {
+        vlog::error("cannot drop capabilities: {} - exiting", kept.error());
+        return false;
+    }
+    vlog::info("capabilities kept: {}; scripts run from the broker (PID {})", cap_names(keep), _broker->pid());
+    return true;
+}
+
 int Daemon::run()
 {
     vlog::init(_opts.console_log, _opts.detail);
@@ -315,6 +333,13 @@ int Daemon::run()
             return 1;
         }
     }
+    // Before the dataplane's threads: the broker is a posix_spawn of vipd-script, and keeps root for
+    // the scripts once vipd has dropped it.
+    _broker = ScriptBroker::start(_io, why);
+    if (!_broker) {
+        vlog::error("cannot start the script broker: {} - exiting", why);
+        return 1;
+    }
     try {
         _nl = std::make_unique<kernel::Netlink>();
     } catch (const std::exception& e) {
@@ -334,6 +359,11 @@ int Daemon::run()
     _link_events = std::make_unique<asio::posix::stream_descriptor>(_io, dup_cloexec(_nl->monitor_fd()));
     watch_links();
     if (!start_generation(std::move(loaded), nullptr)) {
+        _dp.stop();
+        return 1;
+    }
+    if (!drop_privileges()) {
+        _gen.reset();
         _dp.stop();
         return 1;
     }

@@ -93,6 +93,7 @@ private:
     // notify.cc
     void notify(size_t inst, vrrp::State from, vrrp::State to);
     void open_fifos(const conf::Config& cfg);
+    bool drop_privileges();  // after start: see control/privileges.h
     void lvs_event(std::string_view line);
 
     DaemonOptions _opts;
@@ -103,6 +104,8 @@ private:
     asio::steady_timer _dp_timer;  // the dataplane's exception path and VRRP hand-over, every millisecond
     asio::signal_set _signals;
     asio::steady_timer _stop_timer;
+    // Runs every script once vipd has dropped its capabilities; outlives everything that runs them.
+    std::unique_ptr<control::ScriptBroker> _broker;
     control::ScriptQueue _notify_queue{_io, 16};  // notify scripts: serial per instance, 16 at once in all
     struct Fifo {
         std::unique_ptr<control::NotifyFifo> fifo;

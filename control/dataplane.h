@@ -73,6 +73,10 @@ public:
     /// descriptor to wait on). False when everything arrives on descriptors the loop waits on anyway.
     virtual bool polled() const { return true; }
 
+    /// The capabilities (bits of CAP_* numbers) the dataplane needs once started, beyond what control
+    /// keeps for itself (control/privileges.h): vipd drops every other one after start.
+    virtual uint64_t capabilities() const { return 0; }
+
     /// Counters as text (what SIGUSR2 appends to the statistics file).
     virtual std::string stats() const = 0;
 };

@@ -63,11 +63,8 @@ NotifyFifo::~NotifyFifo()
     if (_fd >= 0) {
         ::close(_fd);
     }
-    if (_script > 0) {
-        for (int i = 0; i < 50 && ::kill(-_script, 0) == 0; ++i) {
-            ::usleep(4000);
-        }
-        ::kill(-_script, SIGTERM);
+    if (_script != 0) {
+        stop_script(_script, std::chrono::milliseconds(200));
     }
     if (_created) {
         ::unlink(_path.c_str());

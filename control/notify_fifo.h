@@ -10,6 +10,7 @@
 #pragma once
 
 #include "conf/model.h"
+#include "control/process.h"
 
 #include <boost/asio/io_context.hpp>
 
@@ -41,7 +42,7 @@ private:
     std::string _path;
     int _fd = -1;
     bool _created = false;
-    int _script = 0;  // the script's process (group) id; 0: none
+    ScriptId _script = 0;  // the reader script; 0: none
 };
 
 }  // namespace control

@@ -14,6 +14,7 @@
 #include "dataplane/fwd/verdicts.h"
 #include "dataplane/wire/headers.h"
 
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
@@ -163,6 +164,9 @@ public:
     bool send_garp(const std::string&, const conf::Ip&) override { return false; }
     size_t poll(const VrrpSink& vrrp) override;
     std::string stats() const override;
+    // CAP_BPF: the program's maps and a reload's attach to an interface it did not hold yet go through
+    // bpf(2), which this kernel's unprivileged_bpf_disabled keeps from anyone without it.
+    uint64_t capabilities() const override { return uint64_t{1} << CAP_BPF; }
 
 private:
     const Held* find(const std::string& ifname) const { return kernel::held_named(_held, ifname); }

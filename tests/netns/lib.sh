@@ -293,6 +293,17 @@ has_vip() {
   out=$(ip -n "${LAB_NAME}-$1" -br addr show dev "${3:-$LIB_IF}" 2>/dev/null) || return 1
   [[ " $out " == *" $2/"* ]]
 }
+# caps_left PID HEX: prints, for each thread of PID whose permitted, effective or bounding set is not
+# HEX (16 hex digits, as /proc shows them) or that lacks no_new_privs, "COMM=[PRM EFF BND NNP]"; nothing
+# when every thread holds exactly HEX.
+caps_left() {
+  local t got
+  for t in /proc/"$1"/task/*; do
+    got=$(awk '/^Cap(Prm|Eff|Bnd)/ { printf "%s ", $2 } /^NoNewPrivs/ { printf "%s", $2 }' "$t/status" 2>/dev/null) || continue
+    [ -z "$got" ] || [ "$got" = "$2 $2 $2 1" ] || printf ' %s=[%s]' "$(cat "$t/comm" 2>/dev/null)" "$got"
+  done
+}
+
 # vip_owners IP NODE...: how many of the NODEs hold IP on any interface (a forwarding node's kernel
 # keeps its VIPs on a TAP, kernel mode on the VRRP interface)
 vip_owners() {

@@ -241,6 +241,11 @@ check "the client resolves the VIP to lb1's MAC" bash -c "[ '$(client_vip_mac)' 
 check_quiet "lb1 answers ping on its own address (exception path)" ip netns exec "$(ns client)" ping -c 2 -W 1 "$SUBNET.10"
 fwd=$(stat_of "$L1" forward)
 check "lb1's dataplane forwarded the requests (forward=$fwd)" bash -c "[ '${fwd:-0}' -ge 12 ]"
+# After start, every thread (DPDK's lcores and EAL threads too) keeps control's capabilities and the
+# dataplane's: CAP_BPF for XDP's maps, CAP_IPC_LOCK for DPDK's hugepages.
+caps_want=$([ "$DP" = xdp ] && echo 0000008000003001 || echo 0000000000007001)
+caps_bad=$(caps_left "$L1" "$caps_want")
+check "every thread of lb1's vipd holds only chown, net_admin, net_raw and $([ "$DP" = xdp ] && echo bpf || echo ipc_lock)${caps_bad:+ (not:$caps_bad)}" test -z "$caps_bad"
 c_vs=$(conns_of "$L1" "$VIP:80")
 c_w1=$(conns_of "$L1" "$WEB1:80")
 c_w2=$(conns_of "$L1" "$WEB2:80")

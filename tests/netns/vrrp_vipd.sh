@@ -800,6 +800,51 @@ case_script_user() {
   check "script user: a bare name found on vipd's PATH runs" wait_grep "$pub/path.out" '^ran$' 5000
 }
 
+# ---- what vipd keeps of root, and what its scripts get ------------------------------------------
+# Once started, every thread of vipd holds CAP_CHOWN, CAP_NET_ADMIN and CAP_NET_RAW alone (bounding set
+# too, no_new_privs), while its scripts, started by the broker it spawned first, run as keepalived runs
+# them: root's with every capability the test shell has, nobody's with none. A reload that adds an
+# instance still opens its VRRP socket and adds its VIP; the broker ends with vipd, even by SIGKILL.
+case_capabilities() {
+  echo "# vipd keeps only the capabilities it needs; its scripts keep root's"
+  local pub=$tmp/caps want=0000000000003001 vip2=${VIP%.*}.$((${VIP##*.} + 50))
+  mkdir -p "$pub"; chmod 711 "$tmp"; chmod 1777 "$pub"; rm -f "$pub"/*.out
+  printf '#!/bin/sh\nawk '"'"'/^Cap(Eff|Bnd)/ { printf "%%s %%s ", $1, $2 } END { print "" }'"'"' /proc/self/status >"$1"\n' >"$pub/caps.sh"
+  chmod 755 "$pub/caps.sh"
+  instance VI_1 51 150 "$VIP" "notify_master \"$pub/caps.sh $pub/root.out\"" "notify_backup \"$pub/caps.sh $pub/nobody.out\" nobody" \
+    >"$tmp/cap-lb1.conf"
+  start_vipd lb1 lb1 "$tmp/cap-lb1.conf" || { ko "start lb1"; return; }
+  wait_vip lb1 "$VIP" 8000 || { ko "capabilities: lb1 becomes MASTER"; show_logs lb1; return; }
+  local p=${PID[lb1]} bad got shell broker
+  bad=$(caps_left "$p" "$want")
+  check "capabilities: every thread of vipd holds chown, net_admin, net_raw alone, no_new_privs set${bad:+ (not:$bad)}" test -z "$bad"
+  check "capabilities: vipd logs what it kept" wait_log lb1 "capabilities kept: cap_chown cap_net_admin cap_net_raw" 1000
+  shell=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
+  if wait_grep "$pub/root.out" 'CapEff' 5000; then
+    got=$(cat "$pub/root.out")
+    check "capabilities: a root notify script has root's capabilities (CapEff $shell; got: $got)" test "$got" = "CapEff: $shell CapBnd: $shell "
+  else
+    ko "capabilities: the notify_master script ran"; show_logs lb1
+  fi
+  if wait_grep "$pub/nobody.out" 'CapEff' 5000; then
+    got=$(cat "$pub/nobody.out")
+    check "capabilities: a notify script of nobody's has none (got: $got)" test "${got%% CapBnd*}" = "CapEff: 0000000000000000"
+  else
+    ko "capabilities: the notify_backup script ran"; show_logs lb1
+  fi
+  broker=$(pgrep -P "$p" -x vipd-script | head -1)
+  check "capabilities: the broker is vipd's child, with root's capabilities" \
+    test -n "$broker" -a "$(awk '/^CapEff/ { print $2 }' "/proc/$broker/status" 2>/dev/null)" = "$shell"
+  {
+    instance VI_1 51 150 "$VIP"
+    instance VI_2 52 150 "$vip2"
+  } >"$tmp/cap-lb1.conf"
+  signal_vipd lb1 HUP
+  check "capabilities: a reload adds an instance, which becomes MASTER with its VIP" wait_vip lb1 "$vip2" 8000
+  signal_vipd lb1 KILL
+  check "capabilities: the broker ($broker) ended with vipd's SIGKILL" wait_until_ms 3000 bash -c "[ -n '$broker' ] && ! kill -0 '$broker' 2>/dev/null"
+}
+
 # ---- notify scripts of one instance run one at a time, in order ---------------------------------
 # The BACKUP notify sleeps past the MASTER transition: run at once, MASTER would be written first.
 case_notify_order() {
@@ -857,7 +902,7 @@ case_notify_fifo() {
 }
 
 default_cases="basic sigterm_handover nopreempt preempt_delay sync_group sync_weight track_weight track_file fault_notify reload reload_notify dynamic_if
-  v3_fast track_if stale_vip script_fds script_user notify_order notify_fifo"
+  v3_fast track_if stale_vip script_fds script_user capabilities notify_order notify_fifo"
 for c in ${CASES:-$default_cases}; do
   s=$(now_ms)
   "case_$c"

@@ -703,6 +703,69 @@ TEST_F(CheckTest, ScriptsRunThroughTheHelper)
     EXPECT_NE(run({.argv = {"</nonexistent"}, .path = ""}, {}), 0) << "the shell's redirection fails (dash: 2, bash: 1)";
 }
 
+// M12: with a broker held, scripts start from it (its child, not vipd's), report their exit status,
+// are killed whole at their timeout, and a stop's grace lets one end by itself; without the broker,
+// run_script spawns again itself.
+TEST_F(CheckTest, ScriptBrokerRunsTimesOutAndStopsScripts)
+{
+    std::string why;
+    auto broker = control::ScriptBroker::start(io, why);
+    ASSERT_TRUE(broker) << why;
+    const auto sh = [](const std::string& line) {
+        return conf::Exec{.argv = {"/bin/sh", "-c", line}, .path = "/bin/sh", .user = "self", .uid = ::getuid(), .gid = ::getgid()};
+    };
+    const auto run = [&](const conf::Exec& e, std::chrono::milliseconds timeout) {
+        control::ScriptResult result;
+        bool ended = false;
+        const control::ScriptId id = control::run_script(io, e, {}, timeout, [&](control::ScriptResult r) {
+            result = r;
+            ended = true;
+        });
+        EXPECT_NE(id, 0u);
+        EXPECT_TRUE(run_until(io, [&] { return ended; }, 10000ms));
+        return result;
+    };
+    const std::string parent = path("ppid");
+    auto r = run(sh("echo $PPID > " + parent + "; exit 3"), 5000ms);
+    EXPECT_TRUE(r.spawned);
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_status, 3);
+    std::ifstream f(parent);
+    int ppid = 0;
+    f >> ppid;
+    EXPECT_EQ(ppid, broker->pid()) << "the broker started it";
+
+    const std::string child = path("child");
+    const auto t0 = std::chrono::steady_clock::now();
+    r = run(sh("sleep 30 & echo $! > " + child + "; wait"), 300ms);
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_EQ(r.exit_status, 128 + SIGKILL);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+    std::ifstream c(child);
+    pid_t sleeper = 0;
+    c >> sleeper;
+    ASSERT_GT(sleeper, 0);
+    EXPECT_TRUE(run_until(io, [&] { return ::kill(sleeper, 0) != 0; }, 2000ms)) << "the script's child went with its group";
+
+    // A stop: SIGTERM after the grace, not before.
+    control::ScriptResult stopped;
+    bool ended = false;
+    const auto t1 = std::chrono::steady_clock::now();
+    const control::ScriptId id = control::run_script(io, sh("exec sleep 30"), {}, 20000ms, [&](control::ScriptResult res) {
+        stopped = res;
+        ended = true;
+    });
+    ASSERT_NE(id, 0u);
+    control::stop_script(id, 300ms);
+    ASSERT_TRUE(run_until(io, [&] { return ended; }, 5000ms));
+    EXPECT_EQ(stopped.exit_status, 128 + SIGTERM);
+    EXPECT_GE(std::chrono::steady_clock::now() - t1, 300ms);
+
+    broker.reset();
+    r = run(sh("exit 4"), 5000ms);
+    EXPECT_EQ(r.exit_status, 4) << "without the broker, vipd spawns the script itself";
+}
+
 // M10: notify scripts of one key run one at a time in order; at most `limit` run at once in all.
 TEST_F(CheckTest, ScriptQueueIsSerialPerKeyAndBoundedOverall)
 {

@@ -19,6 +19,7 @@
 #include "dataplane/wire/headers.h"
 #include "dataplane/dpdk/control/port.h"
 
+#include <linux/capability.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -96,6 +97,9 @@ public:
     bool send_garp(const std::string& ifname, const conf::Ip& vip) override;
     size_t poll(const VrrpSink& vrrp) override;
     std::string stats() const override;
+    // CAP_IPC_LOCK: DPDK's memory may grow after start (its dynamic memory mode maps and locks more
+    // pages); the node's tests pass without it, and a node should not fail the day it grows.
+    uint64_t capabilities() const override { return uint64_t{1} << CAP_IPC_LOCK; }
 
 private:
     const Held* find(const std::string& ifname) const { return kernel::held_named(_held, ifname); }
