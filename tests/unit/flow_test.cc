@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstring>
+#include <map>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -126,6 +127,36 @@ TEST(FlowHash, SoftwareHashIgnoresPaddingAndSeesEveryField)
     c = a;
     c.dport = be16(81);
     EXPECT_NE(flow::hash_v4(a), flow::hash_v4(c));
+}
+
+// L1: keys an attacker picks to share a bucket under the unkeyed hash spread out under a table's
+// secret seed, and every table draws its own.
+TEST(FlowHash, TablesKeyTheirHashWithASecretSeed)
+{
+    constexpr uint32_t mask = 1023;  // a 1 Ki-bucket table's index
+    std::vector<Key4> same_bucket;
+    for (uint32_t i = 0; same_bucket.size() < 64 && i < (1u << 20); ++i) {
+        if ((flow::hash_v4(key(i)) & mask) == 0) {
+            same_bucket.push_back(key(i));
+        }
+    }
+    ASSERT_EQ(same_bucket.size(), 64u);
+    const flow::Timeouts secs;
+    FlowTable t1(1024, secs), t2(1024, secs);
+    EXPECT_NE(t1.seed(), t2.seed());
+    EXPECT_NE(t1.seed(), 0u);
+    std::map<uint32_t, int> buckets;
+    for (const Key4& k : same_bucket) {
+        EXPECT_EQ(t1.hash(k), flow::hash_v4_keyed(k, t1.seed()));
+        ++buckets[t1.hash(k) & mask];
+    }
+    int most = 0;
+    for (const auto& [b, n] : buckets) {
+        most = std::max(most, n);
+    }
+    // 64 keys into 1024 buckets at random: more than 4 in one has a chance under 1e-4.
+    EXPECT_LE(most, 4) << "the seeded hash still puts the chosen keys together";
+    EXPECT_GT(buckets.size(), 52u);  // ~62 expected; 52 or fewer: a chance about 1e-6
 }
 
 // --- TCP state machine ------------------------------------------------------------------------------

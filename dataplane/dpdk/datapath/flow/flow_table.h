@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dataplane/dpdk/datapath/flow/bucket_table.h"
+#include "dataplane/dpdk/datapath/flow/hash.h"
 #include "dataplane/dpdk/datapath/flow/key.h"
 #include "dataplane/fwd/flow_state.h"
 
@@ -69,7 +70,14 @@ class FlowTable : public BucketTable<Entry> {
 public:
     using Base = BucketTable<Entry>;
 
-    FlowTable(uint32_t capacity, const Timeouts& timeouts);
+    /// `seed` keys hash(); by default a secret one from the kernel's random source.
+    FlowTable(uint32_t capacity, const Timeouts& timeouts, uint64_t seed = random_seed());
+
+    /// The hash this table's lookups and inserts take for `key` (hash_v4_keyed with its seed).
+    uint32_t hash(const Key4& key) const noexcept { return hash_v4_keyed(key, _seed); }
+    uint64_t seed() const noexcept { return _seed; }
+    /// 64 bits from getrandom(2).
+    static uint64_t random_seed() noexcept;
 
     /// Creates (or resets) the flow for `key`: service and backend as scheduled, state from the first
     /// packet's TCP flags (State::udp for any non-TCP protocol), flags as given. `confirmed` false
@@ -123,6 +131,9 @@ public:
     /// Owner thread only; applies to existing flows at their next expiry check.
     void set_timeouts(const Timeouts& t) noexcept;
     Timeouts timeouts() const noexcept;
+
+private:
+    uint64_t _seed;
 };
 
 }  // namespace flow

@@ -22,19 +22,24 @@ namespace flow {
 /// give the same value, so a mixed fleet hashes alike.
 uint32_t crc32c(uint32_t crc, const void* data, size_t len) noexcept;
 
-/// Software flow hash of the 5-tuple (proto included): two 64-bit multiply/xor-shift rounds
+/// Software flow hash of the 5-tuple (proto included), keyed: two 64-bit multiply/xor-shift rounds
 /// (splitmix64's constants), so both the low bits (bucket) and the high bits (signature) depend on
-/// every input bit. About ten instructions, inline, no table, no CRC instruction: an eBPF program
-/// computes the same value (sh-port and mh-port need every lcore and node to agree).
-constexpr uint32_t hash_v4(const Key4& key) noexcept
+/// every input bit, and `seed` enters both rounds, so that without it nobody can compute keys that
+/// share a bucket (review L1; IPVS seeds its connection hash with a random ip_vs_conn_rnd). About a
+/// dozen instructions, inline, no table, no CRC instruction. The flow tables use it with a secret seed
+/// each (FlowTable::hash: a flow lives in one lcore's table only).
+constexpr uint32_t hash_v4_keyed(const Key4& key, uint64_t seed) noexcept
 {
-    uint64_t h = (uint64_t{key.src} << 32 | key.dst) ^ 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (uint64_t{key.src} << 32 | key.dst) ^ 0x9E3779B97F4A7C15ULL ^ seed;
     h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= (uint64_t{key.sport} << 24 | uint64_t{key.dport} << 8 | key.proto) ^ (h >> 31);
+    h ^= (uint64_t{key.sport} << 24 | uint64_t{key.dport} << 8 | key.proto) ^ (h >> 31) ^ (seed << 29 | seed >> 35);
     h *= 0x94D049BB133111EBULL;
     h ^= h >> 29;
     return static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h);
 }
+
+/// The same with seed 0: what tests and anything that must agree between processes use.
+constexpr uint32_t hash_v4(const Key4& key) noexcept { return hash_v4_keyed(key, 0); }
 
 /// The 40-byte key the Microsoft RSS specification (and most NIC drivers' defaults) use.
 inline constexpr std::array<uint8_t, 40> rss_key_default = {

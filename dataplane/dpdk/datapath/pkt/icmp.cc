@@ -195,7 +195,7 @@ Result icmp_to_vip(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* i
     if (owner != lc.self) {
         return {.verdict = Verdict::redirect, .reason = DropReason::none, .port = 0, .lcore = owner, .hop = 0};
     }
-    const flow::Entry* e = lc.flows.lookup(key, flow::hash_v4(key), now);
+    const flow::Entry* e = lc.flows.lookup(key, lc.flows.hash(key), now);
     if (e == nullptr || e->service != si || e->backend >= svc->backends.size()) {
         return verdict(Verdict::to_exception);
     }
@@ -234,7 +234,7 @@ Result icmp_from_backend(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4
             return {.verdict = Verdict::redirect, .reason = DropReason::none, .port = 0, .lcore = owner,
                     .hop = static_cast<uint8_t>(i)};
         }
-        const flow::Entry* c = lc.flows.lookup(key, flow::hash_v4(key), now);
+        const flow::Entry* c = lc.flows.lookup(key, lc.flows.hash(key), now);
         if (c != nullptr && c->service == cand && c->backend < svc.backends.size() &&
             svc.backends[c->backend].ip == a.inner->dst && svc.backends[c->backend].port == a.ports->dst) {
             e = c;

@@ -297,7 +297,7 @@ Result nat_reply(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip,
             return {.verdict = Verdict::redirect, .reason = DropReason::none, .port = 0, .lcore = owner,
                     .hop = static_cast<uint8_t>(i)};
         }
-        flow::Entry* c = lc.flows.lookup(key, flow::hash_v4(key), now);
+        flow::Entry* c = lc.flows.lookup(key, lc.flows.hash(key), now);
         if (c != nullptr && c->service == cand && c->backend < svc.backends.size() &&
             svc.backends[c->backend].ip == ip->src && svc.backends[c->backend].port == l4.sport) {
             e = c;
@@ -510,7 +510,7 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
     const flow::Dir dir = nat ? flow::Dir::input : flow::Dir::input_only;
 
     const flow::Key4 key{.src = ip->src, .dst = ip->dst, .sport = l4.sport, .dport = l4.dport, .proto = ip->proto};
-    const uint32_t hash = flow::hash_v4(key);
+    const uint32_t hash = lc.flows.hash(key);
     flow::Entry* e = lc.flows.lookup(key, hash, now);
     // A flow made for another service position (the table was republished with services moved)
     // is rescheduled rather than sent to a backend of the wrong service.
@@ -618,7 +618,7 @@ void prefetch_flows(LcoreState& lc, const Frame* frames, uint32_t n) noexcept
         flow::Key4 key{.src = ip->src, .dst = ip->dst, .sport = 0, .dport = 0, .proto = ip->proto};
         std::memcpy(&key.sport, f.data + sizeof(EthHdr) + hlen, 2);
         std::memcpy(&key.dport, f.data + sizeof(EthHdr) + hlen + 2, 2);
-        hashes[k++] = flow::hash_v4(key);
+        hashes[k++] = lc.flows.hash(key);
     }
     lc.flows.prefetch_burst(hashes, k);
 }
