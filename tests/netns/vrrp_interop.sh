@@ -46,8 +46,10 @@ ka_version=$(keepalived --version 2>&1 | sed -n 's/^Keepalived v\([0-9.]*\).*/\1
 # The interop claim is for 2.2.7 (what scripts/setup installs); another release would judge a different peer.
 [ "$ka_version" = 2.2.7 ] || lib_die "keepalived is ${ka_version:-of unknown version}, not 2.2.7 (run scripts/setup)"
 
-# The vipd under test, copied so that a rebuild during the run cannot swap it between cases.
+# The vipd under test, copied so that a rebuild during the run cannot swap it between cases, with
+# the vipd-script beside it (its script broker: vipd refuses to start without it).
 cp "$VIPD" "$LIB_TMP/vipd" || lib_die "cannot copy $VIPD"
+cp "$(dirname "$VIPD")/vipd-script" "$LIB_TMP/vipd-script" || lib_die "cannot copy the vipd-script beside $VIPD"
 VIPD=$LIB_TMP/vipd
 if [ -n "${VINT_KEEP:-}" ]; then
   mkdir -p "$VINT_KEEP" || lib_die "cannot create $VINT_KEEP"

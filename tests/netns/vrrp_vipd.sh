@@ -764,6 +764,17 @@ case_script_fds() {
   done
 }
 
+# script_wrote FILE WANT WHAT: the script that writes FILE (in one write) ran within 5 s and wrote WANT
+script_wrote() {
+  if wait_grep "$1" '.' 5000; then
+    local got
+    got=$(cat "$1")
+    check "$3 (got: $got)" test "$got" = "$2"
+  else
+    ko "$3: the script ran"; show_logs lb1
+  fi
+}
+
 # ---- who a script runs as, and which file ---------------------------------------------------------
 # notify_master "CMD" nobody runs as uid 65534 (not as root with "nobody" as an argument); a track
 # script's `user nobody daemon` runs with gid 1 and no other group (root's are not kept); a bare name
@@ -784,19 +795,8 @@ case_script_user() {
   } >"$tmp/su-lb1.conf"
   PATH=$bin:$PATH start_vipd lb1 lb1 "$tmp/su-lb1.conf" || { ko "start lb1"; return; }
   wait_vip lb1 "$VIP" 8000 || { ko "script user: lb1 becomes MASTER"; show_logs lb1; return; }
-  local got
-  if wait_grep "$pub/master.out" '^[0-9]' 5000; then
-    got=$(cat "$pub/master.out")
-    check "script user: notify_master \"...\" nobody runs as 65534:65534, groups 65534 (got: $got)" test "$got" = "65534 65534 65534"
-  else
-    ko "script user: the notify_master script ran"; show_logs lb1
-  fi
-  if wait_grep "$pub/track.out" '^[0-9]' 5000; then
-    got=$(cat "$pub/track.out")
-    check "script user: user nobody daemon runs as 65534:1, groups 1 only (got: $got)" test "$got" = "65534 1 1"
-  else
-    ko "script user: the track script ran"; show_logs lb1
-  fi
+  script_wrote "$pub/master.out" "65534 65534 65534" "script user: notify_master \"...\" nobody runs as 65534:65534, groups 65534"
+  script_wrote "$pub/track.out" "65534 1 1" "script user: user nobody daemon runs as 65534:1, groups 1 only"
   check "script user: a bare name found on vipd's PATH runs" wait_grep "$pub/path.out" '^ran$' 5000
 }
 
@@ -815,23 +815,13 @@ case_capabilities() {
     >"$tmp/cap-lb1.conf"
   start_vipd lb1 lb1 "$tmp/cap-lb1.conf" || { ko "start lb1"; return; }
   wait_vip lb1 "$VIP" 8000 || { ko "capabilities: lb1 becomes MASTER"; show_logs lb1; return; }
-  local p=${PID[lb1]} bad got shell broker
+  local p=${PID[lb1]} bad shell broker
   bad=$(caps_left "$p" "$want")
   check "capabilities: every thread of vipd holds chown, net_admin, net_raw alone, no_new_privs set${bad:+ (not:$bad)}" test -z "$bad"
   check "capabilities: vipd logs what it kept" wait_log lb1 "capabilities kept: cap_chown cap_net_admin cap_net_raw" 1000
   shell=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
-  if wait_grep "$pub/root.out" 'CapEff' 5000; then
-    got=$(cat "$pub/root.out")
-    check "capabilities: a root notify script has root's capabilities (CapEff $shell; got: $got)" test "$got" = "CapEff: $shell CapBnd: $shell "
-  else
-    ko "capabilities: the notify_master script ran"; show_logs lb1
-  fi
-  if wait_grep "$pub/nobody.out" 'CapEff' 5000; then
-    got=$(cat "$pub/nobody.out")
-    check "capabilities: a notify script of nobody's has none (got: $got)" test "${got%% CapBnd*}" = "CapEff: 0000000000000000"
-  else
-    ko "capabilities: the notify_backup script ran"; show_logs lb1
-  fi
+  script_wrote "$pub/root.out" "CapEff: $shell CapBnd: $shell " "capabilities: a root notify script has root's capabilities (CapEff $shell)"
+  script_wrote "$pub/nobody.out" "CapEff: 0000000000000000 CapBnd: $shell " "capabilities: a notify script of nobody's has none"
   broker=$(pgrep -P "$p" -x vipd-script | head -1)
   check "capabilities: the broker is vipd's child, with root's capabilities" \
     test -n "$broker" -a "$(awk '/^CapEff/ { print $2 }' "/proc/$broker/status" 2>/dev/null)" = "$shell"
