@@ -100,8 +100,37 @@ struct vipd_service {
     __u32 persist_s;  /* persistence_timeout in seconds; 0: no client affinity */
     __u32 persist_mask; /* persistence_granularity as a network-order netmask */
     __u32 bank;       /* which of the service's VIPD_BANKS banks its backends and table are in */
+    __u32 gen;        /* the position's generation: MapSync adds 1 whenever another key takes it */
 };
-VIPD_ASSERT_SIZE(struct vipd_service, 40);
+VIPD_ASSERT_SIZE(struct vipd_service, 44);
+
+/* The flow-hit fast path (serve.h): what a packet of a known flow needs of its service, one word per
+ * position in the program's .bss (vipd_service_hot), read without a map lookup. Control writes it
+ * after the service record with one aligned 8-byte store (the .bss is mmapped), so a packet reads
+ * the old word or the new, never a mix. `gen` ties it to the key the position holds: a flow
+ * remembers the generation of the record it was scheduled from, and only a word of that generation
+ * stands in for the record; 0 (never a record's) stops the fast path at that position. */
+static inline __u64 vipd_hot_word(__u32 gen, __u8 kind, __u8 bank, __u16 backends)
+{
+    return (__u64)gen | (__u64)kind << 32 | (__u64)bank << 40 | (__u64)backends << 48;
+}
+static inline __u32 vipd_hot_gen(__u64 w) { return (__u32)w; }
+static inline __u32 vipd_hot_kind(__u64 w) { return (__u32)(w >> 32) & 0xff; }
+static inline __u32 vipd_hot_bank(__u64 w) { return (__u32)(w >> 40) & 0xff; }
+static inline __u32 vipd_hot_backends(__u64 w) { return (__u32)(w >> 48); }
+
+/* Map vipd_progs: PROG_ARRAY, where the entry program finds the whole one (maps.h). */
+#define VIPD_PROG_FULL 0
+
+/* The VIPs that have a service, as a 4096-bit filter in the .bss (vipd_vip_filter): the fast path
+ * looks a flow up first only where a packet's destination may be one, so the node's own and the NAT
+ * replies' traffic pays no flow lookup for it. A bit left set costs a lookup, one missing the fast
+ * path: either way the packet is decided as without the filter. */
+#define VIPD_VIP_FILTER_WORDS 64
+static inline __u32 vipd_vip_filter_bit(__u32 vip)
+{
+    return (vip * 2654435761u) >> 20;  /* 12 bits: word bit >> 6, bit bit & 63 */
+}
 
 /* The vipd_backends index of backend `pos` of service `id` in `bank`; vipd_tables' is id's and bank's. */
 static inline __u32 vipd_backend_index(__u32 id, __u32 bank, __u32 pos)
@@ -168,8 +197,10 @@ struct vipd_flow {
     __u8 confirmed;   /* flow::Entry::confirmed */
     __u16 backend_port; /* the backend's address and port when scheduled: a NAT reply is translated */
     __u32 backend_ip;   /* only from the backend its flow went to (no backend map read, any bank) */
+    __u32 gen;          /* its service record's gen when scheduled (the fast path's check) */
+    __u32 pad;
 };
-VIPD_ASSERT_SIZE(struct vipd_flow, 24);
+VIPD_ASSERT_SIZE(struct vipd_flow, 32);
 
 /* Map vipd_persist: LRU_HASH, client affinity (persistence_timeout, IPVS's templates): the backend a
  * client network last got for a service (flow::PersistTable). Shared by the CPUs, as the flows. */

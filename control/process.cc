@@ -115,7 +115,7 @@ struct ScriptBroker::Impl : std::enable_shared_from_this<ScriptBroker::Impl> {
         std::function<void(ScriptResult)> done;
     };
 
-    Impl(boost::asio::io_context& io, int fd) : io(io), sock(io, fd) {}
+    Impl(boost::asio::io_context& io, int fd) : sock(io, fd) {}
 
     bool send(broker::Op op, ScriptId id, int32_t arg, const conf::Exec* exec = nullptr,
               const std::vector<std::string>* words = nullptr)
@@ -197,7 +197,6 @@ struct ScriptBroker::Impl : std::enable_shared_from_this<ScriptBroker::Impl> {
         }
     }
 
-    boost::asio::io_context& io;
     boost::asio::posix::stream_descriptor sock;
     int pid = 0;
     bool gone = false;

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -131,8 +132,11 @@ LoadResult Program::load(const LoadOptions& opt)
         r.error = errno_text("XDP program: open", errno) + (messages.empty() ? "" : "\n" + messages);
         return r;
     }
+    // The entry (the flow-hit fast path) and the whole program it tail-calls, each with its log.
     std::vector<char> log(4u << 20);
+    std::vector<char> full_log(4u << 20);
     bpf_program__set_log_buf(skel->progs.vipd_xdp, log.data(), log.size());
+    bpf_program__set_log_buf(skel->progs.vipd_xdp_full, full_log.data(), full_log.size());
     skel->rodata->vipd_test_clock = opt.test_clock ? 1 : 0;
     const uint32_t flows = opt.flows != 0 ? opt.flows : VIPD_MAX_FLOWS;
     bpf_map__set_max_entries(skel->maps.vipd_flows, flows);
@@ -140,11 +144,20 @@ LoadResult Program::load(const LoadOptions& opt)
     if (const int err = vipd_lb__load(skel); err != 0) {
         r.eperm = err == -EPERM || errno == EPERM;
         r.error = errno_text("XDP program: load", err);
-        if (log[0] != '\0') {
+        if (full_log[0] != '\0') {
+            r.error += "; the verifier's log (vipd_xdp_full) ends:\n" + tail_lines(full_log.data(), opt.log_lines);
+        } else if (log[0] != '\0') {
             r.error += "; the verifier's log ends:\n" + tail_lines(log.data(), opt.log_lines);
         } else if (!messages.empty()) {
             r.error += "\n" + messages;
         }
+        vipd_lb__destroy(skel);
+        return r;
+    }
+    const uint32_t slot = VIPD_PROG_FULL;
+    const int full = bpf_program__fd(skel->progs.vipd_xdp_full);
+    if (bpf_map_update_elem(bpf_map__fd(skel->maps.vipd_progs), &slot, &full, BPF_ANY) != 0) {
+        r.error = errno_text("XDP program: vipd_progs", errno);
         vipd_lb__destroy(skel);
         return r;
     }
@@ -368,6 +381,17 @@ std::string MapWriter::service(const vipd_service_key& key, const vipd_service& 
                " backends is outside the maps' limits";
     }
     return update(bpf_map__fd(_skel->maps.vipd_services), &key, &s, "vipd_services");
+}
+
+void MapWriter::service_hot(uint32_t id, uint64_t word)
+{
+    std::atomic_ref<__u64>(_skel->bss->vipd_service_hot[id % VIPD_MAX_SERVICES]).store(word, std::memory_order_release);
+}
+
+uint64_t MapWriter::vip_filter(uint32_t index, uint64_t bits)
+{
+    return std::atomic_ref<__u64>(_skel->bss->vipd_vip_filter[index % VIPD_VIP_FILTER_WORDS])
+        .exchange(bits, std::memory_order_release);
 }
 
 std::string MapWriter::remove_service(const vipd_service_key& key)

@@ -50,6 +50,11 @@ public:
     std::string addr(uint32_t addr, uint32_t flags);  // flags 0: removed
     std::string service(const vipd_service_key& key, const vipd_service& s);
     std::string remove_service(const vipd_service_key& key);
+    /// The fast path's word for service position `id` (vipd_hot_word(); 0 stops the fast path
+    /// there): one 8-byte store into the program's mmapped .bss, after the service record.
+    void service_hot(uint32_t id, uint64_t word);
+    /// Word `index` of the VIP filter (vipd_vip_filter_bit()); returns the word it replaced.
+    uint64_t vip_filter(uint32_t index, uint64_t bits);
     /// Backend `position` of service `service_id` in `bank` (VIPD_BANKS: MapSync writes the bank no
     /// service record points at, then flips the record).
     std::string backend(uint32_t service_id, uint32_t bank, uint32_t position, const vipd_backend& b);

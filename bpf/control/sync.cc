@@ -65,11 +65,21 @@ std::string MapSync::write_service(uint32_t id, const ServiceKey& key, Written n
         return r.error;
     }
     next.record.bank = bank;
+    // A new key here: flows scheduled from the position's last record stop taking the fast path.
+    uint32_t gen = pos.gen;
+    if (!pos.used || pos.key != key) {
+        gen = gen + 1 != 0 ? gen + 1 : 1;
+    }
+    next.record.gen = gen;
     const vipd_service_key k{.vip = std::get<0>(key), .port = std::get<1>(key), .proto = std::get<2>(key), .pad = 0};
     if (!log(_w.service(k, next.record))) {
         return r.error;
     }
-    pos = {.bank = bank, .used = true, .flipped = std::chrono::steady_clock::now()};
+    // The record first: a packet that reads the new word finds the new record on the slow path too.
+    _w.service_hot(id, vipd_hot_word(gen, next.record.kind, static_cast<uint8_t>(bank),
+                                     static_cast<uint16_t>(next.record.backends)));
+    ++r.writes;
+    pos = {.bank = bank, .used = true, .flipped = std::chrono::steady_clock::now(), .key = key, .gen = gen, .hot = true};
     ++r.services_written;
     _services[key] = std::move(next);
     return {};
@@ -187,7 +197,8 @@ SyncResult MapSync::apply(const fwd::Table& t)
         }
         const auto it = _services.find(key);
         if (it != _services.end()) {
-            next.record.bank = it->second.record.bank;  // compared without it: write_service() sets it
+            next.record.bank = it->second.record.bank;  // compared without them: write_service() sets them
+            next.record.gen = it->second.record.gen;
         }
         const bool unchanged = it != _services.end() && same(it->second.record, next.record) &&
                                same(it->second.backends, next.backends) && it->second.table == next.table &&
@@ -209,6 +220,34 @@ SyncResult MapSync::apply(const fwd::Table& t)
         }
     }
     std::erase_if(_services, [&](const auto& kv) { return present.count(kv.first) == 0; });
+    // A position whose key is gone, or has moved to another position, stops the fast path: its
+    // flows find their service on the slow path (where the key's new position reschedules them).
+    for (uint32_t id = 0; id < VIPD_MAX_SERVICES; ++id) {
+        Position& pos = _positions[id];
+        if (!pos.hot) {
+            continue;
+        }
+        const auto it = _services.find(pos.key);
+        if (it == _services.end() || it->second.record.id != id) {
+            _w.service_hot(id, 0);
+            pos.hot = false;
+            ++r.writes;
+        }
+    }
+    // The VIP filter of the services now written: words that gained a bit, and those that lost one.
+    std::array<uint64_t, VIPD_VIP_FILTER_WORDS> filter{};
+    for (const auto& [key, w] : _services) {
+        (void)w;
+        const uint32_t bit = vipd_vip_filter_bit(std::get<0>(key));
+        filter[(bit >> 6) % VIPD_VIP_FILTER_WORDS] |= uint64_t{1} << (bit & 63);
+    }
+    for (uint32_t i = 0; i < VIPD_VIP_FILTER_WORDS; ++i) {
+        if (filter[i] != _vip_filter[i]) {
+            _w.vip_filter(i, filter[i]);
+            ++r.writes;
+        }
+    }
+    _vip_filter = filter;
     for (const auto& [key, rec] : nat) {
         const vipd_nat_key k{.ip = std::get<0>(key), .port = std::get<1>(key), .proto = std::get<2>(key), .pad = 0};
         if (auto it = _nat.find(key); (it == _nat.end() || !same(it->second, rec)) && !log(_w.nat_reply(k, rec))) {

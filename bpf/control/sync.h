@@ -13,6 +13,7 @@
 #include "bpf/lb_structs.h"
 #include "dataplane/fwd/table.h"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -66,6 +67,9 @@ private:
         uint32_t bank = 0;  // the bank the last record written for this position points at
         bool used = false;
         std::chrono::steady_clock::time_point flipped{};
+        ServiceKey key{};   // the key of the last record written here
+        uint32_t gen = 0;   // its record's gen: one more whenever another key takes the position
+        bool hot = false;   // its vipd_service_hot word is not 0
     };
 
     std::string write_service(uint32_t id, const ServiceKey& key, Written next, SyncResult& r);
@@ -82,6 +86,7 @@ private:
     std::map<ServiceKey, vipd_nat_reply> _nat;                            // (backend ip, port, proto)
     std::map<uint32_t, vipd_port> _ports;                                 // ifindex
     std::array<uint64_t, 4> _vrids{};                                     // as fwd::Snapshot::vrids()
+    std::array<uint64_t, VIPD_VIP_FILTER_WORDS> _vip_filter{};            // as written
 };
 
 }  // namespace xdp

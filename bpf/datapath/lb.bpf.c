@@ -140,6 +140,33 @@ static __always_inline struct vipd_result vipd_process(struct xdp_md *ctx, struc
     return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* IPv6, VLAN tags, LLDP…: the kernel */
 }
 
+/* The whole program: every packet that the entry's fast path leaves. */
+SEC("xdp")
+int vipd_xdp_full(struct xdp_md *ctx)
+{
+    void *data = (void *)(long)ctx->data;
+    void *data_end = (void *)(long)ctx->data_end;
+    __u32 ifindex = ctx->ingress_ifindex;
+    struct vipd_pkt p = {
+        .ctx = ctx,
+        .data = data,
+        .data_end = data_end,
+        .len = (__u32)(data_end - data),
+        .ifindex = ifindex,
+        .port = vipd_port_of(ifindex),
+        .now = 0,
+    };
+    const struct vipd_result r = vipd_process(ctx, &p);
+    if (vipd_test_clock) {
+        vipd_test_last = r;
+    }
+    return vipd_finish(ctx, p.port, r);
+}
+
+#include "bpf/datapath/lib/known.h"
+
+/* The entry, attached to the interfaces: a known flow's packet decided by known.h, anything else by
+ * the whole program. */
 SEC("xdp")
 int vipd_xdp(struct xdp_md *ctx)
 {
@@ -155,7 +182,17 @@ int vipd_xdp(struct xdp_md *ctx)
         .port = vipd_port_of(ifindex),
         .now = 0,
     };
-    const struct vipd_result r = vipd_process(ctx, &p);
+    struct vipd_result r;
+    if (vipd_known(ctx, &p, &r)) {
+        if (vipd_test_clock) {
+            vipd_test_last = r;
+        }
+        return vipd_finish(ctx, p.port, r);
+    }
+    bpf_tail_call(ctx, &vipd_progs, VIPD_PROG_FULL);
+    /* Only before the loader has filled vipd_progs (never once attached): the kernel's, as before
+     * the first table. */
+    r = vipd_verdict(VIPD_VERDICT_to_exception, 0);
     if (vipd_test_clock) {
         vipd_test_last = r;
     }

@@ -8,6 +8,7 @@
 #include "tests/golden/config.h"
 #include "tests/golden/setup.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <pthread.h>
@@ -179,6 +180,57 @@ TEST_F(Sync, ABackendTakenDownGetsNoNewFlow)
     const xdptest::Run old = x.run_raw(syn(golden::client, 41000, 80, 0x10), 3'000'000);
     ASSERT_EQ(old.verdict, VIPD_VERDICT_forward);
     EXPECT_EQ(destination(old.out).first, golden::web1) << "the established flow stays";
+}
+
+uint64_t packets_in(xdp::Program& prog, uint32_t id)
+{
+    return prog.backend_stats(id, 0).packets_in + prog.backend_stats(id, 1).packets_in;
+}
+
+// The entry program's fast path (known.h): a confirmed flow's packets are forwarded without the
+// service lookup — they still go while the service record is gone from vipd_services, where a new
+// flow finds no service — and only while the flow's position holds the record it was scheduled
+// from: once another service takes that position (a reload that reorders the virtual servers), the
+// flow goes by the whole program to its service's new position.
+TEST_F(Sync, KnownFlowsSkipTheServiceLookupUntilTheirPositionChangesHands)
+{
+    ASSERT_EQ(x.apply(*table(config(2, 8080))).error, "");
+    ASSERT_EQ(x.program().clear_packet_state(), "");
+    const xdptest::Run first = x.run_raw(syn(golden::client, 43000, 81), 1'000'000);
+    ASSERT_EQ(first.verdict, VIPD_VERDICT_forward);
+    ASSERT_EQ(x.run_raw(syn(golden::client, 43000, 81, 0x10), 1'100'000).verdict, VIPD_VERDICT_forward);
+    ASSERT_EQ(x.program().flows().kept, 1u) << "the ACK confirmed the flow";
+
+    // White box: the :81 record away, as no apply would leave it.
+    const vipd_service_key k81{.vip = htonl(golden::vip), .port = htons(81), .proto = 6, .pad = 0};
+    ASSERT_EQ(x.program().maps().remove_service(k81), "");
+    const uint64_t at1 = packets_in(x.program(), 1);
+    const xdptest::Run known = x.run_raw(syn(golden::client, 43000, 81, 0x10), 1'200'000);
+    EXPECT_EQ(known.verdict, VIPD_VERDICT_forward) << "a known flow's packet needs no service lookup";
+    EXPECT_EQ(0, std::memcmp(known.out.data(), first.out.data(), 6)) << "and keeps its backend";
+    EXPECT_EQ(packets_in(x.program(), 1), at1 + 1);
+    EXPECT_NE(x.run_raw(syn(golden::client, 43001, 81), 1'300'000).verdict, VIPD_VERDICT_forward)
+        << "a new flow finds no service";
+
+    // :81 first now: it takes position 0, :80 position 1 (both records written anew).
+    std::string text = vrrp_part();
+    text += "virtual_server 10.0.0.100 81 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n"
+            "    real_server 10.0.0.11 81 {\n        weight 1\n    }\n    real_server 10.0.0.12 81 {\n        weight 1\n    }\n}\n"
+            "virtual_server 10.0.0.100 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+            "    real_server 10.0.0.11 8080 {\n        weight 1\n    }\n}\n";
+    conf::Loaded swapped = conf::load_text("sync.conf", text);
+    ASSERT_EQ(swapped.exit_code(), 0);
+    ASSERT_EQ(x.apply(*table(swapped.config)).error, "");
+    const uint64_t at0 = packets_in(x.program(), 0);
+    const uint64_t at1_now = packets_in(x.program(), 1);
+    const xdptest::Run moved = x.run_raw(syn(golden::client, 43000, 81, 0x10), 1'400'000);
+    ASSERT_EQ(moved.verdict, VIPD_VERDICT_forward);
+    EXPECT_EQ(destination(moved.out), destination(first.out)) << "still the DR service's (VIP:81)";
+    EXPECT_EQ(packets_in(x.program(), 0), at0 + 1) << "counted at :81's new position";
+    EXPECT_EQ(packets_in(x.program(), 1), at1_now) << "not at its old one, now :80's";
+    const xdptest::Run again = x.run_raw(syn(golden::client, 43000, 81, 0x10), 1'500'000);
+    ASSERT_EQ(again.verdict, VIPD_VERDICT_forward);
+    EXPECT_EQ(packets_in(x.program(), 0), at0 + 2);
 }
 
 void pin(std::thread::native_handle_type t, int cpu)

@@ -193,4 +193,17 @@ struct {
     __type(value, __u64);
 } vipd_drops SEC(".maps");
 
+/* The whole program, which the entry program (the flow-hit fast path, known.h) tail-calls for every
+ * packet it does not decide itself, at VIPD_PROG_FULL: filled by the loader before it returns. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} vipd_progs SEC(".maps");
+
+/* The fast path's words (lb_structs.h): in the .bss, which control mmaps and writes word by word. */
+__u64 vipd_service_hot[VIPD_MAX_SERVICES] = {};
+__u64 vipd_vip_filter[VIPD_VIP_FILTER_WORDS] = {};
+
 #endif /* VIPD_BPF_MAPS_H */

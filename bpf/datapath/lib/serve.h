@@ -49,6 +49,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
             e->last_seen = p->now;
         }
         backend = e->backend;
+        e->gen = svc->gen;  /* scheduled under an older record: the fast path (known.h) takes it again */
         vipd_confirm_if_active(&key, e, tier);
     } else {
         if (e == 0) {
@@ -112,7 +113,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
         struct vipd_flow nf = {.service = id, .backend = backend, .last_seen = p->now,
                                .state = vipd_first_state(cfg, proto, flags, dir),
                                .confirmed = e != 0 ? e->confirmed : 0,
-                               .backend_port = be->port, .backend_ip = be->ip};
+                               .backend_port = be->port, .backend_ip = be->ip, .gen = svc->gen, .pad = 0};
         vipd_flow_write(&key, &nf);
         vipd_count_connection(id, backend);
     }
