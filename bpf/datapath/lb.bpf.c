@@ -10,14 +10,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by the loader before load (LoadOptions::test_clock): time is vipd_config.test_now_ns, so the
- * tests run the golden fixtures on their clock. Read-only data: in production the verifier removes
- * the branch. */
-const volatile __u32 vipd_test_clock = 0;
-/* With vipd_test_clock: the last frame's outcome, which the tests read from the mmapped .bss without
- * a system call (the per-CPU counters cost one lookup per CPU and counter). */
-struct vipd_result vipd_test_last = {};
-
 static __always_inline struct vipd_result vipd_ipv4(struct xdp_md *ctx, struct vipd_pkt *p,
                                                     const struct vipd_config *cfg)
 {
@@ -140,13 +132,12 @@ static __always_inline struct vipd_result vipd_process(struct xdp_md *ctx, struc
     return vipd_verdict(VIPD_VERDICT_to_exception, 0);  /* IPv6, VLAN tags, LLDP…: the kernel */
 }
 
-/* The whole program: every packet that the entry's fast path leaves. */
-SEC("xdp")
-int vipd_xdp_full(struct xdp_md *ctx)
+/* A frame's bounds and the node's port it came in on. */
+static __always_inline struct vipd_pkt vipd_pkt_of(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data;
     void *data_end = (void *)(long)ctx->data_end;
-    __u32 ifindex = ctx->ingress_ifindex;
+    const __u32 ifindex = ctx->ingress_ifindex;
     struct vipd_pkt p = {
         .ctx = ctx,
         .data = data,
@@ -156,11 +147,24 @@ int vipd_xdp_full(struct xdp_md *ctx)
         .port = vipd_port_of(ifindex),
         .now = 0,
     };
-    const struct vipd_result r = vipd_process(ctx, &p);
+    return p;
+}
+
+/* The decided frame: its outcome recorded for the tests, its counters and its XDP action. */
+static __always_inline int vipd_done(struct xdp_md *ctx, const struct vipd_pkt *p, struct vipd_result r)
+{
     if (vipd_test_clock) {
         vipd_test_last = r;
     }
-    return vipd_finish(ctx, p.port, r);
+    return vipd_finish(ctx, p->port, r);
+}
+
+/* The whole program: every packet that the entry's fast path leaves. */
+SEC("xdp")
+int vipd_xdp_full(struct xdp_md *ctx)
+{
+    struct vipd_pkt p = vipd_pkt_of(ctx);
+    return vipd_done(ctx, &p, vipd_process(ctx, &p));
 }
 
 #include "bpf/datapath/lib/known.h"
@@ -170,31 +174,13 @@ int vipd_xdp_full(struct xdp_md *ctx)
 SEC("xdp")
 int vipd_xdp(struct xdp_md *ctx)
 {
-    void *data = (void *)(long)ctx->data;
-    void *data_end = (void *)(long)ctx->data_end;
-    __u32 ifindex = ctx->ingress_ifindex;
-    struct vipd_pkt p = {
-        .ctx = ctx,
-        .data = data,
-        .data_end = data_end,
-        .len = (__u32)(data_end - data),
-        .ifindex = ifindex,
-        .port = vipd_port_of(ifindex),
-        .now = 0,
-    };
+    struct vipd_pkt p = vipd_pkt_of(ctx);
     struct vipd_result r;
     if (vipd_known(ctx, &p, &r)) {
-        if (vipd_test_clock) {
-            vipd_test_last = r;
-        }
-        return vipd_finish(ctx, p.port, r);
+        return vipd_done(ctx, &p, r);
     }
     bpf_tail_call(ctx, &vipd_progs, VIPD_PROG_FULL);
     /* Only before the loader has filled vipd_progs (never once attached): the kernel's, as before
      * the first table. */
-    r = vipd_verdict(VIPD_VERDICT_to_exception, 0);
-    if (vipd_test_clock) {
-        vipd_test_last = r;
-    }
-    return vipd_finish(ctx, p.port, r);
+    return vipd_done(ctx, &p, vipd_verdict(VIPD_VERDICT_to_exception, 0));
 }

@@ -202,6 +202,14 @@ struct {
     __type(value, __u32);
 } vipd_progs SEC(".maps");
 
+/* Set by the loader before load (LoadOptions::test_clock): time is vipd_config.test_now_ns, so the
+ * tests run the golden fixtures on their clock. Read-only data: in production the verifier removes
+ * the branch. */
+const volatile __u32 vipd_test_clock = 0;
+/* With vipd_test_clock: the last frame's outcome, which the tests read from the mmapped .bss without
+ * a system call (the per-CPU counters cost one lookup per CPU and counter). */
+struct vipd_result vipd_test_last = {};
+
 /* The fast path's words (lb_structs.h): in the .bss, which control mmaps and writes word by word. */
 __u64 vipd_service_hot[VIPD_MAX_SERVICES] = {};
 __u64 vipd_vip_filter[VIPD_VIP_FILTER_WORDS] = {};
