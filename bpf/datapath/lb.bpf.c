@@ -115,13 +115,8 @@ static __always_inline struct vipd_result vipd_process(struct xdp_md *ctx, struc
     if ((void *)(eth + 1) > p->data_end) {
         return vipd_drop(VIPD_DROP_eth_truncated);
     }
-    /* A unicast frame for another station (a flooding switch): not ours to forward. */
-    const struct vipd_port *port = p->port;
-    if ((eth->h_dest[0] & 1) == 0 && port != 0) {
-        if (*(__u32 *)&eth->h_dest[0] != *(const __u32 *)&port->mac[0] ||
-            *(__u16 *)&eth->h_dest[4] != *(const __u16 *)&port->mac[4]) {
-            return vipd_drop(VIPD_DROP_other_host);
-        }
+    if (vipd_other_host(eth, p->port)) {
+        return vipd_drop(VIPD_DROP_other_host);
     }
     if (eth->h_proto == bpf_htons(ETH_P_IP)) {
         return vipd_ipv4(ctx, p, cfg);

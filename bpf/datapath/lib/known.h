@@ -20,12 +20,8 @@ static __always_inline int vipd_known(struct xdp_md *ctx, struct vipd_pkt *p, st
         return 0;
     }
     struct ethhdr *eth = p->data;
-    if ((void *)(eth + 1) > p->data_end || eth->h_proto != bpf_htons(ETH_P_IP) || (eth->h_dest[0] & 1) != 0) {
-        return 0;
-    }
-    const struct vipd_port *port = p->port;
-    if (port != 0 && (*(__u32 *)&eth->h_dest[0] != *(const __u32 *)&port->mac[0] ||
-                      *(__u16 *)&eth->h_dest[4] != *(const __u16 *)&port->mac[4])) {
+    if ((void *)(eth + 1) > p->data_end || eth->h_proto != bpf_htons(ETH_P_IP) || (eth->h_dest[0] & 1) != 0 ||
+        vipd_other_host(eth, p->port)) {
         return 0;
     }
     struct vipd_ip v = {};
@@ -73,13 +69,7 @@ static __always_inline int vipd_known(struct xdp_md *ctx, struct vipd_pkt *p, st
     }
     e->last_seen = p->now;
     vipd_count_backend(id, e->backend, v.total, 0);
-    if (kind == VIPD_KIND_NAT) {
-        *out = vipd_dnat(ctx, p, ip, &l4, be);
-    } else if (kind == VIPD_KIND_TUN) {
-        *out = vipd_tun(p, ip, v.total, be, 1);
-    } else {
-        *out = vipd_dr(ctx, p, ip, be);
-    }
+    *out = vipd_send(ctx, p, &v, &l4, kind, be);
     return 1;
 }
 

@@ -200,6 +200,15 @@ static __always_inline enum vipd_drop_reason vipd_ipv4_validate(struct vipd_pkt 
     return VIPD_DROP_none;
 }
 
+/* A unicast frame for another station than the node's port (a flooding switch): not ours to forward.
+ * Without a port record the node has no MAC to compare, and none is foreign. */
+static __always_inline int vipd_other_host(const struct ethhdr *eth, const struct vipd_port *port)
+{
+    return (eth->h_dest[0] & 1) == 0 && port != 0 &&
+           (*(const __u32 *)&eth->h_dest[0] != *(const __u32 *)&port->mac[0] ||
+            *(const __u16 *)&eth->h_dest[4] != *(const __u16 *)&port->mac[4]);
+}
+
 static __always_inline int vipd_is_fragment(const struct iphdr *ip)
 {
     return (bpf_ntohs(ip->frag_off) & 0x3fff) != 0;

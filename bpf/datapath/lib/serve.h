@@ -12,6 +12,20 @@
 #include "bpf/datapath/lib/tun.h"
 #include "bpf/datapath/lib/sched.h"
 
+/* A packet of a flow to backend record `be`, out by its service's method (`kind`, VIPD_KIND_*). */
+static __always_inline struct vipd_result vipd_send(struct xdp_md *ctx, struct vipd_pkt *p, const struct vipd_ip *v,
+                                                    const struct vipd_l4 *l4, __u32 kind,
+                                                    const struct vipd_backend *be)
+{
+    if (kind == VIPD_KIND_NAT) {
+        return vipd_dnat(ctx, p, v->ip, l4, be);
+    }
+    if (kind == VIPD_KIND_TUN) {
+        return vipd_tun(p, v->ip, v->total, be, 1);
+    }
+    return vipd_dr(ctx, p, v->ip, be);
+}
+
 static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct vipd_pkt *p,
                                                      const struct vipd_config *cfg, const struct vipd_ip *v,
                                                      const struct vipd_l4 *l4, const struct vipd_service *svc)
@@ -121,13 +135,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     if (vipd_is_fragment(ip)) {
         vipd_frag_remember(p, ip, VIPD_FRAG_SERVICE, id, backend, l4->dport, 0);  /* the first: its flow's */
     }
-    if (svc->kind == VIPD_KIND_NAT) {
-        return vipd_dnat(ctx, p, ip, l4, be);
-    }
-    if (svc->kind == VIPD_KIND_TUN) {
-        return vipd_tun(p, ip, v->total, be, 1);
-    }
-    return vipd_dr(ctx, p, ip, be);
+    return vipd_send(ctx, p, v, l4, svc->kind, be);
 }
 
 #endif /* VIPD_BPF_SERVE_H */
