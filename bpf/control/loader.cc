@@ -109,6 +109,41 @@ std::vector<uint64_t> percpu_sums(int fd, uint32_t count)
     return sums;
 }
 
+// The online CPUs (/sys/devices/system/cpu/online, a list of ranges such as "0-3,8-11"); every
+// possible one when it cannot be read.
+std::vector<uint32_t> online_cpus()
+{
+    std::vector<uint32_t> out;
+    if (FILE* f = std::fopen("/sys/devices/system/cpu/online", "r")) {
+        unsigned a = 0;
+        unsigned b = 0;
+        char sep = 0;
+        while (std::fscanf(f, "%u", &a) == 1) {
+            b = a;
+            sep = static_cast<char>(std::fgetc(f));
+            if (sep == '-') {
+                if (std::fscanf(f, "%u", &b) != 1) {
+                    break;
+                }
+                sep = static_cast<char>(std::fgetc(f));
+            }
+            for (unsigned c = a; c <= b && c < 4096; ++c) {
+                out.push_back(c);
+            }
+            if (sep != ',') {
+                break;
+            }
+        }
+        std::fclose(f);
+    }
+    if (out.empty()) {
+        for (int c = 0; c < libbpf_num_possible_cpus(); ++c) {
+            out.push_back(static_cast<uint32_t>(c));
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 LoadResult Program::load(const LoadOptions& opt)
@@ -139,8 +174,24 @@ LoadResult Program::load(const LoadOptions& opt)
     bpf_program__set_log_buf(skel->progs.vipd_xdp_full, full_log.data(), full_log.size());
     skel->rodata->vipd_test_clock = opt.test_clock ? 1 : 0;
     const uint32_t flows = opt.flows != 0 ? opt.flows : VIPD_MAX_FLOWS;
-    bpf_map__set_max_entries(skel->maps.vipd_flows, flows);
-    bpf_map__set_max_entries(skel->maps.vipd_flows_new, opt.new_flows != 0 ? opt.new_flows : std::max(flows / 4, 256u));
+    const uint32_t new_flows = opt.new_flows != 0 ? opt.new_flows : std::max(flows / 4, 256u);
+    const int cpus = libbpf_num_possible_cpus();
+    if (opt.per_cpu_flows && cpus <= 0) {
+        r.error = errno_text("XDP program: the possible CPUs", cpus);
+        vipd_lb__destroy(skel);
+        return r;
+    }
+    skel->rodata->vipd_flows_per_cpu = opt.per_cpu_flows ? 1 : 0;
+    if (opt.per_cpu_flows) {
+        // Each CPU's tiers are made below; the shared ones stay unused, as small as an LRU hash goes.
+        bpf_map__set_max_entries(skel->maps.vipd_flows_cpu, static_cast<uint32_t>(cpus));
+        bpf_map__set_max_entries(skel->maps.vipd_flows_new_cpu, static_cast<uint32_t>(cpus));
+        bpf_map__set_max_entries(skel->maps.vipd_flows, 1);
+        bpf_map__set_max_entries(skel->maps.vipd_flows_new, 1);
+    } else {
+        bpf_map__set_max_entries(skel->maps.vipd_flows, flows);
+        bpf_map__set_max_entries(skel->maps.vipd_flows_new, new_flows);
+    }
     if (const int err = vipd_lb__load(skel); err != 0) {
         r.eperm = err == -EPERM || errno == EPERM;
         r.error = errno_text("XDP program: load", err);
@@ -162,17 +213,60 @@ LoadResult Program::load(const LoadOptions& opt)
         return r;
     }
     r.program.reset(new Program(skel));
+    if (opt.per_cpu_flows) {
+        // Every possible CPU's two tiers, in place before the program can see a packet (nothing is
+        // attached yet), held by the outer maps and by the Program, which counts and clears them.
+        // The online CPUs' of the sizes asked; the others' (a VM may declare hundreds of possible
+        // CPUs, and each LRU hash is preallocated) of 256 entries, for a CPU brought online later.
+        std::vector<bool> online(static_cast<size_t>(cpus));
+        for (const uint32_t cpu : online_cpus()) {
+            if (cpu < online.size()) {
+                online[cpu] = true;
+            }
+        }
+        r.program->_cpu_tiers.resize(static_cast<size_t>(cpus));
+        for (uint32_t cpu = 0; cpu < static_cast<uint32_t>(cpus); ++cpu) {
+            CpuTiers& t = r.program->_cpu_tiers[cpu];
+            t.kept = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "vipd_kept_cpu", sizeof(vipd_flow_key), sizeof(vipd_flow),
+                                    online[cpu] ? flows : 256u, nullptr);
+            t.fresh = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "vipd_fresh_cpu", sizeof(vipd_flow_key),
+                                     sizeof(vipd_flow), online[cpu] ? new_flows : 256u, nullptr);
+            if (t.kept < 0 || t.fresh < 0) {
+                r.error = errno_text("XDP program: a CPU's flow table", errno);
+                r.program.reset();
+                return r;
+            }
+            if (bpf_map_update_elem(bpf_map__fd(skel->maps.vipd_flows_cpu), &cpu, &t.kept, BPF_ANY) != 0 ||
+                bpf_map_update_elem(bpf_map__fd(skel->maps.vipd_flows_new_cpu), &cpu, &t.fresh, BPF_ANY) != 0) {
+                r.error = errno_text("XDP program: vipd_flows_cpu", errno);
+                r.program.reset();
+                return r;
+            }
+        }
+    }
     return r;
 }
 
 Program::~Program()
 {
+    for (const CpuTiers& t : _cpu_tiers) {
+        for (const int fd : {t.kept, t.fresh}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+    }
     vipd_lb__destroy(_skel);
 }
 
 int Program::prog_fd() const noexcept
 {
     return bpf_program__fd(_skel->progs.vipd_xdp);
+}
+
+int Program::full_prog_fd() const noexcept
+{
+    return bpf_program__fd(_skel->progs.vipd_xdp_full);
 }
 
 std::vector<uint64_t> Program::verdicts() const
@@ -273,8 +367,24 @@ std::string clear_array(int fd, uint32_t entries, uint32_t value_size, const cha
 
 Program::FlowCounts Program::flows() const
 {
-    return {.kept = count_keys(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key)),
-            .fresh = count_keys(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key))};
+    // The shared tiers (empty with per_cpu_flows), then every CPU's.
+    FlowCounts sum = {.kept = count_keys(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key)),
+                      .fresh = count_keys(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key))};
+    for (uint32_t cpu = 0; cpu < _cpu_tiers.size(); ++cpu) {
+        const FlowCounts c = flows_of_cpu(cpu);
+        sum.kept += c.kept;
+        sum.fresh += c.fresh;
+    }
+    return sum;
+}
+
+Program::FlowCounts Program::flows_of_cpu(uint32_t cpu) const
+{
+    if (cpu >= _cpu_tiers.size() || _cpu_tiers[cpu].kept < 0) {
+        return {};
+    }
+    return {.kept = count_keys(_cpu_tiers[cpu].kept, sizeof(vipd_flow_key)),
+            .fresh = count_keys(_cpu_tiers[cpu].fresh, sizeof(vipd_flow_key))};
 }
 
 std::string Program::clear_packet_state()
@@ -282,6 +392,17 @@ std::string Program::clear_packet_state()
     std::string err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key), "vipd_flows");
     if (err.empty()) {
         err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key), "vipd_flows_new");
+    }
+    for (const CpuTiers& t : _cpu_tiers) {
+        if (t.kept < 0) {
+            continue;
+        }
+        if (err.empty()) {
+            err = clear_hash(t.kept, sizeof(vipd_flow_key), "vipd_flows_cpu");
+        }
+        if (err.empty()) {
+            err = clear_hash(t.fresh, sizeof(vipd_flow_key), "vipd_flows_new_cpu");
+        }
     }
     if (err.empty()) {
         err = clear_hash(bpf_map__fd(_skel->maps.vipd_persist), sizeof(vipd_persist_key), "vipd_persist");

@@ -21,6 +21,10 @@ namespace xdp {
 struct LoadOptions {
     uint32_t flows = VIPD_MAX_FLOWS;  // the confirmed flows' LRU tier (vipd_flows)
     uint32_t new_flows = 0;           // the unconfirmed flows' tier (vipd_flows_new); 0: a quarter of flows
+    /// Per-CPU flow tables (maps.h, vipd_flows_cpu): each possible CPU its own two tiers of these
+    /// sizes, for NICs whose RSS keeps a flow and its replies on one CPU. Default: one pair of
+    /// tiers shared by every CPU.
+    bool per_cpu_flows = false;
     size_t log_lines = 24;            // verifier log lines kept in a load error
     bool test_clock = false;          // time is what MapWriter::clock() says (tests), not the kernel's
 };
@@ -96,7 +100,8 @@ public:
     Program(const Program&) = delete;
     Program& operator=(const Program&) = delete;
 
-    int prog_fd() const noexcept;
+    int prog_fd() const noexcept;       // the entry, attached to the interfaces
+    int full_prog_fd() const noexcept;  // the whole program it tail-calls
     MapWriter& maps() noexcept { return _writer; }
     vipd_lb* skeleton() noexcept { return _skel; }
 
@@ -106,12 +111,16 @@ public:
     /// Summed over CPUs: one backend's packets and bytes (service and backend positions).
     vipd_backend_stats backend_stats(uint32_t service_id, uint32_t position) const;
 
-    /// The flows in each tier (a walk of both maps' keys: for statistics and tests, not per packet).
+    /// The flows in each tier (a walk of both maps' keys: for statistics and tests, not per packet),
+    /// of every CPU's tables with LoadOptions::per_cpu_flows.
     struct FlowCounts {
         uint64_t kept = 0;  // confirmed (vipd_flows)
         uint64_t fresh = 0; // unconfirmed (vipd_flows_new)
     };
     FlowCounts flows() const;
+    /// The same, of one CPU's tables (per_cpu_flows; all zero without it or for a CPU out of range).
+    FlowCounts flows_of_cpu(uint32_t cpu) const;
+    bool per_cpu_flows() const noexcept { return !_cpu_tiers.empty(); }
 
     /// With LoadOptions::test_clock: the last frame's verdict and drop reason (verdicts.h numbering)
     /// and the interface it was sent to, read from the program's memory without a system call.
@@ -129,8 +138,15 @@ public:
 private:
     explicit Program(vipd_lb* skel) : _skel(skel), _writer(skel) {}
 
+    /// One CPU's tiers (per_cpu_flows): the inner maps' descriptors, also held by the outer maps.
+    struct CpuTiers {
+        int kept = -1;
+        int fresh = -1;
+    };
+
     vipd_lb* _skel;
     MapWriter _writer;
+    std::vector<CpuTiers> _cpu_tiers;  // by CPU; empty: the shared tiers
 };
 
 }  // namespace xdp

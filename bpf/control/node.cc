@@ -217,6 +217,7 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
     if (_opts.flows != 0) {
         lo.flows = _opts.flows;
     }
+    lo.per_cpu_flows = _opts.per_cpu_flows;
     LoadResult loaded = Program::load(lo);
     if (!loaded.program) {
         error = loaded.eperm ? fmt::format("the kernel refused to load the XDP program (CAP_BPF and CAP_NET_ADMIN are needed): {}", loaded.error)
@@ -224,6 +225,9 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
         return false;
     }
     _program = std::move(loaded.program);
+    vlog::info("XDP flow tables: {} ({} flows, {} unconfirmed)",
+               lo.per_cpu_flows ? "one per CPU (--xdp-flow-tables per-cpu)" : "one for every CPU", lo.flows,
+               lo.new_flows != 0 ? lo.new_flows : std::max(lo.flows / 4, 256u));
     std::vector<uint32_t> ifindex;
     std::vector<uint8_t> port_flags;
     for (const Held& h : _held) {

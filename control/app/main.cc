@@ -80,7 +80,9 @@ int main(int argc, char** argv)
     po::options_description xdp("XDP dataplane options (--dataplane=xdp; --interface, --flows and --arp-reachable-ms too)");
     xdp.add_options()
         ("xdp-mode", po::value<std::string>()->default_value("native"), "native | generic (the kernel's skb path: any driver, far slower)")
-        ("xdp-replace", "detach another XDP program found on an interface (default: refuse to start)");
+        ("xdp-replace", "detach another XDP program found on an interface (default: refuse to start)")
+        ("xdp-flow-tables", po::value<std::string>()->default_value("shared"),
+         "shared (one flow table for every CPU) | per-cpu (one per CPU: only where RSS keeps a flow and its replies on one CPU)");
     own.add(dpdk).add(xdp);
     po::options_description all;
     all.add(general).add(own);
@@ -194,6 +196,12 @@ int main(int argc, char** argv)
             return 2;
         }
         o.replace = vm.count("xdp-replace") > 0;
+        const std::string tables = vm["xdp-flow-tables"].as<std::string>();
+        if (tables != "shared" && tables != "per-cpu") {
+            fmt::print(stderr, "vipd: --xdp-flow-tables {}: shared or per-cpu\n", tables);
+            return 2;
+        }
+        o.per_cpu_flows = tables == "per-cpu";
         if (!vm["flows"].defaulted()) {
             o.flows = vm["flows"].as<unsigned>();
         }

@@ -35,15 +35,28 @@ using golden::Bytes;
 using golden::ip;
 using golden::net;
 
+// The CPUs the process could run on before main() pinned it to the first.
+cpu_set_t g_allowed;
+
 // One runner for the whole suite, loaded once: a failed load fails every test with its reason.
 struct Loaded {
-    Loaded() : error(runner.error().empty() ? runner.load(golden::setup()) : runner.error()) {}
+    explicit Loaded(bool per_cpu_flows = false)
+        : runner({}, 1 << 16, per_cpu_flows),
+          error(runner.error().empty() ? runner.load(golden::setup()) : runner.error())
+    {
+    }
     xdptest::XdpRunner runner;
     std::string error;
 };
 Loaded& loaded()
 {
     static Loaded l;
+    return l;
+}
+// The same with the program's per-CPU flow tables (LoadOptions::per_cpu_flows), its frames on one CPU.
+Loaded& loaded_per_cpu()
+{
+    static Loaded l(true);
     return l;
 }
 
@@ -63,6 +76,21 @@ TEST_P(GoldenXdp, Fixture)
     }
 }
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenXdp, testing::ValuesIn(golden::fixtures()), fixture_name);
+
+// The contract again with per-CPU flow tables: on one CPU they must decide every fixture alike.
+class GoldenXdpPerCpu : public testing::TestWithParam<golden::Fixture> {};
+TEST_P(GoldenXdpPerCpu, Fixture)
+{
+    ASSERT_EQ(loaded_per_cpu().error, "") << "the golden setup does not load into the XDP program with per-CPU flows";
+    const golden::Report r = golden::check(loaded_per_cpu().runner, GetParam());
+    if (r.skipped) {
+        GTEST_SKIP() << r.message;
+    }
+    if (!r.message.empty()) {
+        ADD_FAILURE() << r.message;
+    }
+}
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenXdpPerCpu, testing::ValuesIn(golden::fixtures()), fixture_name);
 
 // What the XDP runner skips, by name and why; a fixture newly skipped (or newly run) shows here.
 TEST(GoldenXdpCoverage, SkipsOnlyWhatItCannotDo)
@@ -392,11 +420,12 @@ TEST(Differential, BackendCountersAsProcess)
 // A flood of new flows (SYNs from sources never heard from again) churns the unconfirmed tier and
 // evicts no confirmed flow, as the lcore table's keep ranks spare them: a flow that went SYN, ACK
 // before the flood keeps its backend after it, although the flood is 25 times the kept tier. The
-// flood itself is served (each SYN scheduled), and its latest flows still answer.
-TEST(FlowTiers, FloodSparesConfirmedFlows)
+// flood itself is served (each SYN scheduled), and its latest flows still answer. With the shared
+// tables, and with the per-CPU ones (all on one CPU).
+void flood_spares_confirmed_flows(bool per_cpu_flows)
 {
     constexpr uint32_t kept = 4096;
-    xdptest::XdpRunner x({}, kept);
+    xdptest::XdpRunner x({}, kept, per_cpu_flows);
     ASSERT_EQ(x.error(), "");
     ASSERT_EQ(x.load(golden::setup()), "");
     const auto syn_ack = [&](uint32_t client, uint16_t sport, uint8_t flags, uint64_t now_ns, golden::Mac& to) {
@@ -435,6 +464,9 @@ TEST(FlowTiers, FloodSparesConfirmedFlows)
     }
     const xdp::Program::FlowCounts after = x.program().flows();
     EXPECT_EQ(after.kept, conns) << "the flood reached the confirmed tier";
+    if (per_cpu_flows) {
+        EXPECT_EQ(x.program().flows_of_cpu(static_cast<uint32_t>(x.cpu())).kept, conns) << "not in its CPU's table";
+    }
     EXPECT_GT(after.fresh, 0u);
     EXPECT_LE(after.fresh, uint64_t{kept / 4});
     for (uint32_t i = 0; i < conns; ++i) {
@@ -447,6 +479,64 @@ TEST(FlowTiers, FloodSparesConfirmedFlows)
     for (uint32_t i = flood - 100; i < flood; ++i) {
         ASSERT_EQ(syn_ack(0x0b000000u | i, static_cast<uint16_t>(1024 + i % 60000), 0x10, now, any), "forward/none")
             << "flood ACK " << i;
+    }
+}
+TEST(FlowTiers, FloodSparesConfirmedFlows) { flood_spares_confirmed_flows(false); }
+TEST(FlowTiers, FloodSparesConfirmedFlowsPerCpu) { flood_spares_confirmed_flows(true); }
+
+// Per-CPU flow tables are each CPU's own: a connection made on one CPU is unknown on another (an ACK
+// there is dropped as tcp_no_flow, rr keeping no stateless backend) and still known on its own; the
+// shared tables know it on both. Needs two CPUs to run on.
+TEST(FlowTiers, PerCpuTablesAreEachCpusOwn)
+{
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+        if (CPU_ISSET(c, &g_allowed)) {
+            cpus.push_back(c);
+        }
+    }
+    if (cpus.size() < 2) {
+        GTEST_SKIP() << "this process may run on one CPU only: no second CPU to miss the flow on";
+    }
+    const uint32_t client = ip(10, 7, 0, 1);
+    const auto frame = [&](uint8_t flags) {
+        return golden::eth(golden::port_mac, golden::client_mac, 0x0800,
+                           golden::ipv4({.src = client, .dst = golden::vip, .proto = 6},
+                                        golden::tcp(client, golden::vip, 41000, 80, flags, 1)));
+    };
+    const auto outcome = [](const xdptest::Run& r) {
+        return r.error.empty() ? std::string(pkt::to_string(static_cast<pkt::Verdict>(r.verdict))) + "/" +
+                                     std::string(pkt::to_string(static_cast<pkt::DropReason>(r.reason)))
+                               : r.error;
+    };
+    for (const bool per_cpu : {true, false}) {
+        SCOPED_TRACE(per_cpu ? "per-CPU tables" : "shared tables");
+        xdptest::XdpRunner x({}, 1024, per_cpu);
+        ASSERT_EQ(x.error(), "");
+        ASSERT_EQ(x.load(golden::setup()), "");
+        x.set_cpu(cpus[0]);
+        const uint64_t now = 1'000'000;
+        const xdptest::Run syn = x.run_raw(frame(0x02), now);
+        ASSERT_EQ(outcome(syn), "forward/none");
+        const xdptest::Run ack = x.run_raw(frame(0x10), now + 1000);
+        ASSERT_EQ(outcome(ack), "forward/none");
+        ASSERT_GE(ack.out.size(), 6u);
+        const golden::Bytes backend(ack.out.begin(), ack.out.begin() + 6);
+        EXPECT_EQ(x.program().flows().kept, 1u);
+        x.set_cpu(cpus[1]);
+        const xdptest::Run there = x.run_raw(frame(0x10), now + 2000);
+        if (per_cpu) {
+            EXPECT_EQ(outcome(there), "drop/tcp_no_flow") << "CPU " << cpus[1] << " found CPU " << cpus[0] << "'s flow";
+            EXPECT_EQ(x.program().flows_of_cpu(static_cast<uint32_t>(cpus[0])).kept, 1u);
+            EXPECT_EQ(x.program().flows_of_cpu(static_cast<uint32_t>(cpus[1])).kept, 0u);
+        } else {
+            ASSERT_EQ(outcome(there), "forward/none");
+            EXPECT_EQ(golden::Bytes(there.out.begin(), there.out.begin() + 6), backend);
+        }
+        x.set_cpu(cpus[0]);
+        const xdptest::Run home = x.run_raw(frame(0x10), now + 3000);
+        ASSERT_EQ(outcome(home), "forward/none");
+        EXPECT_EQ(golden::Bytes(home.out.begin(), home.out.begin() + 6), backend);
     }
 }
 
@@ -500,10 +590,12 @@ int main(int argc, char** argv)
     if (fd >= 0) {
         close(fd);
     }
-    // One CPU for the whole run: the program's rr/wrr cursors are per CPU, as an lcore's are.
+    // One CPU for the whole run: the program's rr/wrr cursors are per CPU, as an lcore's are. The
+    // CPUs the process could use are kept for the tests that run frames on two.
     cpu_set_t cpus;
     CPU_ZERO(&cpus);
     if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+        g_allowed = cpus;
         for (int c = 0; c < CPU_SETSIZE; ++c) {
             if (CPU_ISSET(c, &cpus)) {
                 CPU_ZERO(&cpus);

@@ -4,6 +4,7 @@
 #include "tests/golden/setup.h"
 
 #include <bpf/bpf.h>
+#include <sched.h>
 #include <linux/bpf.h>
 
 #include <cerrno>
@@ -33,9 +34,18 @@ bool service_key(const golden::Bytes& f, std::tuple<uint32_t, uint16_t, uint8_t>
 
 }  // namespace
 
-XdpRunner::XdpRunner(std::vector<uint8_t> port_flags, uint32_t flows)
+XdpRunner::XdpRunner(std::vector<uint8_t> port_flags, uint32_t flows, bool per_cpu_flows)
 {
-    xdp::LoadResult r = xdp::Program::load({.flows = flows, .test_clock = true});
+    if (per_cpu_flows) {
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+            for (int c = 0; c < CPU_SETSIZE && _cpu < 0; ++c) {
+                _cpu = CPU_ISSET(c, &cpus) ? c : -1;
+            }
+        }
+    }
+    xdp::LoadResult r = xdp::Program::load({.flows = flows, .per_cpu_flows = per_cpu_flows, .test_clock = true});
     if (!r.program) {
         _error = r.error;
         return;
@@ -125,8 +135,26 @@ Run XdpRunner::run_raw(const golden::Bytes& frame, uint64_t now_ns)
     opts.data_size_in = static_cast<uint32_t>(frame.size());
     opts.data_size_out = static_cast<uint32_t>(out.size());
     opts.repeat = 1;
-    if (bpf_prog_test_run_opts(_prog->prog_fd(), &opts) != 0) {
-        r.error = std::string("BPF_PROG_TEST_RUN: ") + std::strerror(errno);
+    // A frame runs on the CPU of the thread that asks (BPF_PROG_TEST_RUN takes no CPU for XDP): the
+    // thread is pinned for the run, then may run where it could before.
+    cpu_set_t was;
+    CPU_ZERO(&was);
+    if (_cpu >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(_cpu, &one);
+        if (sched_getaffinity(0, sizeof(was), &was) != 0 || sched_setaffinity(0, sizeof(one), &one) != 0) {
+            r.error = std::string("sched_setaffinity: ") + std::strerror(errno);
+            return r;
+        }
+    }
+    const int ran = bpf_prog_test_run_opts(_prog->prog_fd(), &opts);
+    const int err = errno;
+    if (_cpu >= 0) {
+        sched_setaffinity(0, sizeof(was), &was);
+    }
+    if (ran != 0) {
+        r.error = std::string("BPF_PROG_TEST_RUN: ") + std::strerror(err);
         return r;
     }
     r.action = static_cast<int>(opts.retval);

@@ -33,8 +33,9 @@ struct Run {
 class XdpRunner : public golden::Runner {
 public:
     /// Loads the program (test clock on), or leaves error() set. `port_flags[p]`: the VIPD_PORT_* of
-    /// the table's port p (none by default); `flows`: the confirmed tier's capacity (LoadOptions).
-    explicit XdpRunner(std::vector<uint8_t> port_flags = {}, uint32_t flows = 1 << 16);
+    /// the table's port p (none by default); `flows`: the confirmed tier's capacity (LoadOptions);
+    /// `per_cpu_flows`: the program's per-CPU flow tables, every frame then run on one CPU (cpu()).
+    explicit XdpRunner(std::vector<uint8_t> port_flags = {}, uint32_t flows = 1 << 16, bool per_cpu_flows = false);
     std::string_view name() const override { return "xdp"; }
     golden::Caps caps() const override;
     std::string load(const golden::Setup& setup) override;
@@ -44,6 +45,10 @@ public:
 
     /// The frame through the program at `now_ns` on its clock.
     Run run_raw(const golden::Bytes& frame, uint64_t now_ns);
+    /// The CPU the frames run on: the thread is pinned there before each run (-1: wherever it is;
+    /// per_cpu_flows runners start on the first CPU the process may use).
+    int cpu() const noexcept { return _cpu; }
+    void set_cpu(int cpu) noexcept { _cpu = cpu; }
     /// Writes `table` through the runner's MapSync (as load() does).
     xdp::SyncResult apply(const fwd::Table& table);
 
@@ -55,6 +60,7 @@ public:
 
 private:
     std::string _error;
+    int _cpu = -1;
     std::unique_ptr<xdp::Program> _prog;
     std::unique_ptr<xdp::MapSync> _sync;
     std::unique_ptr<const fwd::Table> _table;

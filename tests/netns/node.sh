@@ -354,6 +354,22 @@ if [ "$DP" = xdp ]; then
   check "generic mode: the client is served through lb1" wait_until 5 serves_via lb1
   stop_pid "$LB_PID" 10
   check "SIGTERM (generic): exits 0, nothing attached" bash -c "[ $LAST_RC -eq 0 ] && ! ip -n $(ns lb1) link show dev ens33 | grep -q prog/xdp"
+  # Per-CPU flow tables (not for veth, where the program runs on the sender's CPU: only that the
+  # option reaches the program, whose tables then live one per possible CPU).
+  rc=0
+  timeout 10 ip netns exec "$(ns lb1)" "$VIPD" --dataplane=xdp --xdp-flow-tables bogus -n -l -f "$SEEDS/seed001-lvs-dr-master.conf" \
+    --state-dir "$LIB_TMP/state-lb1" >"$LIB_TMP/ft.out" 2>&1 || rc=$?
+  check "--xdp-flow-tables bogus: exit 2 ($rc), and says what it takes" bash -c "[ $rc -eq 2 ] && grep -q 'shared or per-cpu' '$LIB_TMP/ft.out'"
+  start_lb lb1 "$SEEDS/seed001-lvs-dr-master.conf" --xdp-flow-tables per-cpu
+  check "--xdp-flow-tables per-cpu: lb1 alone becomes MASTER" wait_for_log "$LB_LOG" "Entering MASTER STATE" 10
+  check "per-cpu: vipd says so" grep -q 'XDP flow tables: one per CPU' "$LB_LOG"
+  possible=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
+  check "per-cpu: a flow table for each of the $possible possible CPUs" bash -c \
+    "[ \"\$(bpftool map show -j | python3 -c 'import json, sys; print(sum(m.get(\"name\") == \"vipd_kept_cpu\" for m in json.load(sys.stdin)))')\" -ge $possible ]"
+  stop_pid "$LB_PID" 10
+  check "SIGTERM (per-cpu): exits 0 ($LAST_RC)" [ "$LAST_RC" -eq 0 ]
+  # The outer maps let go of the CPUs' tables in the kernel's deferred free, a moment after the exit.
+  check "per-cpu: the tables went with the process" wait_until 5 bash -c "! bpftool map show | grep -q vipd_kept_cpu"
 fi
 
 if [ "$DP" = dpdk ]; then

@@ -1,7 +1,7 @@
-/* Flows in the shared LRU hash with IPVS's TCP states and timeouts, as flow::FlowTable
- * (dataplane/fwd/flow_state.h): the state machine and the timeouts are not restated
- * here but copied by the loader from flow::next_state and flow::Timeouts into vipd_config, so both
- * dataplanes run the same table. Expired flows read as absent, as the C++ lookup's. */
+/* Flows in LRU hashes (shared by the CPUs, or one per CPU as an option: maps.h) with IPVS's TCP
+ * states and timeouts, as flow::FlowTable (dataplane/fwd/flow_state.h): the state machine and the
+ * timeouts are not restated here but copied by the loader from flow::next_state and flow::Timeouts
+ * into vipd_config, so both dataplanes run the same table. Expired flows read as absent, as the C++ lookup's. */
 #ifndef VIPD_BPF_FLOW_H
 #define VIPD_BPF_FLOW_H
 
@@ -97,6 +97,17 @@ static __always_inline int vipd_flow_expired(const struct vipd_config *cfg, cons
 #define VIPD_TIER_KEPT 0
 #define VIPD_TIER_NEW 1
 
+/* The map of a tier: the shared one, or with vipd_flows_per_cpu this CPU's. NULL only if the loader
+ * made none for this CPU (it makes one for every possible CPU). */
+static __always_inline void *vipd_tier_map(__u32 tier)
+{
+    if (vipd_flows_per_cpu) {
+        __u32 cpu = bpf_get_smp_processor_id();
+        return tier == VIPD_TIER_KEPT ? bpf_map_lookup_elem(&vipd_flows_cpu, &cpu)
+                                      : bpf_map_lookup_elem(&vipd_flows_new_cpu, &cpu);
+    }
+    return tier == VIPD_TIER_KEPT ? (void *)&vipd_flows : (void *)&vipd_flows_new;
+}
 /* The live flow of `key` in one tier, refreshed to `now`; NULL when there is none or it has expired
  * (then it ends: its flow count is taken back, as the lcore table's lazy expiry). */
 static __always_inline struct vipd_flow *vipd_flow_in(void *tier, const struct vipd_config *cfg,
@@ -122,10 +133,15 @@ static __always_inline struct vipd_flow *vipd_flow_lookup(const struct vipd_conf
                                                           __u64 now, __u32 *tier)
 {
     *tier = VIPD_TIER_KEPT;
-    struct vipd_flow *e = vipd_flow_in(&vipd_flows, cfg, key, now);
+    void *kept = vipd_tier_map(VIPD_TIER_KEPT);
+    void *fresh = vipd_tier_map(VIPD_TIER_NEW);
+    if (kept == 0 || fresh == 0) {
+        return 0;
+    }
+    struct vipd_flow *e = vipd_flow_in(kept, cfg, key, now);
     if (e == 0) {
         *tier = VIPD_TIER_NEW;
-        e = vipd_flow_in(&vipd_flows_new, cfg, key, now);
+        e = vipd_flow_in(fresh, cfg, key, now);
     }
     return e;
 }
@@ -137,9 +153,11 @@ static __always_inline void vipd_confirm_if_active(const struct vipd_flow_key *k
 {
     if (e->confirmed == 0 && vipd_is_active(e->state)) {
         e->confirmed = 1;
-        if (tier == VIPD_TIER_NEW) {
-            bpf_map_update_elem(&vipd_flows, key, e, BPF_ANY);
-            bpf_map_delete_elem(&vipd_flows_new, key);
+        void *kept = vipd_tier_map(VIPD_TIER_KEPT);
+        void *fresh = vipd_tier_map(VIPD_TIER_NEW);
+        if (tier == VIPD_TIER_NEW && kept != 0 && fresh != 0) {
+            bpf_map_update_elem(kept, key, e, BPF_ANY);
+            bpf_map_delete_elem(fresh, key);
         }
     }
 }
@@ -148,10 +166,9 @@ static __always_inline void vipd_confirm_if_active(const struct vipd_flow_key *k
  * into the new tier, a confirmed one (a rescheduled flow keeps that) into the kept. */
 static __always_inline void vipd_flow_write(const struct vipd_flow_key *key, const struct vipd_flow *f)
 {
-    if (f->confirmed) {
-        bpf_map_update_elem(&vipd_flows, key, f, BPF_ANY);
-    } else {
-        bpf_map_update_elem(&vipd_flows_new, key, f, BPF_ANY);
+    void *tier = vipd_tier_map(f->confirmed ? VIPD_TIER_KEPT : VIPD_TIER_NEW);
+    if (tier != 0) {
+        bpf_map_update_elem(tier, key, f, BPF_ANY);
     }
 }
 

@@ -101,6 +101,33 @@ struct {
     __type(value, struct vipd_flow);
 } vipd_flows_new SEC(".maps");
 
+/* The option of per-CPU flow tables (LoadOptions::per_cpu_flows, vipd --xdp-flow-tables=per-cpu):
+ * each CPU its own pair of tiers, as each DPDK lcore has its own table, for NICs whose RSS keeps a
+ * flow and its replies on one CPU. No bucket, lock or LRU list is then shared between CPUs, but a
+ * packet that arrives on another CPU than its flow's first finds no flow there. The loader makes one
+ * inner LRU hash per possible CPU of each tier (of 256 entries for a CPU offline at load) and puts
+ * it at the CPU's index; vipd_flows and vipd_flows_new are then left empty. Each inner map keeps the common LRU list: only its CPU writes
+ * it, so that list's lock is never contended, and BPF_F_NO_COMMON_LRU would split its entries over
+ * every CPU's list, leaving its own CPU one in N of them. */
+struct vipd_flows_inner {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 1);  /* each CPU's is sized by the loader */
+    __type(key, struct vipd_flow_key);
+    __type(value, struct vipd_flow);
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, 1);  /* the possible CPUs, set by the loader */
+    __type(key, __u32);
+    __array(values, struct vipd_flows_inner);
+} vipd_flows_cpu SEC(".maps");
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __array(values, struct vipd_flows_inner);
+} vipd_flows_new_cpu SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, VIPD_MAX_PERSIST);
@@ -206,6 +233,10 @@ struct {
  * tests run the golden fixtures on their clock. Read-only data: in production the verifier removes
  * the branch. */
 const volatile __u32 vipd_test_clock = 0;
+/* Set by the loader before load (LoadOptions::per_cpu_flows): the flow tiers are this CPU's of
+ * vipd_flows_cpu and vipd_flows_new_cpu, not the shared vipd_flows and vipd_flows_new. Read-only data
+ * as vipd_test_clock: the verifier walks only the tables chosen. */
+const volatile __u32 vipd_flows_per_cpu = 0;
 /* With vipd_test_clock: the last frame's outcome, which the tests read from the mmapped .bss without
  * a system call (the per-CPU counters cost one lookup per CPU and counter). */
 struct vipd_result vipd_test_last = {};
