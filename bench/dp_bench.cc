@@ -3,11 +3,12 @@
 //
 //   dp_bench --mode io|dr|nat|tun [--new-flows] [--lcores N] [--seconds S] [--flows F]
 //            [--backends B] [--algo mh|rr|wrr|lc|wlc|sh|...] [--packets P] [--inflight K]
-//   dp_bench --dataplane xdp --mode dr|nat|tun [--new-flows] [--seconds S] [--flows F] [--backends B]
-//            [--algo NAME] [--rounds R]
+//   dp_bench --dataplane xdp --mode dr|nat|tun [--new-flows] [--lcores N] [--seconds S] [--flows F]
+//            [--backends B] [--algo NAME] [--rounds R] [--flow-tables shared|per-cpu]
 //
 // --dataplane xdp runs the same service, node and frames through vipd's XDP program instead
-// (bench/xdp_bench.cc: BPF_PROG_RUN on one pinned CPU, beside a bare XDP program as the floor).
+// (bench/xdp_bench.cc: BPF_PROG_RUN on one pinned CPU, or N at once with flows of their own, beside
+// a bare XDP program as the floor), with the program's shared flow tables or its per-CPU ones.
 //
 // Each lcore owns queue q of one ring-backed port: its worker receives from ring rx[q] and sends to
 // ring tx[q]; the same lcore then takes its frames back from tx[q], restores them from their template
@@ -69,13 +70,16 @@ struct Args {
     uint32_t inflight = 1024; // frames circulating per lcore
     std::string dataplane = "dpdk";
     uint32_t rounds = 5;      // xdp: bare and vipd rounds, alternately
+    std::string flow_tables = "shared";  // xdp: shared | per-cpu
 };
 
 [[noreturn]] void usage(const char* why)
 {
     std::fprintf(stderr,
                  "dp_bench: %s\nusage: dp_bench --mode io|dr|nat|tun [--new-flows] [--lcores N] [--seconds S]\n"
-                 "         [--flows F] [--backends B] [--algo NAME] [--packets P] [--inflight K]\n",
+                 "         [--flows F] [--backends B] [--algo NAME] [--packets P] [--inflight K]\n"
+                 "       dp_bench --dataplane xdp --mode dr|nat|tun [--new-flows] [--lcores N] [--rounds R]\n"
+                 "         [--flow-tables shared|per-cpu] (and --seconds, --flows, --backends, --algo)\n",
                  why);
     std::exit(2);
 }
@@ -111,6 +115,8 @@ Args parse(int argc, char** argv)
             a.inflight = static_cast<uint32_t>(std::stoul(val()));
         } else if (k == "--dataplane" || k.rfind("--dataplane=", 0) == 0) {
             a.dataplane = k == "--dataplane" ? val() : k.substr(12);
+        } else if (k == "--flow-tables") {
+            a.flow_tables = val();
         } else if (k == "--rounds") {
             a.rounds = static_cast<uint32_t>(std::stoul(val()));
         } else {
@@ -129,8 +135,11 @@ Args parse(int argc, char** argv)
     if (a.dataplane != "dpdk" && a.dataplane != "xdp") {
         usage("--dataplane must be dpdk or xdp");
     }
-    if (a.dataplane == "xdp" && (a.mode == "io" || a.lcores != 1 || a.rounds == 0)) {
-        usage("--dataplane xdp runs dr, nat or tun on one CPU, at least one round");
+    if (a.flow_tables != "shared" && a.flow_tables != "per-cpu") {
+        usage("--flow-tables must be shared or per-cpu");
+    }
+    if (a.dataplane == "xdp" && (a.mode == "io" || a.rounds == 0)) {
+        usage("--dataplane xdp runs dr, nat or tun, at least one round");
     }
     return a;
 }
@@ -371,7 +380,8 @@ int main(int argc, char** argv)
         uint8_t frame[frame_len];
         build_frame(frame, 0x0a800000u, 1024, a.new_flows ? 0x02 : 0x10);
         return bench::run_xdp({.mode = a.mode, .new_flows = a.new_flows, .flows = a.flows, .backends = a.backends,
-                               .algo = a.algo, .seconds = a.seconds, .rounds = a.rounds},
+                               .algo = a.algo, .seconds = a.seconds, .rounds = a.rounds, .cpus = a.lcores,
+                               .per_cpu_flows = a.flow_tables == "per-cpu"},
                               make_config(a), bench_node(a), frame, frame_len);
 #else
         usage("built without the XDP dataplane (meson -Dbpf=enabled)");

@@ -3,7 +3,8 @@
 # a noisy neighbour hits every case alike), printing the median Mpps per lcore of each case as one
 # JSON line, with the cycles per packet at the TSC rate derived from it (tsc_hz / packets per second
 # per lcore: the same figure restated, not a second measurement).
-# The xdp_ cases run vipd's XDP program (dp_bench --dataplane xdp, BPF_PROG_RUN on one CPU) and add
+# The xdp_ cases run vipd's XDP program (dp_bench --dataplane xdp, BPF_PROG_RUN on one CPU, or on
+# two at once for the _2cpus ones, with the shared flow tables or, _percpu, the per-CPU ones) and add
 # its ns per packet, the harness's floor (a bare XDP program behind the same harness, same run) and
 # vipd's own share (the difference); every run checks that each of vipd's runs was forwarded.
 # With BASE=OTHER_BUILD_DIR (a build of another commit) every DPDK case also runs that build's
@@ -38,6 +39,12 @@ cases=(
   "xdp_tun_hit_1k|--dataplane xdp --mode tun --flows 1024"
   "xdp_dr_new|--dataplane xdp --mode dr --new-flows"
   "xdp_nat_new|--dataplane xdp --mode nat --new-flows"
+  "xdp_dr_hit_64k_percpu|--dataplane xdp --mode dr --flows 65536 --flow-tables per-cpu"
+  "xdp_dr_new_percpu|--dataplane xdp --mode dr --new-flows --flow-tables per-cpu"
+  "xdp_dr_hit_64k_2cpus|--dataplane xdp --mode dr --flows 65536 --lcores 2"
+  "xdp_dr_hit_64k_2cpus_percpu|--dataplane xdp --mode dr --flows 65536 --lcores 2 --flow-tables per-cpu"
+  "xdp_dr_new_2cpus|--dataplane xdp --mode dr --new-flows --lcores 2"
+  "xdp_dr_new_2cpus_percpu|--dataplane xdp --mode dr --new-flows --lcores 2 --flow-tables per-cpu"
 )
 if [ -n "${ONLY:-}" ]; then
   kept=()
@@ -72,6 +79,7 @@ out = {"case": sys.argv[2], "args": sys.argv[3], "runs": len(runs),
        "mpps_per_lcore": round(med("mpps_per_lcore"), 2)}
 if runs[0].get("dataplane") == "xdp":
     out.update({k: round(med(k), 1) for k in ("ns_per_packet", "floor_ns_per_packet", "vipd_ns_per_packet")})
+    out["mpps"] = round(med("mpps"), 2)  # all its CPUs together
     out["all_forwarded"] = all(r["all_forwarded"] for r in runs)
     if base:
         b = statistics.median(r["vipd_ns_per_packet"] for r in base)

@@ -35,7 +35,8 @@
 # Usage: bench/node_bench.sh [SECONDS]   (env: R rounds, default 3; VIPD, default build/vipd; GEN;
 #   PHASES=rates,conns, the default, or one of them; CASES=a,b,… only these packet-rate cases;
 #   VIPD_B=another vipd binary, each vipd case measured again with it right after, as CASE_b: an
-#   A/B of two builds in one run)
+#   A/B of two builds in one run; PERF_DIR=DIR: a `perf record -a -g` of each measured window into
+#   DIR/CASE.rROUND.data, both CPUs, for perf report --sort cpu,sym)
 # Prints one JSON line per measurement and a summary with medians and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -175,7 +176,11 @@ measure() {
   sleep 2
   c1=$(sink_count "${2:-}" "${3:-}")
   b1=$(cpu1_busy)
-  sleep "$secs"
+  if [ -n "${PERF_DIR:-}" ]; then
+    perf record -q -a -g -o "$PERF_DIR/$1.r$round.data" -- sleep "$secs" >/dev/null 2>&1
+  else
+    sleep "$secs"
+  fi
   c2=$(sink_count "${2:-}" "${3:-}")
   b2=$(cpu1_busy)
   wait "$GEN_PID" 2>/dev/null || true

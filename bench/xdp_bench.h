@@ -18,6 +18,8 @@ struct XdpArgs {
     std::string algo;
     double seconds = 5;  // in all, split over the rounds
     uint32_t rounds = 5; // bare and vipd alternately, each round
+    uint32_t cpus = 1;   // CPUs running at once, each on flows of its own
+    bool per_cpu_flows = false; // the program's per-CPU flow tables (LoadOptions::per_cpu_flows)
 };
 
 /// Runs the bench and prints its JSON line; returns the exit code.

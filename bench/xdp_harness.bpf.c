@@ -23,7 +23,10 @@ struct {
 const volatile __u32 bench_flows = 65536;  /* distinct flows of the hit case */
 const volatile __u32 bench_new_flows = 0;  /* 1: a client never seen before on every run */
 __u8 bench_template[BENCH_FRAME] = {};
-__u64 bench_runs = 0;
+/* Runs so far on each CPU: with --lcores N each CPU walks its own flows (no flow is on two CPUs, as
+ * with RSS), from its own clients. */
+#define BENCH_CPUS 64
+__u64 bench_runs[BENCH_CPUS] = {};
 
 SEC("xdp")
 int bench_restore(struct xdp_md *ctx)
@@ -39,12 +42,14 @@ int bench_restore(struct xdp_md *ctx)
         return XDP_ABORTED;
     }
     __builtin_memcpy(data, bench_template, BENCH_FRAME);
-    const __u64 n = bench_runs++;
+    const __u32 cpu = bpf_get_smp_processor_id() & (BENCH_CPUS - 1);
+    const __u64 n = bench_runs[cpu]++;
     const __u32 t = bench_new_flows ? (__u32)n : (__u32)(n % bench_flows);
     struct iphdr *ip = data + sizeof(struct ethhdr);
-    /* Client 10.128.(t / 60000).0 + …, port 1024 + t % 60000, as the DPDK bench's lanes; new flows
-     * from 64.0.0.0/10 upwards. */
-    ip->saddr = bpf_htonl(bench_new_flows ? 0x40000000u | (t & 0x3fffffu) : 0x0a800000u + t / 60000);
+    /* Client 10.128.(t / 60000).0 + 4 × cpu + …, port 1024 + t % 60000, as the DPDK bench's lanes;
+     * new flows from 64.0.0.0/10 upwards, 2^22 for each of the first 16 CPUs. */
+    ip->saddr = bpf_htonl(bench_new_flows ? 0x40000000u | (cpu & 15) << 22 | (t & 0x3fffffu)
+                                          : 0x0a800000u + 4 * cpu + t / 60000);
     __u16 *sport = (void *)(ip + 1);
     *sport = bpf_htons((__u16)(1024 + t % 60000));
     ip->check = 0;
