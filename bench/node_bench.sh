@@ -19,7 +19,9 @@
 # instead, as this bench did before); the forwarder on CPU 1; the sink is bench/xdp_sink.bpf.c on
 # web1's eth0, counted by the veth (rx_queue_0_xdp_drops). Rate = sink count / SECONDS after a 2 s
 # warm-up; offered = the generator's median per-second rate. Each line also has CPU 1's busy share over
-# the window and its busy ns per delivered frame (/proc/stat): on a veth the forwarder's NAPI sleeps
+# the window and its busy ns per delivered frame (/proc/stat), and where the rest was refused
+# (refused_mpps: lb_rx, the generator's frames that lb1's full receive ring refused; lb_tx, lb1's
+# redirects that web1's refused; the veths' xdp_xmit_errors): on a veth the forwarder's NAPI sleeps
 # whenever the 256-frame ring is empty and is woken by the sender, and what the ring cannot take in the
 # meantime is lost (the sender's xdp_xmit_errors), so a rate can be bound by that hand-off with CPU 1
 # partly idle; the ns a frame is the forwarder's own cost either way. (A DPDK lcore spins: CPU 1 is
@@ -36,7 +38,8 @@
 #   PHASES=rates,conns, the default, or one of them; CASES=a,b,… only these packet-rate cases;
 #   VIPD_B=another vipd binary, each vipd case measured again with it right after, as CASE_b: an
 #   A/B of two builds in one run; PERF_DIR=DIR: a `perf record -a -g` of each measured window into
-#   DIR/CASE.rROUND.data, both CPUs, for perf report --sort cpu,sym)
+#   DIR/CASE.rROUND.data, both CPUs, for perf report --sort cpu,comm,sym; AWAKE=1: CPU 1 kept out
+#   of halt by a spinner, below)
 # Prints one JSON line per measurement and a summary with medians and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -166,16 +169,26 @@ gen() {
   fi
   GEN_PID=$!
 }
+# refused: the frames each veth refused so far, as "LB_RX LB_TX": the generator's XDP_TX into lb1's
+# ens33 ring (client eth0's tx_queue_*_xdp_xmit_errors: the ring was full) and lb1's redirects into
+# web1's ring (lb1 eth1's). Where a case loses what it does not deliver.
+refused() {
+  local a b
+  a=$(ip netns exec "$(ns client)" ethtool -S eth0 | awk '/tx_queue_[0-9]+_xdp_xmit_errors/ {n += $2} END {print n + 0}')
+  b=$(ip netns exec "$(ns lb1)" ethtool -S eth1 | awk '/tx_queue_[0-9]+_xdp_xmit_errors/ {n += $2} END {print n + 0}')
+  echo "$a $b"
+}
 # cpu1_busy: CPU 1's busy time so far in USER_HZ ticks (/proc/stat: all but idle and iowait)
 cpu1_busy() { awk '$1 == "cpu1" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 # measure CASE [NS IF]: runs the generator, counts what reaches the sink and CPU 1's busy time over
 # the same window; prints the JSON line (ns_cpu1_per_frame: CPU 1's busy ns per delivered frame)
 measure() {
-  local c1 c2 b1 b2 offered
+  local c1 c2 b1 b2 r1 r2 offered
   gen
   sleep 2
   c1=$(sink_count "${2:-}" "${3:-}")
   b1=$(cpu1_busy)
+  read -ra r1 < <(refused)
   if [ -n "${PERF_DIR:-}" ]; then
     perf record -q -a -g -o "$PERF_DIR/$1.r$round.data" -- sleep "$secs" >/dev/null 2>&1
   else
@@ -183,6 +196,7 @@ measure() {
   fi
   c2=$(sink_count "${2:-}" "${3:-}")
   b2=$(cpu1_busy)
+  read -ra r2 < <(refused)
   wait "$GEN_PID" 2>/dev/null || true
   offered=$(python3 - "$tmp/gen.out" <<'PY'
 import re, statistics, sys
@@ -191,7 +205,7 @@ v = [int(float(x)) for x in re.findall(r"(?:Tx-pps:|tx_pps)\s*([\d.]+)", t) if f
 print(f"{statistics.median(v) / 1e6:.3f}" if v else "null")
 PY
 )
-  echo "{\"bench\": \"node\", \"case\": \"$1\", \"round\": $round, \"mpps\": $(python3 -c "print(f'{($c2 - $c1) / $secs / 1e6:.3f}')"), \"offered_mpps\": $offered, \"cpu1_busy\": $(python3 -c "print(f'{($b2 - $b1) / $(getconf CLK_TCK) / $secs:.3f}')"), \"ns_cpu1_per_frame\": $(python3 -c "d = $c2 - $c1; print(f'{($b2 - $b1) / $(getconf CLK_TCK) * 1e9 / d:.0f}' if d else 'null')")}" | tee -a "$tmp/results.jsonl"
+  echo "{\"bench\": \"node\", \"case\": \"$1\", \"round\": $round, \"mpps\": $(python3 -c "print(f'{($c2 - $c1) / $secs / 1e6:.3f}')"), \"offered_mpps\": $offered, \"cpu1_busy\": $(python3 -c "print(f'{($b2 - $b1) / $(getconf CLK_TCK) / $secs:.3f}')"), \"ns_cpu1_per_frame\": $(python3 -c "d = $c2 - $c1; print(f'{($b2 - $b1) / $(getconf CLK_TCK) * 1e9 / d:.0f}' if d else 'null')"), \"refused_mpps\": {\"lb_rx\": $(python3 -c "print(f'{(${r2[0]} - ${r1[0]}) / $secs / 1e6:.3f}')"), \"lb_tx\": $(python3 -c "print(f'{(${r2[1]} - ${r1[1]}) / $secs / 1e6:.3f}')")}}" | tee -a "$tmp/results.jsonl"
 }
 
 conf() {  # conf FILE KIND PROTO PORT REAL_SERVER...
@@ -320,7 +334,14 @@ conns() {
   echo "{\"bench\": \"node_conns\", \"case\": \"$1\", \"round\": $round, \"conns_per_s\": ${rps:-0}, \"errors\": $errors}" | tee -a "$tmp/results.jsonl"
 }
 
-# Packet rates, on the chain.
+# Packet rates, on the chain. AWAKE=1: a SCHED_IDLE spinner on CPU 1 for the whole phase, so that
+# the forwarder's CPU never halts (the vCPU's wake-up left out of the hand-off; CPU 1 is then always
+# busy, and ns_cpu1_per_frame counts the spinner too).
+if [ "${AWAKE:-0}" = 1 ] && [ -n "$PHASE_RATES" ]; then
+  chrt -i 0 taskset -c 1 timeout $((R * 12 * (secs + 8) + 60)) sh -c 'while :; do :; done' &
+  SPIN_PID=$!
+  pids+=("$SPIN_PID")
+fi
 for ((round = 1; round <= R && ${#PHASE_RATES}; round++)); do
   # What the generator can offer: straight into the sink program on lb1's ens33.
   if case_on generator; then
@@ -361,6 +382,7 @@ for ((round = 1; round <= R && ${#PHASE_RATES}; round++)); do
     kernel_dnat_off
   fi
 done
+[ -n "${SPIN_PID:-}" ] && { kill -TERM "$SPIN_PID" 2>/dev/null; wait "$SPIN_PID" 2>/dev/null || true; }
 chain_down
 
 # New connections, on the lab (nginx on web1 and web2).
