@@ -234,8 +234,13 @@ struct vipd_config {
     __u32 flags;                              /* VIPD_CONFIG_* */
     __u32 pad;
     __u64 test_now_ns;                        /* the clock, when loaded with LoadOptions::test_clock */
+    /* The exception path's bound (DPDK's exception ring, here a per-CPU token bucket): frames passed
+     * to the kernel as to_exception, one token each, a token every kernel_ns_per_token, at most
+     * kernel_burst banked; 0: no bound. The node's own traffic (to_local) and VRRP never pay. */
+    __u64 kernel_ns_per_token;
+    __u64 kernel_burst;
 };
-VIPD_ASSERT_SIZE(struct vipd_config, 264);
+VIPD_ASSERT_SIZE(struct vipd_config, 280);
 
 /* Map vipd_sched: PERCPU_ARRAY [VIPD_MAX_SERVICES], each CPU's cursors (an lcore's, in DPDK). */
 struct vipd_sched_state {
@@ -326,8 +331,10 @@ struct vipd_cpu {
     __u64 icmp_refilled;  /* the time the bucket was last refilled up to */
     __u16 ip_id;          /* the IP id of the next ICMP error */
     __u8 pad[6];
+    __u64 kernel_spent;     /* tokens taken from the kernel's bucket (vipd_config.kernel_burst; 0: full) */
+    __u64 kernel_refilled;  /* the time that bucket was last refilled up to */
 };
-VIPD_ASSERT_SIZE(struct vipd_cpu, 24);
+VIPD_ASSERT_SIZE(struct vipd_cpu, 40);
 
 /* Map vipd_backend_stats: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service position
  * and backend position, as pkt::BackendCounters (ipvsadm --stats): client→backend "in", and for NAT

@@ -427,6 +427,14 @@ std::string Program::clear_packet_state()
     return err;
 }
 
+std::string MapWriter::kernel_rate(uint32_t pps)
+{
+    _config.kernel_ns_per_token = pps == 0 ? 0 : std::max<uint64_t>(1'000'000'000ULL / pps, 1);
+    _config.kernel_burst = pps == 0 ? 0 : std::max<uint64_t>(pps / 100, 64);
+    const uint32_t zero = 0;
+    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
+}
+
 std::string MapWriter::config(bool ready)
 {
     vipd_config c{};
@@ -448,6 +456,8 @@ std::string MapWriter::config(bool ready)
     }
     c.flags = ready ? VIPD_CONFIG_READY : 0;
     c.test_now_ns = _config.test_now_ns;
+    c.kernel_ns_per_token = _config.kernel_ns_per_token;
+    c.kernel_burst = _config.kernel_burst;
     _config = c;
     const uint32_t zero = 0;
     return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");

@@ -50,6 +50,10 @@ public:
     std::string config(bool ready);
     /// With LoadOptions::test_clock: the program's time from now on, in nanoseconds.
     std::string clock(uint64_t now_ns);
+    /// The exception path's bound: at most `pps` frames a second on each CPU passed to the kernel
+    /// as to_exception, a hundredth of a second's worth (at least 64) at once; the rest dropped as
+    /// exception_ring_full. 0: no bound (the default). Kept by every later config().
+    std::string kernel_rate(uint32_t pps);
     std::string port(uint32_t ifindex, const vipd_port& p);
     std::string addr(uint32_t addr, uint32_t flags);  // flags 0: removed
     std::string service(const vipd_service_key& key, const vipd_service& s);

@@ -225,6 +225,10 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
         return false;
     }
     _program = std::move(loaded.program);
+    if (const std::string err = _program->maps().kernel_rate(_opts.kernel_pps); !err.empty()) {
+        error = err;
+        return false;
+    }
     vlog::info("XDP flow tables: {} ({} flows, {} unconfirmed)",
                lo.per_cpu_flows ? "one per CPU (--xdp-flow-tables per-cpu)" : "one for every CPU", lo.flows,
                lo.new_flows != 0 ? lo.new_flows : std::max(lo.flows / 4, 256u));

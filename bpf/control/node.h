@@ -28,6 +28,7 @@ struct NodeOptions {
     bool replace = false;                 // detach another XDP program found on an interface (default: refuse)
     uint32_t flows = 0;                   // flow-table entries; 0: the program's default
     bool per_cpu_flows = false;           // each CPU its own flow tables (LoadOptions::per_cpu_flows)
+    uint32_t kernel_pps = 200000;         // frames a second per CPU passed to the kernel as to_exception; 0: all
     uint32_t arp_reachable_ms = 30000;    // next hops' MACs unconfirmed this long are probed, then forgotten
 };
 

@@ -145,11 +145,46 @@ static __always_inline struct vipd_pkt vipd_pkt_of(struct xdp_md *ctx)
     return p;
 }
 
-/* The decided frame: its outcome recorded for the tests, its counters and its XDP action. */
+/* The exception path's bound (vipd_config.kernel_*, DPDK's exception ring): 1 when this CPU may pass
+ * one more frame to the kernel as to_exception at `now`. Unbounded before the first table (the
+ * kernel keeps everything then). The refill advances by whole tokens, as vipd_icmp_allowed(). */
+static __always_inline int vipd_kernel_allowed(__u64 now)
+{
+    __u32 zero = 0;
+    const struct vipd_config *cfg = bpf_map_lookup_elem(&vipd_config, &zero);
+    struct vipd_cpu *c = bpf_map_lookup_elem(&vipd_cpu, &zero);
+    if (cfg == 0 || c == 0 || (cfg->flags & VIPD_CONFIG_READY) == 0 || now == 0) {
+        return 1;
+    }
+    const __u64 per = cfg->kernel_ns_per_token;
+    if (per == 0) {
+        return 1;
+    }
+    if (now > c->kernel_refilled) {
+        const __u64 earned = (now - c->kernel_refilled) / per;
+        c->kernel_spent = earned >= c->kernel_spent ? 0 : c->kernel_spent - earned;
+        c->kernel_refilled += earned * per;
+    }
+    if (c->kernel_spent >= cfg->kernel_burst) {
+        return 0;
+    }
+    c->kernel_spent++;
+    return 1;
+}
+
+/* The decided frame: its outcome recorded for the tests, its counters and its XDP action. A frame
+ * for the kernel over this CPU's rate is counted as decided and dropped as exception_ring_full, as
+ * DPDK's lcore drops what its full exception ring refuses: a flood to a VIP's closed port then
+ * costs the kernel's stack no more than the rate, and the forwarder keeps up with the rest. */
 static __always_inline int vipd_done(struct xdp_md *ctx, const struct vipd_pkt *p, struct vipd_result r)
 {
     if (vipd_test_clock) {
         vipd_test_last = r;
+    }
+    if (r.verdict == VIPD_VERDICT_to_exception && !vipd_kernel_allowed(p->now)) {
+        vipd_bump(&vipd_verdicts, r.verdict);
+        vipd_bump(&vipd_drops, VIPD_DROP_exception_ring_full);
+        return XDP_DROP;
     }
     return vipd_finish(ctx, p->port, r);
 }

@@ -81,6 +81,9 @@ int main(int argc, char** argv)
     xdp.add_options()
         ("xdp-mode", po::value<std::string>()->default_value("native"), "native | generic (the kernel's skb path: any driver, far slower)")
         ("xdp-replace", "detach another XDP program found on an interface (default: refuse to start)")
+        ("xdp-kernel-pps", po::value<unsigned>()->default_value(200000),
+         "frames a second per CPU the program passes to the kernel's stack as not its own (a VIP's closed ports, ICMP "
+         "echo, IPv6...); the rest is dropped as exception_ring_full; 0: no bound")
         ("xdp-flow-tables", po::value<std::string>()->default_value("shared"),
          "shared (one flow table for every CPU) | per-cpu (one per CPU: only where RSS keeps a flow and its replies on one CPU)");
     own.add(dpdk).add(xdp);
@@ -202,6 +205,7 @@ int main(int argc, char** argv)
             return 2;
         }
         o.per_cpu_flows = tables == "per-cpu";
+        o.kernel_pps = vm["xdp-kernel-pps"].as<unsigned>();
         if (!vm["flows"].defaulted()) {
             o.flows = vm["flows"].as<unsigned>();
         }

@@ -49,7 +49,7 @@
     X(backend_unresolved, "the next hop's MAC is unknown and an ARP request for it went out recently")      \
     X(no_table, "no forwarding table published yet")                                                        \
     X(control_ring_full, "the ring to the control thread is full")                                          \
-    X(exception_ring_full, "the ring to the exception path is full")                                        \
+    X(exception_ring_full, "the exception path is full: DPDK's ring to it, XDP's per-CPU rate to the kernel") \
     X(tx_full, "the port's TX queue did not take the frame")                                                \
     X(no_route, "no route to the destination of a NAT reply or a TUN backend")                              \
     X(nat_no_flow, "a NAT reply whose flow no lcore has: never translated without one (IPVS)")              \

@@ -540,6 +540,51 @@ TEST(FlowTiers, PerCpuTablesAreEachCpusOwn)
     }
 }
 
+// The exception path's bound (MapWriter::kernel_rate, vipd --xdp-kernel-pps): at 1000 frames a
+// second and a burst of 64, a VIP's closed port gets 64 frames passed to the kernel at one instant,
+// the 65th dropped as exception_ring_full (still counted as decided for the kernel), and one more a
+// millisecond later; the node's own traffic (to_local) is never held to it.
+TEST(ExceptionPath, KernelRateBoundsWhatIsPassedNotTheNodesOwn)
+{
+    xdptest::XdpRunner x;
+    ASSERT_EQ(x.error(), "");
+    ASSERT_EQ(x.load(golden::setup()), "");
+    ASSERT_EQ(x.program().maps().kernel_rate(1000), "");
+    const auto closed = [](uint16_t sport) {
+        return golden::eth(golden::port_mac, golden::client_mac, 0x0800,
+                           golden::ipv4({.src = golden::client, .dst = golden::vip, .proto = 17},
+                                        golden::udp(golden::client, golden::vip, sport, 9999, {1, 2, 3, 4})));
+    };
+    const auto own = [](uint16_t sport) {
+        return golden::eth(golden::port_mac, golden::gw_mac, 0x0800,
+                           golden::ipv4({.src = golden::gateway, .dst = golden::node_ip, .proto = 17},
+                                        golden::udp(golden::gateway, golden::node_ip, sport, 9999, {1, 2, 3, 4})));
+    };
+    const uint64_t shed0 = x.program().drops()[VIPD_DROP_exception_ring_full];
+    const uint64_t exc0 = x.program().verdicts()[VIPD_VERDICT_to_exception];
+    const uint64_t t = 5'000'000'000;
+    for (uint16_t i = 0; i < 64; ++i) {
+        const xdptest::Run r = x.run_raw(closed(static_cast<uint16_t>(1000 + i)), t);
+        ASSERT_EQ(r.error, "");
+        ASSERT_EQ(r.verdict, VIPD_VERDICT_to_exception);
+        ASSERT_EQ(r.action, XDP_PASS) << "frame " << i << " of the burst";
+    }
+    const xdptest::Run over = x.run_raw(closed(2000), t);
+    EXPECT_EQ(over.verdict, VIPD_VERDICT_to_exception) << "decided as before";
+    EXPECT_EQ(over.action, XDP_DROP) << "the 65th at the same instant";
+    EXPECT_EQ(x.program().drops()[VIPD_DROP_exception_ring_full] - shed0, 1u);
+    EXPECT_EQ(x.program().verdicts()[VIPD_VERDICT_to_exception] - exc0, 65u);
+    for (uint16_t i = 0; i < 100; ++i) {
+        const xdptest::Run r = x.run_raw(own(static_cast<uint16_t>(3000 + i)), t);
+        ASSERT_EQ(r.verdict, VIPD_VERDICT_to_local);
+        ASSERT_EQ(r.action, XDP_PASS) << "the node's own frame " << i;
+    }
+    EXPECT_EQ(x.run_raw(closed(2001), t + 1'000'000).action, XDP_PASS) << "a token a millisecond";
+    EXPECT_EQ(x.run_raw(closed(2002), t + 1'000'000).action, XDP_DROP);
+    ASSERT_EQ(x.program().maps().kernel_rate(0), "");
+    EXPECT_EQ(x.run_raw(closed(2003), t + 1'000'000).action, XDP_PASS) << "0: no bound";
+}
+
 // mh (the Maglev entry of the client address's mix32) and sh (the hash_32 bucket) choose what
 // sched::pick chooses, for many clients, with ACKs for no flow (which these schedulers schedule).
 TEST(StatelessSchedulers, PickAsTheCxx)
