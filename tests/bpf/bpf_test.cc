@@ -62,12 +62,11 @@ Loaded& loaded_per_cpu()
 
 std::string fixture_name(const testing::TestParamInfo<golden::Fixture>& info) { return info.param.name; }
 
-// The golden contract: each fixture's verdict, drop reason and exact frame, from fresh state.
-class GoldenXdp : public testing::TestWithParam<golden::Fixture> {};
-TEST_P(GoldenXdp, Fixture)
+// One fixture through a loaded runner: its verdict, drop reason and exact frame, from fresh state.
+void check_fixture(Loaded& l, const golden::Fixture& f)
 {
-    ASSERT_EQ(loaded().error, "") << "the golden setup does not load into the XDP program";
-    const golden::Report r = golden::check(loaded().runner, GetParam());
+    ASSERT_EQ(l.error, "") << "the golden setup does not load into the XDP program";
+    const golden::Report r = golden::check(l.runner, f);
     if (r.skipped) {
         GTEST_SKIP() << r.message;
     }
@@ -75,21 +74,15 @@ TEST_P(GoldenXdp, Fixture)
         ADD_FAILURE() << r.message;
     }
 }
+
+// The golden contract.
+class GoldenXdp : public testing::TestWithParam<golden::Fixture> {};
+TEST_P(GoldenXdp, Fixture) { check_fixture(loaded(), GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenXdp, testing::ValuesIn(golden::fixtures()), fixture_name);
 
 // The contract again with per-CPU flow tables: on one CPU they must decide every fixture alike.
 class GoldenXdpPerCpu : public testing::TestWithParam<golden::Fixture> {};
-TEST_P(GoldenXdpPerCpu, Fixture)
-{
-    ASSERT_EQ(loaded_per_cpu().error, "") << "the golden setup does not load into the XDP program with per-CPU flows";
-    const golden::Report r = golden::check(loaded_per_cpu().runner, GetParam());
-    if (r.skipped) {
-        GTEST_SKIP() << r.message;
-    }
-    if (!r.message.empty()) {
-        ADD_FAILURE() << r.message;
-    }
-}
+TEST_P(GoldenXdpPerCpu, Fixture) { check_fixture(loaded_per_cpu(), GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenXdpPerCpu, testing::ValuesIn(golden::fixtures()), fixture_name);
 
 // What the XDP runner skips, by name and why; a fixture newly skipped (or newly run) shows here.
