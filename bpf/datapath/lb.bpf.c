@@ -147,7 +147,7 @@ static __always_inline struct vipd_pkt vipd_pkt_of(struct xdp_md *ctx)
 
 /* The exception path's bound (vipd_config.kernel_*, DPDK's exception ring): 1 when this CPU may pass
  * one more frame to the kernel as to_exception at `now`. Unbounded before the first table (the
- * kernel keeps everything then). The refill advances by whole tokens, as vipd_icmp_allowed(). */
+ * kernel keeps everything then). */
 static __always_inline int vipd_kernel_allowed(__u64 now)
 {
     __u32 zero = 0;
@@ -160,16 +160,7 @@ static __always_inline int vipd_kernel_allowed(__u64 now)
     if (per == 0) {
         return 1;
     }
-    if (now > c->kernel_refilled) {
-        const __u64 earned = (now - c->kernel_refilled) / per;
-        c->kernel_spent = earned >= c->kernel_spent ? 0 : c->kernel_spent - earned;
-        c->kernel_refilled += earned * per;
-    }
-    if (c->kernel_spent >= cfg->kernel_burst) {
-        return 0;
-    }
-    c->kernel_spent++;
-    return 1;
+    return vipd_bucket_take(&c->kernel_spent, &c->kernel_refilled, now, per, cfg->kernel_burst);
 }
 
 /* The decided frame: its outcome recorded for the tests, its counters and its XDP action. A frame

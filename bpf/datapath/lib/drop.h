@@ -20,6 +20,24 @@ static __always_inline struct vipd_result vipd_verdict(enum vipd_verdict v, __u3
     return res;
 }
 
+/* A per-CPU token bucket (the ICMP errors' rate, the exception path's): one token every `per` ns,
+ * at most `burst` banked, `*spent` 0 a full bucket (as a zeroed map). Takes a token and returns 1,
+ * or returns 0 when none is left. The refill advances by whole tokens only, so a flood closer
+ * together than a token's time still earns tokens back (icmp_allowed() in the C++ path). */
+static __always_inline int vipd_bucket_take(__u64 *spent, __u64 *refilled, __u64 now, __u64 per, __u64 burst)
+{
+    if (now > *refilled) {
+        const __u64 earned = (now - *refilled) / per;
+        *spent = earned >= *spent ? 0 : *spent - earned;
+        *refilled += earned * per;
+    }
+    if (*spent >= burst) {
+        return 0;
+    }
+    *spent += 1;
+    return 1;
+}
+
 static __always_inline void vipd_bump(void *map, __u32 index)
 {
     __u64 *c = bpf_map_lookup_elem(map, &index);

@@ -1,7 +1,8 @@
 /* Flows in LRU hashes (shared by the CPUs, or one per CPU as an option: maps.h) with IPVS's TCP
  * states and timeouts, as flow::FlowTable (dataplane/fwd/flow_state.h): the state machine and the
  * timeouts are not restated here but copied by the loader from flow::next_state and flow::Timeouts
- * into vipd_config, so both dataplanes run the same table. Expired flows read as absent, as the C++ lookup's. */
+ * into vipd_config, so both dataplanes run the same table. Expired flows read as absent, as the C++
+ * lookup's. */
 #ifndef VIPD_BPF_FLOW_H
 #define VIPD_BPF_FLOW_H
 
@@ -108,6 +109,7 @@ static __always_inline void *vipd_tier_map(__u32 tier)
     }
     return tier == VIPD_TIER_KEPT ? (void *)&vipd_flows : (void *)&vipd_flows_new;
 }
+
 /* The live flow of `key` in one tier, refreshed to `now`; NULL when there is none or it has expired
  * (then it ends: its flow count is taken back, as the lcore table's lazy expiry). */
 static __always_inline struct vipd_flow *vipd_flow_in(void *tier, const struct vipd_config *cfg,

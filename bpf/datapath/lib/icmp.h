@@ -19,22 +19,6 @@ static __always_inline void vipd_reload(struct vipd_pkt *p)
     p->len = (__u32)(p->data_end - p->data);
 }
 
-/* The refill advances by whole tokens only, so a flood closer together than a token's time still
- * earns tokens back (icmp_allowed()). */
-static __always_inline int vipd_icmp_allowed(struct vipd_cpu *c, __u64 now)
-{
-    if (now > c->icmp_refilled) {
-        __u64 earned = (now - c->icmp_refilled) / VIPD_ICMP_NS_PER_TOKEN;
-        c->icmp_spent = earned >= c->icmp_spent ? 0 : c->icmp_spent - earned;
-        c->icmp_refilled += earned * VIPD_ICMP_NS_PER_TOKEN;
-    }
-    if (c->icmp_spent >= VIPD_ICMP_BURST) {
-        return 0;
-    }
-    c->icmp_spent++;
-    return 1;
-}
-
 static __always_inline __u32 vipd_sum16(const void *data, __u32 words)
 {
     const __u16 *w = data;
@@ -52,7 +36,8 @@ static __always_inline struct vipd_result vipd_icmp_build(struct vipd_pkt *p, __
 {
     __u32 zero = 0;
     struct vipd_cpu *cpu = bpf_map_lookup_elem(&vipd_cpu, &zero);
-    if (cpu == 0 || !vipd_icmp_allowed(cpu, p->now)) {
+    if (cpu == 0 ||
+        !vipd_bucket_take(&cpu->icmp_spent, &cpu->icmp_refilled, p->now, VIPD_ICMP_NS_PER_TOKEN, VIPD_ICMP_BURST)) {
         return vipd_drop(VIPD_DROP_icmp_rate_limited);
     }
     const struct vipd_port *port = p->port;
