@@ -3,11 +3,13 @@
  * other; every size is asserted here, which both compilers check.
  *
  * Addresses and ports are network order, as read from the headers (the C++ packet path's
- * convention too); counts, weights and times are host order. Plain C on <linux/types.h> only.
+ * convention too); counts, weights and times are host order. Plain C on <linux/types.h> (and
+ * <linux/bpf.h> for the lock type) only.
  */
 #ifndef VIPD_BPF_LB_STRUCTS_H
 #define VIPD_BPF_LB_STRUCTS_H
 
+#include <linux/bpf.h>  /* struct bpf_spin_lock */
 #include <linux/types.h>
 
 #ifdef __cplusplus
@@ -177,8 +179,8 @@ struct vipd_table {
 };
 VIPD_ASSERT_SIZE(struct vipd_table, 131076);
 
-/* Maps vipd_flows and vipd_flows_new: the confirmed and the unconfirmed tier, LRU hashes shared by all
- * CPUs (a flow and its reply may be seen on any); see maps.h. */
+/* Map vipd_flows: the flow table, an ARRAY of VIPD_FLOW_WAYS-way buckets shared by all CPUs (a flow
+ * and its reply may be seen on any); see maps.h and flow.h. */
 struct vipd_flow_key {
     __u32 src;
     __u32 dst;
@@ -201,6 +203,26 @@ struct vipd_flow {
     __u32 pad;
 };
 VIPD_ASSERT_SIZE(struct vipd_flow, 32);
+
+/* A bucket of the flow table: a header line (the writers' lock, a tag per way, which ways hold
+ * confirmed flows, the cursor that picks the next unconfirmed way to reuse) and the ways. A lookup
+ * reads the header, and a way's line only where its tag matches: a miss reads one line. */
+#define VIPD_FLOW_WAYS 8
+struct vipd_flow_way {
+    struct vipd_flow_key key;
+    struct vipd_flow flow;
+};
+VIPD_ASSERT_SIZE(struct vipd_flow_way, 48);
+struct vipd_flow_bucket {
+    struct bpf_spin_lock lock;      /* taken by writers only: readers never wait */
+    __u8 confirmed;                 /* bit w: way w holds a confirmed flow */
+    __u8 cursor;                    /* the way an unconfirmed flow is next replaced from */
+    __u8 pad0[2];
+    __u32 tag[VIPD_FLOW_WAYS];      /* the flow hash | 1 of way w's key; 0: way w is free */
+    __u8 pad1[24];
+    struct vipd_flow_way way[VIPD_FLOW_WAYS];
+};
+VIPD_ASSERT_SIZE(struct vipd_flow_bucket, 64 + 48 * VIPD_FLOW_WAYS);
 
 /* Map vipd_persist: LRU_HASH, client affinity (persistence_timeout, IPVS's templates): the backend a
  * client network last got for a service (flow::PersistTable). Shared by the CPUs, as the flows. */
@@ -333,8 +355,10 @@ struct vipd_cpu {
     __u8 pad[6];
     __u64 kernel_spent;     /* tokens taken from the kernel's bucket (vipd_config.kernel_burst; 0: full) */
     __u64 kernel_refilled;  /* the time that bucket was last refilled up to */
+    __u64 flows_evicted;    /* live unconfirmed flows a new flow replaced (the lcore table's evictions) */
+    __u64 flows_evicted_confirmed; /* live confirmed flows replaced: a bucket of them only (table too small) */
 };
-VIPD_ASSERT_SIZE(struct vipd_cpu, 40);
+VIPD_ASSERT_SIZE(struct vipd_cpu, 56);
 
 /* Map vipd_backend_stats: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service position
  * and backend position, as pkt::BackendCounters (ipvsadm --stats): client→backend "in", and for NAT
@@ -351,8 +375,8 @@ VIPD_ASSERT_SIZE(struct vipd_backend_stats, 40);
 /* Map vipd_counts: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service and backend
  * position, each CPU's flows per backend (an lcore's sched::FlowCounts): what lc, wlc, sed, nq and ovf
  * choose by. Kept on every flow's start, change between active and inactive, and end where the
- * program sees it end (expiry found by a lookup, replacement); a flow the LRU evicts is not seen to
- * end, so its count stays until control recounts. */
+ * program sees it end (expiry found by a lookup, a flow replaced, evicted or its expired way
+ * reused). */
 struct vipd_counts {
     __u32 active;
     __u32 inactive;

@@ -13,9 +13,11 @@
 #include "dataplane/fwd/verdicts.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <bit>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
@@ -173,8 +175,7 @@ LoadResult Program::load(const LoadOptions& opt)
     bpf_program__set_log_buf(skel->progs.vipd_xdp, log.data(), log.size());
     bpf_program__set_log_buf(skel->progs.vipd_xdp_full, full_log.data(), full_log.size());
     skel->rodata->vipd_test_clock = opt.test_clock ? 1 : 0;
-    const uint32_t flows = opt.flows != 0 ? opt.flows : VIPD_MAX_FLOWS;
-    const uint32_t new_flows = opt.new_flows != 0 ? opt.new_flows : std::max(flows / 4, 256u);
+    const uint32_t buckets = xdp::flow_buckets(opt.flows != 0 ? opt.flows : VIPD_MAX_FLOWS);
     const int cpus = libbpf_num_possible_cpus();
     if (opt.per_cpu_flows && cpus <= 0) {
         r.error = errno_text("XDP program: the possible CPUs", cpus);
@@ -182,15 +183,14 @@ LoadResult Program::load(const LoadOptions& opt)
         return r;
     }
     skel->rodata->vipd_flows_per_cpu = opt.per_cpu_flows ? 1 : 0;
+    skel->rodata->vipd_flow_bucket_mask = buckets - 1;
+    skel->rodata->vipd_flow_seed = flow::random_seed();
     if (opt.per_cpu_flows) {
-        // Each CPU's tiers are made below; the shared ones stay unused, as small as an LRU hash goes.
+        // Each CPU's table is made below; the shared one stays unused, at one bucket.
         bpf_map__set_max_entries(skel->maps.vipd_flows_cpu, static_cast<uint32_t>(cpus));
-        bpf_map__set_max_entries(skel->maps.vipd_flows_new_cpu, static_cast<uint32_t>(cpus));
         bpf_map__set_max_entries(skel->maps.vipd_flows, 1);
-        bpf_map__set_max_entries(skel->maps.vipd_flows_new, 1);
     } else {
-        bpf_map__set_max_entries(skel->maps.vipd_flows, flows);
-        bpf_map__set_max_entries(skel->maps.vipd_flows_new, new_flows);
+        bpf_map__set_max_entries(skel->maps.vipd_flows, buckets);
     }
     if (const int err = vipd_lb__load(skel); err != 0) {
         r.eperm = err == -EPERM || errno == EPERM;
@@ -213,31 +213,42 @@ LoadResult Program::load(const LoadOptions& opt)
         return r;
     }
     r.program.reset(new Program(skel));
+    r.program->_buckets = buckets;
     if (opt.per_cpu_flows) {
-        // Every possible CPU's two tiers, in place before the program can see a packet (nothing is
-        // attached yet), held by the outer maps and by the Program, which counts and clears them.
-        // The online CPUs' of the sizes asked; the others' (a VM may declare hundreds of possible
-        // CPUs, and each LRU hash is preallocated) of 256 entries, for a CPU brought online later.
+        // Every possible CPU's table, in place before the program can see a packet (nothing is
+        // attached yet), held by the outer map and by the Program, which counts and clears them.
+        // The online CPUs' of the size asked; the others' (a VM may declare hundreds of possible
+        // CPUs, and an array is allocated whole) of one bucket: a CPU brought online later forwards
+        // its new flows unkept. The bucket's lock needs the value's type, from the program's BTF.
         std::vector<bool> online(static_cast<size_t>(cpus));
         for (const uint32_t cpu : online_cpus()) {
             if (cpu < online.size()) {
                 online[cpu] = true;
             }
         }
-        r.program->_cpu_tiers.resize(static_cast<size_t>(cpus));
+        const struct btf* btf = bpf_object__btf(skel->obj);
+        const int bucket_type = btf != nullptr ? btf__find_by_name_kind(btf, "vipd_flow_bucket", BTF_KIND_STRUCT) : -1;
+        const int key_type = btf != nullptr ? btf__find_by_name_kind(btf, "unsigned int", BTF_KIND_INT) : -1;
+        if (bucket_type < 0 || key_type < 0) {
+            r.error = "XDP program: no BTF types (vipd_flow_bucket, unsigned int) for the per-CPU flow tables";
+            r.program.reset();
+            return r;
+        }
+        LIBBPF_OPTS(bpf_map_create_opts, create, .btf_fd = static_cast<__u32>(btf__fd(btf)),
+                    .btf_key_type_id = static_cast<__u32>(key_type),
+                    .btf_value_type_id = static_cast<__u32>(bucket_type), .map_flags = BPF_F_INNER_MAP);
+        r.program->_cpu_tables.resize(static_cast<size_t>(cpus));
         for (uint32_t cpu = 0; cpu < static_cast<uint32_t>(cpus); ++cpu) {
-            CpuTiers& t = r.program->_cpu_tiers[cpu];
-            t.kept = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "vipd_kept_cpu", sizeof(vipd_flow_key), sizeof(vipd_flow),
-                                    online[cpu] ? flows : 256u, nullptr);
-            t.fresh = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "vipd_fresh_cpu", sizeof(vipd_flow_key),
-                                     sizeof(vipd_flow), online[cpu] ? new_flows : 256u, nullptr);
-            if (t.kept < 0 || t.fresh < 0) {
+            Program::CpuTable& t = r.program->_cpu_tables[cpu];
+            t.buckets = online[cpu] ? buckets : 1u;
+            t.fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vipd_cpu_flows", sizeof(uint32_t), sizeof(vipd_flow_bucket),
+                                  t.buckets, &create);
+            if (t.fd < 0) {
                 r.error = errno_text("XDP program: a CPU's flow table", errno);
                 r.program.reset();
                 return r;
             }
-            if (bpf_map_update_elem(bpf_map__fd(skel->maps.vipd_flows_cpu), &cpu, &t.kept, BPF_ANY) != 0 ||
-                bpf_map_update_elem(bpf_map__fd(skel->maps.vipd_flows_new_cpu), &cpu, &t.fresh, BPF_ANY) != 0) {
+            if (bpf_map_update_elem(bpf_map__fd(skel->maps.vipd_flows_cpu), &cpu, &t.fd, BPF_ANY) != 0) {
                 r.error = errno_text("XDP program: vipd_flows_cpu", errno);
                 r.program.reset();
                 return r;
@@ -249,11 +260,9 @@ LoadResult Program::load(const LoadOptions& opt)
 
 Program::~Program()
 {
-    for (const CpuTiers& t : _cpu_tiers) {
-        for (const int fd : {t.kept, t.fresh}) {
-            if (fd >= 0) {
-                ::close(fd);
-            }
+    for (const CpuTable& t : _cpu_tables) {
+        if (t.fd >= 0) {
+            ::close(t.fd);
         }
     }
     vipd_lb__destroy(_skel);
@@ -321,19 +330,6 @@ std::string clear_hash(int fd, uint32_t key_size, const char* what)
     return {};
 }
 
-// How many keys a hash map holds.
-uint64_t count_keys(int fd, uint32_t key_size)
-{
-    std::vector<uint8_t> key(key_size);
-    std::vector<uint8_t> next(key_size);
-    uint64_t n = 0;
-    for (const void* at = nullptr; bpf_map_get_next_key(fd, at, next.data()) == 0; at = key.data()) {
-        key.swap(next);
-        ++n;
-    }
-    return n;
-}
-
 // Zeroes every entry of a per-CPU array.
 std::string clear_percpu(int fd, uint32_t entries, uint32_t value_size, const char* what)
 {
@@ -365,12 +361,46 @@ std::string clear_array(int fd, uint32_t entries, uint32_t value_size, const cha
 
 }  // namespace
 
+uint32_t flow_buckets(uint32_t flows) noexcept
+{
+    const uint64_t ways = std::max<uint64_t>(uint64_t{flows} * 4, VIPD_FLOW_WAYS);
+    return static_cast<uint32_t>(std::bit_ceil((ways + VIPD_FLOW_WAYS - 1) / VIPD_FLOW_WAYS));
+}
+
+namespace {
+
+// The flows of a table of `buckets` buckets by keep rank: every bucket read in one batched call.
+Program::FlowCounts count_flows(int fd, uint32_t buckets)
+{
+    Program::FlowCounts n;
+    std::vector<uint32_t> keys(buckets);
+    std::vector<vipd_flow_bucket> values(buckets);
+    uint32_t count = buckets;
+    uint32_t out_batch = 0;
+    const int err = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), values.data(), &count, nullptr);
+    if (err != 0 && errno != ENOENT) {
+        return n;
+    }
+    for (uint32_t i = 0; i < count && i < buckets; ++i) {
+        const vipd_flow_bucket& b = values[i];
+        for (uint32_t w = 0; w < VIPD_FLOW_WAYS; ++w) {
+            if (b.tag[w] != 0) {
+                ((b.confirmed >> w) & 1 ? n.kept : n.fresh) += 1;
+            }
+        }
+    }
+    return n;
+}
+
+}  // namespace
+
 Program::FlowCounts Program::flows() const
 {
-    // The shared tiers (empty with per_cpu_flows), then every CPU's.
-    FlowCounts sum = {.kept = count_keys(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key)),
-                      .fresh = count_keys(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key))};
-    for (uint32_t cpu = 0; cpu < _cpu_tiers.size(); ++cpu) {
+    if (_cpu_tables.empty()) {
+        return count_flows(bpf_map__fd(_skel->maps.vipd_flows), _buckets);
+    }
+    FlowCounts sum;
+    for (uint32_t cpu = 0; cpu < _cpu_tables.size(); ++cpu) {
         const FlowCounts c = flows_of_cpu(cpu);
         sum.kept += c.kept;
         sum.fresh += c.fresh;
@@ -380,28 +410,42 @@ Program::FlowCounts Program::flows() const
 
 Program::FlowCounts Program::flows_of_cpu(uint32_t cpu) const
 {
-    if (cpu >= _cpu_tiers.size() || _cpu_tiers[cpu].kept < 0) {
+    if (cpu >= _cpu_tables.size() || _cpu_tables[cpu].fd < 0) {
         return {};
     }
-    return {.kept = count_keys(_cpu_tiers[cpu].kept, sizeof(vipd_flow_key)),
-            .fresh = count_keys(_cpu_tiers[cpu].fresh, sizeof(vipd_flow_key))};
+    return count_flows(_cpu_tables[cpu].fd, _cpu_tables[cpu].buckets);
+}
+
+uint64_t Program::flow_seed() const noexcept
+{
+    return _skel->rodata->vipd_flow_seed;
+}
+
+Program::FlowTableCounters Program::flow_table_counters() const
+{
+    FlowTableCounters sum;
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0) {
+        return sum;
+    }
+    std::vector<vipd_cpu> per(static_cast<size_t>(cpus));
+    const uint32_t key = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(_skel->maps.vipd_cpu), &key, per.data()) == 0) {
+        for (const vipd_cpu& c : per) {
+            sum.evicted += c.flows_evicted;
+            sum.evicted_confirmed += c.flows_evicted_confirmed;
+        }
+    }
+    return sum;
 }
 
 std::string Program::clear_packet_state()
 {
-    std::string err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows), sizeof(vipd_flow_key), "vipd_flows");
-    if (err.empty()) {
-        err = clear_hash(bpf_map__fd(_skel->maps.vipd_flows_new), sizeof(vipd_flow_key), "vipd_flows_new");
-    }
-    for (const CpuTiers& t : _cpu_tiers) {
-        if (t.kept < 0) {
-            continue;
-        }
-        if (err.empty()) {
-            err = clear_hash(t.kept, sizeof(vipd_flow_key), "vipd_flows_cpu");
-        }
-        if (err.empty()) {
-            err = clear_hash(t.fresh, sizeof(vipd_flow_key), "vipd_flows_new_cpu");
+    std::string err = clear_array(bpf_map__fd(_skel->maps.vipd_flows), _cpu_tables.empty() ? _buckets : 1u,
+                                  sizeof(vipd_flow_bucket), "vipd_flows");
+    for (const CpuTable& t : _cpu_tables) {
+        if (err.empty() && t.fd >= 0) {
+            err = clear_array(t.fd, t.buckets, sizeof(vipd_flow_bucket), "vipd_flows_cpu");
         }
     }
     if (err.empty()) {

@@ -19,17 +19,21 @@ namespace xdp {
 
 /// What load() may change before the program is loaded.
 struct LoadOptions {
-    uint32_t flows = VIPD_MAX_FLOWS;  // the confirmed flows' LRU tier (vipd_flows)
-    uint32_t new_flows = 0;           // the unconfirmed flows' tier (vipd_flows_new); 0: a quarter of flows
-    /// Per-CPU flow tables (maps.h, vipd_flows_cpu): each possible CPU its own two tiers of these
-    /// sizes, for NICs whose RSS keeps a flow and its replies on one CPU. Default: one pair of
-    /// tiers shared by every CPU.
+    /// The flows the table is sized for (maps.h, vipd_flows): buckets of VIPD_FLOW_WAYS ways, four
+    /// ways a flow, rounded up to a power of two of buckets (flow_buckets()); 224 bytes a flow.
+    uint32_t flows = VIPD_MAX_FLOWS;
+    /// Per-CPU flow tables (maps.h, vipd_flows_cpu): each possible CPU its own table of this size,
+    /// for NICs whose RSS keeps a flow and its replies on one CPU. Default: one table shared by
+    /// every CPU.
     bool per_cpu_flows = false;
     size_t log_lines = 24;            // verifier log lines kept in a load error
     bool test_clock = false;          // time is what MapWriter::clock() says (tests), not the kernel's
 };
 
 class Program;
+
+/// The buckets of a flow table sized for `flows`: a power of two, at least one.
+uint32_t flow_buckets(uint32_t flows) noexcept;
 
 /// A loaded program, or why not: `error` says what failed; for a verifier rejection it ends with the
 /// last `log_lines` lines of the verifier log. `eperm` tells "bpf() refused" (no CAP_BPF) apart.
@@ -115,16 +119,28 @@ public:
     /// Summed over CPUs: one backend's packets and bytes (service and backend positions).
     vipd_backend_stats backend_stats(uint32_t service_id, uint32_t position) const;
 
-    /// The flows in each tier (a walk of both maps' keys: for statistics and tests, not per packet),
-    /// of every CPU's tables with LoadOptions::per_cpu_flows.
+    /// The flows in the table by keep rank (a read of every bucket: for statistics and tests, not per
+    /// packet), of every CPU's tables with LoadOptions::per_cpu_flows; expired flows count until a
+    /// packet or a new flow meets them, as in the lcore table.
     struct FlowCounts {
-        uint64_t kept = 0;  // confirmed (vipd_flows)
-        uint64_t fresh = 0; // unconfirmed (vipd_flows_new)
+        uint64_t kept = 0;  // confirmed
+        uint64_t fresh = 0; // unconfirmed
     };
     FlowCounts flows() const;
     /// The same, of one CPU's tables (per_cpu_flows; all zero without it or for a CPU out of range).
     FlowCounts flows_of_cpu(uint32_t cpu) const;
-    bool per_cpu_flows() const noexcept { return !_cpu_tiers.empty(); }
+    bool per_cpu_flows() const noexcept { return !_cpu_tables.empty(); }
+    /// Summed over CPUs: live flows that new ones replaced, unconfirmed (a flood replacing itself)
+    /// and confirmed (a bucket of eight live confirmed flows: the table is too small for the load).
+    struct FlowTableCounters {
+        uint64_t evicted = 0;
+        uint64_t evicted_confirmed = 0;
+    };
+    FlowTableCounters flow_table_counters() const;
+    /// The flow table's buckets (each online CPU's with per_cpu_flows) and the seed of the hash that
+    /// places a flow in them (random at each load): for tests that fill one bucket.
+    uint32_t flow_buckets() const noexcept { return _buckets; }
+    uint64_t flow_seed() const noexcept;
 
     /// With LoadOptions::test_clock: the last frame's verdict and drop reason (verdicts.h numbering)
     /// and the interface it was sent to, read from the program's memory without a system call.
@@ -142,15 +158,16 @@ public:
 private:
     explicit Program(vipd_lb* skel) : _skel(skel), _writer(skel) {}
 
-    /// One CPU's tiers (per_cpu_flows): the inner maps' descriptors, also held by the outer maps.
-    struct CpuTiers {
-        int kept = -1;
-        int fresh = -1;
-    };
-
     vipd_lb* _skel;
     MapWriter _writer;
-    std::vector<CpuTiers> _cpu_tiers;  // by CPU; empty: the shared tiers
+    uint32_t _buckets = 1;           // of the shared table, or of each online CPU's
+    /// By CPU (per_cpu_flows): each CPU's table's descriptor, also held by vipd_flows_cpu, and its
+    /// buckets. Empty: the shared table.
+    struct CpuTable {
+        int fd = -1;
+        uint32_t buckets = 0;
+    };
+    std::vector<CpuTable> _cpu_tables;
 };
 
 }  // namespace xdp

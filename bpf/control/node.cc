@@ -229,9 +229,9 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
         error = err;
         return false;
     }
-    vlog::info("XDP flow tables: {} ({} flows, {} unconfirmed)",
+    vlog::info("XDP flow tables: {} ({} flows, {} buckets of {} ways)",
                lo.per_cpu_flows ? "one per CPU (--xdp-flow-tables per-cpu)" : "one for every CPU", lo.flows,
-               lo.new_flows != 0 ? lo.new_flows : std::max(lo.flows / 4, 256u));
+               xdp::flow_buckets(lo.flows), VIPD_FLOW_WAYS);
     std::vector<uint32_t> ifindex;
     std::vector<uint8_t> port_flags;
     for (const Held& h : _held) {
@@ -563,7 +563,9 @@ std::string XdpNode::stats() const
                        _arp_forgotten, _applies, _writes);
     if (_program) {
         const Program::FlowCounts f = _program->flows();
-        out += fmt::format(" flows {}\n flows_unconfirmed {}\n", f.kept + f.fresh, f.fresh);
+        const Program::FlowTableCounters t = _program->flow_table_counters();
+        out += fmt::format(" flows {}\n flows_unconfirmed {}\n flows_evicted {}\n flows_evicted_confirmed {}\n",
+                           f.kept + f.fresh, f.fresh, t.evicted, t.evicted_confirmed);
     }
     if (_program && _snapshot) {
         out += fwd::service_stats(_snapshot->services(), [this](uint32_t si, uint32_t b) {

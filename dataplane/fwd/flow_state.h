@@ -3,7 +3,10 @@
 // track a connection identically.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+
+#include <sys/random.h>
 
 namespace flow {
 
@@ -102,5 +105,18 @@ struct Timeouts {
         return t;
     }
 };
+
+/// A secret seed for a flow table's keyed hash (review L1: nobody outside can choose keys that share
+/// a bucket), from the kernel's randomness; blocks only until its pool is first initialised (early
+/// boot). Both dataplanes' tables take theirs from here.
+inline uint64_t random_seed() noexcept
+{
+    uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+        seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) *
+               0x9E3779B97F4A7C15ULL;
+    }
+    return seed;
+}
 
 }  // namespace flow

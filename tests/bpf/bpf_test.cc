@@ -4,6 +4,7 @@
 // the C++ packet path (pkt::process) over the same table, and any difference fails with a pcap of the
 // frame; the rest check what only the program has (readiness, the stateless schedulers' hashes).
 // Needs bpf() (root or CAP_BPF): exits 77 (skip) only when the kernel refuses bpf() with EPERM.
+#include "dataplane/dpdk/datapath/flow/hash.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"
 #include "dataplane/wire/headers.h"
 #include "tests/bpf/xdp_runner.h"
@@ -279,8 +280,8 @@ private:
 
 // Frames through both paths over the same table and the same clock (a millisecond a frame), both
 // keeping their state (flows, cursors, flow counts, persistence, ICMP buckets, fragment entries)
-// between frames and both reset every `epoch` frames: before the flow tables fill (where an LRU and
-// the lcore table's tiers would evict different flows) and before the shortest timeout of a flow the
+// between frames and both reset every `epoch` frames: before the flow tables fill (where the
+// program's buckets and the lcore table's would evict different flows) and before the shortest timeout of a flow the
 // flow-count schedulers count (5 s unconfirmed: the lcore table also ends expired flows it meets in a
 // bucket, the program only those it looks up). The same verdict, reason and bytes.
 // $VIPD_XDP_FUZZ_FRAMES sets the count.
@@ -410,14 +411,15 @@ TEST(Differential, BackendCountersAsProcess)
     EXPECT_GT(connections, 100u);
 }
 
-// A flood of new flows (SYNs from sources never heard from again) churns the unconfirmed tier and
-// evicts no confirmed flow, as the lcore table's keep ranks spare them: a flow that went SYN, ACK
-// before the flood keeps its backend after it, although the flood is 25 times the kept tier. The
-// flood itself is served (each SYN scheduled), and its latest flows still answer. With the shared
-// tables, and with the per-CPU ones (all on one CPU).
+// A flood of new flows (SYNs from sources never heard from again) replaces its own unconfirmed
+// flows and evicts no confirmed one, as the lcore table's keep ranks spare them: a flow that went
+// SYN, ACK before the flood keeps its backend after it, although the flood is 8 times the table (of
+// 8,192 buckets: no bucket then holds eight of the 2,000, the one case where a confirmed flow goes).
+// The flood itself is served (each SYN scheduled), and its latest flows still answer. With the
+// shared table, and with the per-CPU ones (all on one CPU).
 void flood_spares_confirmed_flows(bool per_cpu_flows)
 {
-    constexpr uint32_t kept = 4096;
+    constexpr uint32_t kept = 16384;
     xdptest::XdpRunner x({}, kept, per_cpu_flows);
     ASSERT_EQ(x.error(), "");
     ASSERT_EQ(x.load(golden::setup()), "");
@@ -448,7 +450,7 @@ void flood_spares_confirmed_flows(bool per_cpu_flows)
     const xdp::Program::FlowCounts before = x.program().flows();
     EXPECT_EQ(before.kept, conns);
     EXPECT_EQ(before.fresh, 0u);
-    constexpr uint32_t flood = 25 * kept;
+    constexpr uint32_t flood = 8 * kept;
     golden::Mac any{};
     for (uint32_t i = 0; i < flood; ++i) {
         ASSERT_EQ(syn_ack(0x0b000000u | i, static_cast<uint16_t>(1024 + i % 60000), 0x02, now, any), "forward/none")
@@ -456,12 +458,17 @@ void flood_spares_confirmed_flows(bool per_cpu_flows)
         now += 100;
     }
     const xdp::Program::FlowCounts after = x.program().flows();
-    EXPECT_EQ(after.kept, conns) << "the flood reached the confirmed tier";
+    EXPECT_EQ(after.kept, conns) << "the flood evicted confirmed flows";
     if (per_cpu_flows) {
         EXPECT_EQ(x.program().flows_of_cpu(static_cast<uint32_t>(x.cpu())).kept, conns) << "not in its CPU's table";
     }
     EXPECT_GT(after.fresh, 0u);
-    EXPECT_LE(after.fresh, uint64_t{kept / 4});
+    EXPECT_LE(after.kept + after.fresh, uint64_t{xdp::flow_buckets(kept)} * VIPD_FLOW_WAYS);
+    // The flood filled the free ways, then replaced itself: most of it was evicted by its own later
+    // SYNs, and no confirmed flow was.
+    const xdp::Program::FlowTableCounters table = x.program().flow_table_counters();
+    EXPECT_GT(table.evicted, uint64_t{flood / 2});
+    EXPECT_EQ(table.evicted_confirmed, 0u);
     for (uint32_t i = 0; i < conns; ++i) {
         golden::Mac to{};
         ASSERT_EQ(syn_ack(ip(10, 1, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)), 40000, 0x18, now, to),
@@ -476,6 +483,86 @@ void flood_spares_confirmed_flows(bool per_cpu_flows)
 }
 TEST(FlowTiers, FloodSparesConfirmedFlows) { flood_spares_confirmed_flows(false); }
 TEST(FlowTiers, FloodSparesConfirmedFlowsPerCpu) { flood_spares_confirmed_flows(true); }
+
+// The table's own rules, in one bucket (keys found by the table's keyed hash with this load's
+// seed): eight live unconfirmed flows, and a ninth SYN replaces the one the cursor points at (an
+// eviction, whose ACK then finds no flow: dropped as tcp_no_flow, rr keeping no stateless backend);
+// of eight live confirmed flows, a ninth replaces the least recently seen (counted apart); once all
+// eight have expired, the ninth takes an expired one's way (not counted as an eviction).
+TEST(FlowTable, BucketRanksAsTheLcoreTable)
+{
+    xdptest::XdpRunner x({}, 64);
+    ASSERT_EQ(x.error(), "");
+    ASSERT_EQ(x.load(golden::setup()), "");
+    const uint64_t seed = x.program().flow_seed();
+    const uint32_t mask = x.program().flow_buckets() - 1;
+    ASSERT_EQ(x.program().flow_buckets(), xdp::flow_buckets(64));
+    constexpr uint16_t sport = 40000;
+    const auto bucket_of = [&](uint32_t client) {
+        const flow::Key4 k{.src = net(client), .dst = net(golden::vip), .sport = __builtin_bswap16(sport),
+                           .dport = __builtin_bswap16(80), .proto = 6};
+        return flow::hash_v4_keyed(k, seed) & mask;
+    };
+    // Nine clients of one bucket, then nine of another.
+    std::map<uint32_t, std::vector<uint32_t>> by_bucket;
+    for (uint32_t i = 0; i < 65536 && (by_bucket.size() < 2 || by_bucket.begin()->second.size() < 9 ||
+                                       std::next(by_bucket.begin())->second.size() < 9); ++i) {
+        const uint32_t client = ip(10, 2, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i));
+        by_bucket[bucket_of(client)].push_back(client);
+    }
+    std::vector<std::vector<uint32_t>> groups;
+    for (auto& [b, clients] : by_bucket) {
+        if (clients.size() >= 9 && groups.size() < 2) {
+            clients.resize(9);
+            groups.push_back(clients);
+        }
+    }
+    ASSERT_EQ(groups.size(), 2u) << "no two buckets of nine clients among 65536";
+    const auto send = [&](uint32_t client, uint8_t flags, uint64_t now_ns) {
+        const Bytes in = golden::eth(golden::port_mac, golden::client_mac, 0x0800,
+                                     golden::ipv4({.src = client, .dst = golden::vip, .proto = 6},
+                                                  golden::tcp(client, golden::vip, sport, 80, flags, 1)));
+        const xdptest::Run r = x.run_raw(in, now_ns);
+        return r.error.empty() ? std::string(pkt::to_string(static_cast<pkt::Verdict>(r.verdict))) + "/" +
+                                     std::string(pkt::to_string(static_cast<pkt::DropReason>(r.reason)))
+                               : r.error;
+    };
+    uint64_t now = 1'000'000;
+    // Unconfirmed: the ninth SYN evicts the first (the cursor starts at way 0).
+    const std::vector<uint32_t>& fresh = groups[0];
+    for (uint32_t i = 0; i < 8; ++i) {
+        ASSERT_EQ(send(fresh[i], 0x02, now), "forward/none");
+    }
+    EXPECT_EQ(x.program().flows().fresh, 8u);
+    ASSERT_EQ(send(fresh[8], 0x02, now), "forward/none");
+    EXPECT_EQ(x.program().flow_table_counters().evicted, 1u);
+    EXPECT_EQ(x.program().flows().fresh, 8u);
+    EXPECT_EQ(send(fresh[0], 0x10, now + 1000), "drop/tcp_no_flow") << "the evicted flow is still there";
+    for (uint32_t i = 1; i < 9; ++i) {
+        EXPECT_EQ(send(fresh[i], 0x10, now + 1000 * i), "forward/none") << "flow " << i << " was not kept";
+    }
+    EXPECT_EQ(x.program().flows().kept, 8u) << "the ACKs confirmed the eight kept";
+    // That bucket is now eight live confirmed flows: a ninth replaces the least recently seen.
+    ASSERT_EQ(send(fresh[0], 0x02, now + 20000), "forward/none");
+    EXPECT_EQ(x.program().flow_table_counters().evicted_confirmed, 1u);
+    EXPECT_EQ(x.program().flow_table_counters().evicted, 1u);
+    EXPECT_EQ(send(fresh[0], 0x10, now + 21000), "forward/none") << "the ninth was not kept";
+    EXPECT_EQ(send(fresh[1], 0x10, now + 22000), "drop/tcp_no_flow") << "not the least recently seen went";
+    for (uint32_t i = 2; i < 9; ++i) {
+        EXPECT_EQ(send(fresh[i], 0x10, now + 23000), "forward/none") << "confirmed flow " << i << " lost";
+    }
+    // The other bucket confirmed whole, then an hour later (every timeout past) a new flow takes an
+    // expired way and is kept: its ACK is forwarded.
+    const std::vector<uint32_t>& kept = groups[1];
+    for (uint32_t i = 0; i < 8; ++i) {
+        ASSERT_EQ(send(kept[i], 0x02, now), "forward/none");
+        ASSERT_EQ(send(kept[i], 0x10, now + 1000), "forward/none");
+    }
+    now += 3600ull * 1'000'000'000;
+    ASSERT_EQ(send(kept[8], 0x02, now), "forward/none");
+    EXPECT_EQ(send(kept[8], 0x10, now + 1000), "forward/none") << "the new flow was not kept in an expired way";
+    EXPECT_EQ(x.program().flow_table_counters().evicted_confirmed, 1u) << "an expired flow counted as evicted";
+}
 
 // Per-CPU flow tables are each CPU's own: a connection made on one CPU is unknown on another (an ACK
 // there is dropped as tcp_no_flow, rr keeping no stateless backend) and still known on its own; the

@@ -33,7 +33,7 @@ struct Run {
 class XdpRunner : public golden::Runner {
 public:
     /// Loads the program (test clock on), or leaves error() set. `port_flags[p]`: the VIPD_PORT_* of
-    /// the table's port p (none by default); `flows`: the confirmed tier's capacity (LoadOptions);
+    /// the table's port p (none by default); `flows`: the flow table's capacity (LoadOptions);
     /// `per_cpu_flows`: the program's per-CPU flow tables, every frame then run on one CPU (cpu()).
     explicit XdpRunner(std::vector<uint8_t> port_flags = {}, uint32_t flows = 1 << 16, bool per_cpu_flows = false);
     std::string_view name() const override { return "xdp"; }

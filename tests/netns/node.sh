@@ -365,11 +365,11 @@ if [ "$DP" = xdp ]; then
   check "per-cpu: vipd says so" grep -q 'XDP flow tables: one per CPU' "$LB_LOG"
   possible=$(awk -F- '{print $NF + 1}' /sys/devices/system/cpu/possible)
   check "per-cpu: a flow table for each of the $possible possible CPUs" bash -c \
-    "[ \"\$(bpftool map show -j | python3 -c 'import json, sys; print(sum(m.get(\"name\") == \"vipd_kept_cpu\" for m in json.load(sys.stdin)))')\" -ge $possible ]"
+    "[ \"\$(bpftool map show -j | python3 -c 'import json, sys; print(sum(m.get(\"name\") == \"vipd_cpu_flows\" for m in json.load(sys.stdin)))')\" -ge $possible ]"
   stop_pid "$LB_PID" 10
   check "SIGTERM (per-cpu): exits 0 ($LAST_RC)" [ "$LAST_RC" -eq 0 ]
   # The outer maps let go of the CPUs' tables in the kernel's deferred free, a moment after the exit.
-  check "per-cpu: the tables went with the process" wait_until 5 bash -c "! bpftool map show | grep -q vipd_kept_cpu"
+  check "per-cpu: the tables went with the process" wait_until 5 bash -c "! bpftool map show | grep -q vipd_cpu_flows"
 fi
 
 if [ "$DP" = dpdk ]; then

@@ -11,6 +11,19 @@
 #define VIPD_ICMP_HEAD (sizeof(struct ethhdr) + sizeof(struct iphdr) + 8)
 #define VIPD_ICMP_QUOTE_MAX 68  /* a 60-byte header and 8 bytes of data */
 
+/* Each CPU's copy of the quoted bytes while the frame is reshaped: in a map, not on the stack, whose
+ * 512 bytes this function shares with the whole program's frame. Program-internal: control never
+ * reads it. */
+struct vipd_icmp_scratch {
+    __u8 quote[VIPD_ICMP_QUOTE_MAX];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct vipd_icmp_scratch);
+} vipd_icmp_scratch SEC(".maps");
+
 /* Points the frame's bounds at the buffer again after bpf_xdp_adjust_head/tail moved them. */
 static __always_inline void vipd_reload(struct vipd_pkt *p)
 {
@@ -56,7 +69,12 @@ static __always_inline struct vipd_result vipd_icmp_build(struct vipd_pkt *p, __
     if (quoted < sizeof(struct iphdr) + 8 || quoted > VIPD_ICMP_QUOTE_MAX) {
         return vipd_drop(VIPD_DROP_too_big);
     }
-    __u8 quote[VIPD_ICMP_QUOTE_MAX] = {};
+    struct vipd_icmp_scratch *scratch = bpf_map_lookup_elem(&vipd_icmp_scratch, &zero);
+    if (scratch == 0) {
+        return vipd_drop(VIPD_DROP_too_big);
+    }
+    __u8 *quote = scratch->quote;
+    __builtin_memset(quote, 0, VIPD_ICMP_QUOTE_MAX);
     if (bpf_xdp_load_bytes(p->ctx, sizeof(struct ethhdr), quote, quoted) != 0) {
         return vipd_drop(VIPD_DROP_too_big);
     }

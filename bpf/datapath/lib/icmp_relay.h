@@ -101,8 +101,7 @@ static __always_inline struct vipd_result vipd_icmp_to_vip(struct xdp_md *ctx, s
     const __u32 id = svc->id;
     struct vipd_flow_key key = {.src = a.inner->daddr, .dst = a.inner->saddr, .sport = a.ports[1], .dport = a.ports[0],
                                 .proto = a.inner->protocol};
-    __u32 tier = VIPD_TIER_KEPT;
-    const struct vipd_flow *e = vipd_flow_lookup(cfg, &key, p->now, &tier);
+    const struct vipd_flow *e = vipd_flow_lookup(cfg, &key, vipd_flow_table_hash(&key), p->now);
     if (e == 0 || e->service != id || e->backend >= svc->backends || id >= VIPD_MAX_SERVICES) {
         return vipd_verdict(VIPD_VERDICT_to_exception, 0);
     }

@@ -43,11 +43,7 @@ static __always_inline int vipd_known(struct xdp_md *ctx, struct vipd_pkt *p, st
     }
     struct vipd_flow_key key = {.src = ip->saddr, .dst = ip->daddr, .sport = l4.sport, .dport = l4.dport,
                                 .proto = ip->protocol};
-    void *kept = vipd_tier_map(VIPD_TIER_KEPT);
-    if (kept == 0) {
-        return 0;
-    }
-    struct vipd_flow *e = bpf_map_lookup_elem(kept, &key);
+    struct vipd_flow *e = vipd_flow_find(&key, vipd_flow_table_hash(&key));
     if (e == 0) {
         return 0;
     }

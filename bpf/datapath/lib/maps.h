@@ -83,37 +83,36 @@ struct {
 } vipd_tables SEC(".maps");
 
 /* Flows of every CPU in one table: on veth the program runs on the sender's CPU and a NAT reply may
- * arrive on any, so per-CPU tables would reschedule mid-flow. Two tiers, as the lcore table's keep
- * ranks (flow_table.h): a flow starts unconfirmed in vipd_flows_new and moves to vipd_flows when a
- * later packet finds it active (flow::Entry::confirmed), so a flood of new keys (SYNs from spoofed
- * sources) churns the small tier's LRU and never evicts a confirmed flow. */
+ * arrive on any, so per-CPU tables would reschedule mid-flow. A table of the program's own rather
+ * than an LRU hash: a bucket of VIPD_FLOW_WAYS ways by the flow hash (lb_structs.h), four ways a
+ * flow asked (two flows a bucket at the figure asked), so that a lookup is one line read when it
+ * misses and two when it hits, and an insert takes no lock but its bucket's and pops no LRU list.
+ *
+ * The keep ranks of the lcore table (flow_table.h) in every bucket: a flow starts unconfirmed and
+ * is confirmed in place when a later packet finds it active. A new flow takes a free way, else
+ * replaces an unconfirmed one (the bucket's cursor turns over them), else an expired one, else the
+ * least recently seen (counted apart: vipd_cpu.flows_evicted_confirmed). So a flood of new keys
+ * (SYNs from spoofed sources) replaces itself and evicts a confirmed flow only from a bucket of
+ * eight live confirmed ones, which a table within its size almost never has. */
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, VIPD_MAX_FLOWS);
-    __type(key, struct vipd_flow_key);
-    __type(value, struct vipd_flow);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, VIPD_MAX_FLOWS * 4 / VIPD_FLOW_WAYS);  /* buckets; the loader sizes it */
+    __type(key, __u32);
+    __type(value, struct vipd_flow_bucket);
 } vipd_flows SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, VIPD_MAX_FLOWS / 4);
-    __type(key, struct vipd_flow_key);
-    __type(value, struct vipd_flow);
-} vipd_flows_new SEC(".maps");
-
 /* The option of per-CPU flow tables (LoadOptions::per_cpu_flows, vipd --xdp-flow-tables=per-cpu):
- * each CPU its own pair of tiers, as each DPDK lcore has its own table, for NICs whose RSS keeps a
- * flow and its replies on one CPU. No bucket, lock or LRU list is then shared between CPUs, but a
- * packet that arrives on another CPU than its flow's first finds no flow there. The loader makes one
- * inner LRU hash per possible CPU of each tier (of 256 entries for a CPU offline at load) and puts
- * it at the CPU's index; vipd_flows and vipd_flows_new are then left empty. Each inner map keeps the common LRU list: only its CPU writes
- * it, so that list's lock is never contended, and BPF_F_NO_COMMON_LRU would split its entries over
- * every CPU's list, leaving its own CPU one in N of them. */
+ * each CPU its own table, as each DPDK lcore has its own, for NICs whose RSS keeps a flow and its
+ * replies on one CPU. No bucket is then shared between CPUs, but a packet that arrives on another
+ * CPU than its flow's first finds no flow there. The loader makes one inner table per possible CPU
+ * and puts it at the CPU's index (of one bucket for a CPU offline at load, whose flows are then
+ * forwarded unkept); vipd_flows is then left at one bucket. */
 struct vipd_flows_inner {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(map_flags, BPF_F_INNER_MAP);  /* the tables of online and offline CPUs differ in size */
     __uint(max_entries, 1);  /* each CPU's is sized by the loader */
-    __type(key, struct vipd_flow_key);
-    __type(value, struct vipd_flow);
+    __type(key, __u32);
+    __type(value, struct vipd_flow_bucket);
 };
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -121,12 +120,6 @@ struct {
     __type(key, __u32);
     __array(values, struct vipd_flows_inner);
 } vipd_flows_cpu SEC(".maps");
-struct {
-    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __array(values, struct vipd_flows_inner);
-} vipd_flows_new_cpu SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -233,10 +226,15 @@ struct {
  * tests run the golden fixtures on their clock. Read-only data: in production the verifier removes
  * the branch. */
 const volatile __u32 vipd_test_clock = 0;
-/* Set by the loader before load (LoadOptions::per_cpu_flows): the flow tiers are this CPU's of
- * vipd_flows_cpu and vipd_flows_new_cpu, not the shared vipd_flows and vipd_flows_new. Read-only data
- * as vipd_test_clock: the verifier walks only the tables chosen. */
+/* Set by the loader before load (LoadOptions::per_cpu_flows): the flow table is this CPU's of
+ * vipd_flows_cpu, not the shared vipd_flows. Read-only data as vipd_test_clock: the verifier walks
+ * only the table chosen. */
 const volatile __u32 vipd_flows_per_cpu = 0;
+/* Set by the loader before load: the flow table's buckets - 1 (a power of two - 1), and the secret
+ * seed of the hash that picks a flow's bucket (random at each load, as the kernel's hash maps seed
+ * theirs and IPVS its connection hash: nobody can choose keys that share a bucket, review L1). */
+const volatile __u32 vipd_flow_bucket_mask = VIPD_MAX_FLOWS * 4 / VIPD_FLOW_WAYS - 1;
+const volatile __u64 vipd_flow_seed = 0;
 /* With vipd_test_clock: the last frame's outcome, which the tests read from the mmapped .bss without
  * a system call (the per-CPU counters cost one lookup per CPU and counter). */
 struct vipd_result vipd_test_last = {};

@@ -90,8 +90,8 @@ static long vipd_nat_find_step(__u32 i, void *ctx)
     const struct vipd_nat_candidate *c = &f->nr->service[k];
     struct vipd_flow_key key = {.src = f->client, .dst = c->vip, .sport = f->client_port, .dport = c->port,
                                 .proto = f->proto};
-    __u32 tier = VIPD_TIER_KEPT;
-    struct vipd_flow *e = vipd_flow_lookup(f->cfg, &key, f->now, &tier);
+    const __u32 hash = vipd_flow_table_hash(&key);
+    struct vipd_flow *e = vipd_flow_lookup(f->cfg, &key, hash, f->now);
     if (e != 0 && e->service == c->id && e->backend < c->backends && e->backend_ip == f->backend &&
         e->backend_port == f->backend_port) {
         f->found = 1;
@@ -106,7 +106,7 @@ static long vipd_nat_find_step(__u32 i, void *ctx)
             vipd_flow_set_state(e, vipd_next_state(f->cfg, e->state, f->tcp_flags, VIPD_DIR_OUTPUT));
             e->last_seen = f->now;
         }
-        vipd_confirm_if_active(&key, e, tier);
+        vipd_confirm_if_active(&key, hash, e);
         return 1;
     }
     return 0;

@@ -51,8 +51,8 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
     struct vipd_flow_key key = {.src = ip->saddr, .dst = ip->daddr, .sport = l4->sport, .dport = l4->dport,
                                 .proto = proto};
     const __u32 hash = vipd_flow_hash(&key);
-    __u32 tier = VIPD_TIER_KEPT;
-    struct vipd_flow *e = vipd_flow_lookup(cfg, &key, p->now, &tier);
+    const __u32 place = vipd_flow_table_hash(&key);
+    struct vipd_flow *e = vipd_flow_lookup(cfg, &key, place, p->now);
     __u32 backend;
     int scheduled = 0;  /* a new flow, or one made for another service position, is written below */
     if (e != 0 && e->service == id && e->backend < svc->backends) {
@@ -64,7 +64,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
         }
         backend = e->backend;
         e->gen = svc->gen;  /* scheduled under an older record: the fast path (known.h) takes it again */
-        vipd_confirm_if_active(&key, e, tier);
+        vipd_confirm_if_active(&key, place, e);
     } else {
         if (e == 0) {
             if (vipd_martian_source(ip->saddr)) {
@@ -128,7 +128,7 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                                .state = vipd_first_state(cfg, proto, flags, dir),
                                .confirmed = e != 0 ? e->confirmed : 0,
                                .backend_port = be->port, .backend_ip = be->ip, .gen = svc->gen, .pad = 0};
-        vipd_flow_write(&key, &nf);
+        vipd_flow_write(cfg, &key, place, &nf, p->now);
         vipd_count_connection(id, backend);
     }
     vipd_count_backend(id, backend, v->total, 0);

@@ -2,8 +2,6 @@
 #include "dataplane/dpdk/datapath/flow/flow_table.h"
 
 #include <array>
-#include <chrono>
-#include <sys/random.h>
 #include <cstdint>
 
 namespace flow {
@@ -26,12 +24,7 @@ FlowTable::FlowTable(uint32_t capacity, const Timeouts& timeouts, uint64_t seed)
 
 uint64_t FlowTable::random_seed() noexcept
 {
-    uint64_t seed = 0;
-    // Blocks only until the kernel's pool is first initialised (early boot).
-    if (::getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
-        seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * 0x9E3779B97F4A7C15ULL;
-    }
-    return seed;
+    return ::flow::random_seed();
 }
 
 void FlowTable::set_timeouts(const Timeouts& t) noexcept
