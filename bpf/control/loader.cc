@@ -234,9 +234,13 @@ LoadResult Program::load(const LoadOptions& opt)
             r.program.reset();
             return r;
         }
-        LIBBPF_OPTS(bpf_map_create_opts, create, .btf_fd = static_cast<__u32>(btf__fd(btf)),
-                    .btf_key_type_id = static_cast<__u32>(key_type),
-                    .btf_value_type_id = static_cast<__u32>(bucket_type), .map_flags = BPF_F_INNER_MAP);
+        // Field by field, not LIBBPF_OPTS: its statement expression is not ISO C++ (clang -Wpedantic).
+        bpf_map_create_opts create{};
+        create.sz = sizeof(create);
+        create.btf_fd = static_cast<__u32>(btf__fd(btf));
+        create.btf_key_type_id = static_cast<__u32>(key_type);
+        create.btf_value_type_id = static_cast<__u32>(bucket_type);
+        create.map_flags = BPF_F_INNER_MAP;
         r.program->_cpu_tables.resize(static_cast<size_t>(cpus));
         for (uint32_t cpu = 0; cpu < static_cast<uint32_t>(cpus); ++cpu) {
             Program::CpuTable& t = r.program->_cpu_tables[cpu];
