@@ -4,11 +4,12 @@
 //   dp_bench --mode io|dr|nat|tun [--new-flows] [--lcores N] [--seconds S] [--flows F]
 //            [--backends B] [--algo mh|rr|wrr|lc|wlc|sh|...] [--packets P] [--inflight K]
 //   dp_bench --dataplane xdp --mode dr|nat|tun [--new-flows] [--lcores N] [--seconds S] [--flows F]
-//            [--backends B] [--algo NAME] [--rounds R] [--flow-tables shared|per-cpu]
+//            [--backends B] [--algo NAME] [--rounds R] [--flow-tables shared|per-cpu] [--table-flows T]
 //
 // --dataplane xdp runs the same service, node and frames through vipd's XDP program instead
 // (bench/xdp_bench.cc: BPF_PROG_RUN on one pinned CPU, or N at once with flows of their own, beside
-// a bare XDP program as the floor), with the program's shared flow tables or its per-CPU ones.
+// a bare XDP program as the floor), with the program's shared flow tables or its per-CPU ones, each
+// sized for --table-flows (1 M by default, as the lcore tables here; the XDP node's default is 64 k).
 //
 // Each lcore owns queue q of one ring-backed port: its worker receives from ring rx[q] and sends to
 // ring tx[q]; the same lcore then takes its frames back from tx[q], restores them from their template
@@ -71,6 +72,7 @@ struct Args {
     std::string dataplane = "dpdk";
     uint32_t rounds = 5;      // xdp: bare and vipd rounds, alternately
     std::string flow_tables = "shared";  // xdp: shared | per-cpu
+    uint32_t table_flows = 1u << 20;     // xdp: what the flow table is sized for
 };
 
 [[noreturn]] void usage(const char* why)
@@ -79,7 +81,8 @@ struct Args {
                  "dp_bench: %s\nusage: dp_bench --mode io|dr|nat|tun [--new-flows] [--lcores N] [--seconds S]\n"
                  "         [--flows F] [--backends B] [--algo NAME] [--packets P] [--inflight K]\n"
                  "       dp_bench --dataplane xdp --mode dr|nat|tun [--new-flows] [--lcores N] [--rounds R]\n"
-                 "         [--flow-tables shared|per-cpu] (and --seconds, --flows, --backends, --algo)\n",
+                 "         [--flow-tables shared|per-cpu] [--table-flows T] (and --seconds, --flows, --backends,\n"
+                 "         --algo)\n",
                  why);
     std::exit(2);
 }
@@ -117,6 +120,8 @@ Args parse(int argc, char** argv)
             a.dataplane = k == "--dataplane" ? val() : k.substr(12);
         } else if (k == "--flow-tables") {
             a.flow_tables = val();
+        } else if (k == "--table-flows") {
+            a.table_flows = static_cast<uint32_t>(std::stoul(val()));
         } else if (k == "--rounds") {
             a.rounds = static_cast<uint32_t>(std::stoul(val()));
         } else {
@@ -134,6 +139,9 @@ Args parse(int argc, char** argv)
     }
     if (a.dataplane != "dpdk" && a.dataplane != "xdp") {
         usage("--dataplane must be dpdk or xdp");
+    }
+    if (a.table_flows == 0) {
+        usage("bad --table-flows");
     }
     if (a.flow_tables != "shared" && a.flow_tables != "per-cpu") {
         usage("--flow-tables must be shared or per-cpu");
@@ -381,7 +389,7 @@ int main(int argc, char** argv)
         build_frame(frame, 0x0a800000u, 1024, a.new_flows ? 0x02 : 0x10);
         return bench::run_xdp({.mode = a.mode, .new_flows = a.new_flows, .flows = a.flows, .backends = a.backends,
                                .algo = a.algo, .seconds = a.seconds, .rounds = a.rounds, .cpus = a.lcores,
-                               .per_cpu_flows = a.flow_tables == "per-cpu"},
+                               .per_cpu_flows = a.flow_tables == "per-cpu", .table_flows = a.table_flows},
                               make_config(a), bench_node(a), frame, frame_len);
 #else
         usage("built without the XDP dataplane (meson -Dbpf=enabled)");

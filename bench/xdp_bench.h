@@ -20,6 +20,7 @@ struct XdpArgs {
     uint32_t rounds = 5; // bare and vipd alternately, each round
     uint32_t cpus = 1;   // CPUs running at once, each on flows of its own
     bool per_cpu_flows = false; // the program's per-CPU flow tables (LoadOptions::per_cpu_flows)
+    uint32_t table_flows = 1u << 20; // what the flow table is sized for (LoadOptions::flows)
 };
 
 /// Runs the bench and prints its JSON line; returns the exit code.
