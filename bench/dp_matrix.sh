@@ -38,6 +38,8 @@ cases=(
   "xdp_nat_hit_64k|--dataplane xdp --mode nat --flows 65536"
   "xdp_tun_hit_1k|--dataplane xdp --mode tun --flows 1024"
   "xdp_dr_new|--dataplane xdp --mode dr --new-flows"
+  "xdp_dr_new_table64k|--dataplane xdp --mode dr --new-flows --table-flows 65536"
+  "xdp_dr_hit_64k_table64k|--dataplane xdp --mode dr --flows 65536 --table-flows 65536"
   "xdp_nat_new|--dataplane xdp --mode nat --new-flows"
   "xdp_dr_hit_64k_percpu|--dataplane xdp --mode dr --flows 65536 --flow-tables per-cpu"
   "xdp_dr_new_percpu|--dataplane xdp --mode dr --new-flows --flow-tables per-cpu"

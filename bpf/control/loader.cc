@@ -240,7 +240,7 @@ LoadResult Program::load(const LoadOptions& opt)
         create.btf_fd = static_cast<__u32>(btf__fd(btf));
         create.btf_key_type_id = static_cast<__u32>(key_type);
         create.btf_value_type_id = static_cast<__u32>(bucket_type);
-        create.map_flags = BPF_F_INNER_MAP;
+        create.map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE;
         r.program->_cpu_tables.resize(static_cast<size_t>(cpus));
         for (uint32_t cpu = 0; cpu < static_cast<uint32_t>(cpus); ++cpu) {
             Program::CpuTable& t = r.program->_cpu_tables[cpu];

@@ -564,6 +564,80 @@ TEST(FlowTable, BucketRanksAsTheLcoreTable)
     EXPECT_EQ(x.program().flow_table_counters().evicted_confirmed, 1u) << "an expired flow counted as evicted";
 }
 
+// The flow tables' buckets start on a cache line: the kernel lays the values of an ARRAY made
+// BPF_F_MMAPABLE from a page boundary, and those of a plain one from offsetof(struct bpf_array, value)
+// (56 bytes into a line on 6.18), where every bucket's header (its lock, mask and tags) straddled two
+// lines and a new flow paid a third miss (bench/RESULTS.md, "The flow table's buckets on their
+// lines"). Read from the loaded maps' own flags, the shared table and each CPU's.
+namespace {
+struct MapSeen {
+    std::string name;
+    uint32_t flags = 0;
+    uint32_t value_size = 0;
+};
+
+MapSeen map_of_id(uint32_t id)
+{
+    MapSeen m;
+    const int fd = bpf_map_get_fd_by_id(id);
+    if (fd < 0) {
+        return m;
+    }
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+        m = {info.name, info.map_flags, info.value_size};
+    }
+    ::close(fd);
+    return m;
+}
+
+// The maps the program uses, by name.
+std::map<std::string, std::pair<uint32_t, MapSeen>> maps_of(int prog_fd)
+{
+    std::map<std::string, std::pair<uint32_t, MapSeen>> out;
+    std::vector<uint32_t> ids(64);
+    bpf_prog_info info{};
+    info.nr_map_ids = static_cast<uint32_t>(ids.size());
+    info.map_ids = reinterpret_cast<uint64_t>(ids.data());
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) {
+        return out;
+    }
+    for (uint32_t i = 0; i < std::min<uint32_t>(info.nr_map_ids, static_cast<uint32_t>(ids.size())); ++i) {
+        MapSeen m = map_of_id(ids[i]);
+        out[m.name] = {ids[i], m};
+    }
+    return out;
+}
+} // namespace
+
+TEST(FlowTable, BucketsStartOnACacheLine)
+{
+    static_assert(sizeof(vipd_flow_bucket) % 64 == 0, "a bucket is whole lines");
+    for (const bool per_cpu : {false, true}) {
+        SCOPED_TRACE(per_cpu ? "per-CPU tables" : "shared table");
+        xdptest::XdpRunner x({}, 1024, per_cpu);
+        ASSERT_EQ(x.error(), "");
+        const auto maps = maps_of(x.program().full_prog_fd());
+        ASSERT_TRUE(maps.contains("vipd_flows") && maps.contains("vipd_flows_cpu")) << maps.size() << " maps";
+        const MapSeen& shared = maps.at("vipd_flows").second;
+        EXPECT_EQ(shared.value_size, sizeof(vipd_flow_bucket));
+        EXPECT_NE(shared.flags & BPF_F_MMAPABLE, 0u) << "the shared table's buckets start off their lines";
+        if (per_cpu) {
+            const int outer = bpf_map_get_fd_by_id(maps.at("vipd_flows_cpu").first);
+            ASSERT_GE(outer, 0);
+            uint32_t cpu = 0;
+            uint32_t inner = 0;
+            ASSERT_EQ(bpf_map_lookup_elem(outer, &cpu, &inner), 0) << std::strerror(errno);
+            ::close(outer);
+            const MapSeen mine = map_of_id(inner);
+            EXPECT_EQ(mine.name, "vipd_cpu_flows");
+            EXPECT_NE(mine.flags & BPF_F_MMAPABLE, 0u) << "CPU 0's table's buckets start off their lines";
+        }
+    }
+}
+
 // Per-CPU flow tables are each CPU's own: a connection made on one CPU is unknown on another (an ACK
 // there is dropped as tcp_no_flow, rr keeping no stateless backend) and still known on its own; the
 // shared tables know it on both. Needs two CPUs to run on.

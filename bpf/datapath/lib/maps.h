@@ -97,6 +97,10 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, VIPD_MAX_FLOWS * 4 / VIPD_FLOW_WAYS);  /* buckets; the loader sizes it */
+    /* Not to be mapped (the kernel refuses to map a value with a lock): the kernel lays the values of
+     * a mmapable array from a page boundary, those of a plain one 56 bytes into a line (6.18), where every
+     * bucket's header straddled two lines. */
+    __uint(map_flags, BPF_F_MMAPABLE);
     __type(key, __u32);
     __type(value, struct vipd_flow_bucket);
 } vipd_flows SEC(".maps");
@@ -109,7 +113,7 @@ struct {
  * forwarded unkept); vipd_flows is then left at one bucket. */
 struct vipd_flows_inner {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(map_flags, BPF_F_INNER_MAP);  /* the tables of online and offline CPUs differ in size */
+    __uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);  /* sizes differ by CPU; lines as vipd_flows */
     __uint(max_entries, 1);  /* each CPU's is sized by the loader */
     __type(key, __u32);
     __type(value, struct vipd_flow_bucket);
