@@ -228,11 +228,13 @@ int run_xdp(const XdpArgs& a, const conf::Config& config, const golden::Node& no
     const uint64_t vipd_runs = uint64_t{repeat} * a.rounds * n;
     const bool all_forwarded = forwarded == vipd_runs;
     std::printf("{\"bench\": \"dp_bench\", \"dataplane\": \"xdp\", \"mode\": \"%s\", \"new_flows\": %s, \"lcores\": %u, "
-                "\"flow_tables\": \"%s\", \"table_flows\": %u, \"algo\": \"%s\", \"flows_per_lcore\": %u, \"backends\": %u, \"rounds\": %u, "
+                "\"flow_tables\": \"%s\", \"table_flows\": %u, \"algo\": \"%s\", \"flows_per_lcore\": %u, "
+                "\"backends\": %u, \"rounds\": %u, "
                 "\"runs_per_round\": %u, \"mpps\": %.3f, \"mpps_per_lcore\": %.3f, \"ns_per_packet\": %.1f, "
                 "\"floor_ns_per_packet\": %.1f, \"vipd_ns_per_packet\": %.1f, \"forwarded\": %llu, \"runs\": %llu, "
                 "\"all_forwarded\": %s, \"verified_insns_entry\": %u, \"verified_insns_full\": %u}\n",
-                a.mode.c_str(), a.new_flows ? "true" : "false", n, a.per_cpu_flows ? "per-cpu" : "shared", a.table_flows, a.algo.c_str(),
+                a.mode.c_str(), a.new_flows ? "true" : "false", n, a.per_cpu_flows ? "per-cpu" : "shared", a.table_flows,
+                a.algo.c_str(),
                 a.flows, a.backends, a.rounds, repeat, mpps, mpps / n, vipd, bare, vipd - bare,
                 static_cast<unsigned long long>(forwarded), static_cast<unsigned long long>(vipd_runs),
                 all_forwarded ? "true" : "false", verified_insns(prog.prog_fd()),
