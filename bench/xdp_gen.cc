@@ -15,10 +15,19 @@
 //   (done by the program, frame by frame, checksums summed again).
 // --pps N paces the frames to N a second (a token bucket in the program: the frames over the rate
 //   are dropped there, not sent); 0, the default, sends as fast as the kernel takes them.
+// Where the kernel refuses live frames (EPERM: a sandbox's BPF policy, or a kernel before 5.18), it
+//   says so once and goes on the slow way, with the same program: each frame is built by a plain
+//   BPF_PROG_RUN (the program's random fields, checksums and pacing as ever) and the frames it would
+//   have sent by XDP_TX are sent in batches of 64 through an AF_PACKET socket on IFACE (sendmmsg,
+//   bypassing the qdisc): a few hundred thousand frames a second, not millions, and the JSON line's
+//   "path" says which ("live" or "packet_socket").
 // Prints "tx_pps N" once a second and a JSON line at the end. Run it pinned (taskset) in the
 // sender's namespace; frames the veth peer cannot take are dropped by the kernel (count them at the
 // receiver). On a veth, the peer needs a NAPI (GRO on, or an XDP program) to take XDP frames.
 #include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -32,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +132,71 @@ std::vector<uint8_t> build_frame(Kind kind, const std::array<uint8_t, 6>& dst, c
     l4[17] = static_cast<uint8_t>(tcp);
     return f;
 }
+
+// The slow path for a kernel that refuses live frames: the program builds each frame by a plain
+// BPF_PROG_RUN and what it would have sent (XDP_TX) goes out of `ifindex` through an AF_PACKET socket,
+// 64 frames a sendmmsg. Returns the frames the socket took in one batch (0 when none was to send), or
+// dies on an error other than a full queue.
+class PacketSocketPath {
+public:
+    explicit PacketSocketPath(unsigned ifindex)
+    {
+        _fd = ::socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: it receives nothing
+        if (_fd < 0) {
+            die(std::string("AF_PACKET socket: ") + std::strerror(errno));
+        }
+        const int one = 1;
+        (void)::setsockopt(_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+        sockaddr_ll a{};
+        a.sll_family = AF_PACKET;
+        a.sll_ifindex = static_cast<int>(ifindex);
+        if (::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+            die(std::string("AF_PACKET bind: ") + std::strerror(errno));
+        }
+    }
+    ~PacketSocketPath() { ::close(_fd); }
+    PacketSocketPath(const PacketSocketPath&) = delete;
+    PacketSocketPath& operator=(const PacketSocketPath&) = delete;
+
+    uint64_t batch(int prog, const std::vector<uint8_t>& frame)
+    {
+        unsigned n = 0;
+        for (unsigned i = 0; i < batch_size; ++i) {
+            bpf_test_run_opts o{};
+            o.sz = sizeof(o);
+            o.data_in = frame.data();
+            o.data_size_in = static_cast<uint32_t>(frame.size());
+            o.data_out = _out[n].data();
+            o.data_size_out = static_cast<uint32_t>(_out[n].size());
+            o.repeat = 1;
+            if (bpf_prog_test_run_opts(prog, &o) != 0) {
+                die(std::string("BPF_PROG_RUN: ") + std::strerror(errno));
+            }
+            if (o.retval == XDP_TX) {
+                _iov[n] = {_out[n].data(), o.data_size_out};
+                _msg[n] = {};
+                _msg[n].msg_hdr.msg_iov = &_iov[n];
+                _msg[n].msg_hdr.msg_iovlen = 1;
+                ++n;
+            }
+        }
+        if (n == 0) {
+            return 0;
+        }
+        const int sent = ::sendmmsg(_fd, _msg.data(), n, MSG_DONTWAIT);
+        if (sent < 0 && errno != EAGAIN && errno != ENOBUFS) {
+            die(std::string("sendmmsg: ") + std::strerror(errno));
+        }
+        return sent < 0 ? 0 : static_cast<uint64_t>(sent);
+    }
+
+private:
+    static constexpr unsigned batch_size = 64;
+    int _fd = -1;
+    std::array<std::array<uint8_t, 2048>, batch_size> _out{};
+    std::array<iovec, batch_size> _iov{};
+    std::array<mmsghdr, batch_size> _msg{};
+};
 
 unsigned long number(const char* opt, const char* v, unsigned long lo, unsigned long hi)
 {
@@ -261,6 +336,8 @@ int main(int argc, char** argv)
     ctx.data_end = static_cast<uint32_t>(size);
     ctx.ingress_ifindex = ifindex;
     uint64_t sent = 0, last_sent = 0;
+    std::unique_ptr<PacketSocketPath> slow;  // set once the kernel refused live frames
+    uint64_t slow_sent = 0;
     const auto t0 = std::chrono::steady_clock::now();
     auto last = t0;
     const auto until = t0 + std::chrono::seconds(seconds);
@@ -274,11 +351,23 @@ int main(int argc, char** argv)
         o.repeat = repeat;
         o.batch_size = pps == 0 ? 64 : 16;  // paced: frames leave in smaller bursts
         o.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
-        if (bpf_prog_test_run_opts(prog, &o) != 0) {
-            die(std::string("BPF_PROG_RUN (live frames) failed: ") + std::strerror(errno) +
-                " (needs kernel 5.18+ and XDP_TX on " + iface + ")");
+        if (slow) {
+            slow_sent += slow->batch(prog, frame);
+            sent = slow_sent;
+        } else if (bpf_prog_test_run_opts(prog, &o) != 0) {
+            if (errno != EPERM && errno != EINVAL && errno != EOPNOTSUPP) {
+                die(std::string("BPF_PROG_RUN (live frames) failed: ") + std::strerror(errno) +
+                    " (needs kernel 5.18+ and XDP_TX on " + iface + ")");
+            }
+            std::fprintf(stderr,
+                         "xdp_gen: the kernel refused live frames (%s): the frames go out of %s through an "
+                         "AF_PACKET socket instead, far slower\n",
+                         std::strerror(errno), iface.c_str());
+            slow = std::make_unique<PacketSocketPath>(ifindex);
+            continue;
+        } else {
+            sent = frames_sent();
         }
-        sent = frames_sent();
         const auto now = std::chrono::steady_clock::now();
         if (now - last >= std::chrono::seconds(1)) {
             const double dt = std::chrono::duration<double>(now - last).count();
@@ -293,10 +382,10 @@ int main(int argc, char** argv)
     }
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     static constexpr const char* kinds[] = {"udp", "syn", "ack", "vrrp"};
-    std::printf("{\"bench\": \"xdp_gen\", \"iface\": \"%s\", \"kind\": \"%s\", \"frames\": %llu, \"seconds\": %.3f, "
-                "\"mpps\": %.3f}\n",
-                iface.c_str(), kinds[static_cast<uint32_t>(kind)], static_cast<unsigned long long>(sent), dt,
-                static_cast<double>(sent) / dt / 1e6);
+    std::printf("{\"bench\": \"xdp_gen\", \"iface\": \"%s\", \"kind\": \"%s\", \"path\": \"%s\", \"frames\": %llu, "
+                "\"seconds\": %.3f, \"mpps\": %.3f}\n",
+                iface.c_str(), kinds[static_cast<uint32_t>(kind)], slow ? "packet_socket" : "live",
+                static_cast<unsigned long long>(sent), dt, static_cast<double>(sent) / dt / 1e6);
     xdp_gen__destroy(skel);
     return 0;
 }
