@@ -149,8 +149,10 @@ a, b = counters(f"{d}/stats0"), counters(f"{d}/stats1")
 moved = {k: b[k] - a.get(k, 0) for k in b if b[k] - a.get(k, 0) >= 1000}
 offered_mpps = rx / secs / 1e6 if kind != "none" else 0.0
 # the flood's frames that the node decided, by the counter each kind moves (a SYN is forwarded, as
-# IPVS forwards it; wrk's keep-alive requests are one forwarded segment each, as the none case shows)
-own = {"syn": moved.get("verdict.forward", 0) - requests, "ack": moved.get("drop.tcp_no_flow", 0),
+# IPVS forwards it, or shed as new_flow_rate under vipd --new-flow-rate; wrk's keep-alive requests are
+# one forwarded segment each, as the none case shows)
+own = {"syn": moved.get("verdict.forward", 0) - requests + moved.get("drop.new_flow_rate", 0),
+       "ack": moved.get("drop.tcp_no_flow", 0),
        "udp": moved.get("verdict.to_exception", 0), "vrrp": moved.get("drop.vrrp_foreign_vrid", 0)}.get(kind, 0)
 # held: one MASTER throughout, no error on the connections, every live backend kept, one VIP owner,
 # and the flood was sent (a generator that failed proves nothing)

@@ -261,8 +261,13 @@ struct vipd_config {
      * kernel_burst banked; 0: no bound. The node's own traffic (to_local) and VRRP never pay. */
     __u64 kernel_ns_per_token;
     __u64 kernel_burst;
+    /* The new-flow bound (vipd --new-flow-rate, pkt::Limits::new_flows_per_s): a packet that would
+     * make a flow takes a token of this CPU's bucket, a token every new_flow_ns_per_token, at most
+     * new_flow_burst banked (vipd_new_flow_burst()), else it is dropped as new_flow_rate; 0: none. */
+    __u64 new_flow_ns_per_token;
+    __u64 new_flow_burst;
 };
-VIPD_ASSERT_SIZE(struct vipd_config, 280);
+VIPD_ASSERT_SIZE(struct vipd_config, 296);
 
 /* Map vipd_sched: PERCPU_ARRAY [VIPD_MAX_SERVICES], each CPU's cursors (an lcore's, in DPDK). */
 struct vipd_sched_state {
@@ -357,8 +362,10 @@ struct vipd_cpu {
     __u64 kernel_refilled;  /* the time that bucket was last refilled up to */
     __u64 flows_evicted;    /* live unconfirmed flows a new flow replaced (the lcore table's evictions) */
     __u64 flows_evicted_confirmed; /* live confirmed flows replaced: a bucket of them only (table too small) */
+    __u64 new_flow_spent;     /* tokens taken from the new-flow bucket (vipd_config.new_flow_burst; 0: full) */
+    __u64 new_flow_refilled;  /* the time that bucket was last refilled up to */
 };
-VIPD_ASSERT_SIZE(struct vipd_cpu, 56);
+VIPD_ASSERT_SIZE(struct vipd_cpu, 72);
 
 /* Map vipd_backend_stats: PERCPU_ARRAY [VIPD_MAX_SERVICES * VIPD_MAX_BACKENDS] by service position
  * and backend position, as pkt::BackendCounters (ipvsadm --stats): client→backend "in", and for NAT

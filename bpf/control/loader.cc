@@ -10,6 +10,7 @@
 #pragma GCC diagnostic pop
 #include "dataplane/fwd/flow_state.h"
 #include "dataplane/fwd/snapshot.h"
+#include "dataplane/fwd/sched/hashes.h"
 #include "dataplane/fwd/verdicts.h"
 
 #include <bpf/bpf.h>
@@ -483,6 +484,14 @@ std::string MapWriter::kernel_rate(uint32_t pps)
     return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
 }
 
+std::string MapWriter::new_flow_rate(uint32_t per_s)
+{
+    _config.new_flow_ns_per_token = per_s == 0 ? 0 : std::max<uint64_t>(1'000'000'000ULL / per_s, 1);
+    _config.new_flow_burst = per_s == 0 ? 0 : vipd_new_flow_burst(per_s);
+    const uint32_t zero = 0;
+    return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");
+}
+
 std::string MapWriter::config(bool ready)
 {
     vipd_config c{};
@@ -506,6 +515,8 @@ std::string MapWriter::config(bool ready)
     c.test_now_ns = _config.test_now_ns;
     c.kernel_ns_per_token = _config.kernel_ns_per_token;
     c.kernel_burst = _config.kernel_burst;
+    c.new_flow_ns_per_token = _config.new_flow_ns_per_token;
+    c.new_flow_burst = _config.new_flow_burst;
     _config = c;
     const uint32_t zero = 0;
     return update(bpf_map__fd(_skel->maps.vipd_config), &zero, &_config, "vipd_config");

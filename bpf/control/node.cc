@@ -225,9 +225,17 @@ bool XdpNode::start(const conf::Config& cfg, std::string& error)
         return false;
     }
     _program = std::move(loaded.program);
-    if (const std::string err = _program->maps().kernel_rate(_opts.kernel_pps); !err.empty()) {
+    std::string err = _program->maps().kernel_rate(_opts.kernel_pps);
+    if (err.empty()) {
+        err = _program->maps().new_flow_rate(_opts.new_flow_rate);
+    }
+    if (!err.empty()) {
         error = err;
         return false;
+    }
+    if (_opts.new_flow_rate != 0) {
+        vlog::info("new flows: at most {} a second per CPU (--new-flow-rate), the rest dropped as new_flow_rate",
+                   _opts.new_flow_rate);
     }
     vlog::info("XDP flow tables: {} ({} flows, {} buckets of {} ways)",
                lo.per_cpu_flows ? "one per CPU (--xdp-flow-tables per-cpu)" : "one for every CPU", lo.flows,

@@ -30,6 +30,7 @@ struct NodeOptions {
     bool per_cpu_flows = false;           // each CPU its own flow tables (LoadOptions::per_cpu_flows)
     uint32_t kernel_pps = 200000;         // frames a second per CPU passed to the kernel as to_exception; 0: all
     uint32_t arp_reachable_ms = 30000;    // next hops' MACs unconfirmed this long are probed, then forgotten
+    uint32_t new_flow_rate = 0;           // new flows a second per CPU, the rest dropped (new_flow_rate); 0: all
 };
 
 std::unique_ptr<control::Dataplane> make_xdp(const NodeOptions& opts);

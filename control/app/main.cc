@@ -72,12 +72,15 @@ int main(int argc, char** argv)
         ("hugepages", po::value<std::string>()->default_value("auto"), "yes | no | auto (use hugepages when 512 MB are free)")
         ("flows", po::value<unsigned>()->default_value(1u << 18), "flow-table entries per lcore")
         ("idle-sleep-us", po::value<unsigned>()->default_value(50), "an idle lcore sleeps this long; 0: busy-poll (benchmarks)")
+        ("new-flow-rate", po::value<unsigned>()->default_value(0),
+         "new flows a second that each forwarding CPU (DPDK lcore, XDP CPU) makes at most; a packet that would make one "
+         "more is dropped as new_flow_rate (a SYN flood shed before the backends answer it); 0: no bound, as IPVS")
         ("arp-reachable-ms", po::value<unsigned>()->default_value(30000),
          "a next hop's MAC unconfirmed this long is probed (once a second, 3 times), then forgotten (Linux's base_reachable_time; 0: never)")
         ("state-dir", po::value<std::string>()->default_value("/run/vipd"), "where the held interfaces' addresses are saved")
         ("restore-interfaces", "put back the addresses and routes of the interfaces a dead vipd held (saved in --state-dir), "
                                "detach what net_af_xdp left on them, and exit (for ExecStopPost)");
-    po::options_description xdp("XDP dataplane options (--dataplane=xdp; --interface, --flows and --arp-reachable-ms too)");
+    po::options_description xdp("XDP dataplane options (--dataplane=xdp; --interface, --flows, --new-flow-rate and --arp-reachable-ms too)");
     xdp.add_options()
         ("xdp-mode", po::value<std::string>()->default_value("native"), "native | generic (the kernel's skb path: any driver, far slower)")
         ("xdp-replace", "detach another XDP program found on an interface (default: refuse to start)")
@@ -180,6 +183,7 @@ int main(int argc, char** argv)
         o.flows = vm["flows"].as<unsigned>();
         o.idle_sleep_us = vm["idle-sleep-us"].as<unsigned>();
         o.arp_reachable_ms = vm["arp-reachable-ms"].as<unsigned>();
+        o.new_flow_rate = vm["new-flow-rate"].as<unsigned>();
         o.state_dir = vm["state-dir"].as<std::string>();
         o.console_log = vm.count("log-console") > 0;
         dp = node::make_dpdk(o);
@@ -210,6 +214,7 @@ int main(int argc, char** argv)
             o.flows = vm["flows"].as<unsigned>();
         }
         o.arp_reachable_ms = vm["arp-reachable-ms"].as<unsigned>();
+        o.new_flow_rate = vm["new-flow-rate"].as<unsigned>();
         dp = xdp::make_xdp(o);
 #else
         fmt::print(stderr, "vipd: this build has no XDP dataplane (libbpf, libxdp, clang or bpftool was missing when it was configured)\n");

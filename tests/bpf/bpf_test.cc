@@ -6,6 +6,7 @@
 // Needs bpf() (root or CAP_BPF): exits 77 (skip) only when the kernel refuses bpf() with EPERM.
 #include "dataplane/dpdk/datapath/flow/hash.h"
 #include "dataplane/dpdk/datapath/pkt/process.h"
+#include "dataplane/fwd/sched/hashes.h"
 #include "dataplane/wire/headers.h"
 #include "tests/bpf/xdp_runner.h"
 #include "tests/golden/builder.h"
@@ -737,6 +738,73 @@ TEST(ExceptionPath, KernelRateBoundsWhatIsPassedNotTheNodesOwn)
     EXPECT_EQ(x.run_raw(closed(2002), t + 1'000'000).action, XDP_DROP);
     ASSERT_EQ(x.program().maps().kernel_rate(0), "");
     EXPECT_EQ(x.run_raw(closed(2003), t + 1'000'000).action, XDP_PASS) << "0: no bound";
+}
+
+// The new-flow bound (vipd --new-flow-rate: MapWriter::new_flow_rate, pkt::Limits::new_flows_per_s),
+// through the program and the C++ path side by side, on the same clock: at 1000 flows a second and a
+// burst of vipd_new_flow_burst(1000) = 10, ten SYNs of new clients at one instant are forwarded and the
+// eleventh is dropped as new_flow_rate, before any flow is made (its ACK then finds none); the flows
+// made keep forwarding (a retransmitted SYN, an ACK: not new); a millisecond earns one more flow; a
+// new UDP flow pays as a SYN does; 0 lifts the bound. Both paths give every frame the same verdict,
+// reason and bytes.
+TEST(NewFlowRate, BothPathsShedTheSameNewFlowsAndNoOldOnes)
+{
+    xdptest::XdpRunner x;
+    ASSERT_EQ(x.error(), "");
+    ASSERT_EQ(x.load(golden::setup()), "");
+    ASSERT_EQ(x.program().maps().new_flow_rate(1000), "");
+    ASSERT_EQ(vipd_new_flow_burst(1000), 10u);
+    pkt::LcoreState lc(pkt::Limits{.flows = 1024, .services = 32, .backends = 16, .hz = 1000, .new_flows_per_s = 1000},
+                       flow::Timeouts::ipvs_defaults(1000));
+    const auto tcp = [](uint16_t sport, uint8_t flags) {
+        return golden::eth(golden::port_mac, golden::client_mac, 0x0800,
+                           golden::ipv4({.src = golden::client, .dst = golden::vip, .proto = 6},
+                                        golden::tcp(golden::client, golden::vip, sport, 80, flags, 1)));
+    };
+    const auto udp = [](uint16_t sport) {
+        return golden::eth(golden::port_mac, golden::client_mac, 0x0800,
+                           golden::ipv4({.src = golden::client, .dst = golden::vip, .proto = 17},
+                                        golden::udp(golden::client, golden::vip, sport, 53, {1, 2, 3, 4})));
+    };
+    // One frame through both at `ms`; the program's outcome, checked equal to the C++ path's.
+    const auto both = [&](const Bytes& frame, uint64_t ms) {
+        constexpr uint32_t headroom = 128;
+        Bytes cpp(headroom + frame.size(), 0);
+        std::copy(frame.begin(), frame.end(), cpp.begin() + headroom);
+        pkt::Frame f{.data = cpp.data() + headroom, .len = static_cast<uint32_t>(frame.size()), .headroom = headroom,
+                     .port = 0, .hop = 0};
+        const pkt::Result want = pkt::process(x.table(), lc, f, ms);
+        const xdptest::Run got = x.run_raw(frame, ms * 1'000'000);
+        EXPECT_EQ(got.error, "");
+        EXPECT_EQ(got.verdict, static_cast<uint8_t>(want.verdict)) << pkt::to_string(want.verdict);
+        EXPECT_EQ(got.reason, static_cast<uint8_t>(want.reason)) << pkt::to_string(want.reason);
+        if (want.verdict == pkt::Verdict::forward) {
+            EXPECT_EQ(got.out, Bytes(f.data, f.data + f.len));
+        }
+        return std::pair{got.verdict, got.reason};
+    };
+    const std::pair forwarded{static_cast<uint8_t>(VIPD_VERDICT_forward), static_cast<uint8_t>(VIPD_DROP_none)};
+    const std::pair shed{static_cast<uint8_t>(VIPD_VERDICT_drop), static_cast<uint8_t>(VIPD_DROP_new_flow_rate)};
+    const std::pair no_flow{static_cast<uint8_t>(VIPD_VERDICT_drop), static_cast<uint8_t>(VIPD_DROP_tcp_no_flow)};
+    const uint64_t t = 5000;
+    const uint64_t shed0 = x.program().drops()[VIPD_DROP_new_flow_rate];
+    for (uint16_t i = 0; i < 10; ++i) {
+        ASSERT_EQ(both(tcp(static_cast<uint16_t>(41000 + i), 0x02), t), forwarded) << "SYN " << i << " of the burst";
+    }
+    EXPECT_EQ(both(tcp(41010, 0x02), t), shed) << "the 11th new flow at the same instant";
+    EXPECT_EQ(both(tcp(41010, 0x10), t), no_flow) << "the shed SYN made no flow";
+    EXPECT_EQ(both(tcp(41003, 0x02), t), forwarded) << "a retransmitted SYN of a flow made: not new";
+    EXPECT_EQ(both(tcp(41004, 0x10), t), forwarded) << "an ACK of a flow made";
+    EXPECT_EQ(x.program().drops()[VIPD_DROP_new_flow_rate] - shed0, 1u);
+    EXPECT_EQ(both(tcp(41011, 0x02), t + 1), forwarded) << "a token a millisecond";
+    EXPECT_EQ(both(udp(5000), t + 1), shed) << "a new UDP flow pays as a SYN";
+    EXPECT_EQ(both(udp(5000), t + 2), forwarded);
+    EXPECT_EQ(both(udp(5000), t + 2), forwarded) << "then it is a flow";
+    ASSERT_EQ(x.program().maps().new_flow_rate(0), "");
+    for (uint16_t i = 0; i < 20; ++i) {
+        const Bytes syn = tcp(static_cast<uint16_t>(42000 + i), 0x02);
+        EXPECT_EQ(x.run_raw(syn, (t + 2) * 1'000'000).verdict, VIPD_VERDICT_forward) << "0: no bound, SYN " << i;
+    }
 }
 
 // mh (the Maglev entry of the client address's mix32) and sh (the hash_32 bucket) choose what

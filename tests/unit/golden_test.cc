@@ -310,6 +310,8 @@ const std::map<golden::Reason, std::string_view>& not_from_process()
         {R::redirect_ring_full, "the lcore loop's redirect: LcoreDrops.RedirectRingFull (tests/dataplane)"},
         {R::vrrp_ring_full, "the lcore loop's VRRP hand-over: LcoreDrops.VrrpHasItsOwnRing (tests/dataplane)"},
         {R::local_ring_full, "the lcore loop's hand-over of the node's own traffic: LcoreDrops.NodeTrafficHasItsOwnRing (tests/dataplane)"},
+        {R::new_flow_rate, "off in the golden setup (every fixture would share the bucket): the bound through both paths "
+                           "side by side, NewFlowRate.BothPathsShedTheSameNewFlowsAndNoOldOnes (tests/bpf)"},
     };
     return m;
 }

@@ -26,6 +26,22 @@ static __always_inline struct vipd_result vipd_send(struct xdp_md *ctx, struct v
     return vipd_dr(ctx, p, v->ip, be);
 }
 
+/* The new-flow bound (vipd_config.new_flow_*, new_flow_allowed() in the C++ path): 1 when this CPU
+ * may make one more flow at `now`; always without a bound. */
+static __always_inline int vipd_new_flow_allowed(const struct vipd_config *cfg, __u64 now)
+{
+    const __u64 per = cfg->new_flow_ns_per_token;
+    if (per == 0) {
+        return 1;
+    }
+    __u32 zero = 0;
+    struct vipd_cpu *c = bpf_map_lookup_elem(&vipd_cpu, &zero);
+    if (c == 0) {
+        return 1;
+    }
+    return vipd_bucket_take(&c->new_flow_spent, &c->new_flow_refilled, now, per, cfg->new_flow_burst);
+}
+
 static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct vipd_pkt *p,
                                                      const struct vipd_config *cfg, const struct vipd_ip *v,
                                                      const struct vipd_l4 *l4, const struct vipd_service *svc)
@@ -75,6 +91,11 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
             if (proto == IPPROTO_TCP &&
                 ((flags & VIPD_TCP_RST) != 0 || ((flags & VIPD_TCP_SYN) == 0 && !vipd_stateless_sched(svc->algo)))) {
                 return vipd_drop(VIPD_DROP_tcp_no_flow);
+            }
+            /* The new-flow bound: what would make a flow past this CPU's rate is dropped, before it
+             * costs a flow, a scheduler's choice or a backend's answer (a SYN flood). */
+            if (!vipd_new_flow_allowed(cfg, p->now)) {
+                return vipd_drop(VIPD_DROP_new_flow_rate);
             }
         }
         __s32 b = -1;

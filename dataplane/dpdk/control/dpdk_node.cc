@@ -80,7 +80,12 @@ bool DpdkNode::start(const conf::Config& cfg, std::string& error)
     }
     _publisher = std::make_unique<fwd::Publisher>(_opts.lcores);
     const uint64_t hz = rte_get_tsc_hz();
-    const pkt::Limits limits{.flows = _opts.flows, .services = max_services, .backends = max_backends, .persist = 1u << 14, .hz = hz};
+    const pkt::Limits limits{.flows = _opts.flows, .services = max_services, .backends = max_backends, .persist = 1u << 14, .hz = hz,
+                             .new_flows_per_s = _opts.new_flow_rate};
+    if (_opts.new_flow_rate != 0) {
+        vlog::info("new flows: at most {} a second per lcore (--new-flow-rate), the rest dropped as new_flow_rate",
+                   _opts.new_flow_rate);
+    }
     std::vector<uint16_t> ports;
     for (const auto& h : _held) {
         ports.push_back(h.port);

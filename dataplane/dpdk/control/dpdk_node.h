@@ -38,6 +38,7 @@ struct DpdkOptions {
     uint32_t flows = 1u << 18;            // flow-table entries per lcore
     uint32_t idle_sleep_us = 50;          // an idle lcore sleeps this long (0: busy-poll, for benchmarks)
     uint32_t arp_reachable_ms = 30000;    // next hops' MACs unconfirmed this long are probed, then forgotten
+    uint32_t new_flow_rate = 0;           // new flows a second per lcore, the rest dropped (new_flow_rate); 0: all
     std::string state_dir = "/run/vipd";  // saved addresses and routes of the interfaces held
     bool console_log = false;             // the guardian logs where vipd does (-l: stderr)
 };

@@ -35,6 +35,14 @@ VIPD_HASH_FN __u32 vipd_sh_bucket(__u32 v)
     return (v * 0x61C88647u) >> 24;
 }
 
+/* The new-flow bound (vipd --new-flow-rate: pkt::Limits::new_flows_per_s, vipd_config.new_flow_*): a
+ * token bucket per CPU (lcore) of `per_s` flows a second, of which this many may be banked, a
+ * hundredth of a second's worth (a page's burst of connections), at least 8. */
+VIPD_HASH_FN __u64 vipd_new_flow_burst(__u32 per_s)
+{
+    return per_s / 100 > 8 ? per_s / 100 : 8;
+}
+
 /* The fragment cache (pkt/frag.cc, bpf/datapath/lib/frag.h): what the first fragment of a datagram
  * to a VIP (or of a NAT reply) was given, for its later fragments, which carry no ports. Direct-mapped:
  * a first fragment takes its slot, an entry lives VIPD_FRAG_TIMEOUT_S (the kernel holds a datagram

@@ -49,6 +49,8 @@ LcoreState::LcoreState(const Limits& limits, const flow::Timeouts& timeouts, uin
       steering(steer),
       backends_per_service(limits.backends),
       hz(std::max<uint64_t>(limits.hz, 1)),
+      new_flow_per_token(limits.new_flows_per_s == 0 ? 0 : std::max<uint64_t>(hz / limits.new_flows_per_s, 1)),
+      new_flow_burst(limits.new_flows_per_s == 0 ? 0 : vipd_new_flow_burst(limits.new_flows_per_s)),
       fragments(VIPD_FRAG_SLOTS)
 {
     sched.reserve(limits.services);
@@ -486,6 +488,31 @@ Result encapsulate(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* i
 }
 
 
+namespace {
+
+// The new-flow bound (Limits::new_flows_per_s): true when this lcore may make one more flow at `now`.
+// The XDP program's vipd_bucket_take() on vipd_cpu.new_flow_*, step for step: the refill advances by
+// whole tokens only, so a flood closer together than a token's time still earns tokens back.
+bool new_flow_allowed(LcoreState& lc, uint64_t now) noexcept
+{
+    const uint64_t per = lc.new_flow_per_token;
+    if (per == 0) {
+        return true;
+    }
+    if (now > lc.new_flow_refilled) {
+        const uint64_t earned = (now - lc.new_flow_refilled) / per;
+        lc.new_flow_spent = earned >= lc.new_flow_spent ? 0 : lc.new_flow_spent - earned;
+        lc.new_flow_refilled += earned * per;
+    }
+    if (lc.new_flow_spent >= lc.new_flow_burst) {
+        return false;
+    }
+    ++lc.new_flow_spent;
+    return true;
+}
+
+}  // namespace
+
 // A packet to virtual service `svc` (position `si`): find or make its flow, then DR, NAT or TUN.
 Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, const L4& l4, const fwd::Service& service,
              uint32_t si, uint32_t total, uint64_t now) noexcept
@@ -540,6 +567,11 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
             if (ip->proto == ipproto_tcp && ((l4.tcp_flags & flow::tcp_rst) != 0 ||
                                              ((l4.tcp_flags & flow::tcp_syn) == 0 && !stateless_sched(svc->sched.algo())))) {
                 return drop(DropReason::tcp_no_flow);
+            }
+            // The new-flow bound: what would make a flow past this lcore's rate is dropped, before
+            // it costs a flow, a scheduler's choice or a backend's answer (a SYN flood).
+            if (!new_flow_allowed(lc, now)) {
+                return drop(DropReason::new_flow_rate);
             }
         }
         int32_t b = -1;

@@ -65,6 +65,7 @@ struct Limits {
     uint32_t backends = 256;      // must match fwd::Inputs::max_backends
     uint32_t persist = 1 << 14;   // persistence templates (client affinity) per lcore
     uint64_t hz = 1000;           // units of `now` per second (the TSC rate on an lcore)
+    uint32_t new_flows_per_s = 0; // the new-flow bound (vipd --new-flow-rate) of each lcore; 0: none
 };
 
 /// Which lcore a client→VIP packet reaches: the NIC's RSS (Toeplitz over src, dst, sport, dport;
@@ -121,6 +122,12 @@ struct alignas(64) LcoreState {
     // ICMP errors: a token bucket at the kernel's icmp_msgs_per_sec / icmp_msgs_burst (1000/s, 50).
     uint64_t icmp_tokens = 50;
     uint64_t icmp_refilled = 0;
+    // The new-flow bound (Limits::new_flows_per_s): a token a flow, one every new_flow_per_token
+    // (0: no bound), at most new_flow_burst banked; as the XDP program's vipd_cpu.new_flow_*.
+    const uint64_t new_flow_per_token;
+    const uint64_t new_flow_burst;
+    uint64_t new_flow_spent = 0;  // tokens taken (0: a full bucket)
+    uint64_t new_flow_refilled = 0;
     uint16_t ip_id = 0;  // IP ids of the ICMP errors this lcore builds
     // The fragment cache (frag.cc): what each datagram's first fragment was given, for the later ones,
     // which carry no ports. Direct-mapped by vipd_frag_slot() (dataplane/fwd/sched/hashes.h), as the
