@@ -19,8 +19,9 @@
 //   says so once and goes on the slow way, with the same program: each frame is built by a plain
 //   BPF_PROG_RUN (the program's random fields, checksums and pacing as ever) and the frames it would
 //   have sent by XDP_TX are sent in batches of 64 through an AF_PACKET socket on IFACE (sendmmsg,
-//   bypassing the qdisc): a few hundred thousand frames a second, not millions, and the JSON line's
-//   "path" says which ("live" or "packet_socket").
+//   bypassing the qdisc), or, where the frames repeat (no --random-src, no --pps), the program's cycle
+//   of them built once and replayed; the JSON line's "path" says which ("live", "packet_socket",
+//   "packet_socket_replay").
 // Prints "tx_pps N" once a second and a JSON line at the end. Run it pinned (taskset) in the
 // sender's namespace; frames the veth peer cannot take are dropped by the kernel (count them at the
 // receiver). On a veth, the peer needs a NAPI (GRO on, or an XDP program) to take XDP frames.
@@ -135,11 +136,14 @@ std::vector<uint8_t> build_frame(Kind kind, const std::array<uint8_t, 6>& dst, c
 
 // The slow path for a kernel that refuses live frames: the program builds each frame by a plain
 // BPF_PROG_RUN and what it would have sent (XDP_TX) goes out of `ifindex` through an AF_PACKET socket,
-// 64 frames a sendmmsg. Returns the frames the socket took in one batch (0 when none was to send), or
-// dies on an error other than a full queue.
+// 64 frames a sendmmsg. Where the frames repeat (no --random-src, no --pace: a cycle of --flows
+// frames, or of the 255 VRIDs), the cycle is built by the program once and replayed, without a
+// BPF_PROG_RUN a frame. batch() returns the frames the socket took in one batch (0 when none was to
+// send), or dies on an error other than a full queue.
 class PacketSocketPath {
 public:
-    explicit PacketSocketPath(unsigned ifindex)
+    /// `cycle`: the frames' period when they repeat; 0: they do not (one BPF_PROG_RUN a frame).
+    PacketSocketPath(unsigned ifindex, int prog, const std::vector<uint8_t>& frame, unsigned cycle)
     {
         _fd = ::socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: it receives nothing
         if (_fd < 0) {
@@ -153,27 +157,41 @@ public:
         if (::bind(_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
             die(std::string("AF_PACKET bind: ") + std::strerror(errno));
         }
+        for (unsigned i = 0; i < cycle; ++i) {
+            std::vector<uint8_t> out(2048);
+            const uint32_t len = run(prog, frame, out.data(), static_cast<uint32_t>(out.size()));
+            if (len == 0) {
+                _cycle.clear();  // a frame the program would not send: build every frame as it goes
+                break;
+            }
+            out.resize(len);
+            _cycle.push_back(std::move(out));
+        }
     }
     ~PacketSocketPath() { ::close(_fd); }
     PacketSocketPath(const PacketSocketPath&) = delete;
     PacketSocketPath& operator=(const PacketSocketPath&) = delete;
 
+    /// "replay" or "build": how the frames are made.
+    const char* mode() const noexcept { return _cycle.empty() ? "build" : "replay"; }
+
     uint64_t batch(int prog, const std::vector<uint8_t>& frame)
     {
         unsigned n = 0;
         for (unsigned i = 0; i < batch_size; ++i) {
-            bpf_test_run_opts o{};
-            o.sz = sizeof(o);
-            o.data_in = frame.data();
-            o.data_size_in = static_cast<uint32_t>(frame.size());
-            o.data_out = _out[n].data();
-            o.data_size_out = static_cast<uint32_t>(_out[n].size());
-            o.repeat = 1;
-            if (bpf_prog_test_run_opts(prog, &o) != 0) {
-                die(std::string("BPF_PROG_RUN: ") + std::strerror(errno));
+            uint8_t* data = nullptr;
+            uint32_t len = 0;
+            if (!_cycle.empty()) {
+                std::vector<uint8_t>& f = _cycle[_next];
+                _next = (_next + 1) % _cycle.size();
+                data = f.data();
+                len = static_cast<uint32_t>(f.size());
+            } else {
+                data = _out[n].data();
+                len = run(prog, frame, data, static_cast<uint32_t>(_out[n].size()));
             }
-            if (o.retval == XDP_TX) {
-                _iov[n] = {_out[n].data(), o.data_size_out};
+            if (len != 0) {
+                _iov[n] = {data, len};
                 _msg[n] = {};
                 _msg[n].msg_hdr.msg_iov = &_iov[n];
                 _msg[n].msg_hdr.msg_iovlen = 1;
@@ -191,7 +209,26 @@ public:
     }
 
 private:
+    // One plain run of the program on `frame`: the frame it would send into `out`, its length; 0
+    // when it would not send it (paced out).
+    static uint32_t run(int prog, const std::vector<uint8_t>& frame, uint8_t* out, uint32_t room)
+    {
+        bpf_test_run_opts o{};
+        o.sz = sizeof(o);
+        o.data_in = frame.data();
+        o.data_size_in = static_cast<uint32_t>(frame.size());
+        o.data_out = out;
+        o.data_size_out = room;
+        o.repeat = 1;
+        if (bpf_prog_test_run_opts(prog, &o) != 0) {
+            die(std::string("BPF_PROG_RUN: ") + std::strerror(errno));
+        }
+        return o.retval == XDP_TX ? o.data_size_out : 0;
+    }
+
     static constexpr unsigned batch_size = 64;
+    std::vector<std::vector<uint8_t>> _cycle;
+    size_t _next = 0;
     int _fd = -1;
     std::array<std::array<uint8_t, 2048>, batch_size> _out{};
     std::array<iovec, batch_size> _iov{};
@@ -363,7 +400,9 @@ int main(int argc, char** argv)
                          "xdp_gen: the kernel refused live frames (%s): the frames go out of %s through an "
                          "AF_PACKET socket instead, far slower\n",
                          std::strerror(errno), iface.c_str());
-            slow = std::make_unique<PacketSocketPath>(ifindex);
+            const unsigned cycle =
+                random_src != 0 || pps != 0 ? 0 : (kind == Kind::vrrp ? 255u : static_cast<unsigned>(flows));
+            slow = std::make_unique<PacketSocketPath>(ifindex, prog, frame, cycle);
             continue;
         } else {
             sent = frames_sent();
@@ -384,7 +423,9 @@ int main(int argc, char** argv)
     static constexpr const char* kinds[] = {"udp", "syn", "ack", "vrrp"};
     std::printf("{\"bench\": \"xdp_gen\", \"iface\": \"%s\", \"kind\": \"%s\", \"path\": \"%s\", \"frames\": %llu, "
                 "\"seconds\": %.3f, \"mpps\": %.3f}\n",
-                iface.c_str(), kinds[static_cast<uint32_t>(kind)], slow ? "packet_socket" : "live",
+                iface.c_str(), kinds[static_cast<uint32_t>(kind)],
+                !slow ? "live"
+                      : (std::string_view(slow->mode()) == "replay" ? "packet_socket_replay" : "packet_socket"),
                 static_cast<unsigned long long>(sent), dt, static_cast<double>(sent) / dt / 1e6);
     xdp_gen__destroy(skel);
     return 0;
