@@ -51,6 +51,8 @@
 #   11. web1 gets a new MAC and announces nothing: lb1 (--arp-reachable-ms 2000) probes the silent
 #      next hop, learns the new MAC from the answer and serves web1 again within 10 s (the kernel's
 #      own timers would take 15 to 45 s).
+#   12. --new-flow-rate 10: 30 connections opened at once are more than the bucket holds, some SYNs
+#      are shed as new_flow_rate, TCP's retransmissions get in, and every request is answered.
 #   SIGTERM: every vipd exits 0, the interfaces get their addresses back, no TAP is left.
 # Exit 0 all passed, 1 a failure, 77 skipped (not root, no namespaces, or no AF_XDP on veth: each
 # probed on its own by scripts/capabilities before vipd starts; a vipd that fails to start fails).
@@ -850,6 +852,23 @@ check "lb1 probes web1 and serves it at its new MAC within 10 s (--arp-reachable
 note "web1 served again after $((($(now_us) - t0) / 1000)) ms"
 probes=$(stat_of "$L1" arp_probes)
 check "lb1 counted its probes (arp_probes=$probes)" bash -c "[ '${probes:-0}' -ge 1 ]"
+stop_pid "$L1" 10
+
+echo "# 12. --new-flow-rate: new flows past the bound are shed (new_flow_rate), and TCP's retries get in"
+# 10 new flows a second, 8 at once: 30 connections opened together from the client are more than the
+# bucket holds (8, and 10 a second while they are opened: at least 12 are shed if that takes under a
+# second); their retransmissions a second later (and again two and four seconds after) find tokens,
+# so every request is answered in the end. The flows made are not held to it.
+start_lb lb1 "$LIB_TMP/remac.conf" --new-flow-rate 10
+check "--new-flow-rate 10: lb1 becomes MASTER" wait_for_log "$L1_LOG" "Entering MASTER STATE" 10
+check "--new-flow-rate: vipd says so" grep -q 'new flows: at most 10 a second' "$L1_LOG"
+check "the client is served through lb1" wait_until 5 serves_via lb1
+ip netns exec "$(ns client)" bash -c "for i in \$(seq 30); do curl -s -m 14 -o /dev/null -w '%{http_code}\n' http://$VIP/ & done; wait" \
+  >"$LIB_TMP/rate.out" 2>&1
+answered=$(grep -c '^200$' "$LIB_TMP/rate.out" || true)
+check "all 30 connections opened together are answered in the end ($answered)" [ "${answered:-0}" -eq 30 ]
+shed=$(vipd_stats "$L1" 3 | awk '$1 == "drop" && $2 == "new_flow_rate" {print $3}' | head -1)
+check "lb1 shed some of their SYNs as new_flow_rate (${shed:-0})" bash -c "[ '${shed:-0}' -ge 1 ]"
 stop_pid "$L1" 10
 
 lib_summary
