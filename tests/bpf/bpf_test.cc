@@ -744,8 +744,9 @@ TEST(ExceptionPath, KernelRateBoundsWhatIsPassedNotTheNodesOwn)
 // through the program and the C++ path side by side, on the same clock: at 1000 flows a second and a
 // burst of vipd_new_flow_burst(1000) = 10, ten SYNs of new clients at one instant are forwarded and the
 // eleventh is dropped as new_flow_rate, before any flow is made (its ACK then finds none); the flows
-// made keep forwarding (a retransmitted SYN, an ACK: not new); a millisecond earns one more flow; a
-// new UDP flow pays as a SYN does; 0 lifts the bound. Both paths give every frame the same verdict,
+// made keep forwarding (a retransmitted SYN, an ACK: not new); a mid-flow segment that mh schedules
+// without a flow (a connection a failover moved here) does not pay; a millisecond earns one more flow;
+// a new UDP flow pays as a SYN does; 0 lifts the bound. Both paths give every frame the same verdict,
 // reason and bytes.
 TEST(NewFlowRate, BothPathsShedTheSameNewFlowsAndNoOldOnes)
 {
@@ -756,10 +757,10 @@ TEST(NewFlowRate, BothPathsShedTheSameNewFlowsAndNoOldOnes)
     ASSERT_EQ(vipd_new_flow_burst(1000), 10u);
     pkt::LcoreState lc(pkt::Limits{.flows = 1024, .services = 32, .backends = 16, .hz = 1000, .new_flows_per_s = 1000},
                        flow::Timeouts::ipvs_defaults(1000));
-    const auto tcp = [](uint16_t sport, uint8_t flags) {
+    const auto tcp = [](uint16_t sport, uint8_t flags, uint16_t dport = 80) {
         return golden::eth(golden::port_mac, golden::client_mac, 0x0800,
                            golden::ipv4({.src = golden::client, .dst = golden::vip, .proto = 6},
-                                        golden::tcp(golden::client, golden::vip, sport, 80, flags, 1)));
+                                        golden::tcp(golden::client, golden::vip, sport, dport, flags, 1)));
     };
     const auto udp = [](uint16_t sport) {
         return golden::eth(golden::port_mac, golden::client_mac, 0x0800,
@@ -795,7 +796,9 @@ TEST(NewFlowRate, BothPathsShedTheSameNewFlowsAndNoOldOnes)
     EXPECT_EQ(both(tcp(41010, 0x10), t), no_flow) << "the shed SYN made no flow";
     EXPECT_EQ(both(tcp(41003, 0x02), t), forwarded) << "a retransmitted SYN of a flow made: not new";
     EXPECT_EQ(both(tcp(41004, 0x10), t), forwarded) << "an ACK of a flow made";
-    EXPECT_EQ(x.program().drops()[VIPD_DROP_new_flow_rate] - shed0, 1u);
+    EXPECT_EQ(both(tcp(41020, 0x10, 9006), t), forwarded) << "mh: a mid-flow ACK of no flow here does not pay";
+    EXPECT_EQ(both(tcp(41021, 0x02, 9006), t), shed) << "mh: a SYN does";
+    EXPECT_EQ(x.program().drops()[VIPD_DROP_new_flow_rate] - shed0, 2u) << "the 11th SYN and mh's";
     EXPECT_EQ(both(tcp(41011, 0x02), t + 1), forwarded) << "a token a millisecond";
     EXPECT_EQ(both(udp(5000), t + 1), shed) << "a new UDP flow pays as a SYN";
     EXPECT_EQ(both(udp(5000), t + 2), forwarded);

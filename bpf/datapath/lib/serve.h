@@ -92,9 +92,11 @@ static __always_inline struct vipd_result vipd_serve(struct xdp_md *ctx, struct 
                 ((flags & VIPD_TCP_RST) != 0 || ((flags & VIPD_TCP_SYN) == 0 && !vipd_stateless_sched(svc->algo)))) {
                 return vipd_drop(VIPD_DROP_tcp_no_flow);
             }
-            /* The new-flow bound: what would make a flow past this CPU's rate is dropped, before it
-             * costs a flow, a scheduler's choice or a backend's answer (a SYN flood). */
-            if (!vipd_new_flow_allowed(cfg, p->now)) {
+            /* The new-flow bound: a connection opened (a SYN, a new UDP flow) past this CPU's rate is
+             * dropped, before it costs a flow, a scheduler's choice or a backend's answer (a SYN
+             * flood). A mid-flow segment that mh or sh schedule is a connection that exists (moved
+             * here by a failover): it does not pay. */
+            if ((proto != IPPROTO_TCP || (flags & VIPD_TCP_SYN) != 0) && !vipd_new_flow_allowed(cfg, p->now)) {
                 return vipd_drop(VIPD_DROP_new_flow_rate);
             }
         }

@@ -568,9 +568,11 @@ Result serve(const fwd::Table& table, LcoreState& lc, Frame& f, Ipv4Hdr* ip, con
                                              ((l4.tcp_flags & flow::tcp_syn) == 0 && !stateless_sched(svc->sched.algo())))) {
                 return drop(DropReason::tcp_no_flow);
             }
-            // The new-flow bound: what would make a flow past this lcore's rate is dropped, before
-            // it costs a flow, a scheduler's choice or a backend's answer (a SYN flood).
-            if (!new_flow_allowed(lc, now)) {
+            // The new-flow bound: a connection opened (a SYN, a new UDP flow) past this lcore's rate
+            // is dropped, before it costs a flow, a scheduler's choice or a backend's answer (a SYN
+            // flood). A mid-flow segment that mh or sh schedule is a connection that exists (moved
+            // here by a failover): it does not pay.
+            if ((ip->proto != ipproto_tcp || (l4.tcp_flags & flow::tcp_syn) != 0) && !new_flow_allowed(lc, now)) {
                 return drop(DropReason::new_flow_rate);
             }
         }
