@@ -261,9 +261,10 @@ struct vipd_config {
      * kernel_burst banked; 0: no bound. The node's own traffic (to_local) and VRRP never pay. */
     __u64 kernel_ns_per_token;
     __u64 kernel_burst;
-    /* The new-flow bound (vipd --new-flow-rate, pkt::Limits::new_flows_per_s): a packet that would
-     * make a flow takes a token of this CPU's bucket, a token every new_flow_ns_per_token, at most
-     * new_flow_burst banked (vipd_new_flow_burst()), else it is dropped as new_flow_rate; 0: none. */
+    /* The new-flow bound (vipd --new-flow-rate, pkt::Limits::new_flows_per_s): a SYN or a new UDP
+     * flow takes a token of this CPU's bucket (mid-flow segments that mh and sh schedule do not), a
+     * token every new_flow_ns_per_token, at most new_flow_burst banked (vipd_new_flow_burst()), else
+     * it is dropped as new_flow_rate; 0: none. */
     __u64 new_flow_ns_per_token;
     __u64 new_flow_burst;
 };

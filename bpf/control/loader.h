@@ -59,8 +59,8 @@ public:
     /// exception_ring_full. 0: no bound (the default). Kept by every later config().
     std::string kernel_rate(uint32_t pps);
     /// The new-flow bound: at most `per_s` new flows a second on each CPU (vipd_new_flow_burst() at
-    /// once); a packet that would make one more is dropped as new_flow_rate. 0: no bound (the
-    /// default, as IPVS). Kept by every later config().
+    /// once); a SYN or a new UDP flow past it is dropped as new_flow_rate (serve.h says what does
+    /// not pay). 0: no bound (the default, as IPVS). Kept by every later config().
     std::string new_flow_rate(uint32_t per_s);
     std::string port(uint32_t ifindex, const vipd_port& p);
     std::string addr(uint32_t addr, uint32_t flags);  // flags 0: removed

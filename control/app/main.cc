@@ -73,8 +73,8 @@ int main(int argc, char** argv)
         ("flows", po::value<unsigned>()->default_value(1u << 18), "flow-table entries per lcore")
         ("idle-sleep-us", po::value<unsigned>()->default_value(50), "an idle lcore sleeps this long; 0: busy-poll (benchmarks)")
         ("new-flow-rate", po::value<unsigned>()->default_value(0),
-         "new flows a second that each forwarding CPU (DPDK lcore, XDP CPU) makes at most; a packet that would make one "
-         "more is dropped as new_flow_rate (a SYN flood shed before the backends answer it); 0: no bound, as IPVS")
+         "new flows a second that each forwarding CPU (DPDK lcore, XDP CPU) makes at most; a SYN or a new UDP flow past "
+         "it is dropped as new_flow_rate (a SYN flood shed before the backends answer it); 0: no bound, as IPVS")
         ("arp-reachable-ms", po::value<unsigned>()->default_value(30000),
          "a next hop's MAC unconfirmed this long is probed (once a second, 3 times), then forgotten (Linux's base_reachable_time; 0: never)")
         ("state-dir", po::value<std::string>()->default_value("/run/vipd"), "where the held interfaces' addresses are saved")

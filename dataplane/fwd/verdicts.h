@@ -67,7 +67,7 @@
     X(vrrp_foreign_vrid, "VRRP for a virtual_router_id no instance of this node has")                       \
     X(vrrp_ring_full, "the ring of VRRP adverts to the control thread is full")                             \
     X(local_ring_full, "the ring of the node's own traffic to the kernel is full")                          \
-    X(new_flow_rate, "would have made a new flow, over this CPU's (lcore's) bound: vipd --new-flow-rate")
+    X(new_flow_rate, "a SYN or a new UDP flow over this CPU's (lcore's) bound: vipd --new-flow-rate")
 
 /* C enums (the BPF program's names): VIPD_VERDICT_forward …, VIPD_DROP_none …, and the counts. */
 #define VIPD_ENUM_VERDICT_(name, why) VIPD_VERDICT_##name,
